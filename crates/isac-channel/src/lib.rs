@@ -1,0 +1,21 @@
+//! Physical layer models shared by every other `isac` crate.
+//!
+//! Owns: antenna arrays (centred ULA and UPA) with steering vectors and their analytic
+//! derivatives, the Gaussian-mixture angle prior of Hou & Zhang (eq. 9), unit conversions,
+//! and the scenario files (TOML, validated into typed values).
+//!
+//! Must not: compute bounds, solve optimisation problems or learn anything. It depends on
+//! no other `isac` crate.
+
+mod array;
+mod error;
+mod prior;
+pub mod scenario;
+pub mod units;
+
+pub use array::{Ula, Upa, UpaSteering};
+pub use error::ChannelError;
+pub use prior::GaussianMixturePrior;
+
+/// Complex double, the scalar of every channel vector (same type as `faer::c64`).
+pub use faer::c64;

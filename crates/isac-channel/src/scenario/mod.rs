@@ -1,0 +1,57 @@
+//! Scenario files: TOML with `deny_unknown_fields`, validated into typed values.
+//!
+//! Each paper setting has a raw `*File` type (serde, exactly the keys of the file) and a
+//! validated type built from it. Validation errors name the key and the bad value.
+
+mod secure_isac;
+
+pub use secure_isac::{
+    ArraySection, PowerSection, QbarConvention, SecureIsacFile, SecureIsacScenario,
+    SensingSection, TargetSection, UserSection,
+};
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+
+use crate::ChannelError;
+
+/// Reads and parses a TOML file into `T`, mapping every failure to a one-line [`ChannelError`].
+pub fn read_toml<T: DeserializeOwned>(path: &Path) -> Result<T, ChannelError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ChannelError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_toml(&text, path)
+}
+
+/// Parses TOML text; `origin` only labels errors.
+pub fn parse_toml<T: DeserializeOwned>(text: &str, origin: &Path) -> Result<T, ChannelError> {
+    toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+        let message = e.message().trim().replace('\n', " ");
+        ChannelError::Parse {
+            path: origin.to_path_buf(),
+            message: match line {
+                Some(l) => format!("line {l}: {message}"),
+                None => message,
+            },
+        }
+    })
+}
+
+/// `Ok(x)` if `x` is finite and satisfies `ok`, else an error naming `key`.
+pub(crate) fn check(
+    key: &str,
+    x: f64,
+    ok: impl Fn(f64) -> bool,
+    requirement: &str,
+) -> Result<f64, ChannelError> {
+    if x.is_finite() && ok(x) {
+        Ok(x)
+    } else {
+        Err(ChannelError::invalid(key, x, requirement))
+    }
+}

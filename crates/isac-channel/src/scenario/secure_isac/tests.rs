@@ -1,0 +1,69 @@
+use super::*;
+
+const SHIPPED: &str = include_str!("../../../../../scenarios/hou2023.toml");
+
+fn error_of(text: &str) -> String {
+    SecureIsacScenario::from_toml(text).unwrap_err().to_string()
+}
+
+#[test]
+fn shipped_scenario_has_the_papers_units() {
+    let s = SecureIsacScenario::from_toml(SHIPPED).unwrap();
+    // Values of notes/paper1-secure-isac-pcrb.md, computed by hand.
+    assert!((s.tx_power() - 0.1).abs() < 1e-15);
+    assert!((s.noise_radar() - 1e-9).abs() < 1e-22);
+    assert!((s.eve_noise_term() - 1e-8).abs() < 1e-20);
+    assert!((s.beta_min() - 7.1e-4).abs() < 1e-16);
+    assert!((s.user_gain() - 1e-3).abs() < 1e-16);
+    assert_eq!(s.tx().elements(), 8);
+    assert_eq!(s.rx().elements(), 10);
+    assert_eq!(s.qbar(), QbarConvention::Exact);
+    let h = s.user_channel();
+    let norm2: f64 = (0..8).map(|i| h[i].norm_sqr()).sum();
+    assert!((norm2 - 8e-3).abs() < 1e-15);
+}
+
+#[test]
+fn unknown_key_is_named() {
+    let text = SHIPPED.replace("rcs_min = 0.0071", "rcs_min = 0.0071\nrcs_max = 1.0");
+    let msg = error_of(&text);
+    assert!(msg.contains("rcs_max"), "{msg}");
+    assert!(!msg.contains('\n'), "{msg}");
+}
+
+#[test]
+fn missing_key_is_named() {
+    let msg = error_of(&SHIPPED.replace("seed = 1", ""));
+    assert!(msg.contains("seed"), "{msg}");
+}
+
+#[test]
+fn out_of_range_values_name_key_and_value() {
+    for (from, to, key) in [
+        ("prior_std_rad = 0.01", "prior_std_rad = -0.01", "target.prior_std_rad"),
+        ("rcs_min = 0.0071", "rcs_min = 0", "target.rcs_min"),
+        ("angles_deg = [-55, -35, 65, 45]", "angles_deg = [-55, -35, 95, 45]", "target.angles_deg"),
+        ("angle_deg = -10", "angle_deg = -90", "user.angle_deg"),
+        ("pcrb_max = 2.68e-5", "pcrb_max = 0.0", "sensing.pcrb_max"),
+        ("tx_dbm = 20", "tx_dbm = nan", "power.tx_dbm"),
+        ("tx_antennas = 8", "tx_antennas = 0", "array.tx_antennas"),
+        ("spacing_wavelengths = 0.5", "spacing_wavelengths = inf", "array.spacing_wavelengths"),
+        ("[0.2, 0.3, 0.1, 0.4]", "[0.2, 0.3, 0.1, 0.5]", "target.probabilities"),
+        ("[0.2, 0.3, 0.1, 0.4]", "[0.2, 0.3, 0.5]", "target.probabilities"),
+        ("[0.2, 0.3, 0.1, 0.4]", "[0.2, 0.3, -0.1, 0.6]", "target.probabilities"),
+    ] {
+        let text = SHIPPED.replace(from, to);
+        assert_ne!(text, SHIPPED, "{from}");
+        let msg = error_of(&text);
+        assert!(msg.contains(key), "{key}: {msg}");
+    }
+}
+
+#[test]
+fn bad_enum_and_syntax_are_one_line_errors() {
+    for text in [SHIPPED.replace("\"exact\"", "\"approx\""), "seed = ".to_string(), SHIPPED.replace("seed = 1", "seed = -1")] {
+        let msg = error_of(&text);
+        assert!(!msg.contains('\n'), "{msg}");
+        assert!(msg.contains("line"), "{msg}");
+    }
+}
