@@ -1,1 +1,19 @@
-fn main() {}
+//! The `isac` command line. Exit codes: 0 result, 2 bad input, 1 internal error.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line on stderr, nothing on stdout.
+            eprintln!("error: {}", e.to_string().replace('\n', " "));
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

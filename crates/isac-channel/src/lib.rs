@@ -8,12 +8,14 @@
 //! no other `isac` crate.
 
 mod array;
+mod covariance;
 mod error;
 mod prior;
 pub mod scenario;
 pub mod units;
 
 pub use array::{Ula, Upa, UpaSteering};
+pub use covariance::{HERMITIAN_TOLERANCE, PSD_TOLERANCE, TransmitCovariance};
 pub use error::ChannelError;
 pub use prior::GaussianMixturePrior;
 

@@ -1,0 +1,82 @@
+//! Subcommands of the `isac` binary and their error type.
+
+mod pcrb;
+
+use std::path::Path;
+
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+
+/// Secure integrated sensing and communication: bounds, solvers, learned beamformers.
+#[derive(Debug, Parser)]
+#[command(name = "isac", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Posterior Cramer-Rao bound of a transmit covariance (Hou & Zhang, eqs. 10-24).
+    Pcrb(pcrb::PcrbArgs),
+}
+
+/// A failure of a subcommand: bad input (exit 2) or an internal error (exit 1).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The user's input is invalid: files, keys, values, sizes.
+    #[error("{0}")]
+    Input(String),
+    /// Something failed that the input does not explain.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl CliError {
+    /// Process exit code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Input(_) => 2,
+            Self::Internal(_) => 1,
+        }
+    }
+}
+
+impl From<isac_channel::ChannelError> for CliError {
+    fn from(e: isac_channel::ChannelError) -> Self {
+        Self::Input(e.to_string())
+    }
+}
+
+impl From<isac_bounds::BoundsError> for CliError {
+    fn from(e: isac_bounds::BoundsError) -> Self {
+        match e {
+            isac_bounds::BoundsError::Dimension { .. }
+            | isac_bounds::BoundsError::InvalidParameter { .. }
+            | isac_bounds::BoundsError::Channel(_) => Self::Input(e.to_string()),
+            isac_bounds::BoundsError::SingularFim => Self::Internal(e.to_string()),
+        }
+    }
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Pcrb(args) => pcrb::run(&args),
+    }
+}
+
+/// Reads a JSON file into `T`, as a one-line input error on failure.
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Input(format!("cannot read {what} file {}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| CliError::Input(format!("invalid {what} file {}: {e}", path.display())))
+}
+
+/// Prints one JSON object on stdout.
+fn print_json(value: &impl Serialize) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Internal(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
