@@ -11,6 +11,7 @@ mod array;
 mod covariance;
 mod error;
 mod prior;
+pub mod rng;
 pub mod scenario;
 pub mod units;
 

@@ -1,0 +1,39 @@
+use std::path::PathBuf;
+
+/// Every way an experiment can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// Invalid model or scenario input.
+    #[error(transparent)]
+    Channel(#[from] isac_channel::ChannelError),
+    /// A bound could not be computed.
+    #[error(transparent)]
+    Bounds(#[from] isac_bounds::BoundsError),
+    /// Writing an output failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// File being written.
+        path: PathBuf,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// Drawing a figure failed.
+    #[error("cannot draw {path}: {message}")]
+    Plot {
+        /// Figure being drawn.
+        path: PathBuf,
+        /// What the plotting backend said.
+        message: String,
+    },
+    /// The posterior is too narrow for the grid estimator at this SNR.
+    #[error("the MMSE grid would need {points:.3e} points (max {max}): posterior too narrow")]
+    GridTooLarge {
+        /// Points needed.
+        points: f64,
+        /// The cap.
+        max: usize,
+    },
+    /// An experiment name that is not registered.
+    #[error("unknown experiment `{0}` (see `cargo xtask reproduce --list`)")]
+    UnknownExperiment(String),
+}

@@ -1,0 +1,109 @@
+//! The registry of reproducible experiments run by `cargo xtask reproduce`.
+
+mod pcrb_tightness;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::EvalError;
+use crate::output::write_atomic;
+
+/// Receives progress from a running experiment (the xtask draws it with indicatif).
+pub trait Progress: Sync {
+    /// A new stage of `len` steps begins.
+    fn start(&self, len: u64, message: &str);
+    /// `n` steps are done.
+    fn inc(&self, n: u64);
+}
+
+/// Progress that goes nowhere (tests, library use).
+pub struct Silent;
+
+impl Progress for Silent {
+    fn start(&self, _: u64, _: &str) {}
+    fn inc(&self, _: u64) {}
+}
+
+/// Where and how an experiment runs.
+pub struct RunContext<'a> {
+    /// Root output directory (`target/reproduce/` by default); each paper writes to a subfolder.
+    pub out_dir: PathBuf,
+    /// Directory with the scenario files.
+    pub scenarios_dir: PathBuf,
+    /// Reduced sizes for smoke tests.
+    pub quick: bool,
+    /// Overrides the scenario's seed.
+    pub seed: Option<u64>,
+    /// Progress sink.
+    pub progress: &'a dyn Progress,
+}
+
+/// What an experiment produced.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Files written (CSV, SVG, JSON sidecar).
+    pub files: Vec<PathBuf>,
+    /// Its section of `docs/results.md` (Markdown, from the computed numbers).
+    pub markdown: String,
+}
+
+/// A named, reproducible experiment.
+pub struct Experiment {
+    /// Name used by `--only` (e.g. `pcrb-tightness`).
+    pub name: &'static str,
+    /// Output subfolder (the paper's key, e.g. `hou2023`).
+    pub paper: &'static str,
+    /// One-line description for `--list`.
+    pub about: &'static str,
+    /// Runs it.
+    pub run: fn(&RunContext<'_>) -> Result<Report, EvalError>,
+}
+
+/// Every experiment, in the order of `docs/results.md`.
+pub fn registry() -> &'static [Experiment] {
+    &[Experiment {
+        name: "pcrb-tightness",
+        paper: "hou2023",
+        about: "PCRB vs its upper bound, closed form and the Monte Carlo MMSE, over sigma_theta",
+        run: pcrb_tightness::run,
+    }]
+}
+
+/// Looks an experiment up by name.
+pub fn find(name: &str) -> Result<&'static Experiment, EvalError> {
+    registry().iter().find(|e| e.name == name).ok_or_else(|| EvalError::UnknownExperiment(name.to_string()))
+}
+
+/// JSON written next to every figure: what produced it.
+#[derive(Debug, Serialize)]
+struct Sidecar<'a, S: Serialize> {
+    experiment: &'a str,
+    quick: bool,
+    seed: u64,
+    seconds: f64,
+    scenario: &'a S,
+    crate_version: &'static str,
+}
+
+fn write_sidecar<S: Serialize>(
+    path: PathBuf,
+    experiment: &str,
+    ctx: &RunContext<'_>,
+    seed: u64,
+    started: Instant,
+    scenario: &S,
+) -> Result<PathBuf, EvalError> {
+    let sidecar = Sidecar {
+        experiment,
+        quick: ctx.quick,
+        seed,
+        seconds: started.elapsed().as_secs_f64(),
+        scenario,
+        crate_version: env!("CARGO_PKG_VERSION"),
+    };
+    let text = serde_json::to_string_pretty(&sidecar).expect("sidecar serialises");
+    write_atomic(&path, text.as_bytes())?;
+    Ok(path)
+}
