@@ -42,25 +42,43 @@ pub fn run(args: &PcrbArgs) -> Result<(), CliError> {
             r.dim()
         )));
     }
-    let model = PcrbModel::new(PcrbSetting::from_scenario(&scenario), QuadratureSettings::default())?;
+    let model = PcrbModel::new(
+        PcrbSetting::from_scenario(&scenario),
+        QuadratureSettings::default(),
+    )?;
     let report = model.report(r.as_ref(), scenario.qbar())?;
     if args.json {
         return print_json(&report);
     }
-    println!("PCRB of the target angle (Hou & Zhang), scenario {}", args.scenario.display());
+    println!(
+        "PCRB of the target angle (Hou & Zhang), scenario {}",
+        args.scenario.display()
+    );
     println!("  transmit power tr(R)           {:>14.6e} W", r.power());
-    println!("  PCRB, exact (eq. 21)           {:>14.6e} rad^2", report.pcrb);
-    println!("  upper bound (eq. 23)           {:>14.6e} rad^2", report.pcrb_upper);
+    println!(
+        "  PCRB, exact (eq. 21)           {:>14.6e} rad^2",
+        report.pcrb
+    );
+    println!(
+        "  upper bound (eq. 23)           {:>14.6e} rad^2",
+        report.pcrb_upper
+    );
     println!(
         "  closed form (eq. 24, {:<5})    {:>14.6e} rad^2",
         format!("{:?}", scenario.qbar()).to_lowercase(),
         report.pcrb_upper_closed_form
     );
-    println!("  threshold Gamma                {:>14.6e} rad^2", scenario.pcrb_max());
+    println!(
+        "  threshold Gamma                {:>14.6e} rad^2",
+        scenario.pcrb_max()
+    );
     println!("  epsilon (eq. 19)               {:>14.6e}", report.epsilon);
     println!("  Bayesian FIM of (theta, Re beta, Im beta), eq. 20:");
     for row in report.bayesian_fim {
-        println!("    [{:>14.6e} {:>14.6e} {:>14.6e}]", row[0], row[1], row[2]);
+        println!(
+            "    [{:>14.6e} {:>14.6e} {:>14.6e}]",
+            row[0], row[1], row[2]
+        );
     }
     Ok(())
 }

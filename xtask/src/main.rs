@@ -28,7 +28,10 @@ enum Task {
 
 /// The workspace root (parent of `xtask/`).
 fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 fn main() -> Result<()> {
@@ -48,6 +51,8 @@ fn bench() -> Result<()> {
     if !status.success() {
         bail!("cargo bench failed");
     }
-    println!("\nGoals (issue: Workspace foundation): exact PCRB of one covariance <= 0.2 ms (release).");
+    println!(
+        "\nGoals (issue: Workspace foundation): exact PCRB of one covariance <= 0.2 ms (release)."
+    );
     Ok(())
 }

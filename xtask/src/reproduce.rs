@@ -61,15 +61,20 @@ pub fn run(args: &Args) -> Result<()> {
     let selected: Vec<&Experiment> = if args.only.is_empty() {
         registry().iter().collect()
     } else {
-        args.only.iter().map(|n| find(n.trim())).collect::<Result<_, _>>()?
+        args.only
+            .iter()
+            .map(|n| find(n.trim()))
+            .collect::<Result<_, _>>()?
     };
     let mut summary = Vec::new();
     let mut failures = 0;
     for e in &selected {
         let bar = ProgressBar::new(0).with_style(
-            ProgressStyle::with_template("{msg:>16} [{bar:40}] {pos}/{len} {elapsed_precise} eta {eta}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{msg:>16} [{bar:40}] {pos}/{len} {elapsed_precise} eta {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         let progress = Bar(bar.clone());
         let ctx = RunContext {
@@ -108,7 +113,11 @@ pub fn run(args: &Args) -> Result<()> {
     println!(
         "\noutputs in {}{}",
         out.display(),
-        if publish { "; docs/results.md updated" } else { "" }
+        if publish {
+            "; docs/results.md updated"
+        } else {
+            ""
+        }
     );
     if failures > 0 {
         bail!("{failures} experiment(s) failed");
@@ -126,7 +135,8 @@ fn assemble(out: &Path) -> Result<String> {
     for e in registry() {
         let path = fragment_path(out, e);
         if path.exists() {
-            text += &std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            text += &std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
             text.push('\n');
         }
     }

@@ -5,9 +5,9 @@
 use faer::{Col, Mat, MatRef, c64};
 use isac_channel::Upa;
 
+use crate::BoundsError;
 use crate::error::check_square;
 use crate::fim::fim_from_operators;
-use crate::BoundsError;
 
 /// Transmit and receive UPAs of the monostatic BS.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -49,14 +49,26 @@ impl EchoGeometry {
 /// 2 x 2 FIM of `(theta, phi)`, eq. (18): `J_ij = 2 c Re tr(R dG_i^H dG_j)` with
 /// `c = |alpha|^2 / sigma^2` and `R` the transmit covariance summed over snapshots and
 /// subcarriers (G is flat over subcarriers, so eq. 18's sum over n is a sum of R_n).
-pub fn angle_fim(ch: &SensingChannel, r: MatRef<'_, c64>, scale: f64) -> Result<Mat<f64>, BoundsError> {
+pub fn angle_fim(
+    ch: &SensingChannel,
+    r: MatRef<'_, c64>,
+    scale: f64,
+) -> Result<Mat<f64>, BoundsError> {
     check_square("transmit covariance", r.nrows(), r.ncols(), ch.g.ncols())?;
-    Ok(fim_from_operators(&[ch.d_theta.clone(), ch.d_phi.clone()], r, scale))
+    Ok(fim_from_operators(
+        &[ch.d_theta.clone(), ch.d_phi.clone()],
+        r,
+        scale,
+    ))
 }
 
 /// The same FIM from the probing waveform `S` (Nt x T), eq. (19):
 /// `J_ij = 2 c Re tr((dG_i S)^H dG_j S)`. Theorem 1: it depends on `S` only through `S S^H`.
-pub fn angle_fim_waveform(ch: &SensingChannel, s: MatRef<'_, c64>, scale: f64) -> Result<Mat<f64>, BoundsError> {
+pub fn angle_fim_waveform(
+    ch: &SensingChannel,
+    s: MatRef<'_, c64>,
+    scale: f64,
+) -> Result<Mat<f64>, BoundsError> {
     if s.nrows() != ch.g.ncols() {
         return Err(BoundsError::Dimension {
             what: "probing waveform",
@@ -112,11 +124,16 @@ mod tests {
     use proptest::prelude::*;
 
     fn geometry() -> EchoGeometry {
-        EchoGeometry { tx: Upa::new(4, 4, 0.5).unwrap(), rx: Upa::new(2, 2, 0.5).unwrap() }
+        EchoGeometry {
+            tx: Upa::new(4, 4, 0.5).unwrap(),
+            rx: Upa::new(2, 2, 0.5).unwrap(),
+        }
     }
 
     fn complex_mat(v: &[f64], rows: usize, cols: usize) -> Mat<c64> {
-        Mat::from_fn(rows, cols, |i, j| c64::new(v[2 * (i * cols + j)], v[2 * (i * cols + j) + 1]))
+        Mat::from_fn(rows, cols, |i, j| {
+            c64::new(v[2 * (i * cols + j)], v[2 * (i * cols + j) + 1])
+        })
     }
 
     fn close(a: MatRef<'_, f64>, b: MatRef<'_, f64>, tol: f64) -> bool {
@@ -203,7 +220,18 @@ mod tests {
         let ch = geometry().channel(0.1, 0.2);
         assert!(angle_fim(&ch, Mat::<c64>::zeros(15, 15).as_ref(), 1.0).is_err());
         assert!(angle_fim_waveform(&ch, Mat::<c64>::zeros(15, 2).as_ref(), 1.0).is_err());
-        assert!(angle_gain_fim(&ch, Mat::<c64>::zeros(16, 16).as_ref(), c64::new(1.0, 0.0), 0.0).is_err());
-        assert!(matches!(crb_diagonal(Mat::<f64>::zeros(2, 2).as_ref()), Err(BoundsError::SingularFim)));
+        assert!(
+            angle_gain_fim(
+                &ch,
+                Mat::<c64>::zeros(16, 16).as_ref(),
+                c64::new(1.0, 0.0),
+                0.0
+            )
+            .is_err()
+        );
+        assert!(matches!(
+            crb_diagonal(Mat::<f64>::zeros(2, 2).as_ref()),
+            Err(BoundsError::SingularFim)
+        ));
     }
 }

@@ -169,7 +169,9 @@ mod tests {
     use proptest::prelude::*;
 
     fn max_diff(x: &Col<c64>, y: &Col<c64>) -> f64 {
-        (0..x.nrows()).map(|i| (x[i] - y[i]).norm()).fold(0.0, f64::max)
+        (0..x.nrows())
+            .map(|i| (x[i] - y[i]).norm())
+            .fold(0.0, f64::max)
     }
 
     /// Central finite difference of a vector-valued function.
@@ -184,7 +186,8 @@ mod tests {
         let ula = Ula::new(4, 0.5).unwrap();
         let th = 0.3_f64;
         let a = ula.steering(th);
-        let expected = [3.0, 1.0, -1.0, -3.0].map(|o| c64::cis(std::f64::consts::PI * 0.5 * o * th.sin()));
+        let expected =
+            [3.0, 1.0, -1.0, -3.0].map(|o| c64::cis(std::f64::consts::PI * 0.5 * o * th.sin()));
         for i in 0..4 {
             assert!((a[i] - expected[i]).norm() < 1e-15);
         }

@@ -19,7 +19,11 @@ impl TransmitCovariance {
     pub fn from_parts(re: &[Vec<f64>], im: &[Vec<f64>]) -> Result<Self, ChannelError> {
         let n = re.len();
         if n == 0 {
-            return Err(ChannelError::invalid("covariance.re", "[]", "must be a non-empty square matrix"));
+            return Err(ChannelError::invalid(
+                "covariance.re",
+                "[]",
+                "must be a non-empty square matrix",
+            ));
         }
         if im.len() != n {
             return Err(ChannelError::invalid(
@@ -62,7 +66,11 @@ impl TransmitCovariance {
             }
         }
         if !largest.is_finite() {
-            return Err(ChannelError::invalid("covariance", "non-finite entry", "entries must be finite"));
+            return Err(ChannelError::invalid(
+                "covariance",
+                "non-finite entry",
+                "entries must be finite",
+            ));
         }
         if asymmetry > HERMITIAN_TOLERANCE * largest {
             return Err(ChannelError::invalid(
@@ -71,15 +79,21 @@ impl TransmitCovariance {
                 format!("must be Hermitian within relative tolerance {HERMITIAN_TOLERANCE:e}"),
             ));
         }
-        let eig = r
-            .self_adjoint_eigenvalues(Side::Lower)
-            .map_err(|_| ChannelError::invalid("covariance", "eigendecomposition failed", "must be Hermitian PSD"))?;
+        let eig = r.self_adjoint_eigenvalues(Side::Lower).map_err(|_| {
+            ChannelError::invalid(
+                "covariance",
+                "eigendecomposition failed",
+                "must be Hermitian PSD",
+            )
+        })?;
         let (min, max) = (eig[0], eig[n - 1]);
         if min < -PSD_TOLERANCE * max.max(0.0) || (max <= 0.0 && min < 0.0) {
             return Err(ChannelError::invalid(
                 "covariance",
                 format!("smallest eigenvalue {min:e} (largest {max:e})"),
-                format!("must be positive semidefinite (smallest eigenvalue >= -{PSD_TOLERANCE:e} x largest)"),
+                format!(
+                    "must be positive semidefinite (smallest eigenvalue >= -{PSD_TOLERANCE:e} x largest)"
+                ),
             ));
         }
         Ok(Self(r))
@@ -118,11 +132,21 @@ mod tests {
         assert!((r.power() - 4.0).abs() < 1e-15);
         // Not Hermitian: im not antisymmetric.
         let bad_im = rows(&[&[0.0, 0.5], &[0.5, 0.0]]);
-        assert!(TransmitCovariance::from_parts(&re, &bad_im).unwrap_err().to_string().contains("Hermitian"));
+        assert!(
+            TransmitCovariance::from_parts(&re, &bad_im)
+                .unwrap_err()
+                .to_string()
+                .contains("Hermitian")
+        );
         // Indefinite: eigenvalues 3 and -1.
         let indefinite = rows(&[&[1.0, 2.0], &[2.0, 1.0]]);
         let zero = rows(&[&[0.0, 0.0], &[0.0, 0.0]]);
-        assert!(TransmitCovariance::from_parts(&indefinite, &zero).unwrap_err().to_string().contains("semidefinite"));
+        assert!(
+            TransmitCovariance::from_parts(&indefinite, &zero)
+                .unwrap_err()
+                .to_string()
+                .contains("semidefinite")
+        );
         // Ragged, mismatched, empty, non-finite.
         assert!(TransmitCovariance::from_parts(&rows(&[&[1.0, 0.0], &[0.0]]), &zero).is_err());
         assert!(TransmitCovariance::from_parts(&re, &rows(&[&[0.0, 0.0]])).is_err());
@@ -135,9 +159,15 @@ mod tests {
     #[test]
     fn tolerances_are_relative() {
         // A tiny negative eigenvalue within 1e-9 of the largest passes; 1e-8 does not.
-        let ok = TransmitCovariance::from_parts(&rows(&[&[1.0, 0.0], &[0.0, -1e-10]]), &rows(&[&[0.0, 0.0], &[0.0, 0.0]]));
+        let ok = TransmitCovariance::from_parts(
+            &rows(&[&[1.0, 0.0], &[0.0, -1e-10]]),
+            &rows(&[&[0.0, 0.0], &[0.0, 0.0]]),
+        );
         assert!(ok.is_ok());
-        let bad = TransmitCovariance::from_parts(&rows(&[&[1.0, 0.0], &[0.0, -1e-8]]), &rows(&[&[0.0, 0.0], &[0.0, 0.0]]));
+        let bad = TransmitCovariance::from_parts(
+            &rows(&[&[1.0, 0.0], &[0.0, -1e-8]]),
+            &rows(&[&[0.0, 0.0], &[0.0, 0.0]]),
+        );
         assert!(bad.is_err());
     }
 }

@@ -22,7 +22,11 @@ impl GaussianMixturePrior {
     /// [`WEIGHT_SUM_TOLERANCE`], `std > 0` and finite.
     pub fn new(means: Vec<f64>, weights: Vec<f64>, std: f64) -> Result<Self, ChannelError> {
         if means.is_empty() {
-            return Err(ChannelError::invalid("means", "[]", "needs at least one component"));
+            return Err(ChannelError::invalid(
+                "means",
+                "[]",
+                "needs at least one component",
+            ));
         }
         if weights.len() != means.len() {
             return Err(ChannelError::invalid(
@@ -35,7 +39,11 @@ impl GaussianMixturePrior {
             return Err(ChannelError::invalid("means", m, "must be finite"));
         }
         if let Some(w) = weights.iter().find(|w| !(w.is_finite() && **w >= 0.0)) {
-            return Err(ChannelError::invalid("probabilities", w, "must be finite and >= 0"));
+            return Err(ChannelError::invalid(
+                "probabilities",
+                w,
+                "must be finite and >= 0",
+            ));
         }
         let total: f64 = weights.iter().sum();
         if (total - 1.0).abs() > WEIGHT_SUM_TOLERANCE {
@@ -46,9 +54,17 @@ impl GaussianMixturePrior {
             ));
         }
         if !(std.is_finite() && std > 0.0) {
-            return Err(ChannelError::invalid("prior_std_rad", std, "must be finite and > 0"));
+            return Err(ChannelError::invalid(
+                "prior_std_rad",
+                std,
+                "must be finite and > 0",
+            ));
         }
-        Ok(Self { means, weights, std })
+        Ok(Self {
+            means,
+            weights,
+            std,
+        })
     }
 
     /// Component means `theta_k` (rad).
@@ -148,7 +164,11 @@ mod tests {
         for &th in &[-1.2, -0.8, -0.3, 0.0, 0.5, 0.95, 1.4] {
             let h = 1e-6;
             let fd = (prior.log_pdf(th + h) - prior.log_pdf(th - h)) / (2.0 * h);
-            assert!((fd - prior.score(th)).abs() < 1e-5 * (1.0 + fd.abs()), "{th}: {fd} vs {}", prior.score(th));
+            assert!(
+                (fd - prior.score(th)).abs() < 1e-5 * (1.0 + fd.abs()),
+                "{th}: {fd} vs {}",
+                prior.score(th)
+            );
         }
     }
 
@@ -166,7 +186,12 @@ mod tests {
         let n = 200_000;
         let draws: Vec<f64> = (0..n).map(|_| prior.sample(&mut rng)).collect();
         let mean = draws.iter().sum::<f64>() / n as f64;
-        let exact: f64 = prior.means().iter().zip(prior.weights()).map(|(m, p)| m * p).sum();
+        let exact: f64 = prior
+            .means()
+            .iter()
+            .zip(prior.weights())
+            .map(|(m, p)| m * p)
+            .sum();
         let var_exact: f64 = prior
             .means()
             .iter()

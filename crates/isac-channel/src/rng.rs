@@ -11,7 +11,10 @@ use rand_distr::{Distribution, StandardNormal};
 /// The ChaCha20 generator keyed by `seed` and three indices (distinct keys, independent streams).
 pub fn stream(seed: u64, indices: [u64; 3]) -> ChaCha20Rng {
     let mut key = [0u8; 32];
-    for (chunk, word) in key.chunks_exact_mut(8).zip([seed, indices[0], indices[1], indices[2]]) {
+    for (chunk, word) in key
+        .chunks_exact_mut(8)
+        .zip([seed, indices[0], indices[1], indices[2]])
+    {
         chunk.copy_from_slice(&word.to_le_bytes());
     }
     ChaCha20Rng::from_seed(key)
@@ -48,7 +51,10 @@ mod tests {
     fn complex_normal_has_the_requested_variance() {
         let mut rng = stream(9, [0, 0, 0]);
         let n = 100_000;
-        let v: f64 = (0..n).map(|_| complex_normal(&mut rng, 2.5).norm_sqr()).sum::<f64>() / n as f64;
+        let v: f64 = (0..n)
+            .map(|_| complex_normal(&mut rng, 2.5).norm_sqr())
+            .sum::<f64>()
+            / n as f64;
         // |z|^2 is exponential with mean 2.5 and std 2.5: five standard errors.
         assert!((v - 2.5).abs() < 5.0 * 2.5 / (n as f64).sqrt(), "{v}");
     }

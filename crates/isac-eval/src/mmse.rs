@@ -62,7 +62,9 @@ fn probe_matrix(r: MatRef<'_, c64>) -> Result<Mat<c64>, EvalError> {
         }
     })?;
     let (u, s) = (evd.U(), evd.S());
-    Ok(Mat::from_fn(r.nrows(), r.ncols(), |i, j| u[(i, j)] * s[j].re.max(0.0).sqrt()))
+    Ok(Mat::from_fn(r.nrows(), r.ncols(), |i, j| {
+        u[(i, j)] * s[j].re.max(0.0).sqrt()
+    }))
 }
 
 impl GridMmse {
@@ -83,7 +85,9 @@ impl GridMmse {
                 let dc = probe.adjoint() * &da;
                 // Mdot X = db c^H + b dc^H; M X = b c^H.
                 let mx = Mat::from_fn(b.nrows(), c.nrows(), |i, j| b[i] * c[j].conj());
-                let dx = Mat::from_fn(b.nrows(), c.nrows(), |i, j| db[i] * c[j].conj() + b[i] * dc[j].conj());
+                let dx = Mat::from_fn(b.nrows(), c.nrows(), |i, j| {
+                    db[i] * c[j].conj() + b[i] * dc[j].conj()
+                });
                 let (e, d) = (mx.squared_norm_l2(), dx.squared_norm_l2());
                 let mut m = c64::new(0.0, 0.0);
                 for j in 0..mx.ncols() {
@@ -91,13 +95,20 @@ impl GridMmse {
                         m += dx[(i, j)].conj() * mx[(i, j)];
                     }
                 }
-                let info = if e > 0.0 { data_scale * (d - m.norm_sqr() / e) } else { 0.0 };
+                let info = if e > 0.0 {
+                    data_scale * (d - m.norm_sqr() / e)
+                } else {
+                    0.0
+                };
                 1.0 / (info + 1.0 / (s * s)).sqrt()
             })
             .fold(s, f64::min);
         let step = narrowest / POINTS_PER_STD;
-        let mut intervals: Vec<(f64, f64)> =
-            prior.means().iter().map(|m| (m - HALF_WIDTH_STDS * s, m + HALF_WIDTH_STDS * s)).collect();
+        let mut intervals: Vec<(f64, f64)> = prior
+            .means()
+            .iter()
+            .map(|m| (m - HALF_WIDTH_STDS * s, m + HALF_WIDTH_STDS * s))
+            .collect();
         intervals.sort_by(|x, y| x.0.total_cmp(&y.0));
         let mut merged: Vec<(f64, f64)> = Vec::new();
         for (lo, hi) in intervals {
@@ -108,7 +119,10 @@ impl GridMmse {
         }
         let total: f64 = merged.iter().map(|(lo, hi)| (hi - lo) / step).sum();
         if !(total.is_finite() && total < MAX_GRID_POINTS as f64) {
-            return Err(EvalError::GridTooLarge { points: total, max: MAX_GRID_POINTS });
+            return Err(EvalError::GridTooLarge {
+                points: total,
+                max: MAX_GRID_POINTS,
+            });
         }
         let mut grid = Vec::new();
         for (lo, hi) in merged {
@@ -118,10 +132,20 @@ impl GridMmse {
                 let b = setting.rx.steering(theta);
                 let c = probe.adjoint() * setting.tx.steering(theta);
                 let energy = col_norm_sqr(&b) * col_norm_sqr(&c);
-                grid.push(GridPoint { theta, log_prior: prior.log_pdf(theta), b, c, energy });
+                grid.push(GridPoint {
+                    theta,
+                    log_prior: prior.log_pdf(theta),
+                    b,
+                    c,
+                    energy,
+                });
             }
         }
-        Ok(Self { setting: setting.clone(), probe, grid })
+        Ok(Self {
+            setting: setting.clone(),
+            probe,
+            grid,
+        })
     }
 
     /// Number of grid points.
@@ -134,7 +158,9 @@ impl GridMmse {
         let b = self.setting.rx.steering(theta);
         let c = self.probe.adjoint() * self.setting.tx.steering(theta);
         let noise = self.setting.noise_radar;
-        Mat::from_fn(b.nrows(), c.nrows(), |i, j| beta * b[i] * c[j].conj() + complex_normal(rng, noise))
+        Mat::from_fn(b.nrows(), c.nrows(), |i, j| {
+            beta * b[i] * c[j].conj() + complex_normal(rng, noise)
+        })
     }
 
     /// Posterior mean of `theta` given one echo block.
@@ -185,6 +211,10 @@ impl GridMmse {
         let n = trials as f64;
         let mse = errors.iter().sum::<f64>() / n;
         let var = errors.iter().map(|e| (e - mse).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-        MseEstimate { mse, ci95: 1.96 * (var / n).sqrt(), trials }
+        MseEstimate {
+            mse,
+            ci95: 1.96 * (var / n).sqrt(),
+            trials,
+        }
     }
 }

@@ -8,7 +8,10 @@ use crate::EvalError;
 
 /// Writes `contents` to `path` through a temporary sibling and a rename.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), EvalError> {
-    let io = |source| EvalError::Io { path: path.to_path_buf(), source };
+    let io = |source| EvalError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
@@ -19,7 +22,10 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), EvalError> {
 
 /// `dir/.name.tmp` next to `path`.
 pub fn temporary_sibling(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.tmp"))
 }
 
@@ -43,12 +49,19 @@ pub enum Cell<'a> {
 impl Csv {
     /// A table with these column names.
     pub fn new(header: &[&str]) -> Self {
-        Self { text: header.join(",") + "\n", columns: header.len() }
+        Self {
+            text: header.join(",") + "\n",
+            columns: header.len(),
+        }
     }
 
     /// Appends a row; panics if the row length differs from the header (a programming error).
     pub fn row(&mut self, cells: &[Cell<'_>]) {
-        assert_eq!(cells.len(), self.columns, "CSV row length must match the header");
+        assert_eq!(
+            cells.len(),
+            self.columns,
+            "CSV row length must match the header"
+        );
         for (i, cell) in cells.iter().enumerate() {
             if i > 0 {
                 self.text.push(',');

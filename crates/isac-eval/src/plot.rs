@@ -52,15 +52,27 @@ const COLOURS: [RGBColor; 7] = [
 fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite() && *v > 0.0)
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    if lo.is_finite() { (lo / 1.5, hi * 1.5) } else { (1e-3, 1.0) }
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if lo.is_finite() {
+        (lo / 1.5, hi * 1.5)
+    } else {
+        (1e-3, 1.0)
+    }
 }
 
 /// Draws panels side by side on log-log axes into an SVG file.
 pub fn log_log_panels(path: &Path, panels: &[Panel]) -> Result<(), EvalError> {
-    let err = |e: &dyn std::fmt::Display| EvalError::Plot { path: path.to_path_buf(), message: e.to_string() };
+    let err = |e: &dyn std::fmt::Display| EvalError::Plot {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| EvalError::Io { path: path.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| EvalError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
     }
     let tmp = crate::output::temporary_sibling(path);
     {
@@ -96,7 +108,9 @@ pub fn log_log_panels(path: &Path, panels: &[Panel]) -> Result<(), EvalError> {
                 .map_err(|e| err(&e))?;
             for (i, s) in panel.series.iter().enumerate() {
                 let colour = COLOURS[i % COLOURS.len()].to_rgba();
-                let legend = |c: RGBAColor| move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2));
+                let legend = |c: RGBAColor| {
+                    move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                };
                 match &s.style {
                     Style::Line => chart
                         .draw_series(LineSeries::new(s.points.clone(), colour.stroke_width(2)))
@@ -104,7 +118,12 @@ pub fn log_log_panels(path: &Path, panels: &[Panel]) -> Result<(), EvalError> {
                         .label(&s.name)
                         .legend(legend(colour)),
                     Style::Dashed => chart
-                        .draw_series(DashedLineSeries::new(s.points.clone(), 6, 4, colour.stroke_width(2)))
+                        .draw_series(DashedLineSeries::new(
+                            s.points.clone(),
+                            6,
+                            4,
+                            colour.stroke_width(2),
+                        ))
                         .map_err(|e| err(&e))?
                         .label(&s.name)
                         .legend(legend(colour)),
@@ -127,5 +146,8 @@ pub fn log_log_panels(path: &Path, panels: &[Panel]) -> Result<(), EvalError> {
         }
         root.present().map_err(|e| err(&e))?;
     }
-    std::fs::rename(&tmp, path).map_err(|source| EvalError::Io { path: path.to_path_buf(), source })
+    std::fs::rename(&tmp, path).map_err(|source| EvalError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }

@@ -25,11 +25,19 @@ fn beams(degrees: &[(f64, f64)], power: f64) -> Mat<c64> {
 fn mmse_mse_is_not_below_the_pcrb_and_not_vacuous() {
     let s = setting();
     let model = PcrbModel::new(s.clone(), QuadratureSettings::default()).unwrap();
-    let isotropic = Mat::from_fn(8, 8, |i, j| if i == j { c64::new(0.1 / 8.0, 0.0) } else { c64::new(0.0, 0.0) });
+    let isotropic = Mat::from_fn(8, 8, |i, j| {
+        if i == j {
+            c64::new(0.1 / 8.0, 0.0)
+        } else {
+            c64::new(0.0, 0.0)
+        }
+    });
     let two_beams = beams(&[(45.0, 0.6), (-35.0, 0.4)], 0.1);
     for (k, r) in [isotropic, two_beams].iter().enumerate() {
         let pcrb = model.pcrb(r.as_ref()).unwrap();
-        let est = GridMmse::new(&s, r.as_ref()).unwrap().mse(3000, 11, k as u64);
+        let est = GridMmse::new(&s, r.as_ref())
+            .unwrap()
+            .mse(3000, 11, k as u64);
         assert!(est.mse + est.ci95 >= pcrb, "MSE {est:?} below PCRB {pcrb}");
         if k == 0 {
             // Not vacuous: isotropic power lights every candidate, so the echo must teach far more
@@ -47,13 +55,20 @@ fn high_snr_echo_is_estimated_within_the_bound() {
     let mut s = setting();
     s.noise_radar = 1e-13;
     let r = beams(&[(45.0, 1.0)], 0.1);
-    let pcrb = PcrbModel::new(s.clone(), QuadratureSettings::default()).unwrap().pcrb(r.as_ref()).unwrap();
+    let pcrb = PcrbModel::new(s.clone(), QuadratureSettings::default())
+        .unwrap()
+        .pcrb(r.as_ref())
+        .unwrap();
     let est = GridMmse::new(&s, r.as_ref()).unwrap();
     let mut rng = isac_channel::rng::stream(3, [0, 0, 0]);
     for theta in [44.7f64.to_radians(), 45.2f64.to_radians()] {
         let y = est.echo(theta, c64::new(0.0, 7.1e-4), &mut rng);
         let err = (est.estimate(y.as_ref()) - theta).abs();
-        assert!(err < 6.0 * pcrb.sqrt() && err < 1e-3, "{err} vs sqrt(PCRB) {}", pcrb.sqrt());
+        assert!(
+            err < 6.0 * pcrb.sqrt() && err < 1e-3,
+            "{err} vs sqrt(PCRB) {}",
+            pcrb.sqrt()
+        );
     }
 }
 
@@ -71,7 +86,11 @@ fn monte_carlo_is_independent_of_the_thread_count() {
     let r = beams(&[(65.0, 1.0)], 0.1);
     let est = GridMmse::new(&s, r.as_ref()).unwrap();
     let run = |threads| {
-        rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| est.mse(400, 5, 2))
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| est.mse(400, 5, 2))
     };
     let (one, two) = (run(1), run(2));
     assert_eq!(one.mse.to_bits(), two.mse.to_bits());

@@ -19,8 +19,17 @@ fn model(std: f64) -> PcrbModel {
 
 /// `A A^H` scaled to trace `power`, from `2 n^2` reals.
 fn psd_from(values: &[f64], n: usize, power: f64) -> Mat<c64> {
-    let a = Mat::from_fn(n, n, |i, j| c64::new(values[2 * (i * n + j)], values[2 * (i * n + j) + 1]));
-    let r = &a * a.adjoint() + Mat::from_fn(n, n, |i, j| if i == j { c64::new(1e-3, 0.0) } else { c64::new(0.0, 0.0) });
+    let a = Mat::from_fn(n, n, |i, j| {
+        c64::new(values[2 * (i * n + j)], values[2 * (i * n + j) + 1])
+    });
+    let r = &a * a.adjoint()
+        + Mat::from_fn(n, n, |i, j| {
+            if i == j {
+                c64::new(1e-3, 0.0)
+            } else {
+                c64::new(0.0, 0.0)
+            }
+        });
     let tr: f64 = (0..n).map(|i| r[(i, i)].re).sum();
     Mat::from_fn(n, n, |i, j| r[(i, j)] * (power / tr))
 }
@@ -45,7 +54,13 @@ fn data_fim_equals_prior_average_of_the_deterministic_fim() {
     for std in [0.01, 0.1] {
         let setting = paper_setting(std);
         let m = PcrbModel::new(setting.clone(), QuadratureSettings::default()).unwrap();
-        let r = psd_from(&(0..128).map(|k| ((k * 37 % 101) as f64 / 50.0) - 1.0).collect::<Vec<_>>(), 8, 0.1);
+        let r = psd_from(
+            &(0..128)
+                .map(|k| ((k * 37 % 101) as f64 / 50.0) - 1.0)
+                .collect::<Vec<_>>(),
+            8,
+            0.1,
+        );
         let rule = NormalRule::new(90).unwrap();
         let mut expected = Mat::<f64>::zeros(3, 3);
         for (&mean, &p) in setting.prior.means().iter().zip(setting.prior.weights()) {
@@ -53,7 +68,9 @@ fn data_fim_equals_prior_average_of_the_deterministic_fim() {
                 let (a, da) = setting.tx.steering_and_derivative(th);
                 let (b, db) = setting.rx.steering_and_derivative(th);
                 let mm = Mat::from_fn(10, 8, |i, j| b[i] * a[j].conj());
-                let md = Mat::from_fn(10, 8, |i, j| (db[i] * a[j].conj() + b[i] * da[j].conj()) * setting.beta);
+                let md = Mat::from_fn(10, 8, |i, j| {
+                    (db[i] * a[j].conj() + b[i] * da[j].conj()) * setting.beta
+                });
                 let jm = Mat::from_fn(10, 8, |i, j| mm[(i, j)] * c64::new(0.0, 1.0));
                 let f = fim_from_operators(&[md, mm, jm], r.as_ref(), 1.0 / setting.noise_radar);
                 expected += f * (p * w);
@@ -64,7 +81,12 @@ fn data_fim_equals_prior_average_of_the_deterministic_fim() {
         for i in 0..3 {
             for j in 0..3 {
                 let scale = expected[(i, i)].abs().max(expected[(j, j)].abs());
-                assert!((got[i][j] - expected[(i, j)]).abs() <= 1e-10 * scale, "({i},{j}) std {std}: {} vs {}", got[i][j], expected[(i, j)]);
+                assert!(
+                    (got[i][j] - expected[(i, j)]).abs() <= 1e-10 * scale,
+                    "({i},{j}) std {std}: {} vs {}",
+                    got[i][j],
+                    expected[(i, j)]
+                );
             }
         }
     }
@@ -77,7 +99,11 @@ fn prior_fisher_information_for(s: &PcrbSetting) -> f64 {
 #[test]
 fn pcrb_is_the_first_diagonal_entry_of_the_inverse_fim() {
     let m = model(0.01);
-    for r in [rank_one(0.3, 0.1), rank_one(-0.9, 0.1), psd_from(&[0.3; 128], 8, 0.1)] {
+    for r in [
+        rank_one(0.3, 0.1),
+        rank_one(-0.9, 0.1),
+        psd_from(&[0.3; 128], 8, 0.1),
+    ] {
         let j = m.bayesian_fim(r.as_ref()).unwrap();
         let jm = Mat::from_fn(3, 3, |a, b| j[a][b]);
         let inv = crb_diagonal(jm.as_ref()).unwrap();
@@ -89,11 +115,25 @@ fn pcrb_is_the_first_diagonal_entry_of_the_inverse_fim() {
 fn default_rule_is_converged_on_the_paper_setting() {
     for (std, tol) in [(0.01, 1e-12), (0.05, 1e-11), (0.1, 1e-10)] {
         let coarse = model(std);
-        let fine = PcrbModel::new(paper_setting(std), QuadratureSettings { hermite_nodes: 160 }).unwrap();
-        for r in [rank_one(0.8, 0.1), rank_one(-0.7, 0.1), psd_from(&[0.5; 128], 8, 0.1)] {
-            let (a, b) = (coarse.pcrb(r.as_ref()).unwrap(), fine.pcrb(r.as_ref()).unwrap());
+        let fine = PcrbModel::new(
+            paper_setting(std),
+            QuadratureSettings { hermite_nodes: 160 },
+        )
+        .unwrap();
+        for r in [
+            rank_one(0.8, 0.1),
+            rank_one(-0.7, 0.1),
+            psd_from(&[0.5; 128], 8, 0.1),
+        ] {
+            let (a, b) = (
+                coarse.pcrb(r.as_ref()).unwrap(),
+                fine.pcrb(r.as_ref()).unwrap(),
+            );
             assert!(rel(a, b) < tol, "std {std}: {a} vs {b}");
-            let (a, b) = (coarse.pcrb_upper(r.as_ref()).unwrap(), fine.pcrb_upper(r.as_ref()).unwrap());
+            let (a, b) = (
+                coarse.pcrb_upper(r.as_ref()).unwrap(),
+                fine.pcrb_upper(r.as_ref()).unwrap(),
+            );
             assert!(rel(a, b) < tol, "std {std}: {a} vs {b}");
         }
     }
@@ -105,7 +145,13 @@ fn closed_form_for_isotropic_transmission_matches_hand_formula() {
     // ||bdot||^2 = (pi Delta cos th)^2 * 330 for Nr = 10.
     let m = model(0.01);
     let (p, nt) = (0.1, 8.0);
-    let r = Mat::from_fn(8, 8, |i, j| if i == j { c64::new(p / nt, 0.0) } else { c64::new(0.0, 0.0) });
+    let r = Mat::from_fn(8, 8, |i, j| {
+        if i == j {
+            c64::new(p / nt, 0.0)
+        } else {
+            c64::new(0.0, 0.0)
+        }
+    });
     let s = m.setting();
     let tq: f64 = s
         .prior
@@ -115,7 +161,13 @@ fn closed_form_for_isotropic_transmission_matches_hand_formula() {
         .map(|(th, pk)| pk * (std::f64::consts::PI * 0.5 * th.cos()).powi(2) * 330.0 * p)
         .sum();
     let expected = 1.0 / (2.0 * s.beta.powi(2) / s.noise_radar * tq + 1e4);
-    assert!(rel(m.pcrb_upper_closed_form(r.as_ref(), QbarConvention::Exact).unwrap(), expected) < 1e-12);
+    assert!(
+        rel(
+            m.pcrb_upper_closed_form(r.as_ref(), QbarConvention::Exact)
+                .unwrap(),
+            expected
+        ) < 1e-12
+    );
 }
 
 #[test]
@@ -124,7 +176,9 @@ fn paper_qbar_is_570_over_330_times_the_exact_one() {
     let (e, p) = (m.qbar(QbarConvention::Exact), m.qbar(QbarConvention::Paper));
     for i in 0..8 {
         for j in 0..8 {
-            assert!((p[(i, j)] - e[(i, j)] * (570.0 / 330.0)).norm() < 1e-12 * (1.0 + e[(i, j)].norm()));
+            assert!(
+                (p[(i, j)] - e[(i, j)] * (570.0 / 330.0)).norm() < 1e-12 * (1.0 + e[(i, j)].norm())
+            );
         }
     }
 }
@@ -133,8 +187,20 @@ fn paper_qbar_is_570_over_330_times_the_exact_one() {
 fn wrong_covariance_size_is_an_error() {
     let m = model(0.01);
     let r = Mat::<c64>::zeros(7, 8);
-    assert!(matches!(m.pcrb(r.as_ref()), Err(BoundsError::Dimension { .. })));
-    assert!(PcrbModel::new(PcrbSetting { beta: 0.0, ..paper_setting(0.01) }, QuadratureSettings::default()).is_err());
+    assert!(matches!(
+        m.pcrb(r.as_ref()),
+        Err(BoundsError::Dimension { .. })
+    ));
+    assert!(
+        PcrbModel::new(
+            PcrbSetting {
+                beta: 0.0,
+                ..paper_setting(0.01)
+            },
+            QuadratureSettings::default()
+        )
+        .is_err()
+    );
     assert!(PcrbModel::new(paper_setting(0.01), QuadratureSettings { hermite_nodes: 0 }).is_err());
 }
 
@@ -160,7 +226,11 @@ proptest! {
     fn bayesian_fim_is_symmetric_psd(r in psd_strategy(8), std in 0.005f64..0.2) {
         let j = model(std).bayesian_fim(r.as_ref()).unwrap();
         let jm = Mat::from_fn(3, 3, |a, b| j[a][b]);
-        for a in 0..3 { for b in 0..3 { prop_assert_eq!(j[a][b], j[b][a]); } }
+        for (a, row) in j.iter().enumerate() {
+            for (b, x) in row.iter().enumerate() {
+                prop_assert_eq!(*x, j[b][a]);
+            }
+        }
         let eig = jm.self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
         prop_assert!(eig[0] >= -1e-12 * eig[2], "{eig:?}");
     }

@@ -6,8 +6,8 @@
 mod secure_isac;
 
 pub use secure_isac::{
-    ArraySection, PowerSection, QbarConvention, SecureIsacFile, SecureIsacScenario,
-    SensingSection, TargetSection, UserSection,
+    ArraySection, PowerSection, QbarConvention, SecureIsacFile, SecureIsacScenario, SensingSection,
+    TargetSection, UserSection,
 };
 
 use std::path::Path;

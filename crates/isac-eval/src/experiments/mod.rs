@@ -73,7 +73,10 @@ pub fn registry() -> &'static [Experiment] {
 
 /// Looks an experiment up by name.
 pub fn find(name: &str) -> Result<&'static Experiment, EvalError> {
-    registry().iter().find(|e| e.name == name).ok_or_else(|| EvalError::UnknownExperiment(name.to_string()))
+    registry()
+        .iter()
+        .find(|e| e.name == name)
+        .ok_or_else(|| EvalError::UnknownExperiment(name.to_string()))
 }
 
 /// JSON written next to every figure: what produced it.

@@ -110,7 +110,13 @@ pub struct SecureIsacScenario {
 }
 
 fn angle_rad(key: &str, deg: f64) -> Result<f64, ChannelError> {
-    check(key, deg, |d| d > -90.0 && d < 90.0, "must be in (-90, 90) degrees").map(f64::to_radians)
+    check(
+        key,
+        deg,
+        |d| d > -90.0 && d < 90.0,
+        "must be in (-90, 90) degrees",
+    )
+    .map(f64::to_radians)
 }
 
 impl SecureIsacScenario {
@@ -128,24 +134,44 @@ impl SecureIsacScenario {
     pub fn from_file(file: SecureIsacFile) -> Result<Self, ChannelError> {
         let a = &file.array;
         if a.tx_antennas == 0 {
-            return Err(ChannelError::invalid("array.tx_antennas", 0, "must be at least 1"));
+            return Err(ChannelError::invalid(
+                "array.tx_antennas",
+                0,
+                "must be at least 1",
+            ));
         }
         if a.rx_antennas == 0 {
-            return Err(ChannelError::invalid("array.rx_antennas", 0, "must be at least 1"));
+            return Err(ChannelError::invalid(
+                "array.rx_antennas",
+                0,
+                "must be at least 1",
+            ));
         }
-        let d = check("array.spacing_wavelengths", a.spacing_wavelengths, |x| x > 0.0, "must be > 0")?;
+        let d = check(
+            "array.spacing_wavelengths",
+            a.spacing_wavelengths,
+            |x| x > 0.0,
+            "must be > 0",
+        )?;
         let tx = Ula::new(a.tx_antennas, d)?;
         let rx = Ula::new(a.rx_antennas, d)?;
 
         let t = &file.target;
         if t.angles_deg.is_empty() {
-            return Err(ChannelError::invalid("target.angles_deg", "[]", "needs at least one angle"));
+            return Err(ChannelError::invalid(
+                "target.angles_deg",
+                "[]",
+                "needs at least one angle",
+            ));
         }
         if t.probabilities.len() != t.angles_deg.len() {
             return Err(ChannelError::invalid(
                 "target.probabilities",
                 format!("{:?}", t.probabilities),
-                format!("must have the same length as target.angles_deg ({})", t.angles_deg.len()),
+                format!(
+                    "must have the same length as target.angles_deg ({})",
+                    t.angles_deg.len()
+                ),
             ));
         }
         let means = t
@@ -156,19 +182,40 @@ impl SecureIsacScenario {
         for &p in &t.probabilities {
             check("target.probabilities", p, |x| x >= 0.0, "each must be >= 0")?;
         }
-        check("target.prior_std_rad", t.prior_std_rad, |x| x > 0.0, "must be > 0")?;
+        check(
+            "target.prior_std_rad",
+            t.prior_std_rad,
+            |x| x > 0.0,
+            "must be > 0",
+        )?;
         check("target.rcs_min", t.rcs_min, |x| x > 0.0, "must be > 0")?;
-        check("target.path_loss_db", t.path_loss_db, |_| true, "must be finite")?;
+        check(
+            "target.path_loss_db",
+            t.path_loss_db,
+            |_| true,
+            "must be finite",
+        )?;
         let prior = GaussianMixturePrior::new(means, t.probabilities.clone(), t.prior_std_rad)
             .map_err(|e| match e {
-                ChannelError::InvalidParameter { name, value, requirement } => {
-                    ChannelError::InvalidParameter { name: format!("target.{name}"), value, requirement }
-                }
+                ChannelError::InvalidParameter {
+                    name,
+                    value,
+                    requirement,
+                } => ChannelError::InvalidParameter {
+                    name: format!("target.{name}"),
+                    value,
+                    requirement,
+                },
                 other => other,
             })?;
 
         angle_rad("user.angle_deg", file.user.angle_deg)?;
-        check("user.path_loss_db", file.user.path_loss_db, |_| true, "must be finite")?;
+        check(
+            "user.path_loss_db",
+            file.user.path_loss_db,
+            |_| true,
+            "must be finite",
+        )?;
         let p = &file.power;
         for (key, x) in [
             ("power.tx_dbm", p.tx_dbm),
@@ -178,8 +225,18 @@ impl SecureIsacScenario {
         ] {
             check(key, x, |_| true, "must be finite")?;
         }
-        check("sensing.pcrb_max", file.sensing.pcrb_max, |x| x > 0.0, "must be > 0")?;
-        Ok(Self { file, tx, rx, prior })
+        check(
+            "sensing.pcrb_max",
+            file.sensing.pcrb_max,
+            |x| x > 0.0,
+            "must be > 0",
+        )?;
+        Ok(Self {
+            file,
+            tx,
+            rx,
+            prior,
+        })
     }
 
     /// The file as parsed (for sidecars and reports).

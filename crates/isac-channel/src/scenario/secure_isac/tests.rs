@@ -40,17 +40,41 @@ fn missing_key_is_named() {
 #[test]
 fn out_of_range_values_name_key_and_value() {
     for (from, to, key) in [
-        ("prior_std_rad = 0.01", "prior_std_rad = -0.01", "target.prior_std_rad"),
+        (
+            "prior_std_rad = 0.01",
+            "prior_std_rad = -0.01",
+            "target.prior_std_rad",
+        ),
         ("rcs_min = 0.0071", "rcs_min = 0", "target.rcs_min"),
-        ("angles_deg = [-55, -35, 65, 45]", "angles_deg = [-55, -35, 95, 45]", "target.angles_deg"),
+        (
+            "angles_deg = [-55, -35, 65, 45]",
+            "angles_deg = [-55, -35, 95, 45]",
+            "target.angles_deg",
+        ),
         ("angle_deg = -10", "angle_deg = -90", "user.angle_deg"),
         ("pcrb_max = 2.68e-5", "pcrb_max = 0.0", "sensing.pcrb_max"),
         ("tx_dbm = 20", "tx_dbm = nan", "power.tx_dbm"),
         ("tx_antennas = 8", "tx_antennas = 0", "array.tx_antennas"),
-        ("spacing_wavelengths = 0.5", "spacing_wavelengths = inf", "array.spacing_wavelengths"),
-        ("[0.2, 0.3, 0.1, 0.4]", "[0.2, 0.3, 0.1, 0.5]", "target.probabilities"),
-        ("[0.2, 0.3, 0.1, 0.4]", "[0.2, 0.3, 0.5]", "target.probabilities"),
-        ("[0.2, 0.3, 0.1, 0.4]", "[0.2, 0.3, -0.1, 0.6]", "target.probabilities"),
+        (
+            "spacing_wavelengths = 0.5",
+            "spacing_wavelengths = inf",
+            "array.spacing_wavelengths",
+        ),
+        (
+            "[0.2, 0.3, 0.1, 0.4]",
+            "[0.2, 0.3, 0.1, 0.5]",
+            "target.probabilities",
+        ),
+        (
+            "[0.2, 0.3, 0.1, 0.4]",
+            "[0.2, 0.3, 0.5]",
+            "target.probabilities",
+        ),
+        (
+            "[0.2, 0.3, 0.1, 0.4]",
+            "[0.2, 0.3, -0.1, 0.6]",
+            "target.probabilities",
+        ),
     ] {
         let text = SHIPPED.replace(from, to);
         assert_ne!(text, SHIPPED, "{from}");
@@ -61,7 +85,11 @@ fn out_of_range_values_name_key_and_value() {
 
 #[test]
 fn bad_enum_and_syntax_are_one_line_errors() {
-    for text in [SHIPPED.replace("\"exact\"", "\"approx\""), "seed = ".to_string(), SHIPPED.replace("seed = 1", "seed = -1")] {
+    for text in [
+        SHIPPED.replace("\"exact\"", "\"approx\""),
+        "seed = ".to_string(),
+        SHIPPED.replace("seed = 1", "seed = -1"),
+    ] {
         let msg = error_of(&text);
         assert!(!msg.contains('\n'), "{msg}");
         assert!(msg.contains("line"), "{msg}");
