@@ -43,6 +43,9 @@ fn covariances(s: &SecureIsacScenario) -> Vec<(&'static str, Mat<c64>)> {
     ]
 }
 
+/// Bonferroni-corrected two-sided 5% threshold for 40 comparisons, in standard errors.
+const Z_FAMILY: f64 = 3.3;
+
 struct Row {
     covariance: &'static str,
     sigma: f64,
@@ -61,7 +64,7 @@ pub fn run(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let started = Instant::now();
     let scenario = SecureIsacScenario::from_path(&ctx.scenarios_dir.join("hou2023.toml"))?;
     let seed = ctx.seed.unwrap_or(scenario.seed());
-    let (points, trials) = if ctx.quick { (4, 300) } else { (13, 4000) };
+    let (points, trials) = if ctx.quick { (4, 300) } else { (13, 20_000) };
     let sigmas: Vec<f64> = (0..points)
         .map(|i| 10f64.powf(-3.0 + 2.0 * i as f64 / (points - 1) as f64))
         .collect();
@@ -227,7 +230,11 @@ fn markdown(rows: &[Row], trials: usize) -> String {
             r.upper / r.pcrb
         );
     }
-    let below = rows.iter().filter(|r| r.mse + r.ci95 < r.pcrb).count();
+    // Where the bound is tight (MSE ~ PCRB) half of the estimates fall below it by chance; a
+    // point counts against the bound only beyond Z_FAMILY standard errors.
+    let z = |r: &Row| (r.mse - r.pcrb) / (r.ci95 / 1.96);
+    let below = rows.iter().filter(|r| z(r) < -Z_FAMILY).count();
+    let tight = rows.iter().filter(|r| z(r).abs() <= 1.96).count();
     let upper_ok = rows.iter().all(|r| r.pcrb <= r.upper);
     let departure = |r: &Row| (r.closed_exact - r.upper).abs() / r.upper;
     let worst = rows
@@ -255,7 +262,10 @@ fn markdown(rows: &[Row], trials: usize) -> String {
     );
     let _ = writeln!(
         w,
-        "- Monte Carlo MSE below the PCRB beyond its 95% interval: **{below} of {} points**{}.",
+        "- Monte Carlo MSE significantly below the PCRB (more than {Z_FAMILY} standard errors, a \
+         family-wise 5% test over up to 40 points): **{below} of {} points**{}. At {tight} points \
+         the MSE is statistically indistinguishable from the PCRB (|z| <= 1.96): the bound is \
+         attained there.",
         rows.len(),
         if below == 0 {
             " (the bound holds)"

@@ -1,0 +1,53 @@
+//! The `pcrb-tightness` experiment writes its CSV, SVG, sidecar and report section, and the
+//! numbers in them obey the bounds' ordering.
+
+use isac_eval::experiments::{RunContext, Silent, find};
+
+#[test]
+fn pcrb_tightness_quick_run_writes_consistent_outputs() {
+    let out = std::env::temp_dir().join(format!("isac-reproduce-test-{}", std::process::id()));
+    let ctx = RunContext {
+        out_dir: out.clone(),
+        scenarios_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios").into(),
+        quick: true,
+        seed: Some(3),
+        progress: &Silent,
+    };
+    let report = (find("pcrb-tightness").unwrap().run)(&ctx).unwrap();
+    for f in &report.files {
+        assert!(f.exists(), "{}", f.display());
+    }
+    let csv = std::fs::read_to_string(out.join("hou2023/pcrb-tightness.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    assert_eq!(rows.len(), 3 * 4, "three covariances x four sigma values");
+    for r in &rows {
+        let x = |name: &str| r[col(name)].parse::<f64>().unwrap();
+        assert!(x("pcrb") <= x("pcrb_upper"));
+        assert!(
+            x("pcrb") <= x("sigma_theta_rad").powi(2) * 1.000001,
+            "data cannot lose information"
+        );
+        assert!(x("mmse_mse") > 0.0 && x("mmse_mse_ci95") > 0.0);
+    }
+    let svg = std::fs::read_to_string(out.join("hou2023/pcrb-tightness.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("PCRB (eq. 21)"));
+    let sidecar: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("hou2023/pcrb-tightness.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(sidecar["seed"], 3);
+    assert_eq!(sidecar["scenario"]["array"]["tx_antennas"], 8);
+    assert!(report.markdown.contains("figures/pcrb-tightness.svg"));
+    std::fs::remove_dir_all(out).unwrap();
+}
+
+#[test]
+fn unknown_experiment_is_a_clear_error() {
+    let err = find("fig99").err().unwrap().to_string();
+    assert!(err.contains("fig99") && err.contains("--list"), "{err}");
+}
