@@ -36,15 +36,23 @@ fn beam_covariance_json(deg: f64, power: f64) -> String {
     serde_json::json!({ "re": re, "im": im }).to_string()
 }
 
-fn run_json(cov: &Path) -> serde_json::Value {
-    let out = isac(&[
+/// `isac pcrb --scenario S --covariance C [--json]`.
+fn pcrb(scenario: &Path, cov: &Path, json: bool) -> Output {
+    let mut args = vec![
         "pcrb",
         "--scenario",
-        SCENARIO,
+        scenario.to_str().unwrap(),
         "--covariance",
         cov.to_str().unwrap(),
-        "--json",
-    ]);
+    ];
+    if json {
+        args.push("--json");
+    }
+    isac(&args)
+}
+
+fn run_json(cov: &Path) -> serde_json::Value {
+    let out = pcrb(Path::new(SCENARIO), cov, true);
     assert!(
         out.status.success(),
         "{}",
@@ -105,13 +113,7 @@ fn mrt_closed_form_matches_the_independent_reference() {
 fn readable_table_without_json() {
     let dir = tempfile::tempdir().unwrap();
     let cov = write(dir.path(), "r.json", &beam_covariance_json(45.0, 0.1));
-    let out = isac(&[
-        "pcrb",
-        "--scenario",
-        SCENARIO,
-        "--covariance",
-        cov.to_str().unwrap(),
-    ]);
+    let out = pcrb(Path::new(SCENARIO), cov.as_path(), false);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     for needle in [
@@ -126,14 +128,7 @@ fn readable_table_without_json() {
 }
 
 fn assert_bad_input(scenario: &Path, cov: &Path, needle: &str) {
-    let out = isac(&[
-        "pcrb",
-        "--scenario",
-        scenario.to_str().unwrap(),
-        "--covariance",
-        cov.to_str().unwrap(),
-        "--json",
-    ]);
+    let out = pcrb(scenario, cov, true);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{needle}: {stderr}");
     assert!(out.stdout.is_empty(), "{needle}: stdout not empty");
