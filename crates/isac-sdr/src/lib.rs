@@ -11,7 +11,14 @@ use isac_lapack as _;
 
 mod error;
 mod hermitian;
+pub mod metrics;
 mod problem;
+mod recovery;
+mod schemes;
+mod search;
 
 pub use error::SdrError;
 pub use problem::{Formulation, SdpSolution, SecureBeamformingProblem, SolveStatus, SolverReport};
+pub use recovery::{Certificate, RecoveredBeams, certify, recover_rank_one};
+pub use schemes::{CERTIFICATE_TOLERANCE, Scheme, SchemeOutcome, run_scheme};
+pub use search::{Evaluation, SearchOutcome, SearchSettings, search_gamma};

@@ -106,10 +106,10 @@ pub struct SecureBeamformingProblem {
     user: Mat<c64>,
     eves: Vec<Mat<c64>>,
     sensing: Option<Mat<c64>>,
-    /// Orthonormal basis of the variables' space (Nt x r).
-    basis: Mat<c64>,
-    /// `T`, r x r.
-    precond: Mat<c64>,
+    /// `V = v_map X v_map^H`: the basis B (first column h/|h|) times `T` (Nt x r).
+    v_map: Mat<c64>,
+    /// `W = w_basis Y w_basis^H`: the basis B itself (Nt x r).
+    w_basis: Mat<c64>,
 }
 
 /// `scale x x^H`.
@@ -174,30 +174,23 @@ impl SecureBeamformingProblem {
             }),
         };
         let n = basis.ncols();
-        let reduce = |m: Mat<c64>| basis.adjoint() * m * &basis;
-        let user = reduce(outer(&h, power / scenario.noise_user()));
-        let snr_user = (0..n).map(|i| user[(i, i)].re).sum::<f64>();
+        let full = |m: Mat<c64>| m;
+        let user = full(outer(&h, power / scenario.noise_user()));
+        let snr_user = (0..user.nrows()).map(|i| user[(i, i)].re).sum::<f64>();
         let eve_scale = power * scenario.target_gain() / scenario.noise_eve();
-        let eves = steering
-            .iter()
-            .map(|a| reduce(outer(a, eve_scale)))
-            .collect();
+        let eves = steering.iter().map(|a| outer(a, eve_scale)).collect();
         let c = 1.0 / pcrb_max - 1.0 / scenario.prior().std().powi(2);
         let sensing = (c > 0.0).then(|| {
             let q = qbar(&tx, &scenario.rx(), scenario.prior(), scenario.qbar());
             let scale = power * 2.0 * scenario.beta_min().powi(2) / (scenario.noise_radar() * c);
-            reduce(Mat::from_fn(tx.elements(), tx.elements(), |i, j| {
-                q[(i, j)] * scale
-            }))
+            Mat::from_fn(tx.elements(), tx.elements(), |i, j| q[(i, j)] * scale)
         });
-        // In the basis, h = |h| e1, so T = diag(1/sqrt(SNR_u), 1, ..., 1) maps X_11 to tr(H'V).
-        let precond = Mat::from_fn(n, n, |i, j| {
-            let d = match formulation {
-                Formulation::Preconditioned if i == 0 => 1.0 / snr_user.sqrt(),
-                _ => 1.0,
-            };
-            c64::new(if i == j { d } else { 0.0 }, 0.0)
+        // In the basis B, h = |h| e1, so T = diag(1/sqrt(SNR_u), 1, ..., 1) maps X_11 to tr(H'V).
+        let v_map = Mat::from_fn(basis.nrows(), n, |i, j| match formulation {
+            Formulation::Preconditioned if j == 0 => basis[(i, j)] / snr_user.sqrt(),
+            _ => basis[(i, j)],
         });
+        let w_basis = basis;
         Ok(Self {
             n,
             formulation,
@@ -208,14 +201,14 @@ impl SecureBeamformingProblem {
             user,
             eves,
             sensing,
-            basis,
-            precond,
+            v_map,
+            w_basis,
         })
     }
 
     /// Antennas Nt.
     pub fn antennas(&self) -> usize {
-        self.basis.nrows()
+        self.v_map.nrows()
     }
 
     /// Dimension r of the variables' space (Nt for the plain formulation).
@@ -228,9 +221,9 @@ impl SecureBeamformingProblem {
         self.sensing.is_some()
     }
 
-    /// `T^H M T`: a functional of V written on X.
-    fn on_x(&self, m: &Mat<c64>) -> Mat<c64> {
-        self.precond.adjoint() * m * &self.precond
+    /// Coefficients of `tr(M Z)` on the parameters of the variable `map^H Z map`.
+    fn on(map: &Mat<c64>, m: &Mat<c64>) -> Vec<f64> {
+        trace_coefficients(&(map.adjoint() * m * map))
     }
 
     /// `(A, b, q, cones)` of clarabel's standard form for this gamma.
@@ -275,9 +268,10 @@ impl SecureBeamformingProblem {
             vals.push(t_coef / norm);
             b.push(rhs);
         };
+        let w_terms = |m: &Mat<c64>| Self::on(&self.w_basis, m);
         let x_terms = |m: &Mat<c64>| {
             if self.with_an {
-                trace_coefficients(&self.on_x(m))
+                Self::on(&self.v_map, m)
             } else {
                 Vec::new()
             }
@@ -296,7 +290,7 @@ impl SecureBeamformingProblem {
         // (39): tr(A'_k W) - gamma tr(A'_k V) - gamma t <= 0. The gamma entries are kept even
         // when zero so that the sparsity pattern does not depend on gamma.
         for eve in &self.eves {
-            let (cw, cx) = (trace_coefficients(eve), x_terms(eve));
+            let (cw, cx) = (w_terms(eve), x_terms(eve));
             push_row(
                 &[(w0, &cw, 1.0), (x0, &cx, -gamma)],
                 -gamma,
@@ -308,10 +302,9 @@ impl SecureBeamformingProblem {
             );
         }
         // (41): tr(W) + tr(V) - t <= 0.
-        let id = Mat::from_fn(self.n, self.n, |i, j| {
-            c64::new(if i == j { 1.0 } else { 0.0 }, 0.0)
-        });
-        let (cw, cx) = (trace_coefficients(&id), x_terms(&id));
+        let nt = self.antennas();
+        let id = Mat::from_fn(nt, nt, |i, j| c64::new(if i == j { 1.0 } else { 0.0 }, 0.0));
+        let (cw, cx) = (w_terms(&id), x_terms(&id));
         push_row(
             &[(w0, &cw, 1.0), (x0, &cx, 1.0)],
             -1.0,
@@ -323,7 +316,7 @@ impl SecureBeamformingProblem {
         );
         // (42): t - tr((W + V) Q'') <= 0.
         if let Some(q) = &self.sensing {
-            let (cw, cx) = (trace_coefficients(q), x_terms(q));
+            let (cw, cx) = (w_terms(q), x_terms(q));
             push_row(
                 &[(w0, &cw, -1.0), (x0, &cx, -1.0)],
                 1.0,
@@ -352,7 +345,7 @@ impl SecureBeamformingProblem {
         }
         let a = CscMatrix::new_from_triplets(b.len(), nvars, rows, cols, vals);
         let mut q = vec![0.0; nvars];
-        for (k, c) in trace_coefficients(&self.user).iter().enumerate() {
+        for (k, c) in w_terms(&self.user).iter().enumerate() {
             q[w0 + k] = -c / self.snr_user;
         }
         let mut cones = vec![
@@ -436,11 +429,11 @@ impl SecureBeamformingProblem {
         let np = parameter_count(self.n);
         let t_index = if self.with_an { 2 * np } else { np };
         let t = sol.x[t_index];
-        let b = &self.basis;
+        let b = &self.w_basis;
         let w = b * from_parameters(&sol.x[..np], self.n) * b.adjoint();
         let v = if self.with_an {
             let x = from_parameters(&sol.x[np..2 * np], self.n);
-            b * (&self.precond * x * self.precond.adjoint()) * b.adjoint()
+            &self.v_map * x * self.v_map.adjoint()
         } else {
             zero
         };

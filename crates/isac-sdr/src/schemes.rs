@@ -1,0 +1,207 @@
+//! The proposed design and the paper's two benchmarks, evaluated the same way.
+
+use std::time::Instant;
+
+use faer::{Col, Mat, c64};
+use isac_bounds::{PcrbModel, PcrbSetting, QuadratureSettings};
+use isac_channel::scenario::SecureIsacScenario;
+use serde::Serialize;
+
+use crate::metrics::{covariance, eve_sinrs, power, secrecy_rate, user_sinr};
+use crate::recovery::{Certificate, certify, recover_rank_one};
+use crate::search::{SearchSettings, search_gamma};
+use crate::{Formulation, SdrError, SecureBeamformingProblem, SolveStatus, SolverReport};
+
+/// Which transmit design.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scheme {
+    /// SDR with AN, gamma search and rank-one recovery (Sec. V).
+    Proposed,
+    /// Benchmark 2: the same without AN (`V = 0`).
+    NoAn,
+    /// Benchmark 1: all power on the user's MRT beam; feasible iff its PCRB bound <= Gamma.
+    Mrt,
+}
+
+/// Relative tolerance of the certificate. A `Solved` SDP meets it with room to spare
+/// (eavesdropper SINR within 5e-5 of gamma on the paper setting); clarabel's reduced-accuracy
+/// termination (`AlmostSolved`, feasibility 1e-4 in the scaled problem) can show up as ~1e-3
+/// in an eavesdropper SINR, whose denominator is the small AN-plus-noise power.
+pub const CERTIFICATE_TOLERANCE: f64 = 1e-3;
+
+/// Everything `isac secure-beamforming` reports.
+#[derive(Debug, Clone)]
+pub struct SchemeOutcome {
+    /// Optimal, infeasible, or solver failure.
+    pub status: SolveStatus,
+    /// The scheme.
+    pub scheme: Scheme,
+    /// gamma of the returned beams (`None` for MRT or when no gamma was feasible).
+    pub gamma: Option<f64>,
+    /// Secrecy rate of the recovered beams, eq. (7), bit/s/Hz.
+    pub secrecy_rate: f64,
+    /// `log2((1 + f(gamma)) / (1 + gamma))` of the SDP (`None` for MRT).
+    pub sdp_secrecy_rate: Option<f64>,
+    /// User SINR (linear).
+    pub sinr_user: f64,
+    /// Eavesdropper SINR at each candidate angle (linear).
+    pub sinr_eve: Vec<f64>,
+    /// Closed-form PCRB bound (eq. 24) of `w w^H + V`.
+    pub pcrb_upper_closed_form: f64,
+    /// Exact PCRB (eq. 21) of `w w^H + V`.
+    pub pcrb: f64,
+    /// `||w||^2 + tr V` (W).
+    pub power: f64,
+    /// Information beam.
+    pub w: Col<c64>,
+    /// AN covariance.
+    pub an_covariance: Mat<c64>,
+    /// AN beams.
+    pub an_beams: Vec<Col<c64>>,
+    /// SDPs solved.
+    pub solves: usize,
+    /// Wall time (s).
+    pub seconds: f64,
+    /// The last solve's report (`None` for MRT).
+    pub solver: Option<SolverReport>,
+    /// Constraint check of the recovered beams (`None` unless optimal SDR).
+    pub certificate: Option<Certificate>,
+}
+
+/// Runs a scheme with threshold `pcrb_max`; `gamma` solves that single gamma instead of searching.
+pub fn run_scheme(
+    s: &SecureIsacScenario,
+    scheme: Scheme,
+    pcrb_max: f64,
+    gamma: Option<f64>,
+) -> Result<SchemeOutcome, SdrError> {
+    let started = Instant::now();
+    let n = s.tx().elements();
+    let (status, gamma, w, v, beams, sdp_rate, solves, solver, sdp_sinr) = match scheme {
+        Scheme::Mrt => {
+            let h = s.user_channel();
+            let scale = (s.tx_power() / h.norm_l2().powi(2)).sqrt();
+            let w = Col::from_fn(n, |i| h[i] * scale);
+            (
+                SolveStatus::Optimal,
+                None,
+                w,
+                Mat::zeros(n, n),
+                Vec::new(),
+                None,
+                0,
+                None,
+                None,
+            )
+        }
+        Scheme::Proposed | Scheme::NoAn => {
+            let problem = SecureBeamformingProblem::new(
+                s,
+                pcrb_max,
+                Formulation::Preconditioned,
+                scheme == Scheme::Proposed,
+            )?;
+            let evaluation = match gamma {
+                Some(g) => {
+                    let solution = problem.solve(g)?;
+                    (vec![crate::Evaluation { gamma: g, solution }], Some(0))
+                }
+                None => {
+                    let outcome = search_gamma(&problem, SearchSettings::default())?;
+                    (outcome.evaluations, outcome.best)
+                }
+            };
+            let (evaluations, best) = evaluation;
+            let solves = evaluations.len();
+            let last = evaluations.last().map(|e| e.solution.report.clone());
+            match best
+                .map(|i| &evaluations[i])
+                .filter(|e| e.solution.status == SolveStatus::Optimal)
+            {
+                Some(e) => {
+                    let r = recover_rank_one(&s.user_channel(), &e.solution.w, &e.solution.v);
+                    let rate = e.rate();
+                    (
+                        SolveStatus::Optimal,
+                        Some(e.gamma),
+                        r.w,
+                        r.an_covariance,
+                        r.an_beams,
+                        rate,
+                        solves,
+                        Some(e.solution.report.clone()),
+                        Some(e.solution.user_sinr),
+                    )
+                }
+                None => {
+                    // Infeasible if any gamma proved it; otherwise the solver failed everywhere.
+                    let status = if evaluations
+                        .iter()
+                        .any(|e| e.solution.status == SolveStatus::Infeasible)
+                    {
+                        SolveStatus::Infeasible
+                    } else {
+                        SolveStatus::SolverFailed
+                    };
+                    (
+                        status,
+                        gamma,
+                        Col::zeros(n),
+                        Mat::zeros(n, n),
+                        Vec::new(),
+                        None,
+                        solves,
+                        last,
+                        None,
+                    )
+                }
+            }
+        }
+    };
+    let model = PcrbModel::new(PcrbSetting::from_scenario(s), QuadratureSettings::default())?;
+    let r = covariance(&w, v.as_ref());
+    let pcrb_upper_closed_form = model.pcrb_upper_closed_form(r.as_ref(), s.qbar())?;
+    let (sinr_user, sinr_eve) = (user_sinr(s, &w, v.as_ref()), eve_sinrs(s, &w, v.as_ref()));
+    // MRT is feasible iff it meets the sensing constraint.
+    let status = if scheme == Scheme::Mrt && pcrb_upper_closed_form > pcrb_max {
+        SolveStatus::Infeasible
+    } else {
+        status
+    };
+    let secrecy = if status == SolveStatus::Optimal {
+        secrecy_rate(sinr_user, &sinr_eve)
+    } else {
+        0.0
+    };
+    let certificate = match (gamma, sdp_sinr) {
+        (Some(g), Some(f)) => {
+            let beams = crate::RecoveredBeams {
+                w: w.clone(),
+                an_covariance: v.clone(),
+                an_beams: beams.clone(),
+            };
+            Some(certify(s, &beams, g, pcrb_max, f, CERTIFICATE_TOLERANCE)?)
+        }
+        _ => None,
+    };
+    Ok(SchemeOutcome {
+        status,
+        scheme,
+        gamma,
+        secrecy_rate: secrecy,
+        sdp_secrecy_rate: sdp_rate,
+        sinr_user,
+        sinr_eve,
+        pcrb_upper_closed_form,
+        pcrb: model.pcrb(r.as_ref())?,
+        power: power(&w, v.as_ref()),
+        w,
+        an_covariance: v,
+        an_beams: beams,
+        solves,
+        seconds: started.elapsed().as_secs_f64(),
+        solver,
+        certificate,
+    })
+}
