@@ -6,3 +6,4 @@
 
 pub use isac_bounds as bounds;
 pub use isac_channel as channel;
+pub use isac_sdr as sdr;

@@ -1,6 +1,7 @@
 //! Subcommands of the `isac` binary and their error type.
 
 mod pcrb;
+mod secure_beamforming;
 
 use std::path::Path;
 
@@ -19,6 +20,8 @@ pub struct Cli {
 enum Command {
     /// Posterior Cramer-Rao bound of a transmit covariance (Hou & Zhang, eqs. 10-24).
     Pcrb(pcrb::PcrbArgs),
+    /// Secure AN beamforming under a PCRB constraint (Hou & Zhang, SDR): proposed, no-an, mrt.
+    SecureBeamforming(secure_beamforming::SecureBeamformingArgs),
 }
 
 /// A failure of a subcommand: bad input (exit 2) or an internal error (exit 1).
@@ -63,6 +66,43 @@ impl From<isac_bounds::BoundsError> for CliError {
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Pcrb(args) => pcrb::run(&args),
+        Command::SecureBeamforming(args) => secure_beamforming::run(&args),
+    }
+}
+
+impl From<isac_sdr::SdrError> for CliError {
+    fn from(e: isac_sdr::SdrError) -> Self {
+        match e {
+            isac_sdr::SdrError::InvalidParameter { .. } => Self::Input(e.to_string()),
+            isac_sdr::SdrError::Bounds(b) => b.into(),
+            isac_sdr::SdrError::Setup(_) => Self::Internal(e.to_string()),
+        }
+    }
+}
+
+/// A complex vector or matrix as `{"re": ..., "im": ...}`.
+#[derive(Debug, Serialize)]
+struct ComplexJson<T> {
+    re: T,
+    im: T,
+}
+
+fn vector_json(x: &faer::Col<faer::c64>) -> ComplexJson<Vec<f64>> {
+    ComplexJson {
+        re: (0..x.nrows()).map(|i| x[i].re).collect(),
+        im: (0..x.nrows()).map(|i| x[i].im).collect(),
+    }
+}
+
+fn matrix_json(m: &faer::Mat<faer::c64>) -> ComplexJson<Vec<Vec<f64>>> {
+    let part = |f: fn(faer::c64) -> f64| {
+        (0..m.nrows())
+            .map(|i| (0..m.ncols()).map(|j| f(m[(i, j)])).collect())
+            .collect()
+    };
+    ComplexJson {
+        re: part(|z| z.re),
+        im: part(|z| z.im),
     }
 }
 

@@ -63,7 +63,7 @@ pub struct SchemeOutcome {
     pub solves: usize,
     /// Wall time (s).
     pub seconds: f64,
-    /// The last solve's report (`None` for MRT).
+    /// The report of the last SDP solved (`None` for MRT).
     pub solver: Option<SolverReport>,
     /// Constraint check of the recovered beams (`None` unless optimal SDR).
     pub certificate: Option<Certificate>,
@@ -130,7 +130,7 @@ pub fn run_scheme(
                         r.an_beams,
                         rate,
                         solves,
-                        Some(e.solution.report.clone()),
+                        last.clone(),
                         Some(e.solution.user_sinr),
                     )
                 }
