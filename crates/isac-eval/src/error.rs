@@ -9,6 +9,9 @@ pub enum EvalError {
     /// A bound could not be computed.
     #[error(transparent)]
     Bounds(#[from] isac_bounds::BoundsError),
+    /// An SDR solve could not be set up.
+    #[error(transparent)]
+    Sdr(#[from] isac_sdr::SdrError),
     /// Writing an output failed.
     #[error("cannot write {path}: {source}")]
     Io {

@@ -1,5 +1,6 @@
 //! The registry of reproducible experiments run by `cargo xtask reproduce`.
 
+mod hou2023;
 mod pcrb_tightness;
 
 use std::path::PathBuf;
@@ -63,12 +64,32 @@ pub struct Experiment {
 
 /// Every experiment, in the order of `docs/results.md`.
 pub fn registry() -> &'static [Experiment] {
-    &[Experiment {
-        name: "pcrb-tightness",
-        paper: "hou2023",
-        about: "PCRB vs its upper bound, closed form and the Monte Carlo MMSE, over sigma_theta",
-        run: pcrb_tightness::run,
-    }]
+    &[
+        Experiment {
+            name: "hou2023-fig2",
+            paper: "hou2023",
+            about: "Fig. 2: secrecy rate vs gamma for three PCRB thresholds",
+            run: hou2023::fig2,
+        },
+        Experiment {
+            name: "hou2023-fig3",
+            paper: "hou2023",
+            about: "Fig. 3: information and AN beampattern (g_u = -60 dB)",
+            run: hou2023::fig3,
+        },
+        Experiment {
+            name: "hou2023-fig4",
+            paper: "hou2023",
+            about: "Fig. 4: secrecy rate vs PCRB threshold, proposed vs no-AN vs MRT",
+            run: hou2023::fig4,
+        },
+        Experiment {
+            name: "pcrb-tightness",
+            paper: "hou2023",
+            about: "PCRB vs its upper bound, closed form and the Monte Carlo MMSE, over sigma_theta",
+            run: pcrb_tightness::run,
+        },
+    ]
 }
 
 /// Looks an experiment up by name.

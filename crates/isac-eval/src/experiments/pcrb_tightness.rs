@@ -13,7 +13,7 @@ use super::{Report, RunContext, write_sidecar};
 use crate::EvalError;
 use crate::mmse::GridMmse;
 use crate::output::{Cell, Csv};
-use crate::plot::{Panel, Series, Style, log_log_panels};
+use crate::plot::{Panel, Series, Style, draw_panels};
 
 /// The covariances compared, all with trace P: isotropic, power on the candidate angles in
 /// proportion to their probabilities, and MRT toward the user.
@@ -165,6 +165,8 @@ fn figure(
                 title: format!("R {name}"),
                 x_label: "prior std sigma_theta (rad)".into(),
                 y_label: "MSE / bound (rad^2)".into(),
+                x_log: true,
+                y_log: true,
                 series: vec![
                     line("PCRB (eq. 21)", Style::Line, |r| r.pcrb),
                     line("upper bound (eq. 23)", Style::Line, |r| r.upper),
@@ -185,7 +187,7 @@ fn figure(
             }
         })
         .collect::<Vec<_>>();
-    log_log_panels(path, &panels)
+    draw_panels(path, &panels)
 }
 
 fn sorted_sigmas(rows: &[Row]) -> Vec<f64> {
