@@ -51,3 +51,27 @@ fn unknown_experiment_is_a_clear_error() {
     let err = find("fig99").err().unwrap().to_string();
     assert!(err.contains("fig99") && err.contains("--list"), "{err}");
 }
+
+#[test]
+fn fig4_sweep_is_identical_at_one_and_two_threads() {
+    let run = |threads: usize| {
+        let out = std::env::temp_dir().join(format!("isac-fig4-{}-{threads}", std::process::id()));
+        let ctx = RunContext {
+            out_dir: out.clone(),
+            scenarios_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios").into(),
+            quick: true,
+            seed: None,
+            progress: &Silent,
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| (find("hou2023-fig4").unwrap().run)(&ctx))
+            .unwrap();
+        let csv = std::fs::read(out.join("hou2023/hou2023-fig4.csv")).unwrap();
+        std::fs::remove_dir_all(out).unwrap();
+        csv
+    };
+    assert_eq!(run(1), run(2));
+}
