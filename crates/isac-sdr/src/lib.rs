@@ -18,7 +18,9 @@ mod schemes;
 mod search;
 
 pub use error::SdrError;
-pub use problem::{Formulation, SdpSolution, SecureBeamformingProblem, SolveStatus, SolverReport};
+pub use problem::{
+    Formulation, SdpSolution, SecureBeamformingProblem, Session, SolveStatus, SolverReport,
+};
 pub use recovery::{Certificate, RecoveredBeams, certify, recover_rank_one};
 pub use schemes::{CERTIFICATE_TOLERANCE, Scheme, SchemeOutcome, run_scheme};
 pub use search::{Evaluation, SearchOutcome, SearchSettings, search_gamma};

@@ -38,6 +38,68 @@ use serde::Serialize;
 use crate::SdrError;
 use crate::hermitian::{embedding_svec, from_parameters, parameter_count, trace_coefficients};
 
+/// Solver settings of each attempt: (max step fraction, static regularisation). A solve that
+/// stalls (not one that proves infeasibility) is retried once with shorter interior-point
+/// steps and stronger static regularisation of the KKT system (measured: rescues the last
+/// failures over gamma in [1e-6, 1e6]); the report counts the attempts.
+const ATTEMPTS: [(f64, f64); 2] = [(0.99, 1e-8), (0.9, 1e-6)];
+
+fn settings(
+    max_step: f64,
+    regularisation: f64,
+) -> Result<clarabel::solver::DefaultSettings<f64>, SdrError> {
+    DefaultSettingsBuilder::default()
+        .verbose(std::env::var_os("ISAC_SDR_VERBOSE").is_some())
+        .presolve_enable(false)
+        .chordal_decomposition_enable(false)
+        .max_step_fraction(max_step)
+        .static_regularization_constant(regularisation)
+        .build()
+        .map_err(|e| SdrError::Setup(format!("{e:?}")))
+}
+
+/// Repeated solves of one problem over gamma, reusing clarabel's setup (see
+/// [`SecureBeamformingProblem::session`]). A stalled solve falls back to a fresh one-shot solve
+/// with the retry settings.
+pub struct Session<'a> {
+    problem: &'a SecureBeamformingProblem,
+    solver: Option<DefaultSolver<f64>>,
+}
+
+impl Session<'_> {
+    /// Solves (P2.1R) for one gamma > 0, like [`SecureBeamformingProblem::solve`].
+    pub fn solve(&mut self, gamma: f64) -> Result<SdpSolution, SdrError> {
+        let problem = self.problem;
+        if !(gamma.is_finite() && gamma > 0.0) {
+            return problem.solve(gamma);
+        }
+        let started = Instant::now();
+        let (a, b, q, cones) = problem.data(gamma);
+        let solver = match self.solver.as_mut() {
+            Some(solver) => {
+                solver
+                    .update_A(&a)
+                    .map_err(|e| SdrError::Setup(format!("{e:?}")))?;
+                solver
+            }
+            None => {
+                let p = CscMatrix::zeros((q.len(), q.len()));
+                let (max_step, regularisation) = ATTEMPTS[0];
+                let solver =
+                    DefaultSolver::new(&p, &q, &a, &b, &cones, settings(max_step, regularisation)?)
+                        .map_err(|e| SdrError::Setup(format!("{e:?}")))?;
+                self.solver.insert(solver)
+            }
+        };
+        solver.solve();
+        let solution = problem.extract(&solver.solution, started.elapsed().as_secs_f64());
+        if solution.status == SolveStatus::SolverFailed {
+            return problem.solve(gamma);
+        }
+        Ok(solution)
+    }
+}
+
 /// How (P2.1R) is written for the solver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -373,23 +435,13 @@ impl SecureBeamformingProblem {
         let p = CscMatrix::zeros((q.len(), q.len()));
         let started = Instant::now();
         let mut last = None;
-        // A solve that stalls (not one that proves infeasibility) is retried once with shorter
-        // interior-point steps and stronger static regularisation of the KKT system (measured:
-        // rescues the last failures over gamma in [1e-6, 1e6]); the report counts the attempts.
-        for (max_step, regularisation) in [(0.99, 1e-8), (0.9, 1e-6)] {
-            let settings = DefaultSettingsBuilder::default()
-                .verbose(std::env::var_os("ISAC_SDR_VERBOSE").is_some())
-                .presolve_enable(false)
-                .chordal_decomposition_enable(false)
-                .max_step_fraction(max_step)
-                .static_regularization_constant(regularisation)
-                .build()
-                .map_err(|e| SdrError::Setup(format!("{e:?}")))?;
-            let mut solver = DefaultSolver::new(&p, &q, &a, &b, &cones, settings)
-                .map_err(|e| SdrError::Setup(format!("{e:?}")))?;
+        for (attempt, &(max_step, regularisation)) in ATTEMPTS.iter().enumerate() {
+            let mut solver =
+                DefaultSolver::new(&p, &q, &a, &b, &cones, settings(max_step, regularisation)?)
+                    .map_err(|e| SdrError::Setup(format!("{e:?}")))?;
             solver.solve();
             let mut solution = self.extract(&solver.solution, started.elapsed().as_secs_f64());
-            solution.report.attempts = if max_step < 0.99 { 2 } else { 1 };
+            solution.report.attempts = attempt as u32 + 1;
             let done = solution.status != SolveStatus::SolverFailed;
             last = Some(solution);
             if done {
@@ -397,6 +449,15 @@ impl SecureBeamformingProblem {
             }
         }
         Ok(last.expect("at least one attempt"))
+    }
+
+    /// A session that builds clarabel's solver (and its symbolic KKT factorisation) once and,
+    /// for every further gamma, only overwrites the coefficients of `A` (same sparsity pattern).
+    pub fn session(&self) -> Session<'_> {
+        Session {
+            problem: self,
+            solver: None,
+        }
     }
 
     fn extract(&self, sol: &clarabel::solver::DefaultSolution<f64>, seconds: f64) -> SdpSolution {

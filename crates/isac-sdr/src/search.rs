@@ -68,9 +68,10 @@ pub fn search_gamma(
     settings: SearchSettings,
 ) -> Result<SearchOutcome, SdrError> {
     let mut evaluations = Vec::new();
-    let eval = |log_gamma: f64, evaluations: &mut Vec<Evaluation>| -> Result<f64, SdrError> {
+    let mut session = problem.session();
+    let mut eval = |log_gamma: f64, evaluations: &mut Vec<Evaluation>| -> Result<f64, SdrError> {
         let gamma = 10f64.powf(log_gamma);
-        let solution = problem.solve(gamma)?;
+        let solution = session.solve(gamma)?;
         let e = Evaluation { gamma, solution };
         let rate = e.rate().unwrap_or(f64::NEG_INFINITY);
         evaluations.push(e);

@@ -116,3 +116,21 @@ fn invalid_arguments_are_errors_not_panics() {
     assert!(p.solve(0.0).is_err());
     assert!(p.solve(f64::NAN).is_err());
 }
+
+#[test]
+fn a_session_reusing_the_solver_matches_one_shot_solves() {
+    let s = scenario();
+    let p = SecureBeamformingProblem::new(&s, 2.68e-5, Formulation::Preconditioned, true).unwrap();
+    let mut session = p.session();
+    for g in [1e-6, 1e-3, 0.02, 10.0, 1e6, 0.5] {
+        let (a, b) = (session.solve(g).unwrap(), p.solve(g).unwrap());
+        assert_eq!(a.status, b.status, "gamma {g}");
+        assert!(
+            (a.user_sinr - b.user_sinr).abs() <= 1e-9 * b.user_sinr.abs(),
+            "gamma {g}: {} vs {}",
+            a.user_sinr,
+            b.user_sinr
+        );
+    }
+    assert!(session.solve(-1.0).is_err());
+}
