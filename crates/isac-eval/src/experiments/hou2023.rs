@@ -10,10 +10,10 @@ use isac_sdr::metrics::{gain, quadratic};
 use isac_sdr::{Formulation, Scheme, SecureBeamformingProblem, SolveStatus, run_scheme};
 use rayon::prelude::*;
 
-use super::{Report, RunContext, write_sidecar};
+use super::{Report, RunContext, publish, section};
 use crate::EvalError;
 use crate::output::{Cell, Csv};
-use crate::plot::{Panel, Series, Style, draw_panels};
+use crate::plot::{Panel, Series, Style};
 
 fn scenario(ctx: &RunContext<'_>, user_path_loss_db: f64) -> Result<SecureIsacScenario, EvalError> {
     let base = SecureIsacScenario::from_path(&ctx.scenarios_dir.join("hou2023.toml"))?;
@@ -84,8 +84,6 @@ pub fn fig2(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             series[*t].push((*g, rate));
         }
     }
-    let dir = ctx.out_dir.join("hou2023");
-    csv.write(&dir.join("hou2023-fig2.csv"))?;
     let panel = Panel {
         title: "Fig. 2: secrecy rate vs gamma (g_u = -30 dB)".into(),
         x_label: "eavesdropper SINR level gamma".into(),
@@ -102,24 +100,25 @@ pub fn fig2(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             })
             .collect(),
     };
-    draw_panels(&dir.join("hou2023-fig2.svg"), &[panel])?;
-    let sidecar = write_sidecar(
-        dir.join("hou2023-fig2.json"),
-        "hou2023-fig2",
+    let files = publish(
         ctx,
+        "hou2023",
+        "hou2023-fig2",
+        &csv,
+        &[panel],
         s.seed(),
         started,
         s.file(),
     )?;
-    let mut md = String::new();
-    let w = &mut md;
-    let _ = writeln!(w, "## Fig. 2: secrecy rate vs gamma (`hou2023-fig2`)\n");
-    let _ = writeln!(
-        w,
-        "g_u = -30 dB, Gamma in {{1.6e-5, 2.68e-5, 5e-5}} (the paper does not print its three values), {} gamma values in [1e-3, 1e3].\n",
-        gammas.len()
+    let mut md = section(
+        "Fig. 2: secrecy rate vs gamma",
+        "hou2023-fig2",
+        &format!(
+            "g_u = -30 dB, Gamma in {{1.6e-5, 2.68e-5, 5e-5}} (the paper does not print its three values), {} gamma values in [1e-3, 1e3].",
+            gammas.len()
+        ),
     );
-    let _ = writeln!(w, "![fig2](figures/hou2023-fig2.svg)\n");
+    let w = &mut md;
     let _ = writeln!(
         w,
         "| Gamma | solved | best gamma | max rate (bit/s/Hz) | local maxima |\n|---|---|---|---|---|"
@@ -164,11 +163,7 @@ pub fn fig2(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         }
     );
     Ok(Report {
-        files: vec![
-            dir.join("hou2023-fig2.csv"),
-            dir.join("hou2023-fig2.svg"),
-            sidecar,
-        ],
+        files,
         markdown: md,
     })
 }
@@ -180,7 +175,6 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     ctx.progress.start(1, "hou2023-fig3");
     let out = run_scheme(&s, Scheme::Proposed, s.pcrb_max(), None)?;
     ctx.progress.inc(1);
-    let dir = ctx.out_dir.join("hou2023");
     let step = if ctx.quick { 1.0 } else { 0.25 };
     let angles: Vec<f64> = (0..=((180.0 / step) as usize))
         .map(|i| -90.0 + i as f64 * step)
@@ -203,7 +197,6 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     for &(d, i, a) in &pattern {
         csv.row(&[Cell::Num(d), Cell::Num(i), Cell::Num(a)]);
     }
-    csv.write(&dir.join("hou2023-fig3.csv"))?;
     let panel = Panel {
         title: format!(
             "Fig. 3: beampattern (g_u = -60 dB, Gamma = {:.2e}, {:?})",
@@ -227,11 +220,12 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             },
         ],
     };
-    draw_panels(&dir.join("hou2023-fig3.svg"), &[panel])?;
-    let sidecar = write_sidecar(
-        dir.join("hou2023-fig3.json"),
-        "hou2023-fig3",
+    let files = publish(
         ctx,
+        "hou2023",
+        "hou2023-fig3",
+        &csv,
+        &[panel],
         s.seed(),
         started,
         s.file(),
@@ -252,18 +246,18 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         (1..near.len().saturating_sub(1))
             .any(|i| near[i].1 < near[i - 1].1 && near[i].1 < near[i + 1].1)
     };
-    let mut md = String::new();
-    let w = &mut md;
-    let _ = writeln!(w, "## Fig. 3: beampattern (`hou2023-fig3`)\n");
-    let _ = writeln!(
-        w,
-        "g_u = -60 dB, Gamma = {:.2e}, proposed design (status {:?}, gamma = {:.3e}, secrecy rate {:.3} bit/s/Hz).\n",
-        s.pcrb_max(),
-        out.status,
-        out.gamma.unwrap_or(f64::NAN),
-        out.secrecy_rate
+    let mut md = section(
+        "Fig. 3: beampattern",
+        "hou2023-fig3",
+        &format!(
+            "g_u = -60 dB, Gamma = {:.2e}, proposed design (status {:?}, gamma = {:.3e}, secrecy rate {:.3} bit/s/Hz).",
+            s.pcrb_max(),
+            out.status,
+            out.gamma.unwrap_or(f64::NAN),
+            out.secrecy_rate
+        ),
     );
-    let _ = writeln!(w, "![fig3](figures/hou2023-fig3.svg)\n");
+    let w = &mut md;
     let _ = writeln!(
         w,
         "| angle | role | information (dBm) | AN (dBm) | information dips within 3 deg |\n|---|---|---|---|---|"
@@ -315,11 +309,7 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         }
     );
     Ok(Report {
-        files: vec![
-            dir.join("hou2023-fig3.csv"),
-            dir.join("hou2023-fig3.svg"),
-            sidecar,
-        ],
+        files,
         markdown: md,
     })
 }
@@ -373,8 +363,6 @@ pub fn fig4(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             Cell::Int(o.solves as u64),
         ]);
     }
-    let dir = ctx.out_dir.join("hou2023");
-    csv.write(&dir.join("hou2023-fig4.csv"))?;
     let feasible = |sc: Scheme| -> Vec<(f64, f64)> {
         outcomes
             .iter()
@@ -406,24 +394,25 @@ pub fn fig4(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             },
         ],
     };
-    draw_panels(&dir.join("hou2023-fig4.svg"), &[panel])?;
-    let sidecar = write_sidecar(
-        dir.join("hou2023-fig4.json"),
-        "hou2023-fig4",
+    let files = publish(
         ctx,
+        "hou2023",
+        "hou2023-fig4",
+        &csv,
+        &[panel],
         s.seed(),
         started,
         s.file(),
     )?;
-    let mut md = String::new();
-    let w = &mut md;
-    let _ = writeln!(w, "## Fig. 4: secrecy rate vs Gamma (`hou2023-fig4`)\n");
-    let _ = writeln!(
-        w,
-        "g_u = -30 dB, {count} values of Gamma in [1.6e-5, 8e-5]; sweep of {} scheme runs in {sweep_seconds:.2} s (rayon).\n",
-        points.len()
+    let mut md = section(
+        "Fig. 4: secrecy rate vs Gamma",
+        "hou2023-fig4",
+        &format!(
+            "g_u = -30 dB, {count} values of Gamma in [1.6e-5, 8e-5]; sweep of {} scheme runs in {sweep_seconds:.2} s (rayon).",
+            points.len()
+        ),
     );
-    let _ = writeln!(w, "![fig4](figures/hou2023-fig4.svg)\n");
+    let w = &mut md;
     let _ = writeln!(w, "| Gamma | proposed | no AN | MRT |\n|---|---|---|---|");
     let cell = |g: f64, sc: Scheme| {
         let o = &outcomes
@@ -497,11 +486,7 @@ pub fn fig4(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         }
     );
     Ok(Report {
-        files: vec![
-            dir.join("hou2023-fig4.csv"),
-            dir.join("hou2023-fig4.svg"),
-            sidecar,
-        ],
+        files,
         markdown: md,
     })
 }

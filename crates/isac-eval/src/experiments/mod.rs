@@ -9,7 +9,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::EvalError;
-use crate::output::write_atomic;
+use crate::output::{Csv, write_atomic};
+use crate::plot::{Panel, draw_panels};
 
 /// Receives progress from a running experiment (the xtask draws it with indicatif).
 pub trait Progress: Sync {
@@ -111,16 +112,29 @@ struct Sidecar<'a, S: Serialize> {
     crate_version: &'static str,
 }
 
-fn write_sidecar<S: Serialize>(
-    path: PathBuf,
-    experiment: &str,
+/// Writes an experiment's table, figure and sidecar as `<out>/<paper>/<name>.{csv,svg,json}`
+/// and returns the three paths.
+#[allow(clippy::too_many_arguments)]
+fn publish<S: Serialize>(
     ctx: &RunContext<'_>,
+    paper: &str,
+    name: &str,
+    csv: &Csv,
+    panels: &[Panel],
     seed: u64,
     started: Instant,
     scenario: &S,
-) -> Result<PathBuf, EvalError> {
+) -> Result<Vec<PathBuf>, EvalError> {
+    let dir = ctx.out_dir.join(paper);
+    let (csv_path, svg_path, json_path) = (
+        dir.join(format!("{name}.csv")),
+        dir.join(format!("{name}.svg")),
+        dir.join(format!("{name}.json")),
+    );
+    csv.write(&csv_path)?;
+    draw_panels(&svg_path, panels)?;
     let sidecar = Sidecar {
-        experiment,
+        experiment: name,
         quick: ctx.quick,
         seed,
         seconds: started.elapsed().as_secs_f64(),
@@ -128,6 +142,11 @@ fn write_sidecar<S: Serialize>(
         crate_version: env!("CARGO_PKG_VERSION"),
     };
     let text = serde_json::to_string_pretty(&sidecar).expect("sidecar serialises");
-    write_atomic(&path, text.as_bytes())?;
-    Ok(path)
+    write_atomic(&json_path, text.as_bytes())?;
+    Ok(vec![csv_path, svg_path, json_path])
+}
+
+/// The opening of an experiment's results section: title, description and its figure.
+fn section(title: &str, name: &str, description: &str) -> String {
+    format!("## {title} (`{name}`)\n\n{description}\n\n![{name}](figures/{name}.svg)\n\n")
 }

@@ -9,11 +9,11 @@ use faer::{Mat, c64};
 use isac_bounds::{PcrbModel, PcrbSetting, QuadratureSettings};
 use isac_channel::scenario::{QbarConvention, SecureIsacScenario};
 
-use super::{Report, RunContext, write_sidecar};
+use super::{Report, RunContext, publish, section};
 use crate::EvalError;
 use crate::mmse::GridMmse;
 use crate::output::{Cell, Csv};
-use crate::plot::{Panel, Series, Style, draw_panels};
+use crate::plot::{Panel, Series, Style};
 
 /// The covariances compared, all with trace P: isotropic, power on the candidate angles in
 /// proportion to their probabilities, and MRT toward the user.
@@ -96,21 +96,18 @@ pub fn run(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             ctx.progress.inc(1);
         }
     }
-    let dir = ctx.out_dir.join("hou2023");
-    let csv_path = dir.join("pcrb-tightness.csv");
-    table(&rows).write(&csv_path)?;
-    let svg_path = dir.join("pcrb-tightness.svg");
-    figure(&rows, &covs, &svg_path)?;
-    let sidecar = write_sidecar(
-        dir.join("pcrb-tightness.json"),
-        "pcrb-tightness",
+    let files = publish(
         ctx,
+        "hou2023",
+        "pcrb-tightness",
+        &table(&rows),
+        &panels(&rows, &covs),
         seed,
         started,
         scenario.file(),
     )?;
     Ok(Report {
-        files: vec![csv_path, svg_path, sidecar],
+        files,
         markdown: markdown(&rows, trials),
     })
 }
@@ -147,13 +144,8 @@ fn table(rows: &[Row]) -> Csv {
     csv
 }
 
-fn figure(
-    rows: &[Row],
-    covs: &[(&'static str, Mat<c64>)],
-    path: &std::path::Path,
-) -> Result<(), EvalError> {
-    let panels = covs
-        .iter()
+fn panels(rows: &[Row], covs: &[(&'static str, Mat<c64>)]) -> Vec<Panel> {
+    covs.iter()
         .map(|(name, _)| {
             let sel: Vec<&Row> = rows.iter().filter(|r| r.covariance == *name).collect();
             let line = |label: &str, style: Style, f: fn(&Row) -> f64| Series {
@@ -186,8 +178,7 @@ fn figure(
                 ],
             }
         })
-        .collect::<Vec<_>>();
-    draw_panels(path, &panels)
+        .collect()
 }
 
 fn sorted_sigmas(rows: &[Row]) -> Vec<f64> {
@@ -198,20 +189,18 @@ fn sorted_sigmas(rows: &[Row]) -> Vec<f64> {
 }
 
 fn markdown(rows: &[Row], trials: usize) -> String {
-    let mut md = String::new();
+    let mut md = section(
+        "PCRB tightness (beyond paper 000)",
+        "pcrb-tightness",
+        &format!(
+            "Setting of `scenarios/hou2023.toml` (|beta| = |beta_bar|), three fixed covariances of power P \
+             (isotropic, power on the candidate angles in proportion to their probabilities, MRT), \
+             sigma_theta from 1e-3 to 0.1 rad. The Monte Carlo column is the MSE of the posterior-mean \
+             estimator on a grid ({trials} trials per point, beta's phase random and integrated out under \
+             a flat prior), with its 95% confidence half-width."
+        ),
+    );
     let w = &mut md;
-    let _ = writeln!(
-        w,
-        "## PCRB tightness (beyond paper 000): `pcrb-tightness`\n"
-    );
-    let _ = writeln!(
-        w,
-        "Setting of `scenarios/hou2023.toml` (|beta| = |beta_bar|), two fixed covariances of power P, \
-         sigma_theta from 1e-3 to 0.1 rad. The Monte Carlo column is the MSE of the posterior-mean \
-         estimator on a grid ({trials} trials per point, beta's phase random and integrated out under \
-         a flat prior), with its 95% confidence half-width.\n"
-    );
-    let _ = writeln!(w, "![pcrb-tightness](figures/pcrb-tightness.svg)\n");
     let _ = writeln!(
         w,
         "| R | sigma_theta | PCRB | PCRB^U (23) | closed form (24) | MMSE MSE +- 95% | MSE / PCRB | PCRB^U / PCRB |"
