@@ -109,6 +109,18 @@ pub struct SecureIsacScenario {
     prior: GaussianMixturePrior,
 }
 
+/// A value in dB (or dBm, offset by 30) whose linear power `10^(x/10)` must be a normal,
+/// finite double: a finite dB value far out of range would overflow to inf or underflow to 0.
+fn check_db(key: &str, db: f64) -> Result<(), ChannelError> {
+    check(
+        key,
+        db,
+        |x| (x / 10.0).abs() < 300.0,
+        "must be finite and within +-3000 dB",
+    )
+    .map(|_| ())
+}
+
 fn angle_rad(key: &str, deg: f64) -> Result<f64, ChannelError> {
     check(
         key,
@@ -189,12 +201,7 @@ impl SecureIsacScenario {
             "must be > 0",
         )?;
         check("target.rcs_min", t.rcs_min, |x| x > 0.0, "must be > 0")?;
-        check(
-            "target.path_loss_db",
-            t.path_loss_db,
-            |_| true,
-            "must be finite",
-        )?;
+        check_db("target.path_loss_db", t.path_loss_db)?;
         let prior = GaussianMixturePrior::new(means, t.probabilities.clone(), t.prior_std_rad)
             .map_err(|e| match e {
                 ChannelError::InvalidParameter {
@@ -210,12 +217,7 @@ impl SecureIsacScenario {
             })?;
 
         angle_rad("user.angle_deg", file.user.angle_deg)?;
-        check(
-            "user.path_loss_db",
-            file.user.path_loss_db,
-            |_| true,
-            "must be finite",
-        )?;
+        check_db("user.path_loss_db", file.user.path_loss_db)?;
         let p = &file.power;
         for (key, x) in [
             ("power.tx_dbm", p.tx_dbm),
@@ -223,7 +225,7 @@ impl SecureIsacScenario {
             ("power.noise_eve_dbm", p.noise_eve_dbm),
             ("power.noise_radar_dbm", p.noise_radar_dbm),
         ] {
-            check(key, x, |_| true, "must be finite")?;
+            check_db(key, x)?;
         }
         check(
             "sensing.pcrb_max",
@@ -231,12 +233,25 @@ impl SecureIsacScenario {
             |x| x > 0.0,
             "must be > 0",
         )?;
-        Ok(Self {
+        let scenario = Self {
             file,
             tx,
             rx,
             prior,
-        })
+        };
+        // Valid values can still combine out of the double range: |beta_bar|^2 enters the FIM.
+        let t = &scenario.file.target;
+        if !(scenario.beta_min().powi(2).is_normal() && scenario.eve_noise_term().is_normal()) {
+            return Err(ChannelError::invalid(
+                "target.rcs_min",
+                format!(
+                    "{} with target.path_loss_db = {}",
+                    t.rcs_min, t.path_loss_db
+                ),
+                "gives |beta_bar|^2 outside the floating-point range",
+            ));
+        }
+        Ok(scenario)
     }
 
     /// The file as parsed (for sidecars and reports).

@@ -95,3 +95,40 @@ fn bad_enum_and_syntax_are_one_line_errors() {
         assert!(msg.contains("line"), "{msg}");
     }
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Arbitrary text is a typed error or a scenario, never a panic.
+        #[test]
+        fn arbitrary_text_never_panics(text in ".{0,400}") {
+            let _ = SecureIsacScenario::from_toml(&text);
+        }
+
+        /// Every numeric key replaced by an arbitrary float (NaN, inf, huge, negative): a typed
+        /// error naming a key, or a scenario whose derived quantities are finite.
+        #[test]
+        fn arbitrary_values_are_validated(which in 0usize..10, value in prop::num::f64::ANY) {
+            let keys = ["spacing_wavelengths = 0.5", "prior_std_rad = 0.01", "rcs_min = 0.0071", "path_loss_db = 30",
+                "path_loss_db = 10", "angle_deg = -10", "tx_dbm = 20", "noise_radar_dbm = -60",
+                "pcrb_max = 2.68e-5", "noise_eve_dbm = -60"];
+            let key = keys[which].split(" = ").next().unwrap();
+            let literal = if value.is_nan() { "nan".to_string() } else if value.is_infinite() {
+                if value > 0.0 { "inf".into() } else { "-inf".into() }
+            } else { format!("{value:e}") };
+            let text = SHIPPED.replacen(keys[which], &format!("{key} = {literal}"), 1);
+            match SecureIsacScenario::from_toml(&text) {
+                Ok(s) => {
+                    prop_assert!(s.tx_power().is_normal() && s.beta_min().powi(2).is_normal() && s.noise_radar().is_normal());
+                    prop_assert!(s.eve_noise_term().is_normal() && s.user_gain().is_normal());
+                    prop_assert!(s.pcrb_max() > 0.0 && s.prior().std() > 0.0);
+                }
+                Err(e) => prop_assert!(!e.to_string().contains('\n')),
+            }
+        }
+    }
+}
