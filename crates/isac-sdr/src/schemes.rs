@@ -8,9 +8,11 @@ use isac_channel::scenario::SecureIsacScenario;
 use serde::Serialize;
 
 use crate::metrics::{covariance, eve_sinrs, power, secrecy_rate, user_sinr};
-use crate::recovery::{Certificate, certify, recover_rank_one};
+use crate::recovery::{Certificate, RecoveredBeams, certify, recover_rank_one};
 use crate::search::{SearchSettings, search_gamma};
-use crate::{Formulation, SdrError, SecureBeamformingProblem, SolveStatus, SolverReport};
+use crate::{
+    Evaluation, Formulation, SdrError, SecureBeamformingProblem, SolveStatus, SolverReport,
+};
 
 /// Which transmit design.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,6 +71,97 @@ pub struct SchemeOutcome {
     pub certificate: Option<Certificate>,
 }
 
+/// What a scheme chose, before it is evaluated.
+struct Design {
+    status: SolveStatus,
+    gamma: Option<f64>,
+    beams: RecoveredBeams,
+    /// `(f(gamma), log2((1 + f) / (1 + gamma)))` of the SDP behind the beams.
+    sdp: Option<(f64, f64)>,
+    solves: usize,
+    solver: Option<SolverReport>,
+}
+
+/// Benchmark 1: all power on the user's MRT beam.
+fn mrt(s: &SecureIsacScenario) -> Design {
+    let (n, h) = (s.tx().elements(), s.user_channel());
+    let scale = (s.tx_power() / h.norm_l2().powi(2)).sqrt();
+    let beams = RecoveredBeams {
+        w: Col::from_fn(n, |i| h[i] * scale),
+        an_covariance: Mat::zeros(n, n),
+        an_beams: Vec::new(),
+    };
+    Design {
+        status: SolveStatus::Optimal,
+        gamma: None,
+        beams,
+        sdp: None,
+        solves: 0,
+        solver: None,
+    }
+}
+
+/// The proposed design (`with_an`) or benchmark 2: SDR at one gamma or searched, then recovery.
+fn sdr(
+    s: &SecureIsacScenario,
+    with_an: bool,
+    pcrb_max: f64,
+    gamma: Option<f64>,
+) -> Result<Design, SdrError> {
+    let n = s.tx().elements();
+    let problem = SecureBeamformingProblem::new(s, pcrb_max, Formulation::Preconditioned, with_an)?;
+    let (evaluations, best) = match gamma {
+        Some(g) => (
+            vec![Evaluation {
+                gamma: g,
+                solution: problem.solve(g)?,
+            }],
+            Some(0),
+        ),
+        None => {
+            let outcome = search_gamma(&problem, SearchSettings::default())?;
+            (outcome.evaluations, outcome.best)
+        }
+    };
+    let solver = evaluations.last().map(|e| e.solution.report.clone());
+    let solves = evaluations.len();
+    let optimal = best
+        .map(|i| &evaluations[i])
+        .filter(|e| e.solution.status == SolveStatus::Optimal);
+    Ok(match optimal {
+        Some(e) => Design {
+            status: SolveStatus::Optimal,
+            gamma: Some(e.gamma),
+            beams: recover_rank_one(&s.user_channel(), &e.solution.w, &e.solution.v),
+            sdp: e.rate().map(|rate| (e.solution.user_sinr, rate)),
+            solves,
+            solver,
+        },
+        None => {
+            // Infeasible if any gamma proved it; otherwise the solver failed everywhere.
+            let infeasible = evaluations
+                .iter()
+                .any(|e| e.solution.status == SolveStatus::Infeasible);
+            Design {
+                status: if infeasible {
+                    SolveStatus::Infeasible
+                } else {
+                    SolveStatus::SolverFailed
+                },
+                gamma,
+                beams: RecoveredBeams {
+                    w: Col::zeros(n),
+                    an_covariance: Mat::zeros(n, n),
+                    an_beams: Vec::new(),
+                },
+                sdp: None,
+                solves,
+                solver,
+            }
+        }
+    })
+}
+
 /// Runs a scheme with threshold `pcrb_max`; `gamma` solves that single gamma instead of searching.
 pub fn run_scheme(
     s: &SecureIsacScenario,
@@ -77,131 +170,54 @@ pub fn run_scheme(
     gamma: Option<f64>,
 ) -> Result<SchemeOutcome, SdrError> {
     let started = Instant::now();
-    let n = s.tx().elements();
-    let (status, gamma, w, v, beams, sdp_rate, solves, solver, sdp_sinr) = match scheme {
-        Scheme::Mrt => {
-            let h = s.user_channel();
-            let scale = (s.tx_power() / h.norm_l2().powi(2)).sqrt();
-            let w = Col::from_fn(n, |i| h[i] * scale);
-            (
-                SolveStatus::Optimal,
-                None,
-                w,
-                Mat::zeros(n, n),
-                Vec::new(),
-                None,
-                0,
-                None,
-                None,
-            )
-        }
-        Scheme::Proposed | Scheme::NoAn => {
-            let problem = SecureBeamformingProblem::new(
-                s,
-                pcrb_max,
-                Formulation::Preconditioned,
-                scheme == Scheme::Proposed,
-            )?;
-            let evaluation = match gamma {
-                Some(g) => {
-                    let solution = problem.solve(g)?;
-                    (vec![crate::Evaluation { gamma: g, solution }], Some(0))
-                }
-                None => {
-                    let outcome = search_gamma(&problem, SearchSettings::default())?;
-                    (outcome.evaluations, outcome.best)
-                }
-            };
-            let (evaluations, best) = evaluation;
-            let solves = evaluations.len();
-            let last = evaluations.last().map(|e| e.solution.report.clone());
-            match best
-                .map(|i| &evaluations[i])
-                .filter(|e| e.solution.status == SolveStatus::Optimal)
-            {
-                Some(e) => {
-                    let r = recover_rank_one(&s.user_channel(), &e.solution.w, &e.solution.v);
-                    let rate = e.rate();
-                    (
-                        SolveStatus::Optimal,
-                        Some(e.gamma),
-                        r.w,
-                        r.an_covariance,
-                        r.an_beams,
-                        rate,
-                        solves,
-                        last.clone(),
-                        Some(e.solution.user_sinr),
-                    )
-                }
-                None => {
-                    // Infeasible if any gamma proved it; otherwise the solver failed everywhere.
-                    let status = if evaluations
-                        .iter()
-                        .any(|e| e.solution.status == SolveStatus::Infeasible)
-                    {
-                        SolveStatus::Infeasible
-                    } else {
-                        SolveStatus::SolverFailed
-                    };
-                    (
-                        status,
-                        gamma,
-                        Col::zeros(n),
-                        Mat::zeros(n, n),
-                        Vec::new(),
-                        None,
-                        solves,
-                        last,
-                        None,
-                    )
-                }
-            }
-        }
+    let design = match scheme {
+        Scheme::Mrt => mrt(s),
+        Scheme::Proposed => sdr(s, true, pcrb_max, gamma)?,
+        Scheme::NoAn => sdr(s, false, pcrb_max, gamma)?,
     };
+    let (w, v) = (&design.beams.w, design.beams.an_covariance.as_ref());
     let model = PcrbModel::new(PcrbSetting::from_scenario(s), QuadratureSettings::default())?;
-    let r = covariance(&w, v.as_ref());
+    let r = covariance(w, v);
     let pcrb_upper_closed_form = model.pcrb_upper_closed_form(r.as_ref(), s.qbar())?;
-    let (sinr_user, sinr_eve) = (user_sinr(s, &w, v.as_ref()), eve_sinrs(s, &w, v.as_ref()));
+    let (sinr_user, sinr_eve) = (user_sinr(s, w, v), eve_sinrs(s, w, v));
     // MRT is feasible iff it meets the sensing constraint.
     let status = if scheme == Scheme::Mrt && pcrb_upper_closed_form > pcrb_max {
         SolveStatus::Infeasible
     } else {
-        status
+        design.status
     };
-    let secrecy = if status == SolveStatus::Optimal {
-        secrecy_rate(sinr_user, &sinr_eve)
-    } else {
-        0.0
-    };
-    let certificate = match (gamma, sdp_sinr) {
-        (Some(g), Some(f)) => {
-            let beams = crate::RecoveredBeams {
-                w: w.clone(),
-                an_covariance: v.clone(),
-                an_beams: beams.clone(),
-            };
-            Some(certify(s, &beams, g, pcrb_max, f, CERTIFICATE_TOLERANCE)?)
-        }
+    let certificate = match (design.gamma, design.sdp) {
+        (Some(g), Some((f, _))) => Some(certify(
+            s,
+            &design.beams,
+            g,
+            pcrb_max,
+            f,
+            CERTIFICATE_TOLERANCE,
+        )?),
         _ => None,
     };
     Ok(SchemeOutcome {
         status,
         scheme,
-        gamma,
-        secrecy_rate: secrecy,
-        sdp_secrecy_rate: sdp_rate,
+        gamma: design.gamma,
+        secrecy_rate: if status == SolveStatus::Optimal {
+            secrecy_rate(sinr_user, &sinr_eve)
+        } else {
+            0.0
+        },
+        sdp_secrecy_rate: design.sdp.map(|(_, rate)| rate),
         sinr_user,
         sinr_eve,
         pcrb_upper_closed_form,
         pcrb: model.pcrb(r.as_ref())?,
-        power: power(&w, v.as_ref()),
-        w,
-        an_covariance: v,
-        an_beams: beams,
-        solves,
+        power: power(w, v),
+        solves: design.solves,
         seconds: started.elapsed().as_secs_f64(),
-        solver,
+        solver: design.solver,
         certificate,
+        w: design.beams.w,
+        an_covariance: design.beams.an_covariance,
+        an_beams: design.beams.an_beams,
     })
 }
