@@ -146,6 +146,15 @@ fn publish<S: Serialize>(
     Ok(vec![csv_path, svg_path, json_path])
 }
 
+/// The word a results section uses for a paper's claim that our numbers do or do not show.
+fn verdict(reproduced: bool) -> &'static str {
+    if reproduced {
+        "reproduced"
+    } else {
+        "NOT reproduced"
+    }
+}
+
 /// The opening of an experiment's results section: title, description and its figure.
 fn section(title: &str, name: &str, description: &str) -> String {
     format!("## {title} (`{name}`)\n\n{description}\n\n![{name}](figures/{name}.svg)\n\n")
