@@ -222,22 +222,17 @@ fn thin_svd(
     0
 }
 
-/// The views [`thin_svd`] works on, from the raw LAPACK arguments (already validated).
+/// [`thin_svd`] of the raw LAPACK arguments (already validated); returns `info`.
 ///
 /// # Safety
 /// LAPACK contract for `a` (`lda x n`), `s` (`min(m,n)`), `u` (`ldu x min(m,n)`), `vt` (`ldvt x n`).
-unsafe fn svd_views<'a>(
+unsafe fn thin_svd_raw(
     (m, n): (usize, usize),
     (a, lda): (*const f64, usize),
     s: *mut f64,
     (u, ldu): (*mut f64, usize),
     (vt, ldvt): (*mut f64, usize),
-) -> (
-    MatRef<'a, f64>,
-    &'a mut [f64],
-    MatMut<'a, f64>,
-    MatMut<'a, f64>,
-) {
+) -> c_int {
     let k = m.min(n);
     unsafe {
         let s: &mut [f64] = if k == 0 {
@@ -245,7 +240,7 @@ unsafe fn svd_views<'a>(
         } else {
             std::slice::from_raw_parts_mut(s, k)
         };
-        (
+        thin_svd(
             view(a, m, n, lda),
             s,
             view_mut(u, m, k, ldu),
@@ -304,14 +299,13 @@ pub unsafe extern "C" fn dgesdd_(
             *work = (3 * mn + mx.max(5 * mn * mn + 4 * mn)).max(1) as f64;
             return;
         }
-        let (a, s, u, vt) = svd_views(
+        *info = thin_svd_raw(
             (m as usize, n as usize),
             (a, lda as usize),
             s,
             (u, ldu as usize),
             (vt, ldvt as usize),
         );
-        *info = thin_svd(a, s, u, vt);
     }
 }
 
@@ -359,14 +353,13 @@ pub unsafe extern "C" fn dgesvd_(
             *work = (3 * mn + mx).max(5 * mn).max(1) as f64;
             return;
         }
-        let (a, s, u, vt) = svd_views(
+        *info = thin_svd_raw(
             (m as usize, n as usize),
             (a, lda as usize),
             s,
             (u, ldu as usize),
             (vt, ldvt as usize),
         );
-        *info = thin_svd(a, s, u, vt);
     }
 }
 

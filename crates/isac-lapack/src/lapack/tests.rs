@@ -263,54 +263,41 @@ fn dpotrf_reports_the_failing_minor() {
     assert_eq!(info, 2);
 }
 
-#[test]
-fn dsyevr_workspace_query_values_and_vectors() {
-    let n = 7usize;
-    let s = spd(n) - Mat::from_fn(n, n, |i, j| if i == j { 20.0 } else { 0.0 });
-    let ni = n as c_int;
-    let (mut m, mut info) = (0, -99);
-    let (mut w, mut z) = (vec![0.0; n], Buf::new(n, n, |_, _| 0.0));
-    let mut isuppz = vec![0; 2 * n];
-    let (mut work, mut iwork) = (vec![0.0; 1], vec![0; 1]);
-    let zero = 0.0;
-    let izero = 0;
-    let mut a = Buf::new(n, n, |i, j| s[(i, j)]);
-    unsafe {
-        dsyevr_(
-            &ch(b'V'),
-            &ch(b'A'),
-            &ch(b'U'),
-            &ni,
-            a.data.as_mut_ptr(),
-            &a.ld(),
-            &zero,
-            &zero,
-            &izero,
-            &izero,
-            &zero,
-            &mut m,
-            w.as_mut_ptr(),
-            z.data.as_mut_ptr(),
-            &z.ld(),
-            isuppz.as_mut_ptr(),
-            work.as_mut_ptr(),
-            &-1,
-            iwork.as_mut_ptr(),
-            &-1,
-            &mut info,
-        );
+/// Buffers of `dsyevr_` calls on a copy of a symmetric matrix (upper triangle referenced).
+struct Syevr {
+    n: usize,
+    s: Mat<f64>,
+    w: Vec<f64>,
+    z: Buf,
+    isuppz: Vec<c_int>,
+    work: Vec<f64>,
+    iwork: Vec<c_int>,
+    m: c_int,
+}
+
+impl Syevr {
+    fn new(s: &Mat<f64>, work: usize, iwork: usize) -> Self {
+        let n = s.nrows();
+        Self {
+            n,
+            s: s.clone(),
+            w: vec![0.0; n],
+            z: Buf::new(n, n, |_, _| 0.0),
+            isuppz: vec![0; 2 * n],
+            work: vec![0.0; work.max(1)],
+            iwork: vec![0; iwork.max(1)],
+            m: 0,
+        }
     }
-    assert_eq!(info, 0);
-    assert!(work[0] >= (26 * n) as f64 && iwork[0] >= (10 * n) as c_int);
-    let (lwork, liwork) = (work[0] as c_int, iwork[0]);
-    let mut work = vec![0.0; lwork as usize];
-    let mut iwork = vec![0; liwork as usize];
-    for jobz in [b'V', b'N'] {
-        let mut a = Buf::new(n, n, |i, j| s[(i, j)]);
+
+    /// One call with these flags and declared workspace sizes (on a fresh copy of `s`); `info`.
+    fn call(&mut self, jobz: u8, range: u8, lwork: c_int, liwork: c_int) -> c_int {
+        let mut a = Buf::new(self.n, self.n, |i, j| self.s[(i, j)]);
+        let (ni, zero, izero, mut info) = (self.n as c_int, 0.0, 0, -99);
         unsafe {
             dsyevr_(
                 &ch(jobz),
-                &ch(b'A'),
+                &ch(range),
                 &ch(b'U'),
                 &ni,
                 a.data.as_mut_ptr(),
@@ -320,24 +307,40 @@ fn dsyevr_workspace_query_values_and_vectors() {
                 &izero,
                 &izero,
                 &zero,
-                &mut m,
-                w.as_mut_ptr(),
-                z.data.as_mut_ptr(),
-                &z.ld(),
-                isuppz.as_mut_ptr(),
-                work.as_mut_ptr(),
+                &mut self.m,
+                self.w.as_mut_ptr(),
+                self.z.data.as_mut_ptr(),
+                &self.z.ld(),
+                self.isuppz.as_mut_ptr(),
+                self.work.as_mut_ptr(),
                 &lwork,
-                iwork.as_mut_ptr(),
+                self.iwork.as_mut_ptr(),
                 &liwork,
                 &mut info,
             );
         }
-        assert_eq!((info, m), (0, ni));
+        info
+    }
+}
+
+#[test]
+fn dsyevr_workspace_query_values_and_vectors() {
+    let n = 7usize;
+    let s = spd(n) - Mat::from_fn(n, n, |i, j| if i == j { 20.0 } else { 0.0 });
+    let mut query = Syevr::new(&s, 1, 1);
+    assert_eq!(query.call(b'V', b'A', -1, -1), 0);
+    assert!(query.work[0] >= (26 * n) as f64 && query.iwork[0] >= (10 * n) as c_int);
+    let (lwork, liwork) = (query.work[0] as c_int, query.iwork[0]);
+    let mut e = Syevr::new(&s, lwork as usize, liwork as usize);
+    for jobz in [b'V', b'N'] {
+        let info = e.call(jobz, b'A', lwork, liwork);
+        assert_eq!((info, e.m), (0, n as c_int));
+        let w = &e.w;
         assert!(w.windows(2).all(|p| p[0] <= p[1]), "ascending");
         let reference = s.self_adjoint_eigenvalues(Side::Lower).unwrap();
         assert!(w.iter().zip(&reference).all(|(x, y)| (x - y).abs() < 1e-10));
         if jobz == b'V' {
-            let zm = z.mat();
+            let zm = e.z.mat();
             let lambda = Mat::from_fn(n, n, |i, j| if i == j { w[i] } else { 0.0 });
             assert!(max_abs_diff((&s * &zm).as_ref(), (&zm * &lambda).as_ref()) < 1e-10);
             assert!(
@@ -349,58 +352,88 @@ fn dsyevr_workspace_query_values_and_vectors() {
         }
     }
     // Unsupported range and too small a workspace are reported, not computed around.
-    unsafe {
-        dsyevr_(
-            &ch(b'N'),
-            &ch(b'I'),
-            &ch(b'U'),
-            &ni,
-            a.data.as_mut_ptr(),
-            &a.ld(),
-            &zero,
-            &zero,
-            &izero,
-            &izero,
-            &zero,
-            &mut m,
-            w.as_mut_ptr(),
-            z.data.as_mut_ptr(),
-            &z.ld(),
-            isuppz.as_mut_ptr(),
-            work.as_mut_ptr(),
-            &lwork,
-            iwork.as_mut_ptr(),
-            &liwork,
-            &mut info,
-        );
+    assert_eq!(e.call(b'N', b'I', lwork, liwork), -2);
+    assert_eq!(e.call(b'N', b'A', 1, liwork), -18);
+}
+
+/// Buffers of `dgesdd_` / `dgesvd_` calls on a copy of an `m x n` matrix.
+struct Svd {
+    m: usize,
+    n: usize,
+    a: Buf,
+    s: Vec<f64>,
+    u: Buf,
+    vt: Buf,
+    work: Vec<f64>,
+    iwork: Vec<c_int>,
+}
+
+impl Svd {
+    fn new(a0: &Mat<f64>, work: usize) -> Self {
+        let (m, n) = (a0.nrows(), a0.ncols());
+        let k = m.min(n);
+        Self {
+            m,
+            n,
+            a: Buf::new(m, n, |i, j| a0[(i, j)]),
+            s: vec![0.0; k],
+            u: Buf::new(m, k, |_, _| 0.0),
+            vt: Buf::new(k, n, |_, _| 0.0),
+            work: vec![0.0; work.max(1)],
+            iwork: vec![0; 8 * k],
+        }
     }
-    assert_eq!(info, -2);
-    unsafe {
-        dsyevr_(
-            &ch(b'N'),
-            &ch(b'A'),
-            &ch(b'U'),
-            &ni,
-            a.data.as_mut_ptr(),
-            &a.ld(),
-            &zero,
-            &zero,
-            &izero,
-            &izero,
-            &zero,
-            &mut m,
-            w.as_mut_ptr(),
-            z.data.as_mut_ptr(),
-            &z.ld(),
-            isuppz.as_mut_ptr(),
-            work.as_mut_ptr(),
-            &1,
-            iwork.as_mut_ptr(),
-            &liwork,
-            &mut info,
+
+    /// `dgesdd_(job, ...)` or `dgesvd_(job, job, ...)` with declared `lwork`; returns `info`.
+    fn call(&mut self, routine: &str, job: u8, lwork: c_int) -> c_int {
+        let (mi, ni, mut info) = (self.m as c_int, self.n as c_int, -99);
+        let (a, s, u, vt, work) = (
+            self.a.data.as_mut_ptr(),
+            self.s.as_mut_ptr(),
+            self.u.data.as_mut_ptr(),
+            self.vt.data.as_mut_ptr(),
+            self.work.as_mut_ptr(),
         );
+        let (lda, ldu, ldvt) = (self.a.ld(), self.u.ld(), self.vt.ld());
+        unsafe {
+            if routine == "gesdd" {
+                dgesdd_(
+                    &ch(job),
+                    &mi,
+                    &ni,
+                    a,
+                    &lda,
+                    s,
+                    u,
+                    &ldu,
+                    vt,
+                    &ldvt,
+                    work,
+                    &lwork,
+                    self.iwork.as_mut_ptr(),
+                    &mut info,
+                );
+            } else {
+                dgesvd_(
+                    &ch(job),
+                    &ch(job),
+                    &mi,
+                    &ni,
+                    a,
+                    &lda,
+                    s,
+                    u,
+                    &ldu,
+                    vt,
+                    &ldvt,
+                    work,
+                    &lwork,
+                    &mut info,
+                );
+            }
+        }
+        info
     }
-    assert_eq!(info, -18);
 }
 
 #[test]
@@ -408,131 +441,33 @@ fn dgesdd_and_dgesvd_give_a_thin_svd() {
     for (m, n) in [(6usize, 4usize), (3, 5), (4, 4)] {
         let k = m.min(n);
         let a0 = Mat::from_fn(m, n, |i, j| pseudo(i, j, 6));
-        let (mi, ni) = (m as c_int, n as c_int);
         for routine in ["gesdd", "gesvd"] {
-            let mut a = Buf::new(m, n, |i, j| a0[(i, j)]);
-            let mut s = vec![0.0; k];
-            let mut u = Buf::new(m, k, |_, _| 0.0);
-            let mut vt = Buf::new(k, n, |_, _| 0.0);
-            let mut work = vec![0.0; 1];
-            let mut iwork = vec![0; 8 * k];
-            let mut info = -99;
-            unsafe {
-                if routine == "gesdd" {
-                    dgesdd_(
-                        &ch(b'S'),
-                        &mi,
-                        &ni,
-                        a.data.as_mut_ptr(),
-                        &a.ld(),
-                        s.as_mut_ptr(),
-                        u.data.as_mut_ptr(),
-                        &u.ld(),
-                        vt.data.as_mut_ptr(),
-                        &vt.ld(),
-                        work.as_mut_ptr(),
-                        &-1,
-                        iwork.as_mut_ptr(),
-                        &mut info,
-                    );
-                } else {
-                    dgesvd_(
-                        &ch(b'S'),
-                        &ch(b'S'),
-                        &mi,
-                        &ni,
-                        a.data.as_mut_ptr(),
-                        &a.ld(),
-                        s.as_mut_ptr(),
-                        u.data.as_mut_ptr(),
-                        &u.ld(),
-                        vt.data.as_mut_ptr(),
-                        &vt.ld(),
-                        work.as_mut_ptr(),
-                        &-1,
-                        &mut info,
-                    );
-                }
-            }
-            assert_eq!(info, 0);
-            let lwork = work[0] as c_int;
+            let mut query = Svd::new(&a0, 1);
+            assert_eq!(query.call(routine, b'S', -1), 0);
+            let lwork = query.work[0] as c_int;
             assert!(lwork >= 1);
-            let mut work = vec![0.0; lwork as usize];
-            unsafe {
-                if routine == "gesdd" {
-                    dgesdd_(
-                        &ch(b'S'),
-                        &mi,
-                        &ni,
-                        a.data.as_mut_ptr(),
-                        &a.ld(),
-                        s.as_mut_ptr(),
-                        u.data.as_mut_ptr(),
-                        &u.ld(),
-                        vt.data.as_mut_ptr(),
-                        &vt.ld(),
-                        work.as_mut_ptr(),
-                        &lwork,
-                        iwork.as_mut_ptr(),
-                        &mut info,
-                    );
-                } else {
-                    dgesvd_(
-                        &ch(b'S'),
-                        &ch(b'S'),
-                        &mi,
-                        &ni,
-                        a.data.as_mut_ptr(),
-                        &a.ld(),
-                        s.as_mut_ptr(),
-                        u.data.as_mut_ptr(),
-                        &u.ld(),
-                        vt.data.as_mut_ptr(),
-                        &vt.ld(),
-                        work.as_mut_ptr(),
-                        &lwork,
-                        &mut info,
-                    );
-                }
-            }
-            assert_eq!(info, 0);
+            let mut d = Svd::new(&a0, lwork as usize);
+            assert_eq!(d.call(routine, b'S', lwork), 0);
+            let s = &d.s;
             assert!(
                 s.windows(2).all(|p| p[0] >= p[1]) && s.iter().all(|x| *x >= 0.0),
                 "{s:?}"
             );
             let sd = Mat::from_fn(k, k, |i, j| if i == j { s[i] } else { 0.0 });
-            let rebuilt = u.mat() * sd * vt.mat();
+            let rebuilt = d.u.mat() * sd * d.vt.mat();
             assert!(
                 max_abs_diff(rebuilt.as_ref(), a0.as_ref()) < 1e-12,
                 "{routine} {m}x{n}"
             );
             assert!(
                 max_abs_diff(
-                    (u.mat().transpose() * u.mat()).as_ref(),
+                    (d.u.mat().transpose() * d.u.mat()).as_ref(),
                     Mat::<f64>::identity(k, k).as_ref()
                 ) < 1e-12
             );
-            assert!(u.padding_intact() && vt.padding_intact());
+            assert!(d.u.padding_intact() && d.vt.padding_intact());
             // jobz = A is not supported: info = -1.
-            unsafe {
-                dgesdd_(
-                    &ch(b'A'),
-                    &mi,
-                    &ni,
-                    a.data.as_mut_ptr(),
-                    &a.ld(),
-                    s.as_mut_ptr(),
-                    u.data.as_mut_ptr(),
-                    &u.ld(),
-                    vt.data.as_mut_ptr(),
-                    &vt.ld(),
-                    work.as_mut_ptr(),
-                    &lwork,
-                    iwork.as_mut_ptr(),
-                    &mut info,
-                );
-            }
-            assert_eq!(info, -1);
+            assert_eq!(d.call("gesdd", b'A', lwork), -1);
         }
     }
 }
