@@ -3,8 +3,10 @@
 //! Each paper setting has a raw `*File` type (serde, exactly the keys of the file) and a
 //! validated type built from it. Validation errors name the key and the bad value.
 
+pub mod friendly_jamming;
 mod secure_isac;
 
+pub use friendly_jamming::FriendlyJammingScenario;
 pub use secure_isac::{
     ArraySection, PowerSection, QbarConvention, SecureIsacFile, SecureIsacScenario, SensingSection,
     TargetSection, UserSection,
@@ -54,4 +56,16 @@ pub(crate) fn check(
     } else {
         Err(ChannelError::invalid(key, x, requirement))
     }
+}
+
+/// A value in dB (or dBm, offset by 30) whose linear power `10^(x/10)` must be a normal,
+/// finite double: a finite dB value far out of range would overflow to inf or underflow to 0.
+pub(crate) fn check_db(key: &str, db: f64) -> Result<(), ChannelError> {
+    check(
+        key,
+        db,
+        |x| (x / 10.0).abs() < 300.0,
+        "must be finite and within +-3000 dB",
+    )
+    .map(|_| ())
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use faer::{Col, c64};
 use serde::{Deserialize, Serialize};
 
-use super::{check, parse_toml, read_toml};
+use super::{check, check_db, parse_toml, read_toml};
 use crate::units::{db_to_linear, dbm_to_watts};
 use crate::{ChannelError, GaussianMixturePrior, Ula};
 
@@ -107,18 +107,6 @@ pub struct SecureIsacScenario {
     tx: Ula,
     rx: Ula,
     prior: GaussianMixturePrior,
-}
-
-/// A value in dB (or dBm, offset by 30) whose linear power `10^(x/10)` must be a normal,
-/// finite double: a finite dB value far out of range would overflow to inf or underflow to 0.
-fn check_db(key: &str, db: f64) -> Result<(), ChannelError> {
-    check(
-        key,
-        db,
-        |x| (x / 10.0).abs() < 300.0,
-        "must be finite and within +-3000 dB",
-    )
-    .map(|_| ())
 }
 
 fn angle_rad(key: &str, deg: f64) -> Result<f64, ChannelError> {

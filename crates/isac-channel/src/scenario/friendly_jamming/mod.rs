@@ -1,0 +1,448 @@
+//! Scenario of Tuan et al. (paper 003): learned multicarrier secure ISAC with sensing-guided
+//! friendly jamming. Every Table II value plus the choices of `notes/paper2-friendly-jamming.md`.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::{check, check_db, parse_toml, read_toml};
+use crate::units::db_to_linear;
+use crate::{ChannelError, Upa};
+
+/// The file as written (`scenarios/tuan2025.toml`); see the README for every key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FriendlyJammingFile {
+    /// Seed of every random stream derived from this scenario.
+    pub seed: u64,
+    /// `[system]`.
+    pub system: SystemSection,
+    /// `[sensing]`.
+    pub sensing: SensingSection,
+    /// `[channel]`.
+    pub channel: ChannelSection,
+    /// `[impairments]`.
+    pub impairments: ImpairmentSection,
+    /// `[fim_estimator]`.
+    pub fim_estimator: FimEstimatorSection,
+    /// `[training]`.
+    pub training: TrainingSection,
+    /// `[encoder]`.
+    pub encoder: EncoderSection,
+}
+
+/// `[system]`: arrays, users, subcarriers, power (Table II).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemSection {
+    /// BS transmit UPA `[Mx, My]` (Nt = Mx My).
+    pub tx_shape: [usize; 2],
+    /// Radar receive UPA `[Mx, My]` (Nr).
+    pub rx_shape: [usize; 2],
+    /// Element spacing of both arrays, in wavelengths.
+    pub spacing_wavelengths: f64,
+    /// K, single-antenna users.
+    pub users: usize,
+    /// Ne, eavesdropper antennas.
+    pub eve_antennas: usize,
+    /// N, subcarriers.
+    pub subcarriers: usize,
+    /// |N_c|: the first subcarriers carry communication only in the non-overlapping allocation.
+    pub comm_subcarriers: usize,
+    /// M, the size of each user's message set (QPSK: 4).
+    pub modulation_order: usize,
+    /// sigma_n^2 at users and Eve.
+    pub noise_power: f64,
+    /// P_max in dB over unit noise.
+    pub p_max_db: f64,
+    /// `[theta, phi]` of the sensing target, degrees (azimuth, elevation).
+    pub target_deg: [f64; 2],
+}
+
+/// `[sensing]`: the echo model and the CRLB constraint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensingSection {
+    /// CRLB_0 for both angles, dB of rad^2 (-30 dB = 1e-3 rad^2).
+    pub crlb_max_db: f64,
+    /// Which CRLB the constraint uses.
+    pub crlb: CrlbConvention,
+    /// |alpha|^2, the round-trip gain of the target echo, dB.
+    pub echo_gain_db: f64,
+    /// sigma_s^2, radar receiver noise.
+    pub noise_power: f64,
+}
+
+/// The CRLB of one angle (notes: the paper ignores the theta-phi coupling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CrlbConvention {
+    /// `[J^-1]_ww`, the true bound.
+    Joint,
+    /// `1 / J_ww`, as printed.
+    Paper,
+}
+
+/// Eavesdropper channel model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EveModel {
+    /// i.i.d. CN(0, 1) entries (Table II).
+    Rayleigh,
+    /// Line of sight toward the sensing target plus Rayleigh scatter, K-factor `eve_k_factor_db`.
+    Rician,
+}
+
+/// `[channel]`: fading, CSI and AoA errors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelSection {
+    /// Eve's channel model.
+    pub eve_model: EveModel,
+    /// Rician K-factor of Eve's channel in dB (used when `eve_model = "rician"`).
+    pub eve_k_factor_db: f64,
+    /// L, taps of the delay line generating per-subcarrier channels (L = N: i.i.d. per subcarrier).
+    pub taps: usize,
+    /// rho, the CSI error variance of the estimated channel.
+    pub csi_error_var: f64,
+    /// The rho values of the CSI-error sweep (Fig. 8).
+    pub csi_error_vars: Vec<f64>,
+    /// Standard deviation of the AoA error of theta and phi, degrees.
+    pub aoa_error_std_deg: f64,
+}
+
+/// `[impairments]`: hardware impairments of Sec. III-F (zero = ideal hardware).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImpairmentSection {
+    /// Variance of the Wiener phase-noise increment, rad^2.
+    pub phase_noise_var: f64,
+    /// IQ amplitude imbalance epsilon.
+    pub iq_epsilon: f64,
+    /// IQ phase imbalance, degrees.
+    pub iq_phase_deg: f64,
+}
+
+/// How the FIM estimator places its perturbations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PerturbationDesign {
+    /// `scale (cos(pi i / D), sin(pi i / D))`: deterministic, well-conditioned least squares.
+    Star,
+    /// `N(0, scale^2 I)`, seeded, as in the paper.
+    Gaussian,
+}
+
+/// `[fim_estimator]`: the neural FIM estimator of eqs. (12)-(16).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FimEstimatorSection {
+    /// Share of P_max given to the probing (jamming) beam.
+    pub probe_power_fraction: f64,
+    /// D, the number of perturbations (>= 3 for a 2 x 2 FIM).
+    pub perturbations: usize,
+    /// Perturbation scale in rad (star radius or Gaussian std).
+    pub perturbation_scale_rad: f64,
+    /// Perturbation design.
+    pub design: PerturbationDesign,
+    /// Echo samples per distribution and perturbation, for training and again for evaluation.
+    pub samples: usize,
+    /// Full-batch Adam steps of the discriminators.
+    pub training_steps: usize,
+    /// Adam learning rate of the discriminators.
+    pub learning_rate: f64,
+    /// Hidden width of each discriminator (Table II: 128).
+    pub hidden: usize,
+}
+
+/// `[training]`: the autoencoder's optimiser (Table II).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingSection {
+    /// Adam learning rate.
+    pub learning_rate: f64,
+    /// Batch size.
+    pub batch_size: usize,
+    /// Stage-1 (communication) iterations of Algorithm 1.
+    pub stage1_iterations: usize,
+    /// Stage-2 (friendly jamming) iterations of Algorithm 1.
+    pub stage2_iterations: usize,
+    /// lambda, the CRLB weight of loss eq. (40).
+    pub crlb_weight: f64,
+}
+
+/// `[encoder]`: shapes of the FC, DTTE, pure-TT and TT-Q encoders (our choices, see docs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncoderSection {
+    /// Hidden widths of the FC encoder.
+    pub fc_hidden: Vec<usize>,
+    /// Inner TT rank of every TT layer.
+    pub tt_rank: usize,
+    /// Output width of the DTTE's TT core.
+    pub dtte_core_width: usize,
+    /// Hidden width of the DTTE's two-layer FC head.
+    pub dtte_head_hidden: usize,
+    /// Bit width of TT-Q.
+    pub tt_q_bits: u32,
+}
+
+/// A validated paper-003 scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FriendlyJammingScenario {
+    file: FriendlyJammingFile,
+    tx: Upa,
+    rx: Upa,
+}
+
+fn at_least(key: &str, x: usize, min: usize) -> Result<(), ChannelError> {
+    if x >= min {
+        Ok(())
+    } else {
+        Err(ChannelError::invalid(
+            key,
+            x,
+            format!("must be at least {min}"),
+        ))
+    }
+}
+
+fn upa(key: &str, shape: [usize; 2], spacing: f64) -> Result<Upa, ChannelError> {
+    Upa::new(shape[0], shape[1], spacing).map_err(|_| {
+        ChannelError::invalid(key, format!("{shape:?}"), "needs >= 1 element per axis")
+    })
+}
+
+impl FriendlyJammingScenario {
+    /// Reads, parses and validates a scenario file.
+    pub fn from_path(path: &Path) -> Result<Self, ChannelError> {
+        Self::from_file(read_toml(path)?)
+    }
+
+    /// Parses and validates TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, ChannelError> {
+        Self::from_file(parse_toml(text, Path::new("<string>"))?)
+    }
+
+    /// Validates a parsed file: every key in range, sizes consistent.
+    pub fn from_file(file: FriendlyJammingFile) -> Result<Self, ChannelError> {
+        let s = &file.system;
+        let d = check(
+            "system.spacing_wavelengths",
+            s.spacing_wavelengths,
+            |x| x > 0.0,
+            "must be > 0",
+        )?;
+        let tx = upa("system.tx_shape", s.tx_shape, d)?;
+        let rx = upa("system.rx_shape", s.rx_shape, d)?;
+        at_least("system.users", s.users, 1)?;
+        if s.users >= tx.elements() {
+            return Err(ChannelError::invalid(
+                "system.users",
+                s.users,
+                format!(
+                    "must be below Nt = {} so that the users' null space is not empty",
+                    tx.elements()
+                ),
+            ));
+        }
+        at_least("system.eve_antennas", s.eve_antennas, 1)?;
+        at_least("system.subcarriers", s.subcarriers, 1)?;
+        if s.comm_subcarriers > s.subcarriers {
+            return Err(ChannelError::invalid(
+                "system.comm_subcarriers",
+                s.comm_subcarriers,
+                format!("must be at most system.subcarriers = {}", s.subcarriers),
+            ));
+        }
+        at_least("system.modulation_order", s.modulation_order, 2)?;
+        check(
+            "system.noise_power",
+            s.noise_power,
+            |x| x > 0.0,
+            "must be > 0",
+        )?;
+        check_db("system.p_max_db", s.p_max_db)?;
+        check(
+            "system.target_deg",
+            s.target_deg[0],
+            |x| x > -90.0 && x < 90.0,
+            "theta must be in (-90, 90) degrees",
+        )?;
+        check(
+            "system.target_deg",
+            s.target_deg[1],
+            |x| x > -90.0 && x < 90.0,
+            "phi must be in (-90, 90) degrees",
+        )?;
+
+        let e = &file.sensing;
+        check_db("sensing.crlb_max_db", e.crlb_max_db)?;
+        check_db("sensing.echo_gain_db", e.echo_gain_db)?;
+        check(
+            "sensing.noise_power",
+            e.noise_power,
+            |x| x > 0.0,
+            "must be > 0",
+        )?;
+
+        let c = &file.channel;
+        check_db("channel.eve_k_factor_db", c.eve_k_factor_db)?;
+        at_least("channel.taps", c.taps, 1)?;
+        if c.taps > s.subcarriers {
+            return Err(ChannelError::invalid(
+                "channel.taps",
+                c.taps,
+                format!("must be at most system.subcarriers = {}", s.subcarriers),
+            ));
+        }
+        check(
+            "channel.csi_error_var",
+            c.csi_error_var,
+            |x| x >= 0.0,
+            "must be >= 0",
+        )?;
+        for &rho in &c.csi_error_vars {
+            check(
+                "channel.csi_error_vars",
+                rho,
+                |x| x >= 0.0,
+                "each must be >= 0",
+            )?;
+        }
+        check(
+            "channel.aoa_error_std_deg",
+            c.aoa_error_std_deg,
+            |x| (0.0..90.0).contains(&x),
+            "must be in [0, 90) degrees",
+        )?;
+
+        let i = &file.impairments;
+        check(
+            "impairments.phase_noise_var",
+            i.phase_noise_var,
+            |x| x >= 0.0,
+            "must be >= 0",
+        )?;
+        check(
+            "impairments.iq_epsilon",
+            i.iq_epsilon,
+            |x| (0.0..1.0).contains(&x),
+            "must be in [0, 1)",
+        )?;
+        check(
+            "impairments.iq_phase_deg",
+            i.iq_phase_deg,
+            |x| x.abs() < 90.0,
+            "must be in (-90, 90) degrees",
+        )?;
+
+        let f = &file.fim_estimator;
+        check(
+            "fim_estimator.probe_power_fraction",
+            f.probe_power_fraction,
+            |x| x > 0.0 && x <= 1.0,
+            "must be in (0, 1]",
+        )?;
+        at_least("fim_estimator.perturbations", f.perturbations, 3)?;
+        check(
+            "fim_estimator.perturbation_scale_rad",
+            f.perturbation_scale_rad,
+            |x| x > 0.0 && x < 1.0,
+            "must be in (0, 1) rad",
+        )?;
+        at_least("fim_estimator.samples", f.samples, 2)?;
+        at_least("fim_estimator.training_steps", f.training_steps, 1)?;
+        check(
+            "fim_estimator.learning_rate",
+            f.learning_rate,
+            |x| x > 0.0 && x < 1.0,
+            "must be in (0, 1)",
+        )?;
+        at_least("fim_estimator.hidden", f.hidden, 1)?;
+
+        let t = &file.training;
+        check(
+            "training.learning_rate",
+            t.learning_rate,
+            |x| x > 0.0 && x < 1.0,
+            "must be in (0, 1)",
+        )?;
+        at_least("training.batch_size", t.batch_size, 1)?;
+        check(
+            "training.crlb_weight",
+            t.crlb_weight,
+            |x| x >= 0.0,
+            "must be >= 0",
+        )?;
+
+        let n = &file.encoder;
+        if n.fc_hidden.is_empty() || n.fc_hidden.contains(&0) {
+            return Err(ChannelError::invalid(
+                "encoder.fc_hidden",
+                format!("{:?}", n.fc_hidden),
+                "needs at least one layer, each of width >= 1",
+            ));
+        }
+        at_least("encoder.tt_rank", n.tt_rank, 1)?;
+        at_least("encoder.dtte_core_width", n.dtte_core_width, 1)?;
+        at_least("encoder.dtte_head_hidden", n.dtte_head_hidden, 1)?;
+        if !(2..=32).contains(&n.tt_q_bits) {
+            return Err(ChannelError::invalid(
+                "encoder.tt_q_bits",
+                n.tt_q_bits,
+                "must be in 2..=32",
+            ));
+        }
+        Ok(Self { file, tx, rx })
+    }
+
+    /// The file as parsed (for sidecars and reports).
+    pub fn file(&self) -> &FriendlyJammingFile {
+        &self.file
+    }
+
+    /// Seed of every random stream.
+    pub fn seed(&self) -> u64 {
+        self.file.seed
+    }
+
+    /// BS transmit UPA (Nt elements).
+    pub fn tx(&self) -> Upa {
+        self.tx
+    }
+
+    /// Radar receive UPA (Nr elements).
+    pub fn rx(&self) -> Upa {
+        self.rx
+    }
+
+    /// K.
+    pub fn users(&self) -> usize {
+        self.file.system.users
+    }
+
+    /// P_max, linear (unit noise).
+    pub fn p_max(&self) -> f64 {
+        db_to_linear(self.file.system.p_max_db)
+    }
+
+    /// `(theta, phi)` of the target in radians.
+    pub fn target(&self) -> (f64, f64) {
+        let [t, p] = self.file.system.target_deg;
+        (t.to_radians(), p.to_radians())
+    }
+
+    /// CRLB_0 in rad^2.
+    pub fn crlb_max(&self) -> f64 {
+        db_to_linear(self.file.sensing.crlb_max_db)
+    }
+
+    /// `c = |alpha|^2 / sigma_s^2`, the scale of the angle FIM (eq. 18) per snapshot.
+    pub fn fim_scale(&self) -> f64 {
+        db_to_linear(self.file.sensing.echo_gain_db) / self.file.sensing.noise_power
+    }
+}
+
+#[cfg(test)]
+mod tests;

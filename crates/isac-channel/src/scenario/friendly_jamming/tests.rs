@@ -1,0 +1,162 @@
+use super::*;
+
+const SHIPPED: &str = include_str!("../../../../../scenarios/tuan2025.toml");
+
+fn error_of(text: &str) -> String {
+    FriendlyJammingScenario::from_toml(text)
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn shipped_scenario_has_table_ii_values() {
+    let s = FriendlyJammingScenario::from_toml(SHIPPED).unwrap();
+    assert_eq!(s.tx().elements(), 16);
+    assert_eq!(s.rx().elements(), 4);
+    assert_eq!(s.users(), 2);
+    assert_eq!(s.file().system.subcarriers, 64);
+    assert!((s.p_max() - 1000.0).abs() < 1e-9);
+    assert!((s.crlb_max() - 1e-3).abs() < 1e-15);
+    let (t, p) = s.target();
+    assert!((t - 10f64.to_radians()).abs() < 1e-15 && (p - 15f64.to_radians()).abs() < 1e-15);
+    assert!((s.fim_scale() - 0.01).abs() < 1e-15);
+    assert_eq!(s.file().channel.csi_error_vars, vec![0.0, 0.05, 0.1, 0.2]);
+}
+
+#[test]
+fn unknown_and_missing_keys_are_named() {
+    let msg = error_of(&SHIPPED.replace("hidden = 128", "hidden = 128\nwidth = 3"));
+    assert!(msg.contains("width") && !msg.contains('\n'), "{msg}");
+    let msg = error_of(&SHIPPED.replace("tt_rank = 8\n", ""));
+    assert!(msg.contains("tt_rank"), "{msg}");
+}
+
+#[test]
+fn out_of_range_values_name_key_and_value() {
+    for (from, to, key) in [
+        ("users = 2", "users = 16", "system.users"),
+        ("users = 2", "users = 0", "system.users"),
+        ("tx_shape = [4, 4]", "tx_shape = [0, 4]", "system.tx_shape"),
+        (
+            "comm_subcarriers = 32",
+            "comm_subcarriers = 65",
+            "system.comm_subcarriers",
+        ),
+        ("taps = 64", "taps = 65", "channel.taps"),
+        ("taps = 64", "taps = 0", "channel.taps"),
+        ("p_max_db = 30.0", "p_max_db = nan", "system.p_max_db"),
+        (
+            "target_deg = [10.0, 15.0]",
+            "target_deg = [10.0, 95.0]",
+            "system.target_deg",
+        ),
+        (
+            "csi_error_var = 0.0",
+            "csi_error_var = -0.1",
+            "channel.csi_error_var",
+        ),
+        (
+            "[0.0, 0.05, 0.1, 0.2]",
+            "[0.0, -1.0]",
+            "channel.csi_error_vars",
+        ),
+        (
+            "perturbations = 4",
+            "perturbations = 2",
+            "fim_estimator.perturbations",
+        ),
+        (
+            "perturbation_scale_rad = 0.03",
+            "perturbation_scale_rad = 0",
+            "fim_estimator.perturbation_scale_rad",
+        ),
+        ("samples = 5000", "samples = 1", "fim_estimator.samples"),
+        (
+            "probe_power_fraction = 0.5",
+            "probe_power_fraction = 1.5",
+            "fim_estimator.probe_power_fraction",
+        ),
+        (
+            "iq_epsilon = 0.0",
+            "iq_epsilon = 1.0",
+            "impairments.iq_epsilon",
+        ),
+        (
+            "fc_hidden = [256, 128]",
+            "fc_hidden = []",
+            "encoder.fc_hidden",
+        ),
+        ("tt_q_bits = 8", "tt_q_bits = 1", "encoder.tt_q_bits"),
+        (
+            "echo_gain_db = -20.0",
+            "echo_gain_db = -1e200",
+            "sensing.echo_gain_db",
+        ),
+    ] {
+        let text = SHIPPED.replace(from, to);
+        assert_ne!(text, SHIPPED, "{from}");
+        let msg = error_of(&text);
+        assert!(msg.contains(key), "{key}: {msg}");
+        assert!(!msg.contains('\n'), "{msg}");
+    }
+}
+
+#[test]
+fn bad_enums_are_one_line_errors() {
+    for (from, to) in [
+        ("crlb = \"joint\"", "crlb = \"both\""),
+        ("eve_model = \"rayleigh\"", "eve_model = \"nakagami\""),
+        ("design = \"star\"", "design = \"grid\""),
+    ] {
+        let msg = error_of(&SHIPPED.replace(from, to));
+        assert!(msg.contains("line") && !msg.contains('\n'), "{msg}");
+    }
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Arbitrary text is a typed error or a scenario, never a panic.
+        #[test]
+        fn arbitrary_text_never_panics(text in ".{0,400}") {
+            let _ = FriendlyJammingScenario::from_toml(&text);
+        }
+
+        /// Every float key replaced by an arbitrary float: a one-line error, or a scenario whose
+        /// derived quantities are finite and positive.
+        #[test]
+        fn arbitrary_floats_are_validated(which in 0usize..12, value in prop::num::f64::ANY) {
+            let keys = ["spacing_wavelengths = 0.5", "noise_power = 1.0", "p_max_db = 30.0",
+                "crlb_max_db = -30.0", "echo_gain_db = -20.0", "eve_k_factor_db = 10.0",
+                "csi_error_var = 0.0", "aoa_error_std_deg = 0.0", "phase_noise_var = 0.0",
+                "perturbation_scale_rad = 0.03", "learning_rate = 0.005", "crlb_weight = 1.0"];
+            let key = keys[which].split(" = ").next().unwrap();
+            let literal = if value.is_nan() { "nan".to_string() } else if value.is_infinite() {
+                if value > 0.0 { "inf".into() } else { "-inf".into() }
+            } else { format!("{value:e}") };
+            let text = SHIPPED.replacen(keys[which], &format!("{key} = {literal}"), 1);
+            match FriendlyJammingScenario::from_toml(&text) {
+                Ok(s) => {
+                    prop_assert!(s.p_max().is_normal() && s.crlb_max().is_normal() && s.fim_scale().is_normal());
+                }
+                Err(e) => prop_assert!(!e.to_string().contains('\n')),
+            }
+        }
+
+        /// Arbitrary sizes: a typed error or a scenario, never a panic.
+        #[test]
+        fn arbitrary_sizes_are_validated(which in 0usize..6, value in 0usize..100_000) {
+            let keys = ["users = 2", "eve_antennas = 2", "subcarriers = 64", "taps = 64",
+                "perturbations = 4", "tt_rank = 8"];
+            let key = keys[which].split(" = ").next().unwrap();
+            let text = SHIPPED.replacen(keys[which], &format!("{key} = {value}"), 1);
+            if let Err(e) = FriendlyJammingScenario::from_toml(&text) {
+                prop_assert!(!e.to_string().contains('\n'));
+            }
+        }
+    }
+}
