@@ -1,0 +1,71 @@
+use super::*;
+use crate::CpuDevice;
+use crate::init::normal;
+use crate::tensor::from_values;
+use isac_channel::scenario::FriendlyJammingScenario;
+use isac_channel::rng::stream;
+
+const SHIPPED: &str = include_str!("../../../../scenarios/tuan2025.toml");
+
+fn setting() -> (EncoderShape, EncoderSection) {
+    let s = FriendlyJammingScenario::from_toml(SHIPPED).unwrap();
+    let sys = &s.file().system;
+    (
+        EncoderShape::new(sys.users, s.tx().elements(), sys.modulation_order),
+        s.file().encoder.clone(),
+    )
+}
+
+#[test]
+fn table_ii_shape() {
+    let (shape, _) = setting();
+    assert_eq!(shape, EncoderShape { input: 78, output: 96 });
+}
+
+#[test]
+fn summaries_count_what_the_modules_hold() {
+    let (shape, section) = setting();
+    let device = CpuDevice::Flex.device();
+    for kind in EncoderKind::ALL {
+        let e = Encoder::new(kind, shape, &section, &mut stream(1, [0; 3]), &device).unwrap();
+        let s = Encoder::summary(kind, shape, &section, None);
+        assert_eq!(e.num_params(), s.parameters, "{kind:?}");
+        assert_eq!(s.bytes, 4 * s.parameters);
+    }
+    let fc = Encoder::summary(EncoderKind::Fc, shape, &section, None);
+    // 78-256-128-96 by hand.
+    assert_eq!(fc.parameters, 78 * 256 + 256 + 256 * 128 + 128 + 128 * 96 + 96);
+    assert_eq!(fc.flops, 2 * (78 * 256 + 256 * 128 + 128 * 96) + 256 + 128 + 96);
+}
+
+#[test]
+fn compression_ordering_of_table_iii() {
+    let (shape, section) = setting();
+    let [fc, dtte, tt] = EncoderKind::ALL.map(|k| Encoder::summary(k, shape, &section, None));
+    assert!(fc.parameters > 2 * dtte.parameters && dtte.parameters > 5 * tt.parameters);
+    assert!(fc.flops > 2 * dtte.flops && dtte.flops > tt.flops);
+    let q8 = Encoder::summary(EncoderKind::Tt, shape, &section, Some(8));
+    assert_eq!(q8.name, "TT-Q8");
+    assert!(q8.bytes < tt.bytes / 3, "{} vs {}", q8.bytes, tt.bytes);
+    assert!(fc.bytes > 100 * q8.bytes / 2);
+}
+
+#[test]
+fn forward_shapes_and_tt_q_32_is_the_model() {
+    let (shape, section) = setting();
+    let device = CpuDevice::Flex.device();
+    let x = from_values(normal(&mut stream(2, [0; 3]), 5 * 78, 1.0), [5, 78], &device).unwrap();
+    for kind in EncoderKind::ALL {
+        let e = Encoder::new(kind, shape, &section, &mut stream(3, [0; 3]), &device).unwrap();
+        let y = values(e.forward(x.clone())).unwrap();
+        assert_eq!(y.len(), 5 * 96);
+        let y32 = values(e.quantized(32).unwrap().forward(x.clone())).unwrap();
+        assert_eq!(y, y32, "{kind:?}");
+        let y4 = values(e.quantized(4).unwrap().forward(x.clone())).unwrap();
+        if kind == EncoderKind::Fc {
+            assert_eq!(y, y4);
+        } else {
+            assert_ne!(y, y4, "{kind:?}");
+        }
+    }
+}

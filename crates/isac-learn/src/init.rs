@@ -1,0 +1,35 @@
+//! Seeded parameter initialisation: every weight comes from a ChaCha stream, not Burn's RNG.
+
+use burn::module::Param;
+use burn::nn::Linear;
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::RngExt;
+use rand_chacha::ChaCha20Rng;
+use rand_distr::{Distribution, Normal};
+
+/// `n` draws of `N(0, std^2)` as f32.
+pub(crate) fn normal(rng: &mut ChaCha20Rng, n: usize, std: f64) -> Vec<f32> {
+    let d = Normal::new(0.0, std).unwrap_or_else(|_| Normal::new(0.0, 0.0).expect("std 0"));
+    (0..n).map(|_| d.sample(rng) as f32).collect()
+}
+
+/// `n` draws of `U(-bound, bound)` as f32.
+pub(crate) fn uniform(rng: &mut ChaCha20Rng, n: usize, bound: f64) -> Vec<f32> {
+    (0..n)
+        .map(|_| ((2.0 * rng.random::<f64>() - 1.0) * bound) as f32)
+        .collect()
+}
+
+/// A trainable parameter holding `values` with `shape`.
+pub(crate) fn param<const D: usize>(values: Vec<f32>, shape: [usize; D], device: &Device) -> Param<Tensor<D>> {
+    Param::from_data(TensorData::new(values, shape), device)
+}
+
+/// A dense layer `x W + b` with Glorot-uniform `W` (`[d_in, d_out]`) and zero bias.
+pub(crate) fn linear(rng: &mut ChaCha20Rng, d_in: usize, d_out: usize, device: &Device) -> Linear {
+    let bound = (6.0 / (d_in + d_out) as f64).sqrt();
+    Linear {
+        weight: param(uniform(rng, d_in * d_out, bound), [d_in, d_out], device),
+        bias: Some(param(vec![0.0; d_out], [d_out], device)),
+    }
+}

@@ -1,0 +1,243 @@
+//! Tensor-train (TT) linear layer, eqs. (36)-(37).
+//!
+//! `W(m_1..m_q, n_1..n_q) = G_1[m_1, n_1] G_2[m_2, n_2] ... G_q[m_q, n_q]` with
+//! `G_k[m, n]` an `r_{k-1} x r_k` matrix, `r_0 = r_q = 1`. Core `k` is stored as the
+//! `(r_{k-1} m_k) x (n_k r_k)` matrix `C_k[(a, m), (n, b)] = G_k[m, n][a, b]`, the layout the
+//! forward contraction multiplies with, so the forward pass is `q` matmuls and never forms `W`.
+
+use burn::config::Config;
+use burn::module::{Module, Param};
+use burn::tensor::{Device, Tensor};
+use rand_chacha::ChaCha20Rng;
+
+use crate::LearnError;
+use crate::init::{normal, param};
+use crate::tensor::values;
+
+/// Shape of a [`TtLinear`]: `N = prod in_factors` inputs, `M = prod out_factors` outputs.
+#[derive(Config, Debug, PartialEq)]
+pub struct TtLinearConfig {
+    /// `n_1..n_q`.
+    pub in_factors: Vec<usize>,
+    /// `m_1..m_q` (same length as `in_factors`).
+    pub out_factors: Vec<usize>,
+    /// Inner TT rank `r_1 = .. = r_{q-1}`.
+    pub rank: usize,
+    /// Whether the layer adds a bias of length `M`.
+    #[config(default = true)]
+    pub bias: bool,
+}
+
+/// `y = W x + b` with `W` in tensor-train format.
+#[derive(Module, Debug)]
+pub struct TtLinear {
+    /// Cores `C_k`, `[(r_{k-1} n_k), (m_k r_k)]`.
+    pub cores: Vec<Param<Tensor<2>>>,
+    /// Bias, `[M]`.
+    pub bias: Option<Param<Tensor<1>>>,
+    #[module(skip)]
+    in_factors: Vec<usize>,
+    #[module(skip)]
+    out_factors: Vec<usize>,
+    #[module(skip)]
+    ranks: Vec<usize>,
+}
+
+/// `n = f_1 f_2 .. f_q` with factors as equal as the divisors allow, largest last
+/// (`balanced_factors(78, 2) = [6, 13]`, `balanced_factors(256, 2) = [16, 16]`).
+pub fn balanced_factors(n: usize, q: usize) -> Vec<usize> {
+    if q <= 1 {
+        return vec![n];
+    }
+    // The largest divisor not above the q-th root, then recurse on the rest.
+    let root = (n as f64).powf(1.0 / q as f64).round() as usize;
+    let first = (1..=root.max(1)).rev().find(|d| n % d == 0).unwrap_or(1);
+    let mut rest = balanced_factors(n / first, q - 1);
+    rest.insert(0, first);
+    rest.sort_unstable();
+    rest
+}
+
+impl TtLinearConfig {
+    /// The TT ranks `r_0..r_q` (`r_0 = r_q = 1`).
+    pub fn ranks(&self) -> Vec<usize> {
+        let q = self.in_factors.len();
+        (0..=q)
+            .map(|k| if k == 0 || k == q { 1 } else { self.rank })
+            .collect()
+    }
+
+    /// `N`.
+    pub fn d_input(&self) -> usize {
+        self.in_factors.iter().product()
+    }
+
+    /// `M`.
+    pub fn d_output(&self) -> usize {
+        self.out_factors.iter().product()
+    }
+
+    /// Parameters, eq. (37) plus the bias: `sum_k r_{k-1} m_k n_k r_k (+ M)`.
+    pub fn parameters(&self) -> usize {
+        let r = self.ranks();
+        let cores: usize = (0..self.in_factors.len())
+            .map(|k| r[k] * self.out_factors[k] * self.in_factors[k] * r[k + 1])
+            .sum();
+        cores + if self.bias { self.d_output() } else { 0 }
+    }
+
+    /// FLOPs of one forward pass per sample (a multiply-add counts 2): for core `k` the
+    /// contraction multiplies `(r_{k-1} m_k) x (n_k r_k)` by `(n_k r_k) x M_>k`, `N_<k` times.
+    pub fn flops(&self) -> usize {
+        let r = self.ranks();
+        let q = self.in_factors.len();
+        let macs: usize = (0..q)
+            .map(|k| {
+                let n_before: usize = self.in_factors[..k].iter().product();
+                let m_after: usize = self.out_factors[k + 1..].iter().product();
+                n_before * r[k] * self.out_factors[k] * self.in_factors[k] * r[k + 1] * m_after
+            })
+            .sum();
+        2 * macs + if self.bias { self.d_output() } else { 0 }
+    }
+
+    fn validate(&self) -> Result<(), LearnError> {
+        let q = self.in_factors.len();
+        if q == 0 || self.out_factors.len() != q {
+            return Err(LearnError::invalid(
+                "tt.out_factors",
+                format!("{:?} for in_factors {:?}", self.out_factors, self.in_factors),
+                "needs the same non-zero number of factors as in_factors",
+            ));
+        }
+        if self.in_factors.iter().chain(&self.out_factors).any(|&f| f == 0) || self.rank == 0 {
+            return Err(LearnError::invalid(
+                "tt",
+                format!("{self:?}"),
+                "factors and rank must be >= 1",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Initialises the cores so that `W` has the Glorot variance `2 / (N + M)`: with uniform
+    /// inner rank `r`, each entry of `W` sums `r^(q-1)` products of `q` core entries, so the
+    /// per-core std is `(2 / (N + M) * r^(1-q))^(1/(2q))` (notes). The bias starts at zero.
+    pub fn init(&self, rng: &mut ChaCha20Rng, device: &Device) -> Result<TtLinear, LearnError> {
+        self.validate()?;
+        let q = self.in_factors.len() as f64;
+        let glorot = 2.0 / (self.d_input() + self.d_output()) as f64;
+        let std = (glorot * (self.rank as f64).powf(1.0 - q)).powf(1.0 / (2.0 * q));
+        let ranks = self.ranks();
+        let cores = (0..self.in_factors.len())
+            .map(|k| {
+                let shape = [
+                    ranks[k] * self.out_factors[k],
+                    self.in_factors[k] * ranks[k + 1],
+                ];
+                param(normal(rng, shape[0] * shape[1], std), shape, device)
+            })
+            .collect();
+        let bias = self
+            .bias
+            .then(|| param(vec![0.0; self.d_output()], [self.d_output()], device));
+        Ok(TtLinear {
+            cores,
+            bias,
+            in_factors: self.in_factors.clone(),
+            out_factors: self.out_factors.clone(),
+            ranks,
+        })
+    }
+}
+
+impl TtLinear {
+    /// The configuration this layer was built from.
+    pub fn config(&self) -> TtLinearConfig {
+        TtLinearConfig::new(
+            self.in_factors.clone(),
+            self.out_factors.clone(),
+            self.ranks.get(1).copied().filter(|_| self.ranks.len() > 2).unwrap_or(1),
+        )
+        .with_bias(self.bias.is_some())
+    }
+
+    /// `[batch, N] -> [batch, M]` by contracting the cores with the reshaped input from the last
+    /// core to the first. The state before core `k` is `[B N_<k, n_k r_k M_>k]`; viewed as
+    /// `[B N_<k, (n_k r_k), M_>k]` it is multiplied on the left by `C_k` (broadcast over the batch)
+    /// to `[B N_<k, (r_{k-1} m_k), M_>k]`, which is already the next state. No transposes.
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        let [batch, _] = x.dims();
+        let q = self.in_factors.len();
+        let n_before = |k: usize| self.in_factors[..k].iter().product::<usize>();
+        let mut state: Tensor<2> = x
+            .reshape([batch * n_before(q - 1), self.in_factors[q - 1]])
+            .matmul(self.cores[q - 1].val().transpose());
+        let mut m_after = self.out_factors[q - 1];
+        for k in (0..q - 1).rev() {
+            let rows = batch * n_before(k);
+            let s3: Tensor<3> = state.reshape([rows, self.in_factors[k] * self.ranks[k + 1], m_after]);
+            let y = self.cores[k].val().unsqueeze_dim::<3>(0).matmul(s3);
+            m_after *= self.out_factors[k];
+            state = y.reshape([rows, self.ranks[k] * m_after]);
+        }
+        match &self.bias {
+            Some(b) => state + b.val().unsqueeze_dim(0),
+            None => state,
+        }
+    }
+
+    /// The dense `M x N` matrix `W` of eq. (36), in f64, by multiplying the `r x r` core slices
+    /// for every index pair (for tests and for TT-Q error reports; never used in `forward`).
+    pub fn to_dense(&self) -> Result<Vec<Vec<f64>>, LearnError> {
+        let cores: Vec<Vec<f32>> = self
+            .cores
+            .iter()
+            .map(|c| values(c.val()))
+            .collect::<Result<_, _>>()?;
+        let (n_total, m_total) = (
+            self.in_factors.iter().product::<usize>(),
+            self.out_factors.iter().product::<usize>(),
+        );
+        let q = self.in_factors.len();
+        let digits = |mut i: usize, factors: &[usize]| {
+            let mut d = vec![0; factors.len()];
+            for k in (0..factors.len()).rev() {
+                d[k] = i % factors[k];
+                i /= factors[k];
+            }
+            d
+        };
+        Ok((0..m_total)
+            .map(|row| {
+                let m = digits(row, &self.out_factors);
+                (0..n_total)
+                    .map(|col| {
+                        let n = digits(col, &self.in_factors);
+                        let mut v = vec![1.0f64];
+                        for k in 0..q {
+                            let (r0, r1) = (self.ranks[k], self.ranks[k + 1]);
+                            let width = self.in_factors[k] * r1;
+                            v = (0..r1)
+                                .map(|b| {
+                                    (0..r0)
+                                        .map(|a| {
+                                            let idx = (a * self.out_factors[k] + m[k]) * width
+                                                + n[k] * r1
+                                                + b;
+                                            v[a] * f64::from(cores[k][idx])
+                                        })
+                                        .sum()
+                                })
+                                .collect();
+                        }
+                        v[0]
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,175 @@
+use super::*;
+use crate::CpuDevice;
+use crate::tensor::from_values;
+use isac_channel::rng::stream;
+use proptest::prelude::*;
+
+fn layer(in_f: &[usize], out_f: &[usize], rank: usize, seed: u64, device: &Device) -> TtLinear {
+    TtLinearConfig::new(in_f.to_vec(), out_f.to_vec(), rank)
+        .init(&mut stream(seed, [0; 3]), device)
+        .unwrap()
+}
+
+/// Gives the bias a random value, so that tests see it.
+fn with_random_bias(mut l: TtLinear, seed: u64, device: &Device) -> TtLinear {
+    let m = l.config().d_output();
+    l.bias = Some(param(normal(&mut stream(seed, [1, 0, 0]), m, 0.3), [m], device));
+    l
+}
+
+fn dense_forward(w: &[Vec<f64>], b: &[f32], x: &[f32], batch: usize) -> Vec<f64> {
+    let n = w[0].len();
+    (0..batch)
+        .flat_map(|s| {
+            w.iter().zip(b).map(move |(row, &bias)| {
+                row.iter()
+                    .zip(&x[s * n..(s + 1) * n])
+                    .map(|(wij, &xj)| wij * f64::from(xj))
+                    .sum::<f64>()
+                    + f64::from(bias)
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn balanced_factors_multiply_back() {
+    assert_eq!(balanced_factors(78, 2), vec![6, 13]);
+    assert_eq!(balanced_factors(256, 2), vec![16, 16]);
+    assert_eq!(balanced_factors(96, 2), vec![8, 12]);
+    assert_eq!(balanced_factors(64, 3), vec![4, 4, 4]);
+    for n in 1..300 {
+        for q in 1..4 {
+            let f = balanced_factors(n, q);
+            assert_eq!(f.len(), q);
+            assert_eq!(f.iter().product::<usize>(), n, "{n} {q} {f:?}");
+        }
+    }
+}
+
+#[test]
+fn parameter_count_is_eq_37_and_matches_burn() {
+    let device = CpuDevice::Flex.device();
+    let l = layer(&[6, 13], &[16, 16], 8, 1, &device);
+    // r0 m1 n1 r1 + r1 m2 n2 r2 + M = 1*16*6*8 + 8*16*13*1 + 256.
+    assert_eq!(l.config().parameters(), 768 + 1664 + 256);
+    assert_eq!(l.num_params(), l.config().parameters());
+    let l3 = layer(&[2, 3, 4], &[4, 2, 3], 5, 1, &device);
+    assert_eq!(l3.num_params(), 2 * 4 * 5 + 5 * 3 * 2 * 5 + 5 * 4 * 3 + 24);
+}
+
+#[test]
+fn glorot_matched_initialisation() {
+    // Empirical variance of the dense W against 2 / (N + M), over independent seeds.
+    let device = CpuDevice::Flex.device();
+    let (in_f, out_f) = ([4, 4, 4], [4, 4, 4]);
+    let mut sum2 = 0.0;
+    let mut count = 0.0;
+    for seed in 0..20 {
+        let w = layer(&in_f, &out_f, 4, seed, &device).to_dense().unwrap();
+        for row in &w {
+            for x in row {
+                sum2 += x * x;
+                count += 1.0;
+            }
+        }
+    }
+    let target = 2.0 / 128.0;
+    let var = sum2 / count;
+    assert!((var / target - 1.0).abs() < 0.15, "{var} vs {target}");
+}
+
+fn check_forward_equals_dense(device: &Device, in_f: &[usize], out_f: &[usize], rank: usize, seed: u64) {
+    let l = with_random_bias(layer(in_f, out_f, rank, seed, device), seed, device);
+    let n: usize = in_f.iter().product();
+    let batch = 7;
+    let x = normal(&mut stream(seed, [2, 0, 0]), batch * n, 1.0);
+    let y = values(l.forward(from_values(x.clone(), [batch, n], device).unwrap())).unwrap();
+    let b = values(l.bias.as_ref().unwrap().val()).unwrap();
+    let expected = dense_forward(&l.to_dense().unwrap(), &b, &x, batch);
+    let worst = y
+        .iter()
+        .zip(&expected)
+        .map(|(a, e)| (f64::from(*a) - e).abs())
+        .fold(0.0, f64::max);
+    assert!(worst < 1e-5, "{in_f:?} -> {out_f:?} rank {rank}: {worst}");
+}
+
+#[test]
+fn forward_equals_dense_on_every_cpu_device() {
+    for d in CpuDevice::all() {
+        check_forward_equals_dense(&d.device(), &[6, 13], &[16, 16], 8, 3);
+        check_forward_equals_dense(&d.device(), &[2, 3, 4], &[4, 2, 3], 5, 4);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn forward_equals_dense_for_random_shapes(
+        in_f in prop::collection::vec(1usize..5, 1..4),
+        out_seed in prop::collection::vec(1usize..5, 3),
+        rank in 1usize..5, seed in 0u64..1000,
+    ) {
+        let out_f: Vec<usize> = out_seed[..in_f.len()].to_vec();
+        check_forward_equals_dense(&CpuDevice::Flex.device(), &in_f, &out_f, rank, seed);
+    }
+}
+
+#[test]
+fn gradients_match_finite_differences() {
+    // L = sum(c * y) is linear in each core entry and in each input, so a central difference
+    // with a large step is exact up to rounding: an independent check of autodiff through the
+    // reshapes and transposes of the contraction.
+    let device = CpuDevice::Flex.autodiff();
+    let (in_f, out_f) = ([2, 3, 4], [3, 2, 2]);
+    let l = with_random_bias(layer(&in_f, &out_f, 3, 11, &device), 11, &device);
+    let (n, m, batch) = (24, 12, 3);
+    let x = normal(&mut stream(11, [3, 0, 0]), batch * n, 1.0);
+    let c = normal(&mut stream(11, [4, 0, 0]), batch * m, 1.0);
+    let loss_of = |l: &TtLinear, x: Vec<f32>| {
+        let y = l.forward(from_values(x, [batch, n], &device).unwrap());
+        (y * from_values(c.clone(), [batch, m], &device).unwrap()).sum()
+    };
+    let xt = from_values(x.clone(), [batch, n], &device).unwrap().require_grad();
+    let loss = (l.forward(xt.clone()) * from_values(c.clone(), [batch, m], &device).unwrap()).sum();
+    let grads = loss.backward();
+    let h = 0.5f32;
+    let scalar = |t: Tensor<1>| f64::from(values(t).unwrap()[0]);
+
+    // Input gradient.
+    let gx = values(xt.grad(&grads).unwrap()).unwrap();
+    for i in [0, 5, 23, 47, 71] {
+        let (mut xp, mut xm) = (x.clone(), x.clone());
+        xp[i] += h;
+        xm[i] -= h;
+        let fd = (scalar(loss_of(&l, xp)) - scalar(loss_of(&l, xm))) / (2.0 * f64::from(h));
+        assert!((fd - f64::from(gx[i])).abs() < 1e-3 * (1.0 + fd.abs()), "x[{i}]: {fd} vs {}", gx[i]);
+    }
+    // Core gradients.
+    for k in 0..3 {
+        let g = values(l.cores[k].val().grad(&grads).unwrap()).unwrap();
+        let base = values(l.cores[k].val()).unwrap();
+        let shape = l.cores[k].val().dims();
+        for i in [0, base.len() / 2, base.len() - 1] {
+            let perturbed = |delta: f32| {
+                let mut v = base.clone();
+                v[i] += delta;
+                let mut lp = l.clone();
+                lp.cores[k] = param(v, shape, &device);
+                scalar(loss_of(&lp, x.clone()))
+            };
+            let fd = (perturbed(h) - perturbed(-h)) / (2.0 * f64::from(h));
+            assert!((fd - f64::from(g[i])).abs() < 1e-3 * (1.0 + fd.abs()), "core {k}[{i}]: {fd} vs {}", g[i]);
+        }
+    }
+}
+
+#[test]
+fn flop_count_matches_a_hand_count() {
+    // [6, 13] -> [16, 8], rank 8: core 2 multiplies (8 * 8) x 13 by 13 x 1, 6 times; core 1
+    // multiplies 16 x (6 * 8) by (6 * 8) x 8 once.
+    let c = TtLinearConfig::new(vec![6, 13], vec![16, 8], 8);
+    assert_eq!(c.flops(), 2 * (6 * 64 * 13 + 16 * 48 * 8) + 128);
+}
