@@ -12,26 +12,43 @@ use rand::RngExt;
 const BATCH: usize = 128;
 
 fn train_step(c: &mut Criterion) {
-    let scenario = FriendlyJammingScenario::from_toml(include_str!("../../../scenarios/tuan2025.toml"))
-        .expect("shipped scenario");
+    let scenario =
+        FriendlyJammingScenario::from_toml(include_str!("../../../scenarios/tuan2025.toml"))
+            .expect("shipped scenario");
     let sys = &scenario.file().system;
     let shape = EncoderShape::new(sys.users, scenario.tx().elements(), sys.modulation_order);
     let mut group = c.benchmark_group("encoder_train_step_batch128");
     for device in CpuDevice::all() {
         let dev = device.autodiff();
         let mut rng = stream(7, [0; 3]);
-        let mut data = |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random::<f32>() - 0.5).collect() };
-        let x = Tensor::<2>::from_data(TensorData::new(data(BATCH * shape.input), [BATCH, shape.input]), &dev);
-        let target = Tensor::<3>::from_data(TensorData::new(data(BATCH * shape.output), [BATCH, 1, shape.output]), &dev);
+        let mut data =
+            |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random::<f32>() - 0.5).collect() };
+        let x = Tensor::<2>::from_data(
+            TensorData::new(data(BATCH * shape.input), [BATCH, shape.input]),
+            &dev,
+        );
+        let target = Tensor::<3>::from_data(
+            TensorData::new(data(BATCH * shape.output), [BATCH, 1, shape.output]),
+            &dev,
+        );
         for kind in EncoderKind::ALL {
-            let encoder = Encoder::new(kind, shape, &scenario.file().encoder, &mut stream(1, [0; 3]), &dev)
-                .expect("encoder");
+            let encoder = Encoder::new(
+                kind,
+                shape,
+                &scenario.file().encoder,
+                &mut stream(1, [0; 3]),
+                &dev,
+            )
+            .expect("encoder");
             let mut optimizer = AdamConfig::new().init();
             let mut model = Some(encoder);
             group.bench_function(format!("{}/{}", device.name(), kind.name()), |b| {
                 b.iter(|| {
                     let m = model.take().expect("model");
-                    let y = normalize_power(m.forward(x.clone()).reshape([BATCH, 1, shape.output]), 1.0);
+                    let y = normalize_power(
+                        m.forward(x.clone()).reshape([BATCH, 1, shape.output]),
+                        1.0,
+                    );
                     let loss = (y - target.clone()).square().mean();
                     let grads = GradientsParams::from_grads(loss.backward(), &m);
                     model = Some(optimizer.step(1e-3, m, grads));

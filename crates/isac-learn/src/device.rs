@@ -31,7 +31,8 @@ impl CpuDevice {
         match self {
             Self::Flex => Device::flex(),
             #[cfg(feature = "ndarray")]
-            #[allow(deprecated)] // kept reachable on purpose: both CPU backends run the same code
+            #[allow(deprecated)]
+            // kept reachable on purpose: both CPU backends run the same code
             Self::NdArray => Device::ndarray(),
         }
     }

@@ -134,7 +134,11 @@ fn fc_widths(shape: EncoderShape, section: &EncoderSection) -> Vec<usize> {
 }
 
 fn dtte_head(shape: EncoderShape, section: &EncoderSection) -> [usize; 3] {
-    [section.dtte_core_width, section.dtte_head_hidden, shape.output]
+    [
+        section.dtte_core_width,
+        section.dtte_head_hidden,
+        shape.output,
+    ]
 }
 
 fn widths_text(w: &[usize]) -> String {
@@ -142,10 +146,7 @@ fn widths_text(w: &[usize]) -> String {
 }
 
 fn tt_text(c: &TtLinearConfig) -> String {
-    format!(
-        "TT {:?}->{:?} rank {}",
-        c.in_factors, c.out_factors, c.rank
-    )
+    format!("TT {:?}->{:?} rank {}", c.in_factors, c.out_factors, c.rank)
 }
 
 impl Encoder {
@@ -166,9 +167,9 @@ impl Encoder {
                     .init(rng, device)?,
                 head: mlp(&dtte_head(shape, section), rng, device),
             }),
-            EncoderKind::Tt => Self::Tt(
-                tt_config(shape.input, shape.output, section.tt_rank).init(rng, device)?,
-            ),
+            EncoderKind::Tt => {
+                Self::Tt(tt_config(shape.input, shape.output, section.tt_rank).init(rng, device)?)
+            }
         })
     }
 

@@ -21,7 +21,11 @@ pub(crate) fn uniform(rng: &mut ChaCha20Rng, n: usize, bound: f64) -> Vec<f32> {
 }
 
 /// A trainable parameter holding `values` with `shape`.
-pub(crate) fn param<const D: usize>(values: Vec<f32>, shape: [usize; D], device: &Device) -> Param<Tensor<D>> {
+pub(crate) fn param<const D: usize>(
+    values: Vec<f32>,
+    shape: [usize; D],
+    device: &Device,
+) -> Param<Tensor<D>> {
     Param::from_data(TensorData::new(values, shape), device)
 }
 

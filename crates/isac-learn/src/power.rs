@@ -6,7 +6,11 @@ use burn::tensor::Tensor;
 /// budget. An all-zero sample stays zero (it has no direction to scale).
 pub fn normalize_power(x: Tensor<3>, budget: f64) -> Tensor<3> {
     let power = x.clone().square().sum_dim(2).mean_dim(1); // [B, 1, 1]
-    let scale = power.clamp_min(f32::MIN_POSITIVE).recip().mul_scalar(budget).sqrt();
+    let scale = power
+        .clamp_min(f32::MIN_POSITIVE)
+        .recip()
+        .mul_scalar(budget)
+        .sqrt();
     x * scale
 }
 
@@ -42,7 +46,11 @@ mod tests {
     fn direction_is_kept() {
         let device = CpuDevice::Flex.device();
         let x = vec![3.0, 4.0, 0.0, 0.0];
-        let y = values(normalize_power(from_values(x, [1, 1, 4], &device).unwrap(), 100.0)).unwrap();
+        let y = values(normalize_power(
+            from_values(x, [1, 1, 4], &device).unwrap(),
+            100.0,
+        ))
+        .unwrap();
         assert_eq!(y, vec![6.0, 8.0, 0.0, 0.0]);
     }
 }

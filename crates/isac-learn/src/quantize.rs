@@ -54,7 +54,10 @@ mod tests {
         let v = vec![0.1f32, -1e-8, 2.5, 1e-30];
         assert_eq!(quantize_uniform(&v, 32), v);
         let c = TtLinearConfig::new(vec![6, 13], vec![8, 12], 8);
-        let sizes: Vec<usize> = [2, 4, 8, 16, 32].iter().map(|&b| tt_q_bytes(&c, b)).collect();
+        let sizes: Vec<usize> = [2, 4, 8, 16, 32]
+            .iter()
+            .map(|&b| tt_q_bytes(&c, b))
+            .collect();
         assert!(sizes.windows(2).all(|w| w[0] < w[1]), "{sizes:?}");
         // At 32 bits: every value as f32 plus the per-core scales.
         assert_eq!(sizes[4], 4 * c.parameters() + 8);

@@ -106,11 +106,20 @@ impl TtLinearConfig {
         if q == 0 || self.out_factors.len() != q {
             return Err(LearnError::invalid(
                 "tt.out_factors",
-                format!("{:?} for in_factors {:?}", self.out_factors, self.in_factors),
+                format!(
+                    "{:?} for in_factors {:?}",
+                    self.out_factors, self.in_factors
+                ),
                 "needs the same non-zero number of factors as in_factors",
             ));
         }
-        if self.in_factors.iter().chain(&self.out_factors).any(|&f| f == 0) || self.rank == 0 {
+        if self
+            .in_factors
+            .iter()
+            .chain(&self.out_factors)
+            .any(|&f| f == 0)
+            || self.rank == 0
+        {
             return Err(LearnError::invalid(
                 "tt",
                 format!("{self:?}"),
@@ -157,7 +166,11 @@ impl TtLinear {
         TtLinearConfig::new(
             self.in_factors.clone(),
             self.out_factors.clone(),
-            self.ranks.get(1).copied().filter(|_| self.ranks.len() > 2).unwrap_or(1),
+            self.ranks
+                .get(1)
+                .copied()
+                .filter(|_| self.ranks.len() > 2)
+                .unwrap_or(1),
         )
         .with_bias(self.bias.is_some())
     }
@@ -176,7 +189,8 @@ impl TtLinear {
         let mut m_after = self.out_factors[q - 1];
         for k in (0..q - 1).rev() {
             let rows = batch * n_before(k);
-            let s3: Tensor<3> = state.reshape([rows, self.in_factors[k] * self.ranks[k + 1], m_after]);
+            let s3: Tensor<3> =
+                state.reshape([rows, self.in_factors[k] * self.ranks[k + 1], m_after]);
             let y = self.cores[k].val().unsqueeze_dim::<3>(0).matmul(s3);
             m_after *= self.out_factors[k];
             state = y.reshape([rows, self.ranks[k] * m_after]);

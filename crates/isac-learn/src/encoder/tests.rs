@@ -2,8 +2,8 @@ use super::*;
 use crate::CpuDevice;
 use crate::init::normal;
 use crate::tensor::from_values;
-use isac_channel::scenario::FriendlyJammingScenario;
 use isac_channel::rng::stream;
+use isac_channel::scenario::FriendlyJammingScenario;
 
 const SHIPPED: &str = include_str!("../../../../scenarios/tuan2025.toml");
 
@@ -19,7 +19,13 @@ fn setting() -> (EncoderShape, EncoderSection) {
 #[test]
 fn table_ii_shape() {
     let (shape, _) = setting();
-    assert_eq!(shape, EncoderShape { input: 78, output: 96 });
+    assert_eq!(
+        shape,
+        EncoderShape {
+            input: 78,
+            output: 96
+        }
+    );
 }
 
 #[test]
@@ -34,8 +40,14 @@ fn summaries_count_what_the_modules_hold() {
     }
     let fc = Encoder::summary(EncoderKind::Fc, shape, &section, None);
     // 78-256-128-96 by hand.
-    assert_eq!(fc.parameters, 78 * 256 + 256 + 256 * 128 + 128 + 128 * 96 + 96);
-    assert_eq!(fc.flops, 2 * (78 * 256 + 256 * 128 + 128 * 96) + 256 + 128 + 96);
+    assert_eq!(
+        fc.parameters,
+        78 * 256 + 256 + 256 * 128 + 128 + 128 * 96 + 96
+    );
+    assert_eq!(
+        fc.flops,
+        2 * (78 * 256 + 256 * 128 + 128 * 96) + 256 + 128 + 96
+    );
 }
 
 #[test]
@@ -54,7 +66,12 @@ fn compression_ordering_of_table_iii() {
 fn forward_shapes_and_tt_q_32_is_the_model() {
     let (shape, section) = setting();
     let device = CpuDevice::Flex.device();
-    let x = from_values(normal(&mut stream(2, [0; 3]), 5 * 78, 1.0), [5, 78], &device).unwrap();
+    let x = from_values(
+        normal(&mut stream(2, [0; 3]), 5 * 78, 1.0),
+        [5, 78],
+        &device,
+    )
+    .unwrap();
     for kind in EncoderKind::ALL {
         let e = Encoder::new(kind, shape, &section, &mut stream(3, [0; 3]), &device).unwrap();
         let y = values(e.forward(x.clone())).unwrap();

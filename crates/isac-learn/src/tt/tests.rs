@@ -13,7 +13,11 @@ fn layer(in_f: &[usize], out_f: &[usize], rank: usize, seed: u64, device: &Devic
 /// Gives the bias a random value, so that tests see it.
 fn with_random_bias(mut l: TtLinear, seed: u64, device: &Device) -> TtLinear {
     let m = l.config().d_output();
-    l.bias = Some(param(normal(&mut stream(seed, [1, 0, 0]), m, 0.3), [m], device));
+    l.bias = Some(param(
+        normal(&mut stream(seed, [1, 0, 0]), m, 0.3),
+        [m],
+        device,
+    ));
     l
 }
 
@@ -79,7 +83,13 @@ fn glorot_matched_initialisation() {
     assert!((var / target - 1.0).abs() < 0.15, "{var} vs {target}");
 }
 
-fn check_forward_equals_dense(device: &Device, in_f: &[usize], out_f: &[usize], rank: usize, seed: u64) {
+fn check_forward_equals_dense(
+    device: &Device,
+    in_f: &[usize],
+    out_f: &[usize],
+    rank: usize,
+    seed: u64,
+) {
     let l = with_random_bias(layer(in_f, out_f, rank, seed, device), seed, device);
     let n: usize = in_f.iter().product();
     let batch = 7;
@@ -132,7 +142,9 @@ fn gradients_match_finite_differences() {
         let y = l.forward(from_values(x, [batch, n], &device).unwrap());
         (y * from_values(c.clone(), [batch, m], &device).unwrap()).sum()
     };
-    let xt = from_values(x.clone(), [batch, n], &device).unwrap().require_grad();
+    let xt = from_values(x.clone(), [batch, n], &device)
+        .unwrap()
+        .require_grad();
     let loss = (l.forward(xt.clone()) * from_values(c.clone(), [batch, m], &device).unwrap()).sum();
     let grads = loss.backward();
     let h = 0.5f32;
@@ -145,7 +157,11 @@ fn gradients_match_finite_differences() {
         xp[i] += h;
         xm[i] -= h;
         let fd = (scalar(loss_of(&l, xp)) - scalar(loss_of(&l, xm))) / (2.0 * f64::from(h));
-        assert!((fd - f64::from(gx[i])).abs() < 1e-3 * (1.0 + fd.abs()), "x[{i}]: {fd} vs {}", gx[i]);
+        assert!(
+            (fd - f64::from(gx[i])).abs() < 1e-3 * (1.0 + fd.abs()),
+            "x[{i}]: {fd} vs {}",
+            gx[i]
+        );
     }
     // Core gradients.
     for k in 0..3 {
@@ -161,7 +177,11 @@ fn gradients_match_finite_differences() {
                 scalar(loss_of(&lp, x.clone()))
             };
             let fd = (perturbed(h) - perturbed(-h)) / (2.0 * f64::from(h));
-            assert!((fd - f64::from(g[i])).abs() < 1e-3 * (1.0 + fd.abs()), "core {k}[{i}]: {fd} vs {}", g[i]);
+            assert!(
+                (fd - f64::from(g[i])).abs() < 1e-3 * (1.0 + fd.abs()),
+                "core {k}[{i}]: {fd} vs {}",
+                g[i]
+            );
         }
     }
 }

@@ -66,7 +66,7 @@ fn out_of_range_values_name_key_and_value() {
             "fim_estimator.perturbations",
         ),
         (
-            "perturbation_scale_rad = 0.03",
+            "perturbation_scale_rad = 0.015",
             "perturbation_scale_rad = 0",
             "fim_estimator.perturbation_scale_rad",
         ),
@@ -133,7 +133,7 @@ mod fuzz {
             let keys = ["spacing_wavelengths = 0.5", "noise_power = 1.0", "p_max_db = 30.0",
                 "crlb_max_db = -30.0", "echo_gain_db = -20.0", "eve_k_factor_db = 10.0",
                 "csi_error_var = 0.0", "aoa_error_std_deg = 0.0", "phase_noise_var = 0.0",
-                "perturbation_scale_rad = 0.03", "learning_rate = 0.005", "crlb_weight = 1.0"];
+                "perturbation_scale_rad = 0.015", "learning_rate = 0.003", "crlb_weight = 1.0"];
             let key = keys[which].split(" = ").next().unwrap();
             let literal = if value.is_nan() { "nan".to_string() } else if value.is_infinite() {
                 if value > 0.0 { "inf".into() } else { "-inf".into() }

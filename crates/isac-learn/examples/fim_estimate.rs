@@ -1,0 +1,47 @@
+//! Estimates the angle FIM of the shipped paper-003 scenario with the neural estimator and
+//! compares it with the analytic FIM. Optional arguments: `samples steps learning_rate scale`.
+
+use isac_channel::scenario::FriendlyJammingScenario;
+use isac_learn::CpuDevice;
+use isac_learn::fim_estimator::{FimEstimatorSettings, Probe, estimate, relative_frobenius_error};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let scenario =
+        FriendlyJammingScenario::from_toml(include_str!("../../../scenarios/tuan2025.toml"))?;
+    let probe = Probe::from_scenario(&scenario)?;
+    let mut settings = FimEstimatorSettings::from_scenario(&scenario);
+    let args: Vec<f64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    if let [samples, steps, lr, scale, ref rest @ ..] = args[..] {
+        if let Some(&d) = rest.first() {
+            settings.perturbations = d as usize;
+        }
+        settings.samples = samples as usize;
+        settings.training_steps = steps as usize;
+        settings.learning_rate = lr;
+        settings.scale = scale;
+    }
+    let truth = probe.analytic_fim()?;
+    let e = estimate(&probe, &settings, &CpuDevice::Flex.device())?;
+    println!(
+        "analytic  {:?}",
+        [
+            [truth[(0, 0)], truth[(0, 1)]],
+            [truth[(1, 0)], truth[(1, 1)]]
+        ]
+    );
+    println!("estimated {:?}", e.fim);
+    println!(
+        "divergences {:?}\nexact       {:?}",
+        e.divergences, e.exact_divergences
+    );
+    println!(
+        "relative error {:.3} (quadratic approximation alone {:.3}), {:.2} s",
+        relative_frobenius_error(&e.fim, &truth),
+        relative_frobenius_error(&e.quadratic_fim, &truth),
+        e.seconds
+    );
+    Ok(())
+}

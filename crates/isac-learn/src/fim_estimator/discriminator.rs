@@ -1,0 +1,97 @@
+//! `D` discriminators of Table II's shape (FC(F -> H) -> ReLU -> FC(H -> 1)), stored as one
+//! batched module so that all perturbations train in the same large tensor ops.
+
+use burn::module::{Module, Param};
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor};
+use isac_channel::rng::stream;
+
+use super::FimEstimatorSettings;
+use super::echo::EchoSets;
+use crate::LearnError;
+use crate::init::{param, uniform};
+use crate::tensor::values;
+
+/// Stream index of the discriminator weights.
+const STREAM_WEIGHTS: u64 = 0x5745_4947; // "WEIG"
+
+#[derive(Module, Debug)]
+struct DiscriminatorBank {
+    w1: Param<Tensor<3>>,
+    b1: Param<Tensor<3>>,
+    w2: Param<Tensor<3>>,
+    b2: Param<Tensor<3>>,
+}
+
+impl DiscriminatorBank {
+    fn new(d: usize, features: usize, hidden: usize, seed: u64, device: &Device) -> Self {
+        let mut rng = stream(seed, [STREAM_WEIGHTS, 0, 0]);
+        let b1 = (6.0 / (features + hidden) as f64).sqrt();
+        let b2 = (6.0 / (hidden + 1) as f64).sqrt();
+        Self {
+            w1: param(
+                uniform(&mut rng, d * features * hidden, b1),
+                [d, features, hidden],
+                device,
+            ),
+            b1: param(vec![0.0; d * hidden], [d, 1, hidden], device),
+            w2: param(uniform(&mut rng, d * hidden, b2), [d, hidden, 1], device),
+            b2: param(vec![0.0; d], [d, 1, 1], device),
+        }
+    }
+
+    /// `[D, S, F] -> [D, S]`: `T_i` applied to the samples of perturbation `i`.
+    fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+        let h = relu(x.matmul(self.w1.val()) + self.b1.val());
+        let t = h.matmul(self.w2.val()) + self.b2.val();
+        let [d, s, _] = t.dims();
+        t.reshape([d, s])
+    }
+}
+
+/// `log (1/S sum_s exp(t_s))` per row of `[D, S]`, stabilised by the (detached) row maximum.
+fn log_mean_exp(t: Tensor<2>) -> Tensor<2> {
+    let m = t.clone().detach().max_dim(1);
+    (t - m.clone()).exp().mean_dim(1).log() + m
+}
+
+/// The Donsker-Varadhan bound `E_P[T] - log E_Q[e^T]` per perturbation, `[D, 1]`.
+fn dv_bound(tp: Tensor<2>, tq: Tensor<2>) -> Tensor<2> {
+    tp.mean_dim(1) - log_mean_exp(tq)
+}
+
+/// Trains the bank full-batch with Adam on the training sets and returns the bound of each
+/// perturbation on the held-out sets.
+pub(super) fn train_and_evaluate(
+    echoes: &EchoSets,
+    settings: &FimEstimatorSettings,
+    device: &Device,
+) -> Result<Vec<f64>, LearnError> {
+    let device = device.clone().autodiff();
+    let [d, _, f] = echoes.train.dims();
+    let s = echoes.samples;
+    let train = echoes.train.clone().to_device(&device);
+    let mut bank = DiscriminatorBank::new(d, f, settings.hidden, settings.seed, &device);
+    let mut optimizer = AdamConfig::new().init();
+    for _ in 0..settings.training_steps {
+        let t = bank.forward(train.clone());
+        let bound = dv_bound(t.clone().narrow(1, 0, s), t.narrow(1, s, s));
+        let loss = -bound.sum();
+        let grads = GradientsParams::from_grads(loss.backward(), &bank);
+        bank = optimizer.step(settings.learning_rate, bank, grads);
+    }
+    let bank = bank.valid();
+    let bound = dv_bound(
+        bank.forward(echoes.eval_p.clone()),
+        bank.forward(echoes.eval_q.clone()),
+    );
+    let v = values(bound)?;
+    if v.iter().all(|x| x.is_finite()) {
+        Ok(v.into_iter().map(f64::from).collect())
+    } else {
+        Err(LearnError::Numerical(format!(
+            "the Donsker-Varadhan bound diverged ({v:?}); lower fim_estimator.learning_rate"
+        )))
+    }
+}

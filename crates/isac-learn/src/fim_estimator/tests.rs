@@ -1,0 +1,135 @@
+use super::*;
+use crate::CpuDevice;
+
+const SHIPPED: &str = include_str!("../../../../scenarios/tuan2025.toml");
+
+fn shipped() -> (Probe, FimEstimatorSettings) {
+    let s = FriendlyJammingScenario::from_toml(SHIPPED).unwrap();
+    (
+        Probe::from_scenario(&s).unwrap(),
+        FimEstimatorSettings::from_scenario(&s),
+    )
+}
+
+#[test]
+fn shipped_probe_is_in_the_users_null_space_with_the_scenario_power() {
+    let s = FriendlyJammingScenario::from_toml(SHIPPED).unwrap();
+    let p = Probe::from_scenario(&s).unwrap();
+    let power: f64 = (0..p.beam.nrows()).map(|i| p.beam[i].norm_sqr()).sum();
+    assert!((power / (0.5 * s.p_max()) - 1.0).abs() < 1e-12);
+    assert!((p.fim_scale() - 0.01).abs() < 1e-15);
+}
+
+#[test]
+fn exact_divergence_is_the_quadratic_form_for_small_perturbations() {
+    // KL(delta) = delta^T J delta / 2 + O(|delta|^3): an independent check of the analytic FIM
+    // (from derivatives) against the echo means (from steering vectors only).
+    let (p, _) = shipped();
+    let j = p.analytic_fim().unwrap();
+    for angle in [0.0f64, 0.7, 1.9, 2.8] {
+        let (errs, ratios): (Vec<f64>, Vec<f64>) = [1e-3, 1e-4]
+            .iter()
+            .map(|&h| {
+                let d = [h * angle.cos(), h * angle.sin()];
+                let q = 0.5
+                    * (j[(0, 0)] * d[0] * d[0]
+                        + 2.0 * j[(0, 1)] * d[0] * d[1]
+                        + j[(1, 1)] * d[1] * d[1]);
+                let rel = (p.divergence(d) / q - 1.0).abs();
+                (rel, rel)
+            })
+            .unzip();
+        assert!(errs[1] < 1e-3, "angle {angle}: {errs:?}");
+        // The relative error shrinks at least linearly with the perturbation.
+        assert!(
+            ratios[1] < 0.2 * ratios[0] + 1e-9,
+            "angle {angle}: {ratios:?}"
+        );
+    }
+}
+
+#[test]
+fn estimator_is_within_ten_percent_on_the_shipped_scenario() {
+    let (probe, settings) = shipped();
+    let truth = probe.analytic_fim().unwrap();
+    let e = estimate(&probe, &settings, &CpuDevice::Flex.device()).unwrap();
+    let error = relative_frobenius_error(&e.fim, &truth);
+    let quadratic = relative_frobenius_error(&e.quadratic_fim, &truth);
+    assert!(
+        error <= 0.10,
+        "relative error {error}, estimate {e:?}, truth {truth:?}"
+    );
+    assert!(
+        quadratic < 0.05,
+        "quadratic-approximation error {quadratic}"
+    );
+    assert!(e.seconds < 10.0, "{} s", e.seconds);
+}
+
+#[test]
+fn every_cpu_device_trains_the_estimator() {
+    let (probe, mut settings) = shipped();
+    settings.samples = 400;
+    settings.training_steps = 20;
+    for device in CpuDevice::all() {
+        let e = estimate(&probe, &settings, &device.device()).unwrap();
+        assert!(
+            e.divergences.iter().all(|d| d.is_finite()),
+            "{device}: {e:?}"
+        );
+        assert!(e.fim[0][0] >= 0.0 && e.fim[1][1] >= 0.0);
+    }
+}
+
+#[test]
+fn bad_settings_are_typed_errors() {
+    let (probe, settings) = shipped();
+    for (name, broken) in [
+        (
+            "perturbations",
+            FimEstimatorSettings {
+                perturbations: 2,
+                ..settings.clone()
+            },
+        ),
+        (
+            "scale",
+            FimEstimatorSettings {
+                scale: f64::NAN,
+                ..settings.clone()
+            },
+        ),
+        (
+            "samples",
+            FimEstimatorSettings {
+                samples: 1,
+                ..settings.clone()
+            },
+        ),
+        (
+            "learning_rate",
+            FimEstimatorSettings {
+                learning_rate: -1.0,
+                ..settings.clone()
+            },
+        ),
+    ] {
+        let e = estimate(&probe, &broken, &CpuDevice::Flex.device()).unwrap_err();
+        assert!(e.to_string().contains(name), "{e}");
+    }
+}
+
+#[test]
+fn gaussian_design_is_seeded() {
+    let (_, settings) = shipped();
+    let g = FimEstimatorSettings {
+        design: PerturbationDesign::Gaussian,
+        ..settings
+    };
+    assert_eq!(g.perturbation_vectors(), g.perturbation_vectors());
+    let other = FimEstimatorSettings {
+        seed: g.seed + 1,
+        ..g.clone()
+    };
+    assert_ne!(g.perturbation_vectors(), other.perturbation_vectors());
+}

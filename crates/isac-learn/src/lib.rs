@@ -1,0 +1,30 @@
+//! Learned secure ISAC of paper 003 (Tuan et al.) on Burn 0.22.
+//!
+//! Owns: the tensor-train linear layer (eqs. 36-37) and its TT-Q quantisation, the FC, DTTE and
+//! pure-TT encoders with exact power normalisation (eq. 27), and the neural Fisher-information
+//! estimator (eqs. 12-16: Donsker-Varadhan discriminators, least squares, PSD projection).
+//! Models run on any Burn `Device`; [`CpuDevice`] names the two CPU backends this crate tests.
+//!
+//! Must not: define channel or echo models (`isac-channel`), compute analytic bounds
+//! (`isac-bounds`), or write files and figures (`isac-eval`). Parameters are initialised from
+//! seeded ChaCha streams, never from a backend's global RNG, so a seed fixes every weight.
+
+mod device;
+mod encoder;
+mod error;
+pub mod fim_estimator;
+mod init;
+mod power;
+mod quantize;
+mod tensor;
+mod tt;
+
+pub use device::CpuDevice;
+pub use encoder::{Encoder, EncoderKind, EncoderShape, EncoderSummary};
+pub use error::LearnError;
+pub use power::normalize_power;
+pub use quantize::{quantize_uniform, tt_q_bytes};
+pub use tt::{TtLinear, TtLinearConfig, balanced_factors};
+
+/// Burn's tensor and device types, re-exported so dependents need no direct `burn` dependency.
+pub use burn::tensor::{Device, Tensor};
