@@ -6,4 +6,5 @@
 
 pub use isac_bounds as bounds;
 pub use isac_channel as channel;
+pub use isac_learn as learn;
 pub use isac_sdr as sdr;

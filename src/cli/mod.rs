@@ -1,5 +1,7 @@
 //! Subcommands of the `isac` binary and their error type.
 
+mod encoders;
+mod fim_estimate;
 mod pcrb;
 mod secure_beamforming;
 
@@ -22,6 +24,11 @@ enum Command {
     Pcrb(pcrb::PcrbArgs),
     /// Secure AN beamforming under a PCRB constraint (Hou & Zhang, SDR): proposed, no-an, mrt.
     SecureBeamforming(secure_beamforming::SecureBeamformingArgs),
+    /// Neural Fisher-information estimate of the scenario's probing beam vs the analytic FIM
+    /// (Tuan et al., eqs. 12-16).
+    FimEstimate(fim_estimate::FimEstimateArgs),
+    /// FC, DTTE, pure-TT and TT-Q encoders: parameters, FLOPs, bytes, beside Table III.
+    Encoders(encoders::EncodersArgs),
 }
 
 /// A failure of a subcommand: bad input (exit 2) or an internal error (exit 1).
@@ -67,6 +74,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Pcrb(args) => pcrb::run(&args),
         Command::SecureBeamforming(args) => secure_beamforming::run(&args),
+        Command::FimEstimate(args) => fim_estimate::run(&args),
+        Command::Encoders(args) => encoders::run(&args),
     }
 }
 

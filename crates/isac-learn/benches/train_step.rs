@@ -1,7 +1,7 @@
 //! Training steps of the FC, DTTE and pure-TT encoders at batch 128 on every CPU device:
 //! forward, exact power normalisation, a squared-error loss, backward and one Adam step.
 
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Tensor, TensorData};
 use criterion::{Criterion, criterion_group, criterion_main};
 use isac_channel::rng::stream;

@@ -182,6 +182,15 @@ impl Encoder {
         }
     }
 
+    /// The TT layers of this encoder (none for FC).
+    pub fn tt_layers(&self) -> Vec<&TtLinear> {
+        match self {
+            Self::Fc(_) => Vec::new(),
+            Self::Dtte(e) => vec![&e.core],
+            Self::Tt(e) => vec![e],
+        }
+    }
+
     /// TT-Q: every TT core quantised to `bits` bits (no retraining); FC layers are unchanged.
     pub fn quantized(&self, bits: u32) -> Result<Self, LearnError> {
         let quantize = |layer: &TtLinear| -> Result<TtLinear, LearnError> {

@@ -12,7 +12,7 @@ use rand_chacha::ChaCha20Rng;
 
 use crate::LearnError;
 use crate::init::{normal, param};
-use crate::tensor::values;
+use crate::tensor::{from_values, values};
 
 /// Shape of a [`TtLinear`]: `N = prod in_factors` inputs, `M = prod out_factors` outputs.
 #[derive(Config, Debug, PartialEq)]
@@ -51,7 +51,10 @@ pub fn balanced_factors(n: usize, q: usize) -> Vec<usize> {
     }
     // The largest divisor not above the q-th root, then recurse on the rest.
     let root = (n as f64).powf(1.0 / q as f64).round() as usize;
-    let first = (1..=root.max(1)).rev().find(|d| n % d == 0).unwrap_or(1);
+    let first = (1..=root.max(1))
+        .rev()
+        .find(|d| n.is_multiple_of(*d))
+        .unwrap_or(1);
     let mut rest = balanced_factors(n / first, q - 1);
     rest.insert(0, first);
     rest.sort_unstable();
@@ -199,6 +202,37 @@ impl TtLinear {
             Some(b) => state + b.val().unsqueeze_dim(0),
             None => state,
         }
+    }
+
+    /// `max |forward(x) - (W x + b)|` over `batch` seeded N(0, 1) inputs: the agreement of the
+    /// contraction with the dense matrix of eq. (36), for reports.
+    pub fn dense_max_abs_error(&self, batch: usize, seed: u64) -> Result<f64, LearnError> {
+        let device = self.cores[0].val().device();
+        let n: usize = self.in_factors.iter().product();
+        let x = normal(
+            &mut isac_channel::rng::stream(seed, [0x5454, 0, 0]),
+            batch * n,
+            1.0,
+        );
+        let y = values(self.forward(from_values(x.clone(), [batch, n], &device)?))?;
+        let b = match &self.bias {
+            Some(b) => values(b.val())?,
+            None => vec![0.0; self.out_factors.iter().product()],
+        };
+        let w = self.to_dense()?;
+        let m = w.len();
+        Ok((0..batch * m)
+            .map(|k| {
+                let (s, i) = (k / m, k % m);
+                let dense: f64 = w[i]
+                    .iter()
+                    .zip(&x[s * n..(s + 1) * n])
+                    .map(|(wij, &xj)| wij * f64::from(xj))
+                    .sum::<f64>()
+                    + f64::from(b[i]);
+                (f64::from(y[k]) - dense).abs()
+            })
+            .fold(0.0, f64::max))
     }
 
     /// The dense `M x N` matrix `W` of eq. (36), in f64, by multiplying the `r x r` core slices

@@ -32,7 +32,7 @@ pub fn fim_from_divergences(
         LearnError::Numerical("perturbation design has no eigendecomposition".into())
     })?;
     let (lo, hi) = (evd.S()[0].abs(), evd.S()[2].abs());
-    if !(lo > 1e-10 * hi) {
+    if lo.is_nan() || lo <= 1e-10 * hi {
         return Err(LearnError::invalid(
             "perturbations",
             format!("{perturbations:?}"),

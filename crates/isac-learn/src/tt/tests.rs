@@ -106,6 +106,14 @@ fn check_forward_equals_dense(
 }
 
 #[test]
+fn dense_check_agrees_with_the_independent_dense_forward() {
+    let device = CpuDevice::Flex.device();
+    let l = with_random_bias(layer(&[6, 13], &[16, 8], 8, 5, &device), 5, &device);
+    let e = l.dense_max_abs_error(16, 1).unwrap();
+    assert!(e > 0.0 && e < 1e-5, "{e}");
+}
+
+#[test]
 fn forward_equals_dense_on_every_cpu_device() {
     for d in CpuDevice::all() {
         check_forward_equals_dense(&d.device(), &[6, 13], &[16, 16], 8, 3);
