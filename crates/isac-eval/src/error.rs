@@ -12,6 +12,9 @@ pub enum EvalError {
     /// An SDR solve could not be set up.
     #[error(transparent)]
     Sdr(#[from] isac_sdr::SdrError),
+    /// A learned model or estimator failed.
+    #[error(transparent)]
+    Learn(#[from] isac_learn::LearnError),
     /// Writing an output failed.
     #[error("cannot write {path}: {source}")]
     Io {

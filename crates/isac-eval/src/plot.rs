@@ -162,12 +162,7 @@ pub fn draw_panels(path: &Path, panels: &[Panel]) -> Result<(), EvalError> {
                         .label(&s.name)
                         .legend(legend(colour)),
                     Style::Dashed => chart
-                        .draw_series(DashedLineSeries::new(
-                            s.points.clone(),
-                            6,
-                            4,
-                            colour.stroke_width(2),
-                        ))
+                        .draw_series(DashedLineSeries::new(line(s), 6, 4, colour.stroke_width(2)))
                         .map_err(|e| err(&e))?
                         .label(&s.name)
                         .legend(legend(colour)),

@@ -75,3 +75,50 @@ fn fig4_sweep_is_identical_at_one_and_two_threads() {
     };
     assert_eq!(run(1), run(2));
 }
+
+/// Runs the quick `fim-estimator` sweep in a pool of `threads` and returns its CSV.
+fn fim_estimator_csv(threads: usize) -> String {
+    let out = std::env::temp_dir().join(format!("isac-fim-{}-{threads}", std::process::id()));
+    let ctx = RunContext {
+        out_dir: out.clone(),
+        scenarios_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios").into(),
+        quick: true,
+        seed: None,
+        progress: &Silent,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let report = pool
+        .install(|| (find("fim-estimator").unwrap().run)(&ctx))
+        .unwrap();
+    assert!(report.markdown.contains("N(0, 0.05 I)"));
+    let csv = std::fs::read_to_string(out.join("tuan2025/fim-estimator.csv")).unwrap();
+    std::fs::remove_dir_all(out).unwrap();
+    csv
+}
+
+#[test]
+fn fim_estimator_sweep_is_consistent_and_thread_count_independent() {
+    let csv = fim_estimator_csv(2);
+    assert_eq!(csv, fim_estimator_csv(1));
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let num = |r: &Vec<&str>, name: &str| r[col(name)].parse::<f64>().unwrap();
+    let star: Vec<&Vec<&str>> = rows.iter().filter(|r| r[col("design")] == "star").collect();
+    // The quadratic approximation degrades and the divergence grows with the scale (physics, not
+    // learning); the paper's perturbations leave the local regime by far.
+    for w in star.windows(2) {
+        assert!(num(w[0], "scale_rad") < num(w[1], "scale_rad"));
+        assert!(num(w[0], "quadratic_error") < num(w[1], "quadratic_error"));
+        assert!(num(w[0], "max_kl_nats") < num(w[1], "max_kl_nats"));
+    }
+    let paper = rows
+        .iter()
+        .find(|r| r[col("design")] == "gaussian")
+        .unwrap();
+    assert!(num(paper, "max_kl_nats") > 10.0 && num(paper, "quadratic_error") > 0.3);
+}

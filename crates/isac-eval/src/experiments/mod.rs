@@ -1,5 +1,6 @@
 //! The registry of reproducible experiments run by `cargo xtask reproduce`.
 
+mod fim_estimator;
 mod hou2023;
 mod pcrb_tightness;
 
@@ -89,6 +90,12 @@ pub fn registry() -> &'static [Experiment] {
             paper: "hou2023",
             about: "PCRB vs its upper bound, closed form and the Monte Carlo MMSE, over sigma_theta",
             run: pcrb_tightness::run,
+        },
+        Experiment {
+            name: "fim-estimator",
+            paper: "tuan2025",
+            about: "Neural FIM estimator vs the analytic FIM over perturbation scale and sample count",
+            run: fim_estimator::run,
         },
     ]
 }

@@ -1,0 +1,138 @@
+//! `cargo xtask bench`: criterion benches of the hot paths, then in-process timings of whole
+//! workloads, each printed beside its goal.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use isac_channel::scenario::FriendlyJammingScenario;
+use isac_learn::fim_estimator::{FimEstimatorSettings, Probe, estimate};
+use isac_learn::{CpuDevice, EncoderKind};
+
+use crate::workspace_root;
+
+/// The criterion benches run, as (package, bench target).
+const BENCHES: [(&str, &str); 3] = [
+    ("isac-bounds", "pcrb"),
+    ("isac-sdr", "sdr"),
+    ("isac-learn", "train_step"),
+];
+
+pub fn run() -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let root = workspace_root();
+    for (package, bench) in BENCHES {
+        let status = Command::new(&cargo)
+            .current_dir(&root)
+            .args(["bench", "-p", package, "--bench", bench])
+            .status()
+            .context("running cargo bench")?;
+        if !status.success() {
+            bail!("cargo bench -p {package} failed");
+        }
+    }
+    let fig4 = time_fig4()?;
+    let (fim_seconds, fim_cores) = time_fim_estimator()?;
+
+    println!("\nGoals (release, this machine):");
+    println!(
+        "  exact PCRB of one covariance          <= 0.2 ms   (criterion: pcrb_exact_paper_setting above)"
+    );
+    println!(
+        "  median SDP solve                      <= 5 ms     (criterion: sdr_paper_setting/one SDP solve)"
+    );
+    println!(
+        "  one Gamma optimisation                <= 0.3 s    (criterion: sdr_paper_setting/one Gamma optimisation)"
+    );
+    println!(
+        "  whole Fig. 4 sweep (rayon, {} threads) <= 2 s      measured {fig4:.2} s",
+        rayon_threads()
+    );
+    println!(
+        "  FIM estimator, default settings       <= 10 s     measured {fim_seconds:.2} s ({fim_cores:.2} cores busy on average)"
+    );
+    let criterion = root.join("target/criterion/encoder_train_step_batch128");
+    for device in CpuDevice::all() {
+        let step = |kind: EncoderKind| {
+            criterion_mean_ns(&criterion.join(format!("{}_{}", device.name(), kind.name())))
+        };
+        let (fc, dtte, tt) = (
+            step(EncoderKind::Fc)?,
+            step(EncoderKind::Dtte)?,
+            step(EncoderKind::Tt)?,
+        );
+        println!(
+            "  {:<7} training steps/s at batch 128: FC {:.0}, DTTE {:.0}, TT {:.0}; DTTE / FC speed-up {:.2}x (goal >= 2x)",
+            device.name(),
+            1e9 / fc,
+            1e9 / dtte,
+            1e9 / tt,
+            fc / dtte
+        );
+    }
+    Ok(())
+}
+
+/// The whole Fig. 4 sweep, timed in-process at full size.
+fn time_fig4() -> Result<f64> {
+    let out = std::env::temp_dir().join(format!("isac-bench-{}", std::process::id()));
+    let ctx = isac_eval::experiments::RunContext {
+        out_dir: out.clone(),
+        scenarios_dir: workspace_root().join("scenarios"),
+        quick: false,
+        seed: None,
+        progress: &isac_eval::experiments::Silent,
+    };
+    let started = Instant::now();
+    (isac_eval::experiments::find("hou2023-fig4")?.run)(&ctx)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&out);
+    Ok(seconds)
+}
+
+/// The FIM estimator at the shipped settings: wall seconds and the average number of busy
+/// cores (process CPU time / wall time), which shows whether the CPU device uses both cores.
+fn time_fim_estimator() -> Result<(f64, f64)> {
+    let scenario =
+        FriendlyJammingScenario::from_path(&workspace_root().join("scenarios/tuan2025.toml"))?;
+    let probe = Probe::from_scenario(&scenario)?;
+    let settings = FimEstimatorSettings::from_scenario(&scenario);
+    let cpu_before = process_cpu_seconds();
+    let started = Instant::now();
+    estimate(&probe, &settings, &CpuDevice::Flex.device())?;
+    let wall = started.elapsed().as_secs_f64();
+    let cores = match (cpu_before, process_cpu_seconds()) {
+        (Some(a), Some(b)) => (b - a) / wall,
+        _ => f64::NAN,
+    };
+    Ok((wall, cores))
+}
+
+/// User + system CPU time of this process from `/proc/self/stat` (Linux; None elsewhere).
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// Criterion's mean estimate (ns) of one benchmark directory.
+fn criterion_mean_ns(dir: &Path) -> Result<f64> {
+    let path = dir.join("new/estimates.json");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text)?;
+    v["mean"]["point_estimate"]
+        .as_f64()
+        .with_context(|| format!("no mean estimate in {}", path.display()))
+}
+
+fn rayon_threads() -> usize {
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
