@@ -10,6 +10,11 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
+/// mimalloc keeps freed pages for reuse: Burn allocates tens of MB per training step, which the
+/// system allocator returns to the OS and faults back in (FIM estimator 4.3 s -> 1.9 s).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(name = "xtask", about = "isac project automation")]
 struct Cli {

@@ -1,5 +1,6 @@
 //! Training steps of the FC, DTTE and pure-TT encoders at batch 128 on every CPU device:
-//! forward, exact power normalisation, a squared-error loss, backward and one Adam step.
+//! forward, exact power normalisation, a squared-error loss, backward and one Adam step. The
+//! same at batch 1024 on flex shows how much of a step is per-step overhead.
 
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Tensor, TensorData};
@@ -9,26 +10,35 @@ use isac_channel::scenario::FriendlyJammingScenario;
 use isac_learn::{CpuDevice, Encoder, EncoderKind, EncoderShape, normalize_power};
 use rand::RngExt;
 
-const BATCH: usize = 128;
+/// mimalloc keeps freed pages for reuse: Burn allocates tens of MB per training step, which the
+/// system allocator returns to the OS and faults back in (FIM estimator 4.3 s -> 1.9 s).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn train_step(c: &mut Criterion) {
+    for (batch, devices) in [(128, CpuDevice::all()), (1024, vec![CpuDevice::Flex])] {
+        bench_batch(c, batch, &devices);
+    }
+}
+
+fn bench_batch(c: &mut Criterion, batch: usize, devices: &[CpuDevice]) {
     let scenario =
         FriendlyJammingScenario::from_toml(include_str!("../../../scenarios/tuan2025.toml"))
             .expect("shipped scenario");
     let sys = &scenario.file().system;
     let shape = EncoderShape::new(sys.users, scenario.tx().elements(), sys.modulation_order);
-    let mut group = c.benchmark_group("encoder_train_step_batch128");
-    for device in CpuDevice::all() {
+    let mut group = c.benchmark_group(format!("encoder_train_step_batch{batch}"));
+    for &device in devices {
         let dev = device.autodiff();
         let mut rng = stream(7, [0; 3]);
         let mut data =
             |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random::<f32>() - 0.5).collect() };
         let x = Tensor::<2>::from_data(
-            TensorData::new(data(BATCH * shape.input), [BATCH, shape.input]),
+            TensorData::new(data(batch * shape.input), [batch, shape.input]),
             &dev,
         );
         let target = Tensor::<3>::from_data(
-            TensorData::new(data(BATCH * shape.output), [BATCH, 1, shape.output]),
+            TensorData::new(data(batch * shape.output), [batch, 1, shape.output]),
             &dev,
         );
         for kind in EncoderKind::ALL {
@@ -46,7 +56,7 @@ fn train_step(c: &mut Criterion) {
                 b.iter(|| {
                     let m = model.take().expect("model");
                     let y = normalize_power(
-                        m.forward(x.clone()).reshape([BATCH, 1, shape.output]),
+                        m.forward(x.clone()).reshape([batch, 1, shape.output]),
                         1.0,
                     );
                     let loss = (y - target.clone()).square().mean();

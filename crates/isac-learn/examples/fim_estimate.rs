@@ -5,6 +5,11 @@ use isac_channel::scenario::FriendlyJammingScenario;
 use isac_learn::CpuDevice;
 use isac_learn::fim_estimator::{FimEstimatorSettings, Probe, estimate, relative_frobenius_error};
 
+/// mimalloc keeps freed pages for reuse: Burn allocates tens of MB per training step, which the
+/// system allocator returns to the OS and faults back in (FIM estimator 4.3 s -> 1.9 s).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let scenario =
         FriendlyJammingScenario::from_toml(include_str!("../../../scenarios/tuan2025.toml"))?;

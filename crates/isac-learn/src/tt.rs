@@ -179,9 +179,11 @@ impl TtLinear {
     }
 
     /// `[batch, N] -> [batch, M]` by contracting the cores with the reshaped input from the last
-    /// core to the first. The state before core `k` is `[B N_<k, n_k r_k M_>k]`; viewed as
-    /// `[B N_<k, (n_k r_k), M_>k]` it is multiplied on the left by `C_k` (broadcast over the batch)
-    /// to `[B N_<k, (r_{k-1} m_k), M_>k]`, which is already the next state. No transposes.
+    /// core to the first, each step one 2-D matmul. Before core `k` the state is
+    /// `[B N_<k, n_k, A, r_k, m_k+1]` (A: outputs already produced); one permute moves the
+    /// contracted pair `(n_k, r_k)` last, the matmul with `C_k^T` replaces it by `(r_k-1, m_k)`.
+    /// Inputs are flattened row-major (`n_q` fastest), outputs with `m_1` fastest (see
+    /// [`TtLinear::to_dense`]); `W` is never formed.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let [batch, _] = x.dims();
         let q = self.in_factors.len();
@@ -189,18 +191,26 @@ impl TtLinear {
         let mut state: Tensor<2> = x
             .reshape([batch * n_before(q - 1), self.in_factors[q - 1]])
             .matmul(self.cores[q - 1].val().transpose());
-        let mut m_after = self.out_factors[q - 1];
+        let mut produced = 1;
         for k in (0..q - 1).rev() {
             let rows = batch * n_before(k);
-            let s3: Tensor<3> =
-                state.reshape([rows, self.in_factors[k] * self.ranks[k + 1], m_after]);
-            let y = self.cores[k].val().unsqueeze_dim::<3>(0).matmul(s3);
-            m_after *= self.out_factors[k];
-            state = y.reshape([rows, self.ranks[k] * m_after]);
+            let view: Tensor<5> = state.reshape([
+                rows,
+                self.in_factors[k],
+                produced,
+                self.ranks[k + 1],
+                self.out_factors[k + 1],
+            ]);
+            produced *= self.out_factors[k + 1];
+            state = view
+                .permute([0, 2, 4, 1, 3])
+                .reshape([rows * produced, self.in_factors[k] * self.ranks[k + 1]])
+                .matmul(self.cores[k].val().transpose());
         }
+        let out: Tensor<2> = state.reshape([batch, produced * self.out_factors[0]]);
         match &self.bias {
-            Some(b) => state + b.val().unsqueeze_dim(0),
-            None => state,
+            Some(b) => out + b.val().unsqueeze_dim(0),
+            None => out,
         }
     }
 
@@ -236,7 +246,8 @@ impl TtLinear {
     }
 
     /// The dense `M x N` matrix `W` of eq. (36), in f64, by multiplying the `r x r` core slices
-    /// for every index pair (for tests and for TT-Q error reports; never used in `forward`).
+    /// for every index pair: row `sum_k m_k prod_{j<k} M_j` (m_1 fastest), column
+    /// `sum_k n_k prod_{j>k} N_j` (row-major, n_q fastest) (for tests and for TT-Q error reports; never used in `forward`).
     pub fn to_dense(&self) -> Result<Vec<Vec<f64>>, LearnError> {
         let cores: Vec<Vec<f32>> = self
             .cores
@@ -256,9 +267,19 @@ impl TtLinear {
             }
             d
         };
+        let output_digits = |mut i: usize| {
+            self.out_factors
+                .iter()
+                .map(|&f| {
+                    let d = i % f;
+                    i /= f;
+                    d
+                })
+                .collect::<Vec<_>>()
+        };
         Ok((0..m_total)
             .map(|row| {
-                let m = digits(row, &self.out_factors);
+                let m = output_digits(row);
                 (0..n_total)
                     .map(|col| {
                         let n = digits(col, &self.in_factors);

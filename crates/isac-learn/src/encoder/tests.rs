@@ -86,3 +86,44 @@ fn forward_shapes_and_tt_q_32_is_the_model() {
         }
     }
 }
+
+#[test]
+fn every_cpu_device_computes_the_same_encoder_and_trains_it() {
+    use burn::optim::{AdamConfig, GradientsParams};
+    let (shape, section) = setting();
+    let x_values = normal(&mut stream(4, [0; 3]), 16 * 78, 1.0);
+    let target_values = normal(&mut stream(5, [0; 3]), 16 * 96, 1.0);
+    let mut first_outputs: Vec<Vec<f32>> = Vec::new();
+    for device in CpuDevice::all() {
+        let dev = device.autodiff();
+        let x = from_values(x_values.clone(), [16, 78], &dev).unwrap();
+        let target = from_values(target_values.clone(), [16, 96], &dev).unwrap();
+        let mut e = Encoder::new(
+            EncoderKind::Dtte,
+            shape,
+            &section,
+            &mut stream(6, [0; 3]),
+            &dev,
+        )
+        .unwrap();
+        first_outputs.push(values(e.forward(x.clone())).unwrap());
+        let loss_of = |e: &Encoder| (e.forward(x.clone()) - target.clone()).square().mean();
+        let before = values(loss_of(&e)).unwrap()[0];
+        let mut optimizer = AdamConfig::new().init();
+        for _ in 0..30 {
+            let grads = GradientsParams::from_grads(loss_of(&e).backward(), &e);
+            e = optimizer.step(1e-2, e, grads);
+        }
+        let after = values(loss_of(&e)).unwrap()[0];
+        assert!(after < 0.8 * before, "{device}: loss {before} -> {after}");
+    }
+    // Same seed, same weights: the backends agree on the forward pass.
+    for other in &first_outputs[1..] {
+        let worst = first_outputs[0]
+            .iter()
+            .zip(other)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1e-4, "{worst}");
+    }
+}
