@@ -52,33 +52,10 @@ fn unknown_experiment_is_a_clear_error() {
     assert!(err.contains("fig99") && err.contains("--list"), "{err}");
 }
 
-#[test]
-fn fig4_sweep_is_identical_at_one_and_two_threads() {
-    let run = |threads: usize| {
-        let out = std::env::temp_dir().join(format!("isac-fig4-{}-{threads}", std::process::id()));
-        let ctx = RunContext {
-            out_dir: out.clone(),
-            scenarios_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios").into(),
-            quick: true,
-            seed: None,
-            progress: &Silent,
-        };
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| (find("hou2023-fig4").unwrap().run)(&ctx))
-            .unwrap();
-        let csv = std::fs::read(out.join("hou2023/hou2023-fig4.csv")).unwrap();
-        std::fs::remove_dir_all(out).unwrap();
-        csv
-    };
-    assert_eq!(run(1), run(2));
-}
-
-/// Runs the quick `fim-estimator` sweep in a pool of `threads` and returns its CSV.
-fn fim_estimator_csv(threads: usize) -> String {
-    let out = std::env::temp_dir().join(format!("isac-fim-{}-{threads}", std::process::id()));
+/// Runs experiment `name` at quick size in a pool of `threads`; returns its report section and
+/// the text of `<out>/<csv>`.
+fn quick_run_in_pool(name: &str, csv: &str, threads: usize) -> (String, String) {
+    let out = std::env::temp_dir().join(format!("isac-{name}-{}-{threads}", std::process::id()));
     let ctx = RunContext {
         out_dir: out.clone(),
         scenarios_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios").into(),
@@ -90,12 +67,22 @@ fn fim_estimator_csv(threads: usize) -> String {
         .num_threads(threads)
         .build()
         .unwrap();
-    let report = pool
-        .install(|| (find("fim-estimator").unwrap().run)(&ctx))
-        .unwrap();
-    assert!(report.markdown.contains("N(0, 0.05 I)"));
-    let csv = std::fs::read_to_string(out.join("tuan2025/fim-estimator.csv")).unwrap();
+    let report = pool.install(|| (find(name).unwrap().run)(&ctx)).unwrap();
+    let text = std::fs::read_to_string(out.join(csv)).unwrap();
     std::fs::remove_dir_all(out).unwrap();
+    (report.markdown, text)
+}
+
+#[test]
+fn fig4_sweep_is_identical_at_one_and_two_threads() {
+    let run = |threads| quick_run_in_pool("hou2023-fig4", "hou2023/hou2023-fig4.csv", threads).1;
+    assert_eq!(run(1), run(2));
+}
+
+/// The quick `fim-estimator` sweep in a pool of `threads`: its CSV.
+fn fim_estimator_csv(threads: usize) -> String {
+    let (markdown, csv) = quick_run_in_pool("fim-estimator", "tuan2025/fim-estimator.csv", threads);
+    assert!(markdown.contains("N(0, 0.05 I)"));
     csv
 }
 

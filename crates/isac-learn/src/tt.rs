@@ -2,7 +2,7 @@
 //!
 //! `W(m_1..m_q, n_1..n_q) = G_1[m_1, n_1] G_2[m_2, n_2] ... G_q[m_q, n_q]` with
 //! `G_k[m, n]` an `r_{k-1} x r_k` matrix, `r_0 = r_q = 1`. Core `k` is stored as the
-//! `(r_{k-1} m_k) x (n_k r_k)` matrix `C_k[(a, m), (n, b)] = G_k[m, n][a, b]`, the layout the
+//! `(n_k r_k) x (r_{k-1} m_k)` matrix `C_k[(n, b), (a, m)] = G_k[m, n][a, b]`, the layout the
 //! forward contraction multiplies with, so the forward pass is `q` matmuls and never forms `W`.
 
 use burn::config::Config;
@@ -31,7 +31,7 @@ pub struct TtLinearConfig {
 /// `y = W x + b` with `W` in tensor-train format.
 #[derive(Module, Debug)]
 pub struct TtLinear {
-    /// Cores `C_k`, `[(r_{k-1} n_k), (m_k r_k)]`.
+    /// Cores `C_k`, `[(n_k r_k), (r_{k-1} m_k)]`.
     pub cores: Vec<Param<Tensor<2>>>,
     /// Bias, `[M]`.
     pub bias: Option<Param<Tensor<1>>>,
@@ -144,8 +144,8 @@ impl TtLinearConfig {
         let cores = (0..self.in_factors.len())
             .map(|k| {
                 let shape = [
-                    ranks[k] * self.out_factors[k],
                     self.in_factors[k] * ranks[k + 1],
+                    ranks[k] * self.out_factors[k],
                 ];
                 param(normal(rng, shape[0] * shape[1], std), shape, device)
             })
@@ -181,7 +181,7 @@ impl TtLinear {
     /// `[batch, N] -> [batch, M]` by contracting the cores with the reshaped input from the last
     /// core to the first, each step one 2-D matmul. Before core `k` the state is
     /// `[B N_<k, n_k, A, r_k, m_k+1]` (A: outputs already produced); one permute moves the
-    /// contracted pair `(n_k, r_k)` last, the matmul with `C_k^T` replaces it by `(r_k-1, m_k)`.
+    /// contracted pair `(n_k, r_k)` last, the matmul with `C_k` replaces it by `(r_k-1, m_k)`.
     /// Inputs are flattened row-major (`n_q` fastest), outputs with `m_1` fastest (see
     /// [`TtLinear::to_dense`]); `W` is never formed.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
@@ -190,7 +190,7 @@ impl TtLinear {
         let n_before = |k: usize| self.in_factors[..k].iter().product::<usize>();
         let mut state: Tensor<2> = x
             .reshape([batch * n_before(q - 1), self.in_factors[q - 1]])
-            .matmul(self.cores[q - 1].val().transpose());
+            .matmul(self.cores[q - 1].val());
         let mut produced = 1;
         for k in (0..q - 1).rev() {
             let rows = batch * n_before(k);
@@ -205,7 +205,7 @@ impl TtLinear {
             state = view
                 .permute([0, 2, 4, 1, 3])
                 .reshape([rows * produced, self.in_factors[k] * self.ranks[k + 1]])
-                .matmul(self.cores[k].val().transpose());
+                .matmul(self.cores[k].val());
         }
         let out: Tensor<2> = state.reshape([batch, produced * self.out_factors[0]]);
         match &self.bias {
@@ -286,14 +286,14 @@ impl TtLinear {
                         let mut v = vec![1.0f64];
                         for k in 0..q {
                             let (r0, r1) = (self.ranks[k], self.ranks[k + 1]);
-                            let width = self.in_factors[k] * r1;
+                            let width = r0 * self.out_factors[k];
                             v = (0..r1)
                                 .map(|b| {
                                     (0..r0)
                                         .map(|a| {
-                                            let idx = (a * self.out_factors[k] + m[k]) * width
-                                                + n[k] * r1
-                                                + b;
+                                            let idx = (n[k] * r1 + b) * width
+                                                + a * self.out_factors[k]
+                                                + m[k];
                                             v[a] * f64::from(cores[k][idx])
                                         })
                                         .sum()

@@ -69,3 +69,19 @@ pub(crate) fn check_db(key: &str, db: f64) -> Result<(), ChannelError> {
     )
     .map(|_| ())
 }
+
+/// `value` as a TOML float literal (`nan`, `inf`, `-inf` or exponent form), for fuzz tests.
+#[cfg(test)]
+pub(crate) fn toml_float(value: f64) -> String {
+    if value.is_nan() {
+        "nan".into()
+    } else if value.is_infinite() {
+        if value > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
+    } else {
+        format!("{value:e}")
+    }
+}

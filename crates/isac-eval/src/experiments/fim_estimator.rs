@@ -12,7 +12,7 @@ use isac_learn::CpuDevice;
 use isac_learn::fim_estimator::{FimEstimatorSettings, Probe, estimate, relative_frobenius_error};
 use rayon::prelude::*;
 
-use super::{Report, RunContext, publish, section, verdict};
+use super::{Report, RunContext, publish, section, table_head, verdict};
 use crate::EvalError;
 use crate::output::{Cell, Csv};
 use crate::plot::{Panel, Series, Style};
@@ -211,11 +211,15 @@ fn markdown(rows: &[Row], defaults: &FimEstimatorSettings) -> String {
         ),
     );
     let w = &mut md;
-    let _ = writeln!(
-        w,
-        "| design | scale (rad) | samples | seed | max KL (nats) | quadratic error | estimator error |"
-    );
-    let _ = writeln!(w, "|---|---|---|---|---|---|---|");
+    w.push_str(&table_head(&[
+        "design",
+        "scale (rad)",
+        "samples",
+        "seed",
+        "max KL (nats)",
+        "quadratic error",
+        "estimator error",
+    ]));
     for r in rows {
         let _ = writeln!(
             w,

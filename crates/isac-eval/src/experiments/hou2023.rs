@@ -10,7 +10,7 @@ use isac_sdr::metrics::{gain, quadratic};
 use isac_sdr::{Formulation, Scheme, SecureBeamformingProblem, SolveStatus, run_scheme};
 use rayon::prelude::*;
 
-use super::{Report, RunContext, publish, section, verdict};
+use super::{Report, RunContext, publish, section, table_head, verdict};
 use crate::EvalError;
 use crate::output::{Cell, Csv};
 use crate::plot::{Panel, Series, Style};
@@ -119,10 +119,13 @@ pub fn fig2(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         ),
     );
     let w = &mut md;
-    let _ = writeln!(
-        w,
-        "| Gamma | solved | best gamma | max rate (bit/s/Hz) | local maxima |\n|---|---|---|---|---|"
-    );
+    w.push_str(&table_head(&[
+        "Gamma",
+        "solved",
+        "best gamma",
+        "max rate (bit/s/Hz)",
+        "local maxima",
+    ]));
     let mut maxima = Vec::new();
     for (g, pts) in thresholds.iter().zip(&series) {
         let best =
@@ -254,10 +257,13 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         ),
     );
     let w = &mut md;
-    let _ = writeln!(
-        w,
-        "| angle | role | information (dBm) | AN (dBm) | information dips within 3 deg |\n|---|---|---|---|---|"
-    );
+    w.push_str(&table_head(&[
+        "angle",
+        "role",
+        "information (dBm)",
+        "AN (dBm)",
+        "information dips within 3 deg",
+    ]));
     let user = at(s.file().user.angle_deg);
     let _ = writeln!(
         w,
@@ -401,7 +407,7 @@ pub fn fig4(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         ),
     );
     let w = &mut md;
-    let _ = writeln!(w, "| Gamma | proposed | no AN | MRT |\n|---|---|---|---|");
+    w.push_str(&table_head(&["Gamma", "proposed", "no AN", "MRT"]));
     let cell = |g: f64, sc: Scheme| {
         let o = &outcomes
             .iter()

@@ -162,6 +162,15 @@ fn verdict(reproduced: bool) -> &'static str {
     }
 }
 
+/// A Markdown table's header row and separator.
+fn table_head(columns: &[&str]) -> String {
+    format!(
+        "| {} |\n|{}\n",
+        columns.join(" | "),
+        "---|".repeat(columns.len())
+    )
+}
+
 /// The opening of an experiment's results section: title, description and its figure.
 fn section(title: &str, name: &str, description: &str) -> String {
     format!("## {title} (`{name}`)\n\n{description}\n\n![{name}](figures/{name}.svg)\n\n")

@@ -9,7 +9,7 @@ use faer::{Mat, c64};
 use isac_bounds::{PcrbModel, PcrbSetting, QuadratureSettings};
 use isac_channel::scenario::{QbarConvention, SecureIsacScenario};
 
-use super::{Report, RunContext, publish, section};
+use super::{Report, RunContext, publish, section, table_head};
 use crate::EvalError;
 use crate::mmse::GridMmse;
 use crate::output::{Cell, Csv};
@@ -201,11 +201,16 @@ fn markdown(rows: &[Row], trials: usize) -> String {
         ),
     );
     let w = &mut md;
-    let _ = writeln!(
-        w,
-        "| R | sigma_theta | PCRB | PCRB^U (23) | closed form (24) | MMSE MSE +- 95% | MSE / PCRB | PCRB^U / PCRB |"
-    );
-    let _ = writeln!(w, "|---|---|---|---|---|---|---|---|");
+    w.push_str(&table_head(&[
+        "R",
+        "sigma_theta",
+        "PCRB",
+        "PCRB^U (23)",
+        "closed form (24)",
+        "MMSE MSE +- 95%",
+        "MSE / PCRB",
+        "PCRB^U / PCRB",
+    ]));
     for r in rows {
         let _ = writeln!(
             w,

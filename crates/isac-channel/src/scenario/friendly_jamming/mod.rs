@@ -207,6 +207,11 @@ fn at_least(key: &str, x: usize, min: usize) -> Result<(), ChannelError> {
     }
 }
 
+/// `x` in the open interval (0, 1).
+fn open_unit(key: &str, x: f64) -> Result<f64, ChannelError> {
+    check(key, x, |x| x > 0.0 && x < 1.0, "must be in (0, 1)")
+}
+
 fn upa(key: &str, shape: [usize; 2], spacing: f64) -> Result<Upa, ChannelError> {
     Upa::new(shape[0], shape[1], spacing).map_err(|_| {
         ChannelError::invalid(key, format!("{shape:?}"), "needs >= 1 element per axis")
@@ -345,29 +350,17 @@ impl FriendlyJammingScenario {
             "must be in (0, 1]",
         )?;
         at_least("fim_estimator.perturbations", f.perturbations, 3)?;
-        check(
+        open_unit(
             "fim_estimator.perturbation_scale_rad",
             f.perturbation_scale_rad,
-            |x| x > 0.0 && x < 1.0,
-            "must be in (0, 1) rad",
         )?;
         at_least("fim_estimator.samples", f.samples, 2)?;
         at_least("fim_estimator.training_steps", f.training_steps, 1)?;
-        check(
-            "fim_estimator.learning_rate",
-            f.learning_rate,
-            |x| x > 0.0 && x < 1.0,
-            "must be in (0, 1)",
-        )?;
+        open_unit("fim_estimator.learning_rate", f.learning_rate)?;
         at_least("fim_estimator.hidden", f.hidden, 1)?;
 
         let t = &file.training;
-        check(
-            "training.learning_rate",
-            t.learning_rate,
-            |x| x > 0.0 && x < 1.0,
-            "must be in (0, 1)",
-        )?;
+        open_unit("training.learning_rate", t.learning_rate)?;
         at_least("training.batch_size", t.batch_size, 1)?;
         check(
             "training.crlb_weight",

@@ -135,9 +135,7 @@ mod fuzz {
                 "csi_error_var = 0.0", "aoa_error_std_deg = 0.0", "phase_noise_var = 0.0",
                 "perturbation_scale_rad = 0.015", "learning_rate = 0.003", "crlb_weight = 1.0"];
             let key = keys[which].split(" = ").next().unwrap();
-            let literal = if value.is_nan() { "nan".to_string() } else if value.is_infinite() {
-                if value > 0.0 { "inf".into() } else { "-inf".into() }
-            } else { format!("{value:e}") };
+            let literal = crate::scenario::toml_float(value);
             let text = SHIPPED.replacen(keys[which], &format!("{key} = {literal}"), 1);
             match FriendlyJammingScenario::from_toml(&text) {
                 Ok(s) => {

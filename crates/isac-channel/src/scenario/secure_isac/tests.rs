@@ -117,9 +117,7 @@ mod fuzz {
                 "path_loss_db = 10", "angle_deg = -10", "tx_dbm = 20", "noise_radar_dbm = -60",
                 "pcrb_max = 2.68e-5", "noise_eve_dbm = -60"];
             let key = keys[which].split(" = ").next().unwrap();
-            let literal = if value.is_nan() { "nan".to_string() } else if value.is_infinite() {
-                if value > 0.0 { "inf".into() } else { "-inf".into() }
-            } else { format!("{value:e}") };
+            let literal = crate::scenario::toml_float(value);
             let text = SHIPPED.replacen(keys[which], &format!("{key} = {literal}"), 1);
             match SecureIsacScenario::from_toml(&text) {
                 Ok(s) => {
