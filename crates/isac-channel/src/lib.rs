@@ -1,8 +1,9 @@
 //! Physical layer models shared by every other `isac` crate.
 //!
 //! Owns: antenna arrays (centred ULA and UPA) with steering vectors and their analytic
-//! derivatives, the Gaussian-mixture angle prior of Hou & Zhang (eq. 9), unit conversions,
-//! and the scenario files (TOML, validated into typed values).
+//! derivatives, the Gaussian-mixture angle prior of Hou & Zhang (eq. 9), the frequency-selective
+//! fading of paper 003 (delay line, Rician Eve, CSI and AoA errors), unit conversions, and the
+//! scenario files (TOML, validated into typed values).
 //!
 //! Must not: compute bounds, solve optimisation problems or learn anything. It depends on
 //! no other `isac` crate.
@@ -10,6 +11,7 @@
 mod array;
 mod covariance;
 mod error;
+pub mod fading;
 mod prior;
 pub mod rng;
 pub mod scenario;

@@ -1,0 +1,143 @@
+//! Frequency-selective fading of paper 003 (notes, "Geometry and channels"): channels on N
+//! subcarriers from an L-tap delay line, Eve's Rician channel with its line of sight toward the
+//! sensing target, and the CSI and AoA errors of the estimated quantities.
+
+use faer::{Mat, MatRef, c64};
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::ChannelError;
+use crate::rng::{complex_normal, stream, uniform_phase};
+use crate::scenario::FriendlyJammingScenario;
+use crate::scenario::friendly_jamming::EveModel;
+use crate::units::db_to_linear;
+
+/// An L-tap delay line observed on N subcarriers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DelayLine {
+    subcarriers: usize,
+    taps: usize,
+}
+
+impl DelayLine {
+    /// `1 <= taps <= subcarriers`.
+    pub fn new(subcarriers: usize, taps: usize) -> Result<Self, ChannelError> {
+        if subcarriers == 0 || taps == 0 || taps > subcarriers {
+            return Err(ChannelError::invalid(
+                "taps",
+                format!("{taps} taps on {subcarriers} subcarriers"),
+                "needs 1 <= taps <= subcarriers",
+            ));
+        }
+        Ok(Self { subcarriers, taps })
+    }
+
+    /// A `rows x cols` channel on every subcarrier: every entry has i.i.d. taps
+    /// `h_l ~ CN(0, 1/L)` and frequency response `H[n] = sum_l h_l exp(-j 2 pi n l / N)`, so each
+    /// entry is CN(0, 1) on each subcarrier (L = N: independent across subcarriers).
+    pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R, rows: usize, cols: usize) -> Vec<Mat<c64>> {
+        let (n, l) = (self.subcarriers, self.taps);
+        let taps: Vec<Mat<c64>> = (0..l)
+            .map(|_| Mat::from_fn(rows, cols, |_, _| complex_normal(rng, 1.0 / l as f64)))
+            .collect();
+        (0..n)
+            .map(|sc| {
+                let mut h = Mat::<c64>::zeros(rows, cols);
+                for (tap, g) in taps.iter().enumerate() {
+                    let w = c64::cis(-std::f64::consts::TAU * ((sc * tap) % n) as f64 / n as f64);
+                    h += Mat::from_fn(rows, cols, |i, j| g[(i, j)] * w);
+                }
+                h
+            })
+            .collect()
+    }
+
+    /// `E[H[n] H[m]^*]` of one entry: `(1/L) sum_l exp(-j 2 pi (n - m) l / N)`.
+    pub fn correlation(&self, n: usize, m: usize) -> c64 {
+        let d = n as f64 - m as f64;
+        (0..self.taps)
+            .map(|l| c64::cis(-std::f64::consts::TAU * d * l as f64 / self.subcarriers as f64))
+            .sum::<c64>()
+            / self.taps as f64
+    }
+}
+
+/// `sqrt(K / (K + 1)) los + sqrt(1 / (K + 1)) nlos` on every subcarrier (unit power per entry
+/// when `los` has unit-modulus entries and `nlos` is CN(0, 1)).
+pub fn rician(nlos: &[Mat<c64>], los: MatRef<'_, c64>, k_factor: f64) -> Vec<Mat<c64>> {
+    let (a, b) = (
+        (k_factor / (k_factor + 1.0)).sqrt(),
+        (1.0 / (k_factor + 1.0)).sqrt(),
+    );
+    nlos.iter()
+        .map(|h| Mat::from_fn(h.nrows(), h.ncols(), |i, j| los[(i, j)] * a + h[(i, j)] * b))
+        .collect()
+}
+
+/// The estimate `H + dH`, `dH` i.i.d. CN(0, variance).
+pub fn with_csi_error<R: Rng + ?Sized>(rng: &mut R, h: MatRef<'_, c64>, variance: f64) -> Mat<c64> {
+    Mat::from_fn(h.nrows(), h.ncols(), |i, j| {
+        h[(i, j)] + complex_normal(rng, variance)
+    })
+}
+
+/// One channel realisation of a paper-003 scenario on all its subcarriers.
+#[derive(Debug, Clone)]
+pub struct Realization {
+    /// The users' channels `H^(n)` (K x Nt, row k is `h_k^H`).
+    pub users: Vec<Mat<c64>>,
+    /// The BS's estimates `H^(n) + dH^(n)`, `dH ~ CN(0, rho)`.
+    pub users_estimated: Vec<Mat<c64>>,
+    /// Eve's channels `H_E^(n)` (Nt x Ne).
+    pub eve: Vec<Mat<c64>>,
+    /// The estimated target angles `(theta + e_theta, phi + e_phi)`, rad.
+    pub target_estimated: (f64, f64),
+}
+
+/// Stream index of channel realisations.
+const STREAM_REALIZATION: u64 = 0x4348_414e; // "CHAN"
+
+/// Realisation `index` of the scenario (its own seeded stream, so realisations can be drawn in
+/// any order or in parallel). Eve's model is passed explicitly so that both can be compared on
+/// the same users' draws; her line of sight is `a(theta, phi)` times unit-modulus random phases,
+/// flat over subcarriers.
+pub fn realize(
+    s: &FriendlyJammingScenario,
+    eve_model: EveModel,
+    csi_error_var: f64,
+    index: u64,
+) -> Result<Realization, ChannelError> {
+    let c = &s.file().channel;
+    let line = DelayLine::new(s.file().system.subcarriers, c.taps)?;
+    let (k, nt, ne) = (s.users(), s.tx().elements(), s.file().system.eve_antennas);
+    let mut rng = stream(s.seed(), [STREAM_REALIZATION, index, 0]);
+    let users = line.draw(&mut rng, k, nt);
+    let nlos = line.draw(&mut rng, nt, ne);
+    let (theta, phi) = s.target();
+    let eve = match eve_model {
+        EveModel::Rayleigh => nlos,
+        EveModel::Rician => {
+            let a = s.tx().steering(theta, phi).a;
+            let phases: Vec<c64> = (0..ne).map(|_| uniform_phase(&mut rng)).collect();
+            let los = Mat::from_fn(nt, ne, |i, j| a[i] * phases[j]);
+            rician(&nlos, los.as_ref(), db_to_linear(c.eve_k_factor_db))
+        }
+    };
+    let mut err = stream(s.seed(), [STREAM_REALIZATION, index, 1]);
+    let users_estimated = users
+        .iter()
+        .map(|h| with_csi_error(&mut err, h.as_ref(), csi_error_var))
+        .collect();
+    let aoa = c.aoa_error_std_deg.to_radians();
+    let e_theta: f64 = StandardNormal.sample(&mut err);
+    let e_phi: f64 = StandardNormal.sample(&mut err);
+    Ok(Realization {
+        users,
+        users_estimated,
+        eve,
+        target_estimated: (theta + aoa * e_theta, phi + aoa * e_phi),
+    })
+}
+
+#[cfg(test)]
+mod tests;

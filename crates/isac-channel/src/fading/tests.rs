@@ -1,0 +1,91 @@
+use super::*;
+use crate::rng::stream;
+
+const SHIPPED: &str = include_str!("../../../../scenarios/tuan2025.toml");
+
+/// Sample mean of `f` over `trials` draws of a 1 x 1 channel on every subcarrier.
+fn empirical(line: DelayLine, trials: u64, f: impl Fn(&[Mat<c64>]) -> c64) -> c64 {
+    (0..trials)
+        .map(|t| f(&line.draw(&mut stream(5, [t, 0, 0]), 1, 1)))
+        .sum::<c64>()
+        / trials as f64
+}
+
+#[test]
+fn delay_line_power_and_frequency_correlation_match_the_closed_form() {
+    let trials = 20_000;
+    // Standard error of a sample mean of |z|^2 or z w^* with unit-variance entries: <= 1/sqrt(T).
+    let tol = 5.0 / (trials as f64).sqrt();
+    for (n, l) in [(16, 16), (16, 4), (16, 1)] {
+        let line = DelayLine::new(n, l).unwrap();
+        for (a, b) in [(0, 0), (3, 3), (0, 1), (2, 7)] {
+            let e = empirical(line, trials, |h| h[a][(0, 0)] * h[b][(0, 0)].conj());
+            let c = line.correlation(a, b);
+            assert!((e - c).norm() < tol, "N {n} L {l} ({a}, {b}): {e} vs {c}");
+        }
+    }
+    // L = N: independent subcarriers; L = 1: flat fading.
+    assert!(DelayLine::new(8, 8).unwrap().correlation(1, 5).norm() < 1e-12);
+    assert!((DelayLine::new(8, 1).unwrap().correlation(1, 5) - 1.0).norm() < 1e-12);
+}
+
+#[test]
+fn bad_delay_lines_are_errors() {
+    assert!(DelayLine::new(4, 5).is_err());
+    assert!(DelayLine::new(4, 0).is_err());
+    assert!(DelayLine::new(0, 0).is_err());
+}
+
+#[test]
+fn rician_keeps_unit_power_and_has_the_line_of_sight_as_mean() {
+    let los = Mat::from_fn(3, 2, |i, j| c64::cis(0.3 * i as f64 + j as f64));
+    let line = DelayLine::new(4, 4).unwrap();
+    let k = 10.0;
+    let trials = 20_000;
+    let mut mean = c64::new(0.0, 0.0);
+    let mut power = 0.0;
+    for t in 0..trials {
+        let h = rician(&line.draw(&mut stream(6, [t, 0, 0]), 3, 2), los.as_ref(), k);
+        mean += h[2][(1, 0)];
+        power += h[2][(1, 0)].norm_sqr();
+    }
+    let (mean, power) = (mean / trials as f64, power / trials as f64);
+    let expected = los[(1, 0)] * (k / (k + 1.0)).sqrt();
+    assert!((mean - expected).norm() < 5.0 * (1.0 / (k + 1.0) / trials as f64).sqrt());
+    assert!((power - 1.0).abs() < 0.02, "{power}");
+}
+
+#[test]
+fn realizations_are_seeded_sized_and_carry_the_csi_error() {
+    let s = FriendlyJammingScenario::from_toml(SHIPPED).unwrap();
+    let r = realize(&s, EveModel::Rayleigh, 0.1, 3).unwrap();
+    assert_eq!(r.users.len(), 64);
+    assert_eq!((r.users[0].nrows(), r.users[0].ncols()), (2, 16));
+    assert_eq!((r.eve[0].nrows(), r.eve[0].ncols()), (16, 2));
+    // Same index, same draw; another index, another draw; the Rician Eve shares the users' draw.
+    let again = realize(&s, EveModel::Rician, 0.1, 3).unwrap();
+    assert_eq!(r.users, again.users);
+    assert_eq!(r.users_estimated, again.users_estimated);
+    assert_ne!(r.eve, again.eve);
+    assert_ne!(
+        r.users,
+        realize(&s, EveModel::Rayleigh, 0.1, 4).unwrap().users
+    );
+    // The CSI error has variance rho: 64 subcarriers x 32 entries.
+    let (sum, count) = r
+        .users
+        .iter()
+        .zip(&r.users_estimated)
+        .fold((0.0, 0.0), |(s, c), (h, e)| {
+            let d = (0..2)
+                .flat_map(|i| (0..16).map(move |j| (i, j)))
+                .map(|(i, j)| (e[(i, j)] - h[(i, j)]).norm_sqr())
+                .sum::<f64>();
+            (s + d, c + 32.0)
+        });
+    assert!((sum / count / 0.1 - 1.0).abs() < 0.1, "{}", sum / count);
+    // Perfect CSI and AoA: the estimates are the truth.
+    let exact = realize(&s, EveModel::Rayleigh, 0.0, 3).unwrap();
+    assert_eq!(exact.users, exact.users_estimated);
+    assert_eq!(exact.target_estimated, s.target());
+}
