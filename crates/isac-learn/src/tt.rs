@@ -2,7 +2,7 @@
 //!
 //! `W(m_1..m_q, n_1..n_q) = G_1[m_1, n_1] G_2[m_2, n_2] ... G_q[m_q, n_q]` with
 //! `G_k[m, n]` an `r_{k-1} x r_k` matrix, `r_0 = r_q = 1`. Core `k` is stored as the
-//! `(n_k r_k) x (r_{k-1} m_k)` matrix `C_k[(n, b), (a, m)] = G_k[m, n][a, b]`, the layout the
+//! `(n_k r_k) x (m_k r_{k-1})` matrix `C_k[(n, b), (m, a)] = G_k[m, n][a, b]`, the layout the
 //! forward contraction multiplies with, so the forward pass is `q` matmuls and never forms `W`.
 
 use burn::config::Config;
@@ -31,7 +31,7 @@ pub struct TtLinearConfig {
 /// `y = W x + b` with `W` in tensor-train format.
 #[derive(Module, Debug)]
 pub struct TtLinear {
-    /// Cores `C_k`, `[(n_k r_k), (r_{k-1} m_k)]`.
+    /// Cores `C_k`, `[(n_k r_k), (m_k r_{k-1})]`.
     pub cores: Vec<Param<Tensor<2>>>,
     /// Bias, `[M]`.
     pub bias: Option<Param<Tensor<1>>>,
@@ -180,10 +180,10 @@ impl TtLinear {
 
     /// `[batch, N] -> [batch, M]` by contracting the cores with the reshaped input from the last
     /// core to the first, each step one 2-D matmul. Before core `k` the state is
-    /// `[B N_<k, n_k, A, r_k, m_k+1]` (A: outputs already produced); one permute moves the
-    /// contracted pair `(n_k, r_k)` last, the matmul with `C_k` replaces it by `(r_k-1, m_k)`.
-    /// Inputs are flattened row-major (`n_q` fastest), outputs with `m_1` fastest (see
-    /// [`TtLinear::to_dense`]); `W` is never formed.
+    /// `[B N_<k, n_k, A, r_k]` (A: the outputs already produced); swapping `n_k` and `A` puts
+    /// the contracted pair `(n_k, r_k)` last, and the matmul with `C_k` replaces it by
+    /// `(m_k, r_k-1)`. Inputs are flattened row-major (`n_q` fastest), outputs with `m_1`
+    /// fastest (see [`TtLinear::to_dense`]); `W` is never formed.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let [batch, _] = x.dims();
         let q = self.in_factors.len();
@@ -191,23 +191,18 @@ impl TtLinear {
         let mut state: Tensor<2> = x
             .reshape([batch * n_before(q - 1), self.in_factors[q - 1]])
             .matmul(self.cores[q - 1].val());
-        let mut produced = 1;
+        let mut produced = self.out_factors[q - 1];
         for k in (0..q - 1).rev() {
             let rows = batch * n_before(k);
-            let view: Tensor<5> = state.reshape([
-                rows,
-                self.in_factors[k],
-                produced,
-                self.ranks[k + 1],
-                self.out_factors[k + 1],
-            ]);
-            produced *= self.out_factors[k + 1];
+            let view: Tensor<4> =
+                state.reshape([rows, self.in_factors[k], produced, self.ranks[k + 1]]);
             state = view
-                .permute([0, 2, 4, 1, 3])
+                .swap_dims(1, 2)
                 .reshape([rows * produced, self.in_factors[k] * self.ranks[k + 1]])
                 .matmul(self.cores[k].val());
+            produced *= self.out_factors[k];
         }
-        let out: Tensor<2> = state.reshape([batch, produced * self.out_factors[0]]);
+        let out: Tensor<2> = state.reshape([batch, produced]);
         match &self.bias {
             Some(b) => out + b.val().unsqueeze_dim(0),
             None => out,
@@ -291,9 +286,7 @@ impl TtLinear {
                                 .map(|b| {
                                     (0..r0)
                                         .map(|a| {
-                                            let idx = (n[k] * r1 + b) * width
-                                                + a * self.out_factors[k]
-                                                + m[k];
+                                            let idx = (n[k] * r1 + b) * width + m[k] * r0 + a;
                                             v[a] * f64::from(cores[k][idx])
                                         })
                                         .sum()
