@@ -10,5 +10,6 @@ pub mod experiments;
 pub mod mmse;
 pub mod output;
 mod plot;
+pub mod secrecy;
 
 pub use error::EvalError;
