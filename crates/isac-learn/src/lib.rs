@@ -1,14 +1,16 @@
 //! Learned secure ISAC of paper 003 (Tuan et al.) on Burn 0.22.
 //!
 //! Owns: the tensor-train linear layer (eqs. 36-37) and its TT-Q quantisation, the FC, DTTE and
-//! pure-TT encoders with exact power normalisation (eq. 27), and the neural Fisher-information
-//! estimator (eqs. 12-16: Donsker-Varadhan discriminators, least squares, PSD projection).
+//! pure-TT encoders with exact power normalisation (eq. 27), the neural Fisher-information
+//! estimator (eqs. 12-16: Donsker-Varadhan discriminators, least squares, PSD projection), and
+//! complex tensors with the differentiable secrecy rates (eq. 28) that learning needs.
 //! Models run on any Burn `Device`; [`CpuDevice`] names the two CPU backends this crate tests.
 //!
 //! Must not: define channel or echo models (`isac-channel`), compute analytic bounds
 //! (`isac-bounds`), or write files and figures (`isac-eval`). Parameters are initialised from
 //! seeded ChaCha streams, never from a backend's global RNG, so a seed fixes every weight.
 
+mod complex;
 mod device;
 mod encoder;
 mod error;
@@ -19,6 +21,7 @@ mod quantize;
 mod tensor;
 mod tt;
 
+pub use complex::{ComplexTensor, secrecy_rates};
 pub use device::CpuDevice;
 pub use encoder::{Encoder, EncoderKind, EncoderShape, EncoderSummary};
 pub use error::LearnError;
@@ -27,4 +30,4 @@ pub use quantize::{quantize_uniform, tt_q_bytes};
 pub use tt::{TtLinear, TtLinearConfig, balanced_factors};
 
 /// Burn's tensor and device types, re-exported so dependents need no direct `burn` dependency.
-pub use burn::tensor::{Device, Tensor};
+pub use burn::tensor::{Device, Tensor, TensorData};

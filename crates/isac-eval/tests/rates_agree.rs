@@ -1,0 +1,89 @@
+//! Secrecy rates computed two independent ways agree: the differentiable Burn version used for
+//! training (`isac_learn::secrecy_rates`, closed-form Sherman-Morrison for Eve) and the faer
+//! version used for evaluation (`isac_eval::secrecy`, LU solve).
+
+use faer::{Col, Mat, c64};
+use isac_channel::rng::{complex_normal, stream};
+use isac_eval::secrecy::{eve_rates, user_rates};
+use isac_learn::{ComplexTensor, CpuDevice, Device, Tensor, TensorData, secrecy_rates};
+
+fn tensor(parts: Vec<Vec<c64>>, shape: [usize; 3], device: &Device) -> ComplexTensor<3> {
+    let flat: Vec<c64> = parts.into_iter().flatten().collect();
+    let make = |f: fn(&c64) -> f64| {
+        Tensor::<3>::from_data(
+            TensorData::new(
+                flat.iter().map(|z| f(z) as f32).collect::<Vec<f32>>(),
+                shape,
+            ),
+            device,
+        )
+    };
+    ComplexTensor {
+        re: make(|z| z.re),
+        im: make(|z| z.im),
+    }
+}
+
+fn row_major(m: &Mat<c64>) -> Vec<c64> {
+    (0..m.nrows())
+        .flat_map(|i| (0..m.ncols()).map(move |j| m[(i, j)]))
+        .collect()
+}
+
+#[test]
+fn burn_and_faer_secrecy_rates_agree() {
+    let (batch, k, nt, ne) = (6, 3, 8, 2);
+    let (noise_user, noise_eve) = (1.0, 0.5);
+    let mut rng = stream(11, [0; 3]);
+    let mut draw =
+        |r: usize, c: usize, var: f64| Mat::from_fn(r, c, |_, _| complex_normal(&mut rng, var));
+    let samples: Vec<[Mat<c64>; 4]> = (0..batch)
+        .map(|_| {
+            [
+                draw(k, nt, 1.0),
+                draw(nt, k, 2.0),
+                draw(nt, 1, 3.0),
+                draw(nt, ne, 1.0),
+            ]
+        })
+        .collect();
+    for device in CpuDevice::all() {
+        let dev = device.device();
+        let pack = |i: usize, r: usize, c: usize| {
+            tensor(
+                samples.iter().map(|s| row_major(&s[i])).collect(),
+                [batch, r, c],
+                &dev,
+            )
+        };
+        let (user, eve) = secrecy_rates(
+            &pack(0, k, nt),
+            &pack(1, nt, k),
+            &pack(2, nt, 1),
+            &pack(3, nt, ne),
+            noise_user,
+            noise_eve,
+        );
+        let user: Vec<f32> = user.into_data().try_into_vec_as::<f32>().unwrap();
+        let eve: Vec<f32> = eve.into_data().try_into_vec_as::<f32>().unwrap();
+        for (b, [h, f, v, he]) in samples.iter().enumerate() {
+            let beams: Vec<Col<c64>> = (0..k).map(|j| Col::from_fn(nt, |i| f[(i, j)])).collect();
+            let q = v * v.adjoint();
+            let u_ref = user_rates(h.as_ref(), &beams, q.as_ref(), noise_user);
+            let e_ref = eve_rates(he.as_ref(), &beams, q.as_ref(), noise_eve);
+            for j in 0..k {
+                let (u, e) = (f64::from(user[b * k + j]), f64::from(eve[b * k + j]));
+                assert!(
+                    (u - u_ref[j]).abs() < 1e-4 * (1.0 + u_ref[j]),
+                    "{device} user {b},{j}: {u} vs {}",
+                    u_ref[j]
+                );
+                assert!(
+                    (e - e_ref[j]).abs() < 1e-4 * (1.0 + e_ref[j]),
+                    "{device} eve {b},{j}: {e} vs {}",
+                    e_ref[j]
+                );
+            }
+        }
+    }
+}
