@@ -1,5 +1,5 @@
 //! Estimates the angle FIM of the shipped paper-003 scenario with the neural estimator and
-//! compares it with the analytic FIM. Optional arguments: `samples steps learning_rate scale`.
+//! compares it with the analytic FIM (`cargo run --release -p isac-learn --example fim_estimate`).
 
 use isac_channel::scenario::FriendlyJammingScenario;
 use isac_learn::CpuDevice;
@@ -14,20 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let scenario =
         FriendlyJammingScenario::from_toml(include_str!("../../../scenarios/tuan2025.toml"))?;
     let probe = Probe::from_scenario(&scenario)?;
-    let mut settings = FimEstimatorSettings::from_scenario(&scenario);
-    let args: Vec<f64> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    if let [samples, steps, lr, scale, ref rest @ ..] = args[..] {
-        if let Some(&d) = rest.first() {
-            settings.perturbations = d as usize;
-        }
-        settings.samples = samples as usize;
-        settings.training_steps = steps as usize;
-        settings.learning_rate = lr;
-        settings.scale = scale;
-    }
+    let settings = FimEstimatorSettings::from_scenario(&scenario);
     let truth = probe.analytic_fim()?;
     let e = estimate(&probe, &settings, &CpuDevice::Flex.device())?;
     println!(
