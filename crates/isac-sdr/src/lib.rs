@@ -5,11 +5,14 @@
 //! (pure Rust, BLAS/LAPACK from `isac-lapack`); every solve reports clarabel's status,
 //! residuals, iterations and time, and infeasible is a result.
 //!
+//! Also owns the closed-form baselines of paper 003 (MRT-Equal, ZF + AN).
+//!
 //! Must not: read files or print; choose what to do with a failed solve (the caller decides).
 
 use isac_lapack as _;
 
 mod error;
+mod friendly_jamming;
 mod hermitian;
 pub mod metrics;
 mod problem;
@@ -18,6 +21,7 @@ mod schemes;
 mod search;
 
 pub use error::SdrError;
+pub use friendly_jamming::{JammingDesign, mrt_equal, zf_an};
 pub use problem::{
     Formulation, SdpSolution, SecureBeamformingProblem, Session, SolveStatus, SolverReport,
 };
