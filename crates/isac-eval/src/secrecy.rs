@@ -3,26 +3,7 @@
 //! covariance `Q` (a steered FJ beam `zeta v v^H`, isotropic AN in the null space, or zero).
 
 use faer::{Col, Mat, MatRef, c64};
-
-/// `|a^H b|^2`.
-fn gain(a: &[c64], b: &Col<c64>) -> f64 {
-    a.iter()
-        .zip(b.iter())
-        .map(|(x, y)| x.conj() * y)
-        .sum::<c64>()
-        .norm_sqr()
-}
-
-/// `x^H M x` (real for Hermitian `M`).
-fn quadratic(x: &[c64], m: MatRef<'_, c64>) -> f64 {
-    let mut acc = c64::new(0.0, 0.0);
-    for i in 0..x.len() {
-        for j in 0..x.len() {
-            acc += x[i].conj() * m[(i, j)] * x[j];
-        }
-    }
-    acc.re
-}
+use isac_sdr::metrics::{gain, quadratic};
 
 /// Eq. (28) in nats: `R_k = ln(1 + |h_k^H f_k|^2 / (sum_{j != k} |h_k^H f_j|^2 + h_k^H Q h_k +
 /// sigma^2))` for each user; `users` is K x Nt with row k equal to `h_k^H`.
@@ -35,7 +16,7 @@ pub fn user_rates(
     (0..users.nrows())
         .map(|k| {
             // h_k (column) from the k-th row h_k^H.
-            let h: Vec<c64> = (0..users.ncols()).map(|i| users[(k, i)].conj()).collect();
+            let h = Col::from_fn(users.ncols(), |i| users[(k, i)].conj());
             let signal = gain(&h, &beams[k]);
             let interference: f64 = beams
                 .iter()

@@ -21,21 +21,6 @@ fn with_random_bias(mut l: TtLinear, seed: u64, device: &Device) -> TtLinear {
     l
 }
 
-fn dense_forward(w: &[Vec<f64>], b: &[f32], x: &[f32], batch: usize) -> Vec<f64> {
-    let n = w[0].len();
-    (0..batch)
-        .flat_map(|s| {
-            w.iter().zip(b).map(move |(row, &bias)| {
-                row.iter()
-                    .zip(&x[s * n..(s + 1) * n])
-                    .map(|(wij, &xj)| wij * f64::from(xj))
-                    .sum::<f64>()
-                    + f64::from(bias)
-            })
-        })
-        .collect()
-}
-
 #[test]
 fn balanced_factors_multiply_back() {
     assert_eq!(balanced_factors(78, 2), vec![6, 13]);
@@ -91,17 +76,7 @@ fn check_forward_equals_dense(
     seed: u64,
 ) {
     let l = with_random_bias(layer(in_f, out_f, rank, seed, device), seed, device);
-    let n: usize = in_f.iter().product();
-    let batch = 7;
-    let x = normal(&mut stream(seed, [2, 0, 0]), batch * n, 1.0);
-    let y = values(l.forward(from_values(x.clone(), [batch, n], device).unwrap())).unwrap();
-    let b = values(l.bias.as_ref().unwrap().val()).unwrap();
-    let expected = dense_forward(&l.to_dense().unwrap(), &b, &x, batch);
-    let worst = y
-        .iter()
-        .zip(&expected)
-        .map(|(a, e)| (f64::from(*a) - e).abs())
-        .fold(0.0, f64::max);
+    let worst = l.dense_max_abs_error(7, seed).unwrap();
     assert!(worst < 1e-5, "{in_f:?} -> {out_f:?} rank {rank}: {worst}");
 }
 
