@@ -81,7 +81,7 @@ fn learn_error(e: LearnError) -> CliError {
             CliError::Input(e.to_string())
         }
         LearnError::Bounds(b) => b.into(),
-        LearnError::Numerical(_) => CliError::Internal(e.to_string()),
+        LearnError::Numerical(_) | LearnError::Store(_) => CliError::Internal(e.to_string()),
     }
 }
 

@@ -147,7 +147,7 @@ fn assemble(out: &Path) -> Result<String> {
 fn copy_figures(out: &Path, figures: &Path) -> Result<()> {
     std::fs::create_dir_all(figures)?;
     for e in registry() {
-        let svg = out.join(e.paper).join(format!("{}.svg", e.name));
+        let svg = out.join(e.paper).join(format!("{}.svg", e.stem));
         if svg.exists() {
             let bytes = std::fs::read(&svg)?;
             write_atomic(&figures.join(format!("{}.svg", e.name)), &bytes)?;

@@ -39,6 +39,9 @@ pub enum EvalError {
         /// The cap.
         max: usize,
     },
+    /// A cached model or log could not be read back.
+    #[error("model cache: {0}")]
+    Invalid(String),
     /// An experiment name that is not registered.
     #[error("unknown experiment `{0}` (see `cargo xtask reproduce --list`)")]
     UnknownExperiment(String),

@@ -88,14 +88,17 @@ impl ComplexTensor<3> {
     }
 }
 
-/// Per-sample rates in nats of K users and of Eve on each user's stream, for user beams and one
-/// friendly-jamming beam (paper 003 eq. 28 with Eve's leakage), differentiable for training.
+/// Per-sample rates in nats of K users and of Eve on each user's stream, for user beams and
+/// J jamming columns (paper 003 eq. 28 with Eve's leakage), differentiable for training.
 ///
 /// Shapes: `users` `[B, K, Nt]` (row k is `h_k^H`), `beams` `[B, Nt, K]` (column k is `f_k`, power
-/// included), `jamming` `[B, Nt, 1]` (`sqrt(zeta) v`), `eve` `[B, Nt, Ne]` (`H_E`). Eve's
-/// interference-plus-noise `A = sigma_E^2 I + u u^H` with `u = H_E^H v` is inverted in closed form
-/// (Sherman-Morrison), so her rate is `ln(1 + (|g|^2 - |u^H g|^2 / (sigma_E^2 + |u|^2)) / sigma_E^2)`
-/// with `g = H_E^H f_k`. Returns `([B, K] user rates, [B, K] Eve rates)`.
+/// included), `jamming` `[B, Nt, J]` (columns `V` with jamming covariance `Q = V V^H`: one column
+/// `sqrt(zeta) v` for a steered FJ beam, a scaled null-space projector for isotropic AN), `eve`
+/// `[B, Nt, Ne]` (`H_E`). Eve's rate on stream k is `ln(1 + g^H A^-1 g)` with `g = H_E^H f_k` and
+/// `A = sigma_E^2 I + U U^H`, `U = H_E^H V`; the quadratic form comes from an `L D L^H`
+/// factorisation of the `Ne x Ne` matrix `A` (every pivot is at least `sigma_E^2 > 0`, so no
+/// division can blow up): `g^H A^-1 g = sum_i |z_i|^2 / d_i` with `L z = g`. Returns
+/// `([B, K] user rates, [B, K] Eve rates)`.
 pub fn secrecy_rates(
     users: &ComplexTensor<3>,
     beams: &ComplexTensor<3>,
@@ -110,20 +113,107 @@ pub fn secrecy_rates(
     let total: Tensor<3> = gains.clone().sum_dim(2); // [B, K, 1]
     let eye = Tensor::<2>::eye(k, &gains.device()).unsqueeze_dim::<3>(0); // [1, K, K]
     let signal: Tensor<3> = (gains * eye).sum_dim(2); // [B, K, 1]
-    let jam = users.matmul(jamming).abs2(); // [B, K, 1]
+    let jam: Tensor<3> = users.matmul(jamming).abs2().sum_dim(2); // [B, K, 1]
     let sinr = signal.clone() / (total - signal + jam).add_scalar(noise_user);
     let user = sinr.log1p().reshape([b, k]);
 
-    // Eve: g = H_E^H F ([B, Ne, K]), u = H_E^H v ([B, Ne, 1]).
     let eve_h = eve.adjoint();
-    let g = eve_h.matmul(beams);
-    let u = eve_h.matmul(jamming);
-    let g2: Tensor<3> = g.abs2().sum_dim(1); // [B, 1, K]
-    let u2: Tensor<3> = u.abs2().sum_dim(1); // [B, 1, 1]
-    let ug = u.adjoint().matmul(&g).abs2(); // [B, 1, K]
-    let q = (g2 - ug / u2.add_scalar(noise_eve)).div_scalar(noise_eve);
+    let g = eve_h.matmul(beams); // [B, Ne, K]
+    let u = eve_h.matmul(jamming); // [B, Ne, J]
+    let a = u.matmul(&u.adjoint()); // [B, Ne, Ne], plus sigma_E^2 I on the diagonal below
+    let q = inverse_quadratic_form(&a, noise_eve, &g); // [B, 1, K]
     let eve_rate = q.log1p().reshape([b, k]);
     (user, eve_rate)
+}
+
+/// `g^H (s I + A)^-1 g` for every column of `g` (`[B, n, K]`), `A` (`[B, n, n]`) Hermitian PSD,
+/// by `L D L^H` of `s I + A` and forward substitution; `[B, 1, K]`.
+fn inverse_quadratic_form(a: &ComplexTensor<3>, s: f64, g: &ComplexTensor<3>) -> Tensor<3> {
+    let n = g.re.dims()[1];
+    let entry = |i: usize, j: usize| ComplexTensor {
+        re: a.re.clone().narrow(1, i, 1).narrow(2, j, 1),
+        im: a.im.clone().narrow(1, i, 1).narrow(2, j, 1),
+    };
+    // l[i][j] (j < i) and d[i], each [B, 1, 1].
+    let mut l: Vec<Vec<ComplexTensor<3>>> = Vec::with_capacity(n);
+    let mut d: Vec<Tensor<3>> = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut row: Vec<ComplexTensor<3>> = Vec::with_capacity(i);
+        for j in 0..i {
+            let mut x = entry(i, j);
+            for m in 0..j {
+                x = x.add(&row[m].mul(&l[j][m].conj()).times(&d[m]).scale_by(-1.0));
+            }
+            row.push(x.times(&d[j].clone().recip()));
+        }
+        let mut di = entry(i, i).re.add_scalar(s);
+        for (m, lim) in row.iter().enumerate() {
+            di = di - lim.abs2() * d[m].clone();
+        }
+        d.push(di);
+        l.push(row);
+    }
+    // L z = g, then sum_i |z_i|^2 / d_i.
+    let mut z: Vec<ComplexTensor<3>> = Vec::with_capacity(n);
+    let mut q: Option<Tensor<3>> = None;
+    for i in 0..n {
+        let mut zi = ComplexTensor {
+            re: g.re.clone().narrow(1, i, 1),
+            im: g.im.clone().narrow(1, i, 1),
+        };
+        for (m, zm) in z.iter().enumerate() {
+            zi = zi.add(&l[i][m].mul(zm).scale_by(-1.0));
+        }
+        let term = zi.abs2() / d[i].clone();
+        q = Some(match q {
+            Some(acc) => acc + term,
+            None => term,
+        });
+        z.push(zi);
+    }
+    q.expect("Eve has at least one antenna")
+}
+
+impl<const D: usize> ComplexTensor<D> {
+    /// `self + other`.
+    pub fn add(&self, other: &Self) -> Self {
+        Self {
+            re: self.re.clone() + other.re.clone(),
+            im: self.im.clone() + other.im.clone(),
+        }
+    }
+
+    /// `self * t` for a real tensor `t` broadcast over both parts.
+    pub fn times(&self, t: &Tensor<D>) -> Self {
+        Self {
+            re: self.re.clone() * t.clone(),
+            im: self.im.clone() * t.clone(),
+        }
+    }
+
+    /// Elementwise complex product (broadcasting like Burn's `*`).
+    pub fn mul(&self, other: &Self) -> Self {
+        Self {
+            re: self.re.clone() * other.re.clone() - self.im.clone() * other.im.clone(),
+            im: self.re.clone() * other.im.clone() + self.im.clone() * other.re.clone(),
+        }
+    }
+
+    /// The elementwise conjugate.
+    pub fn conj(&self) -> Self {
+        Self {
+            re: self.re.clone(),
+            im: self.im.clone().neg(),
+        }
+    }
+
+    /// `self * s` for a real scalar.
+    pub fn scale_by(&self, s: f64) -> Self {
+        Self {
+            re: self.re.clone().mul_scalar(s),
+            im: self.im.clone().mul_scalar(s),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,9 @@ pub enum LearnError {
     /// A device could not hand back tensor data, or training produced non-finite values.
     #[error("numerical failure: {0}")]
     Numerical(String),
+    /// A model could not be saved or loaded.
+    #[error("model store: {0}")]
+    Store(String),
     /// A bound from `isac-bounds` failed.
     #[error(transparent)]
     Bounds(#[from] BoundsError),

@@ -10,6 +10,7 @@
 //! (`isac-bounds`), or write files and figures (`isac-eval`). Parameters are initialised from
 //! seeded ChaCha streams, never from a backend's global RNG, so a seed fixes every weight.
 
+pub mod autoencoder;
 mod complex;
 mod device;
 mod encoder;

@@ -96,6 +96,7 @@ pub fn run(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         ctx,
         "tuan2025",
         "fim-estimator",
+        "fim-estimator",
         &table(&rows),
         &[panel(&rows, scales, samples)],
         seed,

@@ -104,6 +104,7 @@ pub fn fig2(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         ctx,
         "hou2023",
         "hou2023-fig2",
+        "hou2023-fig2",
         &csv,
         &[panel],
         s.seed(),
@@ -222,6 +223,7 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let files = publish(
         ctx,
         "hou2023",
+        "hou2023-fig3",
         "hou2023-fig3",
         &csv,
         &[panel],
@@ -391,6 +393,7 @@ pub fn fig4(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let files = publish(
         ctx,
         "hou2023",
+        "hou2023-fig4",
         "hou2023-fig4",
         &csv,
         &[panel],

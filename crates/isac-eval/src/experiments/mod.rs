@@ -3,6 +3,7 @@
 mod fim_estimator;
 mod hou2023;
 mod pcrb_tightness;
+mod tuan2025;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -58,6 +59,8 @@ pub struct Experiment {
     pub name: &'static str,
     /// Output subfolder (the paper's key, e.g. `hou2023`).
     pub paper: &'static str,
+    /// File stem of its CSV, SVG and JSON inside the subfolder (e.g. `fig3`).
+    pub stem: &'static str,
     /// One-line description for `--list`.
     pub about: &'static str,
     /// Runs it.
@@ -69,33 +72,73 @@ pub fn registry() -> &'static [Experiment] {
     &[
         Experiment {
             name: "hou2023-fig2",
+            stem: "hou2023-fig2",
             paper: "hou2023",
             about: "Fig. 2: secrecy rate vs gamma for three PCRB thresholds",
             run: hou2023::fig2,
         },
         Experiment {
             name: "hou2023-fig3",
+            stem: "hou2023-fig3",
             paper: "hou2023",
             about: "Fig. 3: information and AN beampattern (g_u = -60 dB)",
             run: hou2023::fig3,
         },
         Experiment {
             name: "hou2023-fig4",
+            stem: "hou2023-fig4",
             paper: "hou2023",
             about: "Fig. 4: secrecy rate vs PCRB threshold, proposed vs no-AN vs MRT",
             run: hou2023::fig4,
         },
         Experiment {
             name: "pcrb-tightness",
+            stem: "pcrb-tightness",
             paper: "hou2023",
             about: "PCRB vs its upper bound, closed form and the Monte Carlo MMSE, over sigma_theta",
             run: pcrb_tightness::run,
         },
         Experiment {
             name: "fim-estimator",
+            stem: "fim-estimator",
             paper: "tuan2025",
             about: "Neural FIM estimator vs the analytic FIM over perturbation scale and sample count",
             run: fim_estimator::run,
+        },
+        Experiment {
+            name: "tuan2025-fig3",
+            paper: "tuan2025",
+            stem: "fig3",
+            about: "Fig. 3: sum secrecy vs SNR, ISAC_FJ / AE_FJ / DL_AN / ZF_AN, both Eve models",
+            run: tuan2025::fig3,
+        },
+        Experiment {
+            name: "tuan2025-fig5",
+            paper: "tuan2025",
+            stem: "fig5",
+            about: "Fig. 5: stage-1 training convergence at several powers",
+            run: tuan2025::fig5,
+        },
+        Experiment {
+            name: "tuan2025-fig6",
+            paper: "tuan2025",
+            stem: "fig6",
+            about: "Fig. 6: sum secrecy vs CRLB threshold, ISAC_FJ vs MRT-Equal",
+            run: tuan2025::fig6,
+        },
+        Experiment {
+            name: "tuan2025-fig7",
+            paper: "tuan2025",
+            stem: "fig7",
+            about: "Fig. 7: worst-user secrecy vs SNR for N = 1, 16, 32, 64 subcarriers",
+            run: tuan2025::fig7,
+        },
+        Experiment {
+            name: "tuan2025-fig8",
+            paper: "tuan2025",
+            stem: "fig8",
+            about: "Fig. 8: sum secrecy vs SNR for CSI-error variances rho",
+            run: tuan2025::fig8,
         },
     ]
 }
@@ -119,13 +162,14 @@ struct Sidecar<'a, S: Serialize> {
     crate_version: &'static str,
 }
 
-/// Writes an experiment's table, figure and sidecar as `<out>/<paper>/<name>.{csv,svg,json}`
+/// Writes an experiment's table, figure and sidecar as `<out>/<paper>/<stem>.{csv,svg,json}`
 /// and returns the three paths.
 #[allow(clippy::too_many_arguments)]
 fn publish<S: Serialize>(
     ctx: &RunContext<'_>,
     paper: &str,
     name: &str,
+    stem: &str,
     csv: &Csv,
     panels: &[Panel],
     seed: u64,
@@ -134,9 +178,9 @@ fn publish<S: Serialize>(
 ) -> Result<Vec<PathBuf>, EvalError> {
     let dir = ctx.out_dir.join(paper);
     let (csv_path, svg_path, json_path) = (
-        dir.join(format!("{name}.csv")),
-        dir.join(format!("{name}.svg")),
-        dir.join(format!("{name}.json")),
+        dir.join(format!("{stem}.csv")),
+        dir.join(format!("{stem}.svg")),
+        dir.join(format!("{stem}.json")),
     );
     csv.write(&csv_path)?;
     draw_panels(&svg_path, panels)?;

@@ -100,6 +100,7 @@ pub fn run(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         ctx,
         "hou2023",
         "pcrb-tightness",
+        "pcrb-tightness",
         &table(&rows),
         &panels(&rows, &covs),
         seed,

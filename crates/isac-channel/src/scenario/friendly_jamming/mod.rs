@@ -29,6 +29,8 @@ pub struct FriendlyJammingFile {
     pub training: TrainingSection,
     /// `[encoder]`.
     pub encoder: EncoderSection,
+    /// `[evaluation]`.
+    pub evaluation: EvaluationSection,
 }
 
 /// `[system]`: arrays, users, subcarriers, power (Table II).
@@ -165,10 +167,33 @@ pub struct TrainingSection {
     pub batch_size: usize,
     /// Stage-1 (communication) iterations of Algorithm 1.
     pub stage1_iterations: usize,
-    /// Stage-2 (friendly jamming) iterations of Algorithm 1.
+    /// Stage-2 (friendly jamming) iterations of Algorithm 1 per channel realisation: candidate
+    /// FJ beams probed, each accepted or rejected by the CRLB rule.
     pub stage2_iterations: usize,
     /// lambda, the CRLB weight of loss eq. (40).
     pub crlb_weight: f64,
+    /// Weight of the decoders' cross-entropy beside the rate loss (stage 1).
+    pub cross_entropy_weight: f64,
+    /// Hidden width of each user's decoder (Table II: 128).
+    pub decoder_hidden: usize,
+}
+
+/// `[evaluation]`: the sweeps of the figures and the held-out draws (our choices, see docs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluationSection {
+    /// SNR axis `P_max / sigma^2` in dB (Figs. 3, 7, 8); training draws P uniformly over its range.
+    pub snr_db: Vec<f64>,
+    /// CRLB thresholds in dB of rad^2 (Fig. 6); training draws CRLB_0 uniformly over their range.
+    pub crlb_db: Vec<f64>,
+    /// Powers whose convergence Fig. 5 tracks, dB.
+    pub convergence_p_db: Vec<f64>,
+    /// Subcarrier counts N of Fig. 7.
+    pub subcarrier_counts: Vec<usize>,
+    /// Held-out channel realisations per point.
+    pub draws: usize,
+    /// Share of the power in isotropic artificial noise for DL_AN and ZF_AN.
+    pub an_power_fraction: f64,
 }
 
 /// `[encoder]`: shapes of the FC, DTTE, pure-TT and TT-Q encoders (our choices, see docs).
@@ -367,6 +392,42 @@ impl FriendlyJammingScenario {
             t.crlb_weight,
             |x| x >= 0.0,
             "must be >= 0",
+        )?;
+
+        at_least("training.decoder_hidden", t.decoder_hidden, 1)?;
+        check(
+            "training.cross_entropy_weight",
+            t.cross_entropy_weight,
+            |x| x >= 0.0,
+            "must be >= 0",
+        )?;
+
+        let v = &file.evaluation;
+        for (key, list) in [
+            ("evaluation.snr_db", &v.snr_db),
+            ("evaluation.crlb_db", &v.crlb_db),
+            ("evaluation.convergence_p_db", &v.convergence_p_db),
+        ] {
+            if list.is_empty() {
+                return Err(ChannelError::invalid(key, "[]", "needs at least one value"));
+            }
+            for &x in list {
+                check_db(key, x)?;
+            }
+        }
+        if v.subcarrier_counts.is_empty() || v.subcarrier_counts.contains(&0) {
+            return Err(ChannelError::invalid(
+                "evaluation.subcarrier_counts",
+                format!("{:?}", v.subcarrier_counts),
+                "needs at least one count, each >= 1",
+            ));
+        }
+        at_least("evaluation.draws", v.draws, 2)?;
+        check(
+            "evaluation.an_power_fraction",
+            v.an_power_fraction,
+            |x| (0.0..1.0).contains(&x),
+            "must be in [0, 1)",
         )?;
 
         let n = &file.encoder;

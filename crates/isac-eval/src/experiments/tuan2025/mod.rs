@@ -1,0 +1,426 @@
+//! Paper 003 end to end, part 1 (Figs. 3, 5, 6, 7, 8): models trained once per (scheme,
+//! scenario variant) and cached as burnpack files, evaluated on held-out draws with every scheme
+//! on the same draws, secrecy rates in nats averaged over subcarriers, 95% CIs.
+
+mod figures;
+
+pub use figures::{fig3, fig5, fig6, fig7, fig8};
+
+use std::path::PathBuf;
+
+use faer::{Mat, c64};
+use isac_bounds::{EchoGeometry, angle_fim};
+use isac_channel::fading::realize;
+use isac_channel::scenario::FriendlyJammingScenario;
+use isac_channel::scenario::friendly_jamming::EveModel;
+use isac_learn::autoencoder::{
+    Batch, Conditions, FimCalibration, RowDesign, Scheme, Setup, TrainedAutoencoder, TrainingLog,
+    calibrate, crlbs,
+};
+use isac_learn::{CpuDevice, EncoderKind};
+use isac_sdr::{JammingDesign, mrt_equal, zf_an};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{Progress, RunContext};
+use crate::EvalError;
+use crate::output::write_atomic;
+use crate::secrecy::{eve_rates, mean_ci95, user_rates};
+
+/// A scheme evaluated in the figures: learned, or a closed-form baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Evaluated {
+    /// One of the learned schemes.
+    Learned(Scheme),
+    /// Zero forcing plus isotropic AN (ref. [12]).
+    ZfAn,
+    /// MRT beams and a probing beam along `a(theta, phi)` in the null space (ref. [2]).
+    MrtEqual,
+}
+
+impl Evaluated {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Learned(s) => s.name(),
+            Self::ZfAn => "ZF_AN",
+            Self::MrtEqual => "MRT_EQUAL",
+        }
+    }
+}
+
+/// Per-draw metrics of one scheme at one operating point.
+#[derive(Debug, Clone, Copy)]
+struct DrawMetrics {
+    sum_secrecy: f64,
+    worst_user: f64,
+    crlb_met: bool,
+}
+
+/// A point's averages.
+#[derive(Debug, Clone, Copy)]
+pub struct PointSummary {
+    /// Mean sum secrecy rate (nats/s/Hz per subcarrier) and its 95% CI half-width.
+    pub sum_secrecy: (f64, f64),
+    /// Mean worst-user secrecy rate and its CI half-width.
+    pub worst_user: (f64, f64),
+    /// Share of draws whose true CRLBs (true angles and echo scale) meet `CRLB_0`.
+    pub crlb_met: f64,
+}
+
+/// Shared state of the part-1 figures: the base scenario, the FIM calibration, model cache.
+pub struct Lab<'a> {
+    ctx: &'a RunContext<'a>,
+    base: FriendlyJammingScenario,
+    seed: u64,
+    calibration: FimCalibration,
+    device: isac_learn::Device,
+}
+
+/// The variant of the base scenario a model is trained and evaluated on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Variant {
+    /// N.
+    pub subcarriers: usize,
+    /// Eve's channel model.
+    pub eve: EveModel,
+    /// rho.
+    pub csi_error_var: f64,
+}
+
+/// What the cache stores beside a model's weights.
+#[derive(Debug, Serialize, Deserialize)]
+struct CachedLog {
+    iterations: usize,
+    seconds: f64,
+    points: Vec<(usize, f64, f64, f64)>,
+}
+
+impl<'a> Lab<'a> {
+    /// Loads the scenario and calibrates the echo scale with the neural FIM estimator.
+    pub fn new(ctx: &'a RunContext<'a>) -> Result<Self, EvalError> {
+        let mut base =
+            FriendlyJammingScenario::from_path(&ctx.scenarios_dir.join("tuan2025.toml"))?;
+        if let Some(seed) = ctx.seed {
+            let mut f = base.file().clone();
+            f.seed = seed;
+            base = FriendlyJammingScenario::from_file(f)?;
+        }
+        let device = CpuDevice::Flex.device();
+        let seed = base.seed();
+        let calibration = calibrate(&base, seed, &device)?;
+        Ok(Self {
+            ctx,
+            base,
+            seed,
+            calibration,
+            device,
+        })
+    }
+
+    /// The base scenario.
+    pub fn scenario(&self) -> &FriendlyJammingScenario {
+        &self.base
+    }
+
+    fn progress(&self) -> &dyn Progress {
+        self.ctx.progress
+    }
+
+    /// The scenario of a variant (N, Eve model, rho).
+    pub fn variant(&self, v: Variant) -> Result<FriendlyJammingScenario, EvalError> {
+        let mut f = self.base.file().clone();
+        f.system.subcarriers = v.subcarriers;
+        f.system.comm_subcarriers = f.system.comm_subcarriers.min(v.subcarriers);
+        f.channel.taps = f.channel.taps.min(v.subcarriers);
+        f.channel.eve_model = v.eve;
+        f.channel.csi_error_var = v.csi_error_var;
+        Ok(FriendlyJammingScenario::from_file(f)?)
+    }
+
+    fn iterations(&self) -> usize {
+        let full = self.base.file().training.stage1_iterations;
+        if self.ctx.quick {
+            (full / 8).max(10)
+        } else {
+            full
+        }
+    }
+
+    fn draws(&self) -> usize {
+        let full = self.base.file().evaluation.draws;
+        if self.ctx.quick {
+            (full / 8).max(16)
+        } else {
+            full
+        }
+    }
+
+    fn cache_path(&self, setup: &Setup) -> PathBuf {
+        let key = format!(
+            "{}|{:?}|{}|{}|{}|{}",
+            toml_of(setup.scenario.file()),
+            setup.encoder,
+            setup.scheme.name(),
+            self.iterations(),
+            setup.fim_scale.to_bits(),
+            self.ctx.quick
+        );
+        self.ctx
+            .out_dir
+            .join("tuan2025")
+            .join("models")
+            .join(format!(
+                "{}-{:016x}",
+                setup.scheme.name(),
+                fnv1a(key.as_bytes())
+            ))
+    }
+
+    /// Trained models for `jobs` (trained in parallel, or loaded from the cache), in order.
+    pub fn models(&self, jobs: &[(Scheme, Variant)]) -> Result<Vec<TrainedAutoencoder>, EvalError> {
+        let setups: Vec<Setup> = jobs
+            .iter()
+            .map(|&(scheme, v)| {
+                Ok::<_, EvalError>(Setup {
+                    scheme,
+                    encoder: EncoderKind::Fc,
+                    scenario: self.variant(v)?,
+                    fim_scale: self.calibration.scale,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let iterations = self.iterations();
+        self.progress()
+            .start((iterations * setups.len()) as u64, "training");
+        let log_every = if self.ctx.quick { 5 } else { 10 };
+        let log_powers = &self.base.file().evaluation.convergence_p_db;
+        setups
+            .into_par_iter()
+            .map(|setup| {
+                let path = self.cache_path(&setup);
+                let weights = path.with_extension("bpk");
+                let log_path = path.with_extension("json");
+                if weights.exists() && log_path.exists() {
+                    let log: CachedLog = std::fs::read_to_string(&log_path)
+                        .ok()
+                        .and_then(|t| serde_json::from_str(&t).ok())
+                        .ok_or_else(|| EvalError::Invalid(format!("{}", log_path.display())))?;
+                    let mut model = TrainedAutoencoder::load(setup, &weights, &self.device)?;
+                    model.log = TrainingLog {
+                        iterations: log.iterations,
+                        seconds: log.seconds,
+                        points: log
+                            .points
+                            .into_iter()
+                            .map(|(iteration, p_db, sum_secrecy, loss)| {
+                                isac_learn::autoencoder::ConvergencePoint {
+                                    iteration,
+                                    p_db,
+                                    sum_secrecy,
+                                    loss,
+                                }
+                            })
+                            .collect(),
+                    };
+                    self.progress().inc(iterations as u64);
+                    return Ok(model);
+                }
+                let model = TrainedAutoencoder::train(
+                    setup,
+                    iterations,
+                    log_powers,
+                    log_every,
+                    &self.device,
+                    &|| self.progress().inc(1),
+                )?;
+                if let Some(dir) = weights.parent() {
+                    std::fs::create_dir_all(dir).map_err(|source| EvalError::Io {
+                        path: dir.to_path_buf(),
+                        source,
+                    })?;
+                }
+                model.save(&weights)?;
+                let log = CachedLog {
+                    iterations: model.log.iterations,
+                    seconds: model.log.seconds,
+                    points: model
+                        .log
+                        .points
+                        .iter()
+                        .map(|p| (p.iteration, p.p_db, p.sum_secrecy, p.loss))
+                        .collect(),
+                };
+                write_atomic(
+                    &log_path,
+                    serde_json::to_string(&log)
+                        .map_err(|e| EvalError::Invalid(e.to_string()))?
+                        .as_bytes(),
+                )?;
+                Ok(model)
+            })
+            .collect()
+    }
+
+    /// Evaluates `scheme` at each operating point on the same held-out draws `0..draws` of
+    /// `variant`; `model` is the trained model of a learned scheme.
+    pub fn evaluate(
+        &self,
+        scheme: Evaluated,
+        model: Option<&TrainedAutoencoder>,
+        variant: Variant,
+        points: &[Conditions],
+    ) -> Result<Vec<PointSummary>, EvalError> {
+        let scenario = self.variant(variant)?;
+        let draws = self.draws();
+        points
+            .par_iter()
+            .map(|&c| {
+                let metrics = match (scheme, model) {
+                    (Evaluated::Learned(_), Some(m)) => self.learned(m, c, draws)?,
+                    (Evaluated::Learned(s), None) => {
+                        return Err(EvalError::Invalid(format!("no model for {}", s.name())));
+                    }
+                    _ => (0..draws as u64)
+                        .map(|d| self.closed_form(&scenario, scheme, c, d))
+                        .collect::<Result<_, _>>()?,
+                };
+                self.progress().inc(1);
+                Ok(summarise(&metrics))
+            })
+            .collect()
+    }
+
+    fn learned(
+        &self,
+        model: &TrainedAutoencoder,
+        c: Conditions,
+        draws: usize,
+    ) -> Result<Vec<DrawMetrics>, EvalError> {
+        let indices: Vec<u64> = (0..draws as u64).collect();
+        let conditions = vec![c; draws];
+        let batch = Batch::new(&model.setup, &indices, &conditions, self.seed, &self.device)?;
+        let frames = model.deploy(&batch)?;
+        frames
+            .par_iter()
+            .zip(indices.par_iter())
+            .map(|(frame, &d)| {
+                let designs: Vec<JammingDesign> = frame.rows.iter().map(covariance).collect();
+                self.metrics(&model.setup.scenario, &designs, c, d)
+            })
+            .collect()
+    }
+
+    fn closed_form(
+        &self,
+        s: &FriendlyJammingScenario,
+        scheme: Evaluated,
+        c: Conditions,
+        draw: u64,
+    ) -> Result<DrawMetrics, EvalError> {
+        let ch = &s.file().channel;
+        let r = realize(s, ch.eve_model, ch.csi_error_var, draw)?;
+        let p = 10f64.powf(c.p_db / 10.0);
+        let geometry = EchoGeometry {
+            tx: s.tx(),
+            rx: s.rx(),
+        };
+        let share = s.file().evaluation.an_power_fraction;
+        let designs = r
+            .users_estimated
+            .iter()
+            .map(|h| match scheme {
+                Evaluated::MrtEqual => mrt_equal(h.as_ref(), &geometry, r.target_estimated, p),
+                _ => zf_an(h.as_ref(), p, share),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.metrics(s, &designs, c, draw)
+    }
+
+    /// Secrecy rates of draw `draw` (true channels) and whether its true CRLBs meet `CRLB_0`.
+    fn metrics(
+        &self,
+        s: &FriendlyJammingScenario,
+        designs: &[JammingDesign],
+        c: Conditions,
+        draw: u64,
+    ) -> Result<DrawMetrics, EvalError> {
+        let ch = &s.file().channel;
+        let r = realize(s, ch.eve_model, ch.csi_error_var, draw)?;
+        let noise = s.file().system.noise_power;
+        let (k, n) = (s.users(), designs.len());
+        let mut per_user = vec![0.0; k];
+        let nt = s.tx().elements();
+        let mut cov = Mat::<c64>::zeros(nt, nt);
+        for (sc, d) in designs.iter().enumerate() {
+            let u = user_rates(r.users[sc].as_ref(), &d.beams, d.jamming.as_ref(), noise);
+            let e = eve_rates(r.eve[sc].as_ref(), &d.beams, d.jamming.as_ref(), noise);
+            for (acc, (u, e)) in per_user.iter_mut().zip(u.iter().zip(&e)) {
+                *acc += (u - e).max(0.0) / n as f64;
+            }
+            cov += &d.jamming;
+            for f in &d.beams {
+                cov += f * f.adjoint();
+            }
+        }
+        let geometry = EchoGeometry {
+            tx: s.tx(),
+            rx: s.rx(),
+        };
+        let (theta, phi) = s.target();
+        let j = angle_fim(&geometry.channel(theta, phi), cov.as_ref(), s.fim_scale())?;
+        let bound = crlbs(
+            [[j[(0, 0)], j[(0, 1)]], [j[(1, 0)], j[(1, 1)]]],
+            s.file().sensing.crlb,
+        );
+        let crlb_max = 10f64.powf(c.crlb_db / 10.0);
+        Ok(DrawMetrics {
+            sum_secrecy: per_user.iter().sum(),
+            worst_user: per_user.iter().copied().fold(f64::INFINITY, f64::min),
+            crlb_met: bound.iter().all(|b| *b <= crlb_max),
+        })
+    }
+
+    /// The calibration of the echo scale.
+    pub fn calibration(&self) -> FimCalibration {
+        self.calibration
+    }
+
+    /// The seed in use.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Whether this is a quick run.
+    pub fn quick(&self) -> bool {
+        self.ctx.quick
+    }
+}
+
+/// A learned row as a beams-plus-covariance design.
+fn covariance(r: &RowDesign) -> JammingDesign {
+    JammingDesign {
+        beams: r.beams.clone(),
+        jamming: &r.jamming * r.jamming.adjoint(),
+    }
+}
+
+fn summarise(m: &[DrawMetrics]) -> PointSummary {
+    let sum: Vec<f64> = m.iter().map(|x| x.sum_secrecy).collect();
+    let worst: Vec<f64> = m.iter().map(|x| x.worst_user).collect();
+    PointSummary {
+        sum_secrecy: mean_ci95(&sum),
+        worst_user: mean_ci95(&worst),
+        crlb_met: m.iter().filter(|x| x.crlb_met).count() as f64 / m.len() as f64,
+    }
+}
+
+fn toml_of<T: Serialize>(t: &T) -> String {
+    serde_json::to_string(t).unwrap_or_default()
+}
+
+/// 64-bit FNV-1a: a stable hash for cache keys (std's hasher is not stable across releases).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}

@@ -1,0 +1,90 @@
+//! Deployment of a trained model on held-out draws: the f32 transmission is taken to f64, the
+//! jamming projected once more into the estimated null space (so the users see no jamming to
+//! f64 precision), every frame scaled to its exact budget (eq. 27), and for ISAC_FJ the FJ beams
+//! refined by stage 2 of Algorithm 1.
+
+use faer::Mat;
+use isac_bounds::{EchoGeometry, null_space_projector};
+
+use super::{Batch, RowDesign, Scheme, Stage2Outcome, TrainedAutoencoder, refine_jamming};
+use crate::LearnError;
+
+/// One sample's N subcarrier designs as transmitted.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// Designs of the N subcarriers.
+    pub rows: Vec<RowDesign>,
+    /// What stage 2 did (ISAC_FJ only).
+    pub stage2: Option<Stage2Outcome>,
+}
+
+impl TrainedAutoencoder {
+    /// The transmitted frames of a batch.
+    pub fn deploy(&self, batch: &Batch) -> Result<Vec<Frame>, LearnError> {
+        let s = &self.setup.scenario;
+        let geometry = EchoGeometry {
+            tx: s.tx(),
+            rx: s.rx(),
+        };
+        let rows = self.designs(batch)?;
+        let n = batch.subcarriers;
+        let mut frames = Vec::with_capacity(batch.samples);
+        for (b, chunk) in rows.chunks(n).enumerate() {
+            let projectors: Vec<Mat<_>> = batch.users_estimated[b * n..(b + 1) * n]
+                .iter()
+                .map(|h| null_space_projector(h.as_ref()))
+                .collect::<Result<_, _>>()?;
+            let mut rows: Vec<RowDesign> = chunk
+                .iter()
+                .zip(&projectors)
+                .map(|(r, p)| RowDesign {
+                    beams: r.beams.clone(),
+                    jamming: p * &r.jamming,
+                })
+                .collect();
+            let budget = 10f64.powf(batch.conditions[b].p_db / 10.0);
+            scale_to_budget(&mut rows, budget);
+            let stage2 = if self.setup.scheme == Scheme::IsacFj {
+                let (theta, phi) = batch.angles_estimated[b];
+                Some(refine_jamming(
+                    &mut rows,
+                    &projectors,
+                    &geometry.channel(theta, phi),
+                    self.setup.fim_scale,
+                    10f64.powf(batch.conditions[b].crlb_db / 10.0),
+                    s.file().sensing.crlb,
+                    s.file().training.stage2_iterations,
+                )?)
+            } else {
+                None
+            };
+            frames.push(Frame { rows, stage2 });
+        }
+        Ok(frames)
+    }
+}
+
+/// `1/N sum_n (sum_k |f_k|^2 + |V|_F^2)` of a frame.
+pub fn frame_power(rows: &[RowDesign]) -> f64 {
+    rows.iter()
+        .map(|r| {
+            r.beams.iter().map(|f| f.squared_norm_l2()).sum::<f64>() + r.jamming.squared_norm_l2()
+        })
+        .sum::<f64>()
+        / rows.len() as f64
+}
+
+/// Scales every beam and jamming column of a frame so that [`frame_power`] equals `budget`.
+fn scale_to_budget(rows: &mut [RowDesign], budget: f64) {
+    let power = frame_power(rows);
+    if power <= 0.0 {
+        return;
+    }
+    let s = (budget / power).sqrt();
+    for r in rows {
+        for f in &mut r.beams {
+            *f *= faer::Scale(faer::c64::new(s, 0.0));
+        }
+        r.jamming *= faer::Scale(faer::c64::new(s, 0.0));
+    }
+}

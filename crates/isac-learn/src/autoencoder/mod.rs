@@ -1,0 +1,418 @@
+//! The end-to-end autoencoder of paper 003 (Table II, eqs. 38-40, Algorithm 1) for K users over
+//! N subcarriers (N = 1 is the single-carrier system of Sec. II).
+//!
+//! The encoder (FC or DTTE) maps each subcarrier's features and the users' one-hot messages to
+//! K message-bearing beams and a candidate FJ beam; the FJ beam is projected into the null space
+//! of the estimated channel, and the frame meets the power budget exactly (eq. 27). Each user's
+//! decoder classifies its message from `[Re y_k, Im y_k]`. The schemes differ only in how the
+//! jamming is transmitted and whether sensing enters the loss (notes, "Baselines").
+
+mod batch;
+mod deploy;
+mod stage2;
+mod train;
+
+use burn::module::Module;
+use burn::nn::Linear;
+use burn::tensor::activation::{log_softmax, relu};
+use burn::tensor::{Device, Tensor};
+use faer::{Col, Mat, c64};
+use isac_channel::rng::stream;
+use isac_channel::scenario::FriendlyJammingScenario;
+use isac_channel::scenario::friendly_jamming::CrlbConvention;
+
+pub use batch::{Batch, Conditions};
+pub use deploy::{Frame, frame_power};
+pub use stage2::{FimCalibration, Stage2Outcome, calibrate, crlbs, refine_jamming};
+pub use train::{ConvergencePoint, TrainedAutoencoder, TrainingLog};
+
+use crate::init::linear;
+use crate::tensor::values;
+use crate::{ComplexTensor, Encoder, EncoderKind, EncoderShape, LearnError, secrecy_rates};
+
+/// Floor of divisors and logarithms: small enough to be inactive in practice, large enough that
+/// its reciprocal squared (in gradients) stays finite in f32.
+const FLOOR: f32 = 1e-15;
+
+/// Stream index of the model weights.
+const STREAM_WEIGHTS: u64 = 0x4145_5747; // "AEWG"
+
+/// The learned schemes compared in Figs. 3 and 6 (notes, "Baselines").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// The proposed scheme: one steered FJ beam in the null space, sensing in the loss, and the
+    /// FJ direction refined by stage 2 of Algorithm 1.
+    IsacFj,
+    /// The same autoencoder with its (learned) jamming power spread isotropically over the null
+    /// space, sensing in the loss.
+    AeFj,
+    /// Learned beams with classic isotropic AN of a fixed power share, no sensing term.
+    DlAn,
+}
+
+impl Scheme {
+    /// Every learned scheme.
+    pub const ALL: [Self; 3] = [Self::IsacFj, Self::AeFj, Self::DlAn];
+
+    /// The label of the figures' CSVs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::IsacFj => "ISAC_FJ",
+            Self::AeFj => "AE_FJ",
+            Self::DlAn => "DL_AN",
+        }
+    }
+
+    /// Columns of the jamming matrix `V` (`Q = V V^H`): one steered beam, or the `Nt` columns
+    /// of the scaled null-space projector.
+    pub fn jamming_columns(self, tx_antennas: usize) -> usize {
+        match self {
+            Self::IsacFj => 1,
+            Self::AeFj | Self::DlAn => tx_antennas,
+        }
+    }
+
+    /// Whether the CRLB term of eq. (40) is in the loss.
+    pub fn senses(self) -> bool {
+        !matches!(self, Self::DlAn)
+    }
+}
+
+/// What a model is trained for: the scheme, the encoder and the scenario (which fixes N, the
+/// Eve model, the CSI error, and every Table II value), plus the echo scale the BS believes.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// The scheme.
+    pub scheme: Scheme,
+    /// The encoder architecture.
+    pub encoder: EncoderKind,
+    /// The scenario.
+    pub scenario: FriendlyJammingScenario,
+    /// `c_hat = |alpha|^2 / sigma_s^2` as calibrated by the neural FIM estimator.
+    pub fim_scale: f64,
+}
+
+impl Setup {
+    /// The encoder's input and output widths.
+    pub fn shape(&self) -> EncoderShape {
+        let s = &self.scenario;
+        EncoderShape::new(
+            s.users(),
+            s.tx().elements(),
+            s.file().system.modulation_order,
+        )
+    }
+
+    /// Frames per training batch: `batch_size / N`, at least 8 (and at most `batch_size`), so a
+    /// step costs about the same at every N while power normalisation still sees whole frames.
+    pub fn frames_per_batch(&self) -> usize {
+        let f = self.scenario.file();
+        let b = f.training.batch_size;
+        (b / f.system.subcarriers).max(8).min(b)
+    }
+
+    /// `Nt - K`, the dimension of the users' null space (full-rank channels).
+    fn null_dimension(&self) -> usize {
+        self.scenario.tx().elements() - self.scenario.users()
+    }
+}
+
+/// Encoder plus one decoder per user (Table II: `[Re y, Im y] -> 128 -> ReLU -> M`).
+#[derive(Module, Debug)]
+pub struct Autoencoder {
+    encoder: Encoder,
+    decoders: Vec<[Linear; 2]>,
+}
+
+/// One transmission of a batch: beams and jamming columns of every row (powers included).
+#[derive(Debug, Clone)]
+pub struct Transmission {
+    /// `[BN, Nt, K]`, column k is `f_k` (message-bearing).
+    pub beams: ComplexTensor<3>,
+    /// `[BN, Nt, J]`, the jamming covariance is `V V^H`.
+    pub jamming: ComplexTensor<3>,
+}
+
+/// One row's transmission as f64 matrices (for evaluation and stage 2).
+#[derive(Debug, Clone)]
+pub struct RowDesign {
+    /// `f_1..f_K`.
+    pub beams: Vec<Col<c64>>,
+    /// `V` (Nt x J).
+    pub jamming: Mat<c64>,
+}
+
+/// The parts of loss eq. (40) for one batch (averages over samples).
+#[derive(Debug, Clone)]
+pub struct LossParts {
+    /// The total, differentiable.
+    pub total: Tensor<1>,
+    /// Sum over users of `R_k - R_E,k`, averaged over subcarriers and samples (nats).
+    pub secrecy: Tensor<1>,
+    /// Sum over users of `[R_k - R_E,k]^+`, averaged likewise (the evaluation metric).
+    pub secrecy_clipped: Tensor<1>,
+}
+
+impl Autoencoder {
+    /// A freshly initialised model (weights from the scenario's seed).
+    pub fn new(setup: &Setup, device: &Device) -> Result<Self, LearnError> {
+        let s = &setup.scenario;
+        let mut rng = stream(s.seed(), [STREAM_WEIGHTS, setup.scheme as u64, 0]);
+        let encoder = Encoder::new(
+            setup.encoder,
+            setup.shape(),
+            &s.file().encoder,
+            &mut rng,
+            device,
+        )?;
+        let hidden = s.file().training.decoder_hidden;
+        let m = s.file().system.modulation_order;
+        let decoders = (0..s.users())
+            .map(|_| {
+                [
+                    linear(&mut rng, 2, hidden, device),
+                    linear(&mut rng, hidden, m, device),
+                ]
+            })
+            .collect();
+        Ok(Self { encoder, decoders })
+    }
+
+    /// The transmission of a batch: encoder, FJ projection into the estimated null space, and
+    /// the exact frame power budget of each sample (eq. 27).
+    pub fn transmit(&self, setup: &Setup, batch: &Batch) -> Transmission {
+        let s = &setup.scenario;
+        let (k, nt) = (s.users(), s.tx().elements());
+        let bn = batch.samples * batch.subcarriers;
+        let out = self
+            .encoder
+            .forward(batch.features.clone())
+            .reshape([bn, 2, k + 1, nt]);
+        let part = |i: usize| -> Tensor<3> {
+            out.clone()
+                .narrow(1, i, 1)
+                .reshape([bn, k + 1, nt])
+                .swap_dims(1, 2)
+        };
+        let all = ComplexTensor {
+            re: part(0),
+            im: part(1),
+        };
+        let beams = all.narrow_columns(0, k);
+        let candidate = batch.projectors.matmul(&all.narrow_columns(k, 1));
+        match setup.scheme {
+            Scheme::IsacFj | Scheme::AeFj => {
+                let both = ComplexTensor::cat_columns(&[beams, candidate]);
+                let scale = frame_scale(&both, batch, batch.power.clone());
+                let both = both.times(&scale);
+                let beams = both.narrow_columns(0, k);
+                let steered = both.narrow_columns(k, 1);
+                let jamming = if setup.scheme == Scheme::IsacFj {
+                    steered
+                } else {
+                    // zeta P / (Nt - K) = (sqrt(zeta / (Nt - K)) P)(...)^H since P^2 = P.
+                    let zeta: Tensor<3> = steered.abs2().sum_dim(1);
+                    let a = zeta.div_scalar(setup.null_dimension() as f64).sqrt();
+                    batch.projectors.times(&a)
+                };
+                Transmission { beams, jamming }
+            }
+            Scheme::DlAn => {
+                let share = s.file().evaluation.an_power_fraction;
+                let scale = frame_scale(&beams, batch, batch.power.clone().mul_scalar(1.0 - share));
+                let an = rows_of(batch.power.clone(), batch.subcarriers)
+                    .mul_scalar(share / setup.null_dimension() as f64)
+                    .sqrt();
+                Transmission {
+                    beams: beams.times(&scale),
+                    jamming: batch.projectors.times(&an),
+                }
+            }
+        }
+    }
+
+    /// The received `y_k = h_k^H (sum_j f_j + V eta) + n_k` of every row, `[BN, K, 1]`.
+    pub fn receive(&self, tx: &Transmission, batch: &Batch) -> ComplexTensor<3> {
+        let sent = ComplexTensor {
+            re: tx.beams.re.clone().sum_dim(2),
+            im: tx.beams.im.clone().sum_dim(2),
+        }
+        .add(&tx.jamming.matmul(&batch.jamming_symbols));
+        batch.users.matmul(&sent).add(&batch.noise)
+    }
+
+    /// Log-probabilities of every user's message, `[BN, M]` per user.
+    pub fn decode(&self, y: &ComplexTensor<3>) -> Vec<Tensor<2>> {
+        let [bn, k, _] = y.re.dims();
+        self.decoders
+            .iter()
+            .enumerate()
+            .take(k)
+            .map(|(u, [l1, l2])| {
+                let x = Tensor::cat(
+                    vec![
+                        y.re.clone().narrow(1, u, 1).reshape([bn, 1]),
+                        y.im.clone().narrow(1, u, 1).reshape([bn, 1]),
+                    ],
+                    1,
+                );
+                log_softmax(l2.forward(relu(l1.forward(x))), 1)
+            })
+            .collect()
+    }
+
+    /// Loss eq. (40) on a batch: minus the secrecy rates (user rates of eq. 28 against Eve's
+    /// leakage), the decoders' cross-entropy, and `lambda` times the hinge of the CRLB
+    /// constraint `sum_w relu(ln CRLB_w - ln CRLB_0)` for the sensing schemes.
+    pub fn loss(&self, setup: &Setup, batch: &Batch) -> LossParts {
+        let f = setup.scenario.file();
+        let tx = self.transmit(setup, batch);
+        let noise = f.system.noise_power;
+        let (user, eve) = secrecy_rates(
+            &batch.users,
+            &tx.beams,
+            &tx.jamming,
+            &batch.eve,
+            noise,
+            noise,
+        );
+        let diff = user - eve; // [BN, K]
+        let secrecy = diff.clone().sum_dim(1).mean();
+        let secrecy_clipped = diff.clamp_min(0.0).sum_dim(1).mean();
+        let m = f.system.modulation_order;
+        let logp = self.decode(&self.receive(&tx, batch));
+        let k = logp.len();
+        let ce = logp
+            .into_iter()
+            .enumerate()
+            .map(|(u, lp)| {
+                -(lp * batch.one_hot.clone().narrow(1, u * m, m))
+                    .sum_dim(1)
+                    .mean()
+            })
+            .reduce(|a, b| a + b)
+            .expect("at least one user")
+            .div_scalar(k as f64);
+        let mut total = -secrecy.clone() + ce.mul_scalar(f.training.cross_entropy_weight);
+        if setup.scheme.senses() {
+            let [log_t, log_p] = log_crlbs(&tx, batch, setup.fim_scale, f.sensing.crlb);
+            let hinge = (log_t - batch.log_crlb_max.clone()).clamp_min(0.0)
+                + (log_p - batch.log_crlb_max.clone()).clamp_min(0.0);
+            total = total + hinge.mean().mul_scalar(f.training.crlb_weight);
+        }
+        LossParts {
+            total,
+            secrecy,
+            secrecy_clipped,
+        }
+    }
+}
+
+/// `[B, 1]` per-sample values repeated over the N rows of each sample, `[BN, 1, 1]`.
+fn rows_of(per_sample: Tensor<2>, subcarriers: usize) -> Tensor<3> {
+    let [b, _] = per_sample.dims();
+    per_sample
+        .repeat_dim(1, subcarriers)
+        .reshape([b * subcarriers, 1, 1])
+}
+
+/// The factor `[BN, 1, 1]` that scales every sample's columns to `budget` (`[B, 1]`) on average
+/// over its subcarriers (eq. 27).
+fn frame_scale(x: &ComplexTensor<3>, batch: &Batch, budget: Tensor<2>) -> Tensor<3> {
+    let (b, n) = (batch.samples, batch.subcarriers);
+    let row_power: Tensor<3> = x.abs2().sum_dim(1).sum_dim(2); // [BN, 1, 1]
+    let frame = row_power.reshape([b, n]).mean_dim(1); // [B, 1]
+    rows_of((budget / frame.clamp_min(FLOOR)).sqrt(), n)
+}
+
+/// `[ln CRLB_theta, ln CRLB_phi]` per sample (`[B, 1]` each) from the frame's angle FIM
+/// `J_ij = 2 c sum_n Re tr(R_n dG_i^H dG_j)`, `R_n` the whole transmitted covariance (every
+/// transmitted signal is known to the BS and echoes from the target), at the estimated angles.
+fn log_crlbs(
+    tx: &Transmission,
+    batch: &Batch,
+    scale: f64,
+    convention: CrlbConvention,
+) -> [Tensor<2>; 2] {
+    let (b, n) = (batch.samples, batch.subcarriers);
+    let x = ComplexTensor::cat_columns(&[tx.beams.clone(), tx.jamming.clone()]);
+    let yt = batch.sensing[0].matmul(&x);
+    let yp = batch.sensing[1].matmul(&x);
+    let frame = |t: Tensor<3>| -> Tensor<2> {
+        t.sum_dim(1)
+            .sum_dim(2)
+            .reshape([b, n])
+            .sum_dim(1)
+            .mul_scalar(2.0 * scale)
+    };
+    let j_tt = frame(yt.abs2());
+    let j_pp = frame(yp.abs2());
+    let tiny = FLOOR;
+    match convention {
+        CrlbConvention::Paper => [-j_tt.clamp_min(tiny).log(), -j_pp.clamp_min(tiny).log()],
+        CrlbConvention::Joint => {
+            let j_tp = frame(yt.re * yp.re + yt.im * yp.im);
+            // Cauchy-Schwarz makes det >= 0; rounding can cancel it, so floor it relatively.
+            let prod = j_tt.clone() * j_pp.clone();
+            let det = (prod.clone() - j_tp.square())
+                .max_pair(prod.mul_scalar(1e-6))
+                .clamp_min(FLOOR)
+                .log();
+            [
+                j_pp.clamp_min(tiny).log() - det.clone(),
+                j_tt.clamp_min(tiny).log() - det,
+            ]
+        }
+    }
+}
+
+impl ComplexTensor<3> {
+    /// Columns `start..start + len` of the last dimension.
+    pub fn narrow_columns(&self, start: usize, len: usize) -> Self {
+        Self {
+            re: self.re.clone().narrow(2, start, len),
+            im: self.im.clone().narrow(2, start, len),
+        }
+    }
+
+    /// Concatenation along the last dimension.
+    pub fn cat_columns(parts: &[Self]) -> Self {
+        Self {
+            re: Tensor::cat(parts.iter().map(|p| p.re.clone()).collect(), 2),
+            im: Tensor::cat(parts.iter().map(|p| p.im.clone()).collect(), 2),
+        }
+    }
+
+    /// Every `[rows, cols]` matrix as f64 faer matrices.
+    pub fn to_matrices(&self) -> Result<Vec<Mat<c64>>, LearnError> {
+        let [len, rows, cols] = self.re.dims();
+        let (re, im) = (values(self.re.clone())?, values(self.im.clone())?);
+        Ok((0..len)
+            .map(|m| {
+                Mat::from_fn(rows, cols, |i, j| {
+                    let at = (m * rows + i) * cols + j;
+                    c64::new(f64::from(re[at]), f64::from(im[at]))
+                })
+            })
+            .collect())
+    }
+}
+
+impl Transmission {
+    /// Every row's design in f64.
+    pub fn rows(&self) -> Result<Vec<RowDesign>, LearnError> {
+        let beams = self.beams.to_matrices()?;
+        let jamming = self.jamming.to_matrices()?;
+        Ok(beams
+            .into_iter()
+            .zip(jamming)
+            .map(|(f, v)| RowDesign {
+                beams: (0..f.ncols()).map(|j| f.col(j).to_owned()).collect(),
+                jamming: v,
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,202 @@
+//! Stage 2 of Algorithm 1: the FJ beam of each subcarrier is refined by probing candidate beams
+//! in the null space of the estimated channel; a candidate is accepted only if it raises the
+//! angle-Fisher trace and the frame's CRLBs stay within `CRLB_0` (or move toward it), otherwise
+//! the step is discarded and shortened.
+//!
+//! The FIM of a candidate is the echo model's `J_ij = 2 c_hat zeta Re((dG_i v)^H dG_j v)` at the
+//! estimated angles. Its one unknown, the echo scale `c_hat = |alpha|^2 / sigma_s^2`, is what
+//! the BS learns from radar echoes: [`calibrate`] runs the neural FIM estimator (eqs. 12-16) on
+//! the scenario's probe and fits the scale. Since the FIM is linear in the transmit covariance
+//! (Theorem 1), that one estimate fixes the FIM of every candidate.
+
+use burn::tensor::Device;
+use faer::{Col, Mat, MatRef, c64};
+use isac_bounds::{SensingChannel, angle_information_matrix};
+use isac_channel::scenario::FriendlyJammingScenario;
+use isac_channel::scenario::friendly_jamming::CrlbConvention;
+
+use super::RowDesign;
+use crate::LearnError;
+use crate::fim_estimator::{FimEstimatorSettings, Probe, estimate, relative_frobenius_error};
+
+/// The echo scale measured by the neural FIM estimator.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FimCalibration {
+    /// `c_hat`, the least-squares fit of the estimated FIM to the unit-scale analytic form.
+    pub scale: f64,
+    /// The scenario's true `c` (for reports only; the BS never sees it).
+    pub true_scale: f64,
+    /// Relative Frobenius error of the estimated FIM.
+    pub relative_error: f64,
+    /// Wall time of the estimate.
+    pub seconds: f64,
+}
+
+/// Runs the neural FIM estimator on the scenario's probe and fits `c_hat`.
+pub fn calibrate(
+    s: &FriendlyJammingScenario,
+    seed: u64,
+    device: &Device,
+) -> Result<FimCalibration, LearnError> {
+    let probe = Probe::from_scenario(s)?;
+    let settings = FimEstimatorSettings {
+        seed,
+        ..FimEstimatorSettings::from_scenario(s)
+    };
+    let estimate = estimate(&probe, &settings, device)?;
+    let truth = probe.analytic_fim()?;
+    let c = probe.fim_scale();
+    let (mut num, mut den) = (0.0, 0.0);
+    for i in 0..2 {
+        for j in 0..2 {
+            let unit = truth[(i, j)] / c;
+            num += estimate.fim[i][j] * unit;
+            den += unit * unit;
+        }
+    }
+    Ok(FimCalibration {
+        scale: num / den,
+        true_scale: c,
+        relative_error: relative_frobenius_error(&estimate.fim, &truth),
+        seconds: estimate.seconds,
+    })
+}
+
+/// What stage 2 did to one frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stage2Outcome {
+    /// Accepted candidate steps (all subcarriers).
+    pub accepted: usize,
+    /// Rejected candidate steps.
+    pub rejected: usize,
+    /// `[CRLB_theta, CRLB_phi]` of the frame after stage 2, with `c_hat` at the estimated angles.
+    pub crlb: [f64; 2],
+}
+
+/// 2 x 2 FIM per unit `2 c` of the columns of `x` (`Re((dG_i x)^H dG_j x)` summed over columns).
+fn unit_fim(ch: &SensingChannel, x: MatRef<'_, c64>) -> [[f64; 2]; 2] {
+    let y = [&ch.d_theta * x, &ch.d_phi * x];
+    let mut j = [[0.0; 2]; 2];
+    for (a, ya) in y.iter().enumerate() {
+        for (b, yb) in y.iter().enumerate() {
+            for c in 0..x.ncols() {
+                for r in 0..ya.nrows() {
+                    j[a][b] += (ya[(r, c)].conj() * yb[(r, c)]).re;
+                }
+            }
+        }
+    }
+    j
+}
+
+fn add(a: [[f64; 2]; 2], b: [[f64; 2]; 2], s: f64) -> [[f64; 2]; 2] {
+    let mut out = a;
+    for i in 0..2 {
+        for j in 0..2 {
+            out[i][j] += s * b[i][j];
+        }
+    }
+    out
+}
+
+/// `[CRLB_theta, CRLB_phi]` of a 2 x 2 FIM (infinite when singular).
+pub fn crlbs(j: [[f64; 2]; 2], convention: CrlbConvention) -> [f64; 2] {
+    match convention {
+        CrlbConvention::Paper => [1.0 / j[0][0], 1.0 / j[1][1]],
+        CrlbConvention::Joint => {
+            let det = j[0][0] * j[1][1] - j[0][1] * j[1][0];
+            if det > 0.0 {
+                [j[1][1] / det, j[0][0] / det]
+            } else {
+                [f64::INFINITY; 2]
+            }
+        }
+    }
+}
+
+fn column(x: &Col<c64>) -> Mat<c64> {
+    Mat::from_fn(x.nrows(), 1, |i, _| x[i])
+}
+
+/// Stage 2 on one frame: `rows` are the N subcarriers' designs (one steered jamming column
+/// each), `projectors` the null-space projectors of the estimated channels, `ch` the sensing
+/// channel at the estimated angles. Each subcarrier probes up to `iterations` candidates
+/// `P (v + s M v / |M v|)` (normalised to the FJ power the encoder chose), accepting a candidate
+/// if it raises `tr J` and the frame's CRLBs stay below `crlb_max` or their sum decreases.
+pub fn refine_jamming(
+    rows: &mut [RowDesign],
+    projectors: &[Mat<c64>],
+    ch: &SensingChannel,
+    scale: f64,
+    crlb_max: f64,
+    convention: CrlbConvention,
+    iterations: usize,
+) -> Result<Stage2Outcome, LearnError> {
+    if rows.len() != projectors.len() || rows.iter().any(|r| r.jamming.ncols() != 1) {
+        return Err(LearnError::Size {
+            what: "stage-2 frame (one steered jamming column per subcarrier)",
+            expected: projectors.len(),
+            got: rows.len(),
+        });
+    }
+    let m = angle_information_matrix(ch);
+    let fim_of = |r: &RowDesign| {
+        let f = Mat::from_fn(r.jamming.nrows(), r.beams.len(), |i, j| r.beams[j][i]);
+        add(
+            unit_fim(ch, f.as_ref()),
+            unit_fim(ch, r.jamming.as_ref()),
+            1.0,
+        )
+    };
+    let mut frame = rows
+        .iter()
+        .map(fim_of)
+        .fold([[0.0; 2]; 2], |acc, j| add(acc, j, 1.0));
+    let fime = |j: [[f64; 2]; 2]| crlbs(add([[0.0; 2]; 2], j, 2.0 * scale), convention);
+    let (mut accepted, mut rejected) = (0, 0);
+    for (row, p) in rows.iter_mut().zip(projectors) {
+        let v = row.jamming.col(0).to_owned();
+        let zeta = v.squared_norm_l2();
+        if zeta <= 0.0 {
+            continue;
+        }
+        let mut u = Col::from_fn(v.nrows(), |i| v[i] / zeta.sqrt());
+        let mut own = unit_fim(ch, column(&u).as_ref());
+        let mut step = 1.0;
+        for _ in 0..iterations {
+            let g = &m * &u;
+            let gn = g.norm_l2();
+            if gn == 0.0 {
+                break;
+            }
+            let cand = p * Col::from_fn(u.nrows(), |i| u[i] + g[i] * (step / gn));
+            let norm = cand.norm_l2();
+            if norm == 0.0 {
+                step *= 0.5;
+                rejected += 1;
+                continue;
+            }
+            let cand = Col::from_fn(cand.nrows(), |i| cand[i] / norm);
+            let cand_fim = unit_fim(ch, column(&cand).as_ref());
+            let next = add(add(frame, own, -zeta), cand_fim, zeta);
+            let (now, then) = (fime(frame), fime(next));
+            let ok = then.iter().all(|c| *c <= crlb_max) || then[0] + then[1] < now[0] + now[1];
+            if next[0][0] + next[1][1] > frame[0][0] + frame[1][1] && ok {
+                u = cand;
+                own = cand_fim;
+                frame = next;
+                step *= 2.0;
+                accepted += 1;
+            } else {
+                step *= 0.5;
+                rejected += 1;
+            }
+        }
+        row.jamming = Mat::from_fn(u.nrows(), 1, |i, _| u[i] * zeta.sqrt());
+    }
+    Ok(Stage2Outcome {
+        accepted,
+        rejected,
+        crlb: fime(frame),
+    })
+}

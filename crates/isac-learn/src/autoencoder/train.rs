@@ -1,0 +1,190 @@
+//! Stage 1 of Algorithm 1 (Adam on loss eq. 40 over fresh channel draws), the convergence log of
+//! Fig. 5, and saving / loading trained models as burnpack files.
+
+use std::path::Path;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::store::{BurnpackStore, ModuleSnapshot};
+use burn::tensor::Device;
+use isac_channel::rng::stream;
+use rand::RngExt;
+
+use super::{Autoencoder, Batch, Conditions, RowDesign, Setup};
+use crate::LearnError;
+use crate::tensor::values;
+
+/// First realisation index of the training draws (held-out evaluation uses `0..draws`).
+pub const TRAINING_DRAWS: u64 = 1 << 40;
+/// First realisation index of the validation draws of the convergence log.
+const VALIDATION_DRAWS: u64 = 1 << 41;
+/// Stream index of the training operating points.
+const STREAM_CONDITIONS: u64 = 0x434f_4e44; // "COND"
+
+/// One point of the convergence log (Fig. 5): held-out metrics at one power after `iteration`
+/// Adam steps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ConvergencePoint {
+    /// Adam steps taken.
+    pub iteration: usize,
+    /// `P_max`, dB.
+    pub p_db: f64,
+    /// Sum over users of `[R_k - R_E,k]^+`, averaged over subcarriers and validation draws.
+    pub sum_secrecy: f64,
+    /// Loss eq. (40) on the validation draws.
+    pub loss: f64,
+}
+
+/// What training did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TrainingLog {
+    /// Convergence points, by iteration then power.
+    pub points: Vec<ConvergencePoint>,
+    /// Adam steps taken.
+    pub iterations: usize,
+    /// Wall time of training.
+    pub seconds: f64,
+}
+
+/// A trained model with what it was trained for.
+#[derive(Debug, Clone)]
+pub struct TrainedAutoencoder {
+    /// The setup.
+    pub setup: Setup,
+    /// The model (no gradients).
+    pub model: Autoencoder,
+    /// The training log (empty for a loaded model).
+    pub log: TrainingLog,
+}
+
+fn range(list: &[f64]) -> (f64, f64) {
+    list.iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        })
+}
+
+fn scalar(t: burn::tensor::Tensor<1>) -> Result<f64, LearnError> {
+    let v = values(t)?;
+    let x = f64::from(v[0]);
+    if x.is_finite() {
+        Ok(x)
+    } else {
+        Err(LearnError::Numerical(format!(
+            "training produced a non-finite value ({x}); lower training.learning_rate"
+        )))
+    }
+}
+
+impl TrainedAutoencoder {
+    /// Stage 1: `iterations` Adam steps on batches of fresh draws whose power and CRLB threshold
+    /// are uniform over the scenario's evaluation ranges (so one model serves every point of a
+    /// sweep). Every `log_every` steps the model is scored at each power of `convergence`
+    /// (empty: no log). `on_step` is called after each step (progress bars).
+    pub fn train(
+        setup: Setup,
+        iterations: usize,
+        convergence: &[f64],
+        log_every: usize,
+        device: &Device,
+        on_step: &(dyn Fn() + Sync),
+    ) -> Result<Self, LearnError> {
+        let started = Instant::now();
+        let f = setup.scenario.file().clone();
+        let seed = setup.scenario.seed();
+        let grad_device = device.clone().autodiff();
+        let mut model = Autoencoder::new(&setup, &grad_device)?;
+        let mut optimizer = AdamConfig::new().init();
+        let b = setup.frames_per_batch();
+        let (p_lo, p_hi) = range(&f.evaluation.snr_db);
+        let (c_lo, c_hi) = range(&f.evaluation.crlb_db);
+        let validation: Vec<(f64, Batch)> = convergence
+            .iter()
+            .map(|&p_db| {
+                let conditions = vec![
+                    Conditions {
+                        p_db,
+                        crlb_db: f.sensing.crlb_max_db,
+                    };
+                    b
+                ];
+                let indices: Vec<u64> = (0..b as u64).map(|i| VALIDATION_DRAWS + i).collect();
+                Batch::new(&setup, &indices, &conditions, seed, device).map(|v| (p_db, v))
+            })
+            .collect::<Result<_, _>>()?;
+        let mut log = TrainingLog::default();
+        let score = |model: &Autoencoder, iteration: usize, log: &mut TrainingLog| {
+            let valid = model.valid();
+            for (p_db, batch) in &validation {
+                let parts = valid.loss(&setup, batch);
+                log.points.push(ConvergencePoint {
+                    iteration,
+                    p_db: *p_db,
+                    sum_secrecy: scalar(parts.secrecy_clipped)?,
+                    loss: scalar(parts.total)?,
+                });
+            }
+            Ok::<(), LearnError>(())
+        };
+        for it in 0..iterations {
+            if log_every > 0 && it % log_every == 0 {
+                score(&model, it, &mut log)?;
+            }
+            let mut rng = stream(seed, [STREAM_CONDITIONS, it as u64, 0]);
+            let conditions: Vec<Conditions> = (0..b)
+                .map(|_| Conditions {
+                    p_db: p_lo + (p_hi - p_lo) * rng.random::<f64>(),
+                    crlb_db: c_lo + (c_hi - c_lo) * rng.random::<f64>(),
+                })
+                .collect();
+            let indices: Vec<u64> = (0..b as u64)
+                .map(|i| TRAINING_DRAWS + it as u64 * b as u64 + i)
+                .collect();
+            let batch = Batch::new(&setup, &indices, &conditions, seed, &grad_device)?;
+            let loss = model.loss(&setup, &batch).total;
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optimizer.step(f.training.learning_rate, model, grads);
+            on_step();
+        }
+        if log_every > 0 {
+            score(&model, iterations, &mut log)?;
+        }
+        log.iterations = iterations;
+        log.seconds = started.elapsed().as_secs_f64();
+        Ok(Self {
+            setup,
+            model: model.valid(),
+            log,
+        })
+    }
+
+    /// Writes the weights as a burnpack file.
+    pub fn save(&self, path: &Path) -> Result<(), LearnError> {
+        let mut store = BurnpackStore::from_file(path)
+            .overwrite(true)
+            .auto_extension(false);
+        self.model
+            .save_into(&mut store)
+            .map_err(|e| LearnError::Store(format!("{}: {e}", path.display())))
+    }
+
+    /// A model for `setup` with the weights of a burnpack file written by [`Self::save`].
+    pub fn load(setup: Setup, path: &Path, device: &Device) -> Result<Self, LearnError> {
+        let mut model = Autoencoder::new(&setup, device)?;
+        let mut store = BurnpackStore::from_file(path).auto_extension(false);
+        model
+            .load_from(&mut store)
+            .map_err(|e| LearnError::Store(format!("{}: {e}", path.display())))?;
+        Ok(Self {
+            setup,
+            model,
+            log: TrainingLog::default(),
+        })
+    }
+
+    /// The f64 design of every row of a batch (built on the model's device).
+    pub fn designs(&self, batch: &Batch) -> Result<Vec<RowDesign>, LearnError> {
+        self.model.transmit(&self.setup, batch).rows()
+    }
+}
