@@ -109,3 +109,18 @@ fn fim_estimator_sweep_is_consistent_and_thread_count_independent() {
         .unwrap();
     assert!(num(paper, "max_kl_nats") > 10.0 && num(paper, "quadratic_error") > 0.3);
 }
+
+#[test]
+fn tuan2025_fig3_is_identical_at_one_and_two_threads() {
+    // Each run trains its six models afresh (separate output folders, so no shared cache).
+    let run = |threads| quick_run_in_pool("tuan2025-fig3", "tuan2025/fig3.csv", threads);
+    let (one, two) = (run(1), run(2));
+    assert_eq!(one.1, two.1);
+    assert!(
+        one.1
+            .starts_with("snr_db,scheme,sum_secrecy_nats,sum_secrecy_nats_ci95\n")
+    );
+    for scheme in ["ISAC_FJ", "AE_FJ", "DL_AN", "ZF_AN"] {
+        assert!(one.1.contains(&format!(",{scheme},")), "{scheme}");
+    }
+}

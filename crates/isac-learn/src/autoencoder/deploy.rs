@@ -50,7 +50,7 @@ impl TrainedAutoencoder {
                     &mut rows,
                     &projectors,
                     &geometry.channel(theta, phi),
-                    self.setup.fim_scale,
+                    self.setup.fim_scale * s.snapshots(),
                     10f64.powf(batch.conditions[b].crlb_db / 10.0),
                     s.file().sensing.crlb,
                     s.file().training.stage2_iterations,

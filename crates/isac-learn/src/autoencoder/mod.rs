@@ -88,7 +88,8 @@ pub struct Setup {
     pub encoder: EncoderKind,
     /// The scenario.
     pub scenario: FriendlyJammingScenario,
-    /// `c_hat = |alpha|^2 / sigma_s^2` as calibrated by the neural FIM estimator.
+    /// `c_hat = |alpha|^2 / sigma_s^2` per snapshot, as calibrated by the neural FIM estimator
+    /// (the frame's FIM is `T c_hat` times the covariance term).
     pub fim_scale: f64,
 }
 
@@ -198,7 +199,11 @@ impl Autoencoder {
             re: part(0),
             im: part(1),
         };
-        let beams = all.narrow_columns(0, k);
+        // User beams live in the row space of the estimated channel: a component in its null
+        // space reaches no user and only leaks to Eve (the MISO broadcast optimum has no such
+        // component), so it is projected out, `f = (I - P) u`.
+        let raw = all.narrow_columns(0, k);
+        let beams = raw.add(&batch.projectors.matmul(&raw).scale_by(-1.0));
         let candidate = batch.projectors.matmul(&all.narrow_columns(k, 1));
         match setup.scheme {
             Scheme::IsacFj | Scheme::AeFj => {
@@ -295,7 +300,8 @@ impl Autoencoder {
             .div_scalar(k as f64);
         let mut total = -secrecy.clone() + ce.mul_scalar(f.training.cross_entropy_weight);
         if setup.scheme.senses() {
-            let [log_t, log_p] = log_crlbs(&tx, batch, setup.fim_scale, f.sensing.crlb);
+            let scale = setup.fim_scale * setup.scenario.snapshots();
+            let [log_t, log_p] = log_crlbs(&tx, batch, scale, f.sensing.crlb);
             let hinge = (log_t - batch.log_crlb_max.clone()).clamp_min(0.0)
                 + (log_p - batch.log_crlb_max.clone()).clamp_min(0.0);
             total = total + hinge.mean().mul_scalar(f.training.crlb_weight);

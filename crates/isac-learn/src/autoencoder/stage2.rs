@@ -122,7 +122,8 @@ fn column(x: &Col<c64>) -> Mat<c64> {
 /// each), `projectors` the null-space projectors of the estimated channels, `ch` the sensing
 /// channel at the estimated angles. Each subcarrier probes up to `iterations` candidates
 /// `P (v + s M v / |M v|)` (normalised to the FJ power the encoder chose), accepting a candidate
-/// if it raises `tr J` and the frame's CRLBs stay below `crlb_max` or their sum decreases.
+/// if it raises `tr J` and the frame's CRLBs stay below `crlb_max` (or, while they exceed it,
+/// their sum decreases).
 pub fn refine_jamming(
     rows: &mut [RowDesign],
     projectors: &[Mat<c64>],
@@ -180,7 +181,13 @@ pub fn refine_jamming(
             let cand_fim = unit_fim(ch, column(&cand).as_ref());
             let next = add(add(frame, own, -zeta), cand_fim, zeta);
             let (now, then) = (fime(frame), fime(next));
-            let ok = then.iter().all(|c| *c <= crlb_max) || then[0] + then[1] < now[0] + now[1];
+            let met = |c: [f64; 2]| c.iter().all(|x| *x <= crlb_max);
+            // A met constraint must stay met; an unmet one must move toward it.
+            let ok = if met(now) {
+                met(then)
+            } else {
+                then[0] + then[1] < now[0] + now[1]
+            };
             if next[0][0] + next[1][1] > frame[0][0] + frame[1][1] && ok {
                 u = cand;
                 own = cand_fim;

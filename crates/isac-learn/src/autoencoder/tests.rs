@@ -1,139 +1,258 @@
-use super::*;
-use crate::CpuDevice;
 use std::path::Path;
 
-fn scenario() -> FriendlyJammingScenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/tuan2025.toml");
-    FriendlyJammingScenario::from_path(&path).unwrap()
-}
+use isac_bounds::{EchoGeometry, sensing_guided_jamming_direction};
+use isac_channel::fading::realize;
+use proptest::prelude::*;
 
-fn with(n: usize) -> FriendlyJammingScenario {
-    let mut f = scenario().file().clone();
+use super::*;
+use crate::CpuDevice;
+
+fn scenario(n: usize, rho: f64) -> FriendlyJammingScenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/tuan2025.toml");
+    let mut f = FriendlyJammingScenario::from_path(&path)
+        .unwrap()
+        .file()
+        .clone();
     f.system.subcarriers = n;
     f.system.comm_subcarriers = f.system.comm_subcarriers.min(n);
     f.channel.taps = f.channel.taps.min(n);
+    f.channel.csi_error_var = rho;
     FriendlyJammingScenario::from_file(f).unwrap()
 }
 
+fn setup(scheme: Scheme, n: usize, rho: f64) -> Setup {
+    let s = scenario(n, rho);
+    Setup {
+        scheme,
+        encoder: EncoderKind::Fc,
+        fim_scale: s.fim_scale(),
+        scenario: s,
+    }
+}
+
+fn batch(setup: &Setup, draws: u64, c: Conditions, device: &Device) -> Batch {
+    let indices: Vec<u64> = (0..draws).collect();
+    Batch::new(setup, &indices, &vec![c; draws as usize], 7, device).unwrap()
+}
+
+fn untrained(setup: Setup, device: &Device) -> TrainedAutoencoder {
+    TrainedAutoencoder {
+        model: Autoencoder::new(&setup, device).unwrap(),
+        setup,
+        log: TrainingLog::default(),
+    }
+}
+
+const AT_30_DB: Conditions = Conditions {
+    p_db: 30.0,
+    crlb_db: -30.0,
+};
+
 #[test]
-fn probe_training() {
+fn null_space_jamming_leaves_no_trace_at_the_users_with_perfect_csi() {
     let device = CpuDevice::Flex.device();
     for scheme in Scheme::ALL {
-        for n in [1usize, 16] {
-            let s = with(n);
-            let setup = Setup {
-                scheme,
-                encoder: EncoderKind::Fc,
-                fim_scale: s.fim_scale(),
-                scenario: s,
-            };
-            let t = TrainedAutoencoder::train(setup, 200, &[10.0, 20.0, 30.0], 50, &device, &|| {})
-                .unwrap();
-            println!("{} N={n} {:.2}s", scheme.name(), t.log.seconds);
-            for p in &t.log.points {
-                println!(
-                    "  it {} p {} sec {:.3} loss {:.3}",
-                    p.iteration, p.p_db, p.sum_secrecy, p.loss
-                );
+        let s = setup(scheme, 4, 0.0);
+        let b = batch(&s, 6, AT_30_DB, &device);
+        let model = untrained(s.clone(), &device);
+        for (d, frame) in model.deploy(&b).unwrap().iter().enumerate() {
+            let r = realize(
+                &s.scenario,
+                s.scenario.file().channel.eve_model,
+                0.0,
+                d as u64,
+            )
+            .unwrap();
+            for (h, row) in r.users.iter().zip(&frame.rows) {
+                let leak = h * &row.jamming;
+                let jam = row.jamming.norm_l2();
+                assert!(jam > 1.0, "{}: jamming power is not trivial", scheme.name());
+                for i in 0..leak.nrows() {
+                    for j in 0..leak.ncols() {
+                        assert!(
+                            leak[(i, j)].norm() < 1e-9,
+                            "{}: {}",
+                            scheme.name(),
+                            leak[(i, j)]
+                        );
+                    }
+                }
             }
         }
     }
 }
 
-#[test]
-fn probe_nan() {
-    let device = CpuDevice::Flex.device();
-    let s = with(1);
-    let setup = Setup {
-        scheme: Scheme::IsacFj,
-        encoder: EncoderKind::Fc,
-        fim_scale: s.fim_scale(),
-        scenario: s,
-    };
-    let model = Autoencoder::new(&setup, &device).unwrap();
-    let c = vec![
-        Conditions {
-            p_db: 20.0,
-            crlb_db: -30.0
-        };
-        4
-    ];
-    let batch = Batch::new(&setup, &[0, 1, 2, 3], &c, 1, &device).unwrap();
-    println!(
-        "features {:?}",
-        values(batch.features.clone())
-            .unwrap()
-            .iter()
-            .take(90)
-            .collect::<Vec<_>>()
-    );
-    let tx = model.transmit(&setup, &batch);
-    println!(
-        "beams {:?}",
-        values(tx.beams.re.clone())
-            .unwrap()
-            .iter()
-            .take(10)
-            .collect::<Vec<_>>()
-    );
-    println!(
-        "jam {:?}",
-        values(tx.jamming.re.clone())
-            .unwrap()
-            .iter()
-            .take(10)
-            .collect::<Vec<_>>()
-    );
-    let (u, e) = secrecy_rates(&batch.users, &tx.beams, &tx.jamming, &batch.eve, 1.0, 1.0);
-    println!("u {:?} e {:?}", values(u).unwrap(), values(e).unwrap());
-    let [a, b] = log_crlbs(&tx, &batch, setup.fim_scale, CrlbConvention::Joint);
-    println!("crlb {:?} {:?}", values(a).unwrap(), values(b).unwrap());
-    let lp = model.decode(&model.receive(&tx, &batch));
-    println!("lp {:?}", values(lp[0].clone()).unwrap());
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(8))]
+
+    #[test]
+    fn every_frame_meets_its_budget_exactly(
+        p_db in -10.0f64..40.0, n in 1usize..5, which in 0usize..3, seed in 0u64..1000,
+    ) {
+        let device = CpuDevice::Flex.device();
+        let s = setup(Scheme::ALL[which], n, 0.05);
+        let indices: Vec<u64> = (seed..seed + 5).collect();
+        let c = Conditions { p_db, crlb_db: -30.0 };
+        let b = Batch::new(&s, &indices, &[c; 5], seed, &device).unwrap();
+        let model = untrained(s.clone(), &device);
+        let budget = 10f64.powf(p_db / 10.0);
+        // The f32 transmission (training) to f32 precision ...
+        let tx = model.model.transmit(&s, &b).rows().unwrap();
+        for frame in tx.chunks(n) {
+            prop_assert!((frame_power(frame) / budget - 1.0).abs() < 1e-5);
+        }
+        // ... and the deployed f64 frames to f64 precision, after stage 2 for ISAC_FJ.
+        for frame in model.deploy(&b).unwrap() {
+            prop_assert!((frame_power(&frame.rows) / budget - 1.0).abs() < 1e-12);
+        }
+    }
 }
 
 #[test]
-fn probe_nan2() {
+fn stage_two_reaches_the_closed_form_fisher_trace() {
     let device = CpuDevice::Flex.device();
-    let s = with(1);
-    let setup = Setup {
-        scheme: Scheme::IsacFj,
-        encoder: EncoderKind::Fc,
-        fim_scale: s.fim_scale(),
-        scenario: s,
+    let s = setup(Scheme::IsacFj, 2, 0.0);
+    let geometry = EchoGeometry {
+        tx: s.scenario.tx(),
+        rx: s.scenario.rx(),
     };
-    let model = Autoencoder::new(&setup, &device).unwrap();
-    for p in [10.0, 20.0, 30.0] {
-        let c = vec![
-            Conditions {
-                p_db: p,
-                crlb_db: -30.0
-            };
-            128
-        ];
-        let idx: Vec<u64> = (0..128).map(|i| (1u64 << 41) + i).collect();
-        let batch = Batch::new(&setup, &idx, &c, 1, &device).unwrap();
-        let parts = model.loss(&setup, &batch);
-        println!(
-            "{p}: {:?} {:?} {:?}",
-            values(parts.total).unwrap(),
-            values(parts.secrecy).unwrap(),
-            values(parts.secrecy_clipped).unwrap()
+    // A loose threshold: the accept/reject rule then only asks for a larger trace.
+    let loose = Conditions {
+        p_db: 20.0,
+        crlb_db: 20.0,
+    };
+    let b = batch(&s, 10, loose, &device);
+    let frames = untrained(s, &device).deploy(&b).unwrap();
+    let mut worst: f64 = 1.0;
+    for (d, frame) in frames.iter().enumerate() {
+        let outcome = frame.stage2.as_ref().unwrap();
+        assert!(outcome.accepted > 0);
+        let (theta, phi) = b.angles_estimated[d];
+        let ch = geometry.channel(theta, phi);
+        let m = isac_bounds::angle_information_matrix(&ch);
+        for (sc, row) in frame.rows.iter().enumerate() {
+            let v = row.jamming.col(0);
+            let trace = (v.adjoint() * &m * v).re / v.squared_norm_l2();
+            let (_, best) =
+                sensing_guided_jamming_direction(&ch, b.users_estimated[d * 2 + sc].as_ref())
+                    .unwrap();
+            worst = worst.min(trace / best);
+        }
+    }
+    assert!(worst >= 0.95, "worst Fisher-trace ratio {worst}");
+}
+
+#[test]
+fn stage_two_never_breaks_a_met_crlb_constraint() {
+    let device = CpuDevice::Flex.device();
+    let s = setup(Scheme::IsacFj, 1, 0.0);
+    let b = batch(&s, 8, AT_30_DB, &device);
+    let model = untrained(s.clone(), &device);
+    let geometry = EchoGeometry {
+        tx: s.scenario.tx(),
+        rx: s.scenario.rx(),
+    };
+    let scale = s.fim_scale * s.scenario.snapshots();
+    for (d, row) in model.designs(&b).unwrap().into_iter().enumerate() {
+        let p = isac_bounds::null_space_projector(b.users_estimated[d].as_ref()).unwrap();
+        let row = RowDesign {
+            jamming: &p * &row.jamming,
+            beams: row.beams,
+        };
+        let (theta, phi) = b.angles_estimated[d];
+        let ch = geometry.channel(theta, phi);
+        // Zero iterations report the starting CRLBs; a threshold just above them binds.
+        let start = refine_jamming(
+            &mut [row.clone()],
+            &[p.clone()],
+            &ch,
+            scale,
+            1.0,
+            s.scenario.file().sensing.crlb,
+            0,
+        )
+        .unwrap()
+        .crlb;
+        let bound = 1.001 * start[0].max(start[1]);
+        let mut rows = [row];
+        let end = refine_jamming(
+            &mut rows,
+            &[p],
+            &ch,
+            scale,
+            bound,
+            s.scenario.file().sensing.crlb,
+            40,
+        )
+        .unwrap();
+        assert!(
+            end.crlb.iter().all(|c| *c <= bound),
+            "{:?} vs {bound}",
+            end.crlb
         );
-        let tx = model.transmit(&setup, &batch);
-        let (u, e) = secrecy_rates(&batch.users, &tx.beams, &tx.jamming, &batch.eve, 1.0, 1.0);
-        let e = values(e).unwrap();
-        let u = values(u).unwrap();
-        println!(
-            "nan u {} nan e {}",
-            u.iter().filter(|x| !x.is_finite()).count(),
-            e.iter().filter(|x| !x.is_finite()).count()
-        );
-        let [a, b] = log_crlbs(&tx, &batch, setup.fim_scale, CrlbConvention::Joint);
-        println!(
-            "crlb nan {} {}",
-            values(a).unwrap().iter().filter(|x| !x.is_finite()).count(),
-            values(b).unwrap().iter().filter(|x| !x.is_finite()).count()
-        );
+    }
+}
+
+#[test]
+fn saved_models_load_to_identical_transmissions() {
+    let device = CpuDevice::Flex.device();
+    let s = setup(Scheme::AeFj, 1, 0.0);
+    let trained = TrainedAutoencoder::train(s.clone(), 3, &[], 0, &device, &|| {}).unwrap();
+    let path = std::env::temp_dir().join(format!("isac-ae-{}.bpk", std::process::id()));
+    trained.save(&path).unwrap();
+    let loaded = TrainedAutoencoder::load(s.clone(), &path, &device).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let b = batch(&s, 4, AT_30_DB, &device);
+    let (x, y) = (
+        trained.model.transmit(&s, &b).beams.re,
+        loaded.model.transmit(&s, &b).beams.re,
+    );
+    assert_eq!(values(x).unwrap(), values(y).unwrap());
+    let fresh = untrained(s.clone(), &device)
+        .model
+        .transmit(&s, &b)
+        .beams
+        .re;
+    assert_ne!(
+        values(fresh).unwrap(),
+        values(loaded.model.transmit(&s, &b).beams.re).unwrap()
+    );
+}
+
+#[test]
+fn training_raises_the_held_out_secrecy() {
+    let device = CpuDevice::Flex.device();
+    let t = TrainedAutoencoder::train(
+        setup(Scheme::DlAn, 1, 0.0),
+        150,
+        &[30.0],
+        150,
+        &device,
+        &|| {},
+    )
+    .unwrap();
+    let (first, last) = (t.log.points[0], t.log.points[1]);
+    assert_eq!((first.iteration, last.iteration), (0, 150));
+    assert!(
+        last.sum_secrecy > first.sum_secrecy + 1.0,
+        "{first:?} -> {last:?}"
+    );
+    assert!(last.loss < first.loss);
+}
+
+#[test]
+fn both_cpu_devices_train_the_same_model_code() {
+    for device in CpuDevice::all() {
+        let t = TrainedAutoencoder::train(
+            setup(Scheme::IsacFj, 2, 0.1),
+            2,
+            &[20.0],
+            1,
+            &device.device(),
+            &|| {},
+        )
+        .unwrap();
+        assert_eq!(t.log.points.len(), 3, "{device}");
+        assert!(t.log.points.iter().all(|p| p.loss.is_finite()), "{device}");
     }
 }

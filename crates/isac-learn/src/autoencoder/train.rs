@@ -7,7 +7,7 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::store::{BurnpackStore, ModuleSnapshot};
-use burn::tensor::Device;
+use burn::tensor::{Bytes, Device};
 use isac_channel::rng::stream;
 use rand::RngExt;
 
@@ -169,10 +169,14 @@ impl TrainedAutoencoder {
             .map_err(|e| LearnError::Store(format!("{}: {e}", path.display())))
     }
 
-    /// A model for `setup` with the weights of a burnpack file written by [`Self::save`].
+    /// A model for `setup` with the weights of a burnpack file written by [`Self::save`]. The
+    /// file is read into memory (burnpack's file store maps it lazily, which would tie the
+    /// model to the file's lifetime).
     pub fn load(setup: Setup, path: &Path, device: &Device) -> Result<Self, LearnError> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| LearnError::Store(format!("{}: {e}", path.display())))?;
         let mut model = Autoencoder::new(&setup, device)?;
-        let mut store = BurnpackStore::from_file(path).auto_extension(false);
+        let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes)));
         model
             .load_from(&mut store)
             .map_err(|e| LearnError::Store(format!("{}: {e}", path.display())))?;

@@ -73,6 +73,9 @@ pub struct SensingSection {
     pub echo_gain_db: f64,
     /// sigma_s^2, radar receiver noise.
     pub noise_power: f64,
+    /// T, echo snapshots per subcarrier in a frame: the frame's angle FIM is T times that of
+    /// one snapshot (the neural estimator works per snapshot).
+    pub snapshots: usize,
 }
 
 /// The CRLB of one angle (notes: the paper ignores the theta-phi coupling).
@@ -316,6 +319,8 @@ impl FriendlyJammingScenario {
             "must be > 0",
         )?;
 
+        at_least("sensing.snapshots", e.snapshots, 1)?;
+
         let c = &file.channel;
         check_db("channel.eve_k_factor_db", c.eve_k_factor_db)?;
         at_least("channel.taps", c.taps, 1)?;
@@ -490,6 +495,11 @@ impl FriendlyJammingScenario {
     /// CRLB_0 in rad^2.
     pub fn crlb_max(&self) -> f64 {
         db_to_linear(self.file.sensing.crlb_max_db)
+    }
+
+    /// T, echo snapshots per subcarrier.
+    pub fn snapshots(&self) -> f64 {
+        self.file.sensing.snapshots as f64
     }
 
     /// `c = |alpha|^2 / sigma_s^2`, the scale of the angle FIM (eq. 18) per snapshot.

@@ -367,7 +367,11 @@ impl<'a> Lab<'a> {
             rx: s.rx(),
         };
         let (theta, phi) = s.target();
-        let j = angle_fim(&geometry.channel(theta, phi), cov.as_ref(), s.fim_scale())?;
+        let j = angle_fim(
+            &geometry.channel(theta, phi),
+            cov.as_ref(),
+            s.fim_scale() * s.snapshots(),
+        )?;
         let bound = crlbs(
             [[j[(0, 0)], j[(0, 1)]], [j[(1, 0)], j[(1, 1)]]],
             s.file().sensing.crlb,
