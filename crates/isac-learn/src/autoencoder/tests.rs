@@ -164,7 +164,7 @@ fn stage_two_never_breaks_a_met_crlb_constraint() {
         // Zero iterations report the starting CRLBs; a threshold just above them binds.
         let start = refine_jamming(
             &mut [row.clone()],
-            &[p.clone()],
+            std::slice::from_ref(&p),
             &ch,
             scale,
             1.0,
