@@ -48,6 +48,9 @@ pub struct Batch {
     pub users: ComplexTensor<3>,
     /// The estimated channels `[BN, K, Nt]` (what the BS knows).
     pub users_estimated: Vec<Mat<c64>>,
+    /// Unit zero-forcing directions of the estimated channels, `[BN, Nt, K]`: column k spans
+    /// the part of the row space of `H_hat` orthogonal to the other users' channels.
+    pub zero_forcing: ComplexTensor<3>,
     /// Projectors onto the null space of the estimated channels, `[BN, Nt, Nt]`.
     pub projectors: ComplexTensor<3>,
     /// Eve's channels `[BN, Nt, Ne]`.
@@ -73,6 +76,7 @@ struct SampleRows {
     users: [Vec<f32>; 2],
     users_estimated: Vec<Mat<c64>>,
     projectors: [Vec<f32>; 2],
+    zero_forcing: [Vec<f32>; 2],
     eve: [Vec<f32>; 2],
     sensing: [[Vec<f32>; 2]; 2],
     angles: (f64, f64),
@@ -163,6 +167,11 @@ impl Batch {
                 .iter()
                 .flat_map(|r| r.users_estimated.iter().cloned())
                 .collect(),
+            zero_forcing: complex(
+                cat(&|r| &r.zero_forcing[0]),
+                cat(&|r| &r.zero_forcing[1]),
+                [bn, nt, k],
+            )?,
             projectors: complex(
                 cat(&|r| &r.projectors[0]),
                 cat(&|r| &r.projectors[1]),
@@ -209,6 +218,7 @@ fn sample_rows(
         users: [Vec::new(), Vec::new()],
         users_estimated: r.users_estimated.clone(),
         projectors: [Vec::new(), Vec::new()],
+        zero_forcing: [Vec::new(), Vec::new()],
         eve: [Vec::new(), Vec::new()],
         sensing: [[Vec::new(), Vec::new()], [Vec::new(), Vec::new()]],
         angles: r.target_estimated,
@@ -240,6 +250,7 @@ fn sample_rows(
         out.messages.extend(msgs);
         push(&r.users[sc], &mut out.users);
         push(&null_space_projector(h.as_ref())?, &mut out.projectors);
+        push(&zero_forcing_directions(h)?, &mut out.zero_forcing);
         push(&r.eve[sc], &mut out.eve);
         push(&sensing_channel.d_theta, &mut out.sensing[0]);
         push(&sensing_channel.d_phi, &mut out.sensing[1]);
@@ -253,4 +264,32 @@ fn sample_rows(
         );
     }
     Ok(out)
+}
+
+/// Unit ZF directions (Nt x K): `P_-k h_k / |P_-k h_k|` with `P_-k` the projector onto the null
+/// space of the other users' channels (MRT for a single user).
+fn zero_forcing_directions(h: &Mat<c64>) -> Result<Mat<c64>, LearnError> {
+    let (k, nt) = (h.nrows(), h.ncols());
+    let mut z = Mat::<c64>::zeros(nt, k);
+    for u in 0..k {
+        let own = Mat::from_fn(nt, 1, |i, _| h[(u, i)].conj());
+        let d = if k == 1 {
+            own
+        } else {
+            let others = Mat::from_fn(k - 1, nt, |r, i| h[(if r < u { r } else { r + 1 }, i)]);
+            null_space_projector(others.as_ref())? * own
+        };
+        let norm = d.norm_l2();
+        if !(norm > 0.0 && norm.is_finite()) {
+            return Err(LearnError::invalid(
+                "estimated channel",
+                format!("user {u}"),
+                "must not lie in the span of the other users' channels",
+            ));
+        }
+        for i in 0..nt {
+            z[(i, u)] = d[(i, 0)] / norm;
+        }
+    }
+    Ok(z)
 }

@@ -199,11 +199,18 @@ impl Autoencoder {
             re: part(0),
             im: part(1),
         };
-        // User beams live in the row space of the estimated channel: a component in its null
-        // space reaches no user and only leaks to Eve (the MISO broadcast optimum has no such
-        // component), so it is projected out, `f = (I - P) u`.
+        // Zero-forcing structure (our choice, docs/architecture.md): user k's beam is its
+        // learned vector projected on its unit ZF direction z_k, f_k = z_k (z_k^H u_k), so the
+        // encoder learns each user's complex gain (power and constellation) and leaves no
+        // interference at the other users (perfect CSI) and no power in the null space, where
+        // it would reach only Eve.
         let raw = all.narrow_columns(0, k);
-        let beams = raw.add(&batch.projectors.matmul(&raw).scale_by(-1.0));
+        let z = &batch.zero_forcing;
+        let gain = ComplexTensor {
+            re: (z.re.clone() * raw.re.clone() + z.im.clone() * raw.im.clone()).sum_dim(1),
+            im: (z.re.clone() * raw.im.clone() - z.im.clone() * raw.re.clone()).sum_dim(1),
+        };
+        let beams = z.mul(&gain);
         let candidate = batch.projectors.matmul(&all.narrow_columns(k, 1));
         match setup.scheme {
             Scheme::IsacFj | Scheme::AeFj => {
