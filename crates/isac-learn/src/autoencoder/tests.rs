@@ -243,6 +243,16 @@ fn training_lowers_the_held_out_loss() {
 }
 
 #[test]
+fn the_dtte_encoder_trains_in_the_same_autoencoder() {
+    let device = CpuDevice::Flex.device();
+    let mut s = setup(Scheme::AeFj, 1, 0.0);
+    s.encoder = EncoderKind::Dtte;
+    let t = TrainedAutoencoder::train(s, 40, &[30.0], 40, &device, &|| {}).unwrap();
+    let (first, last) = (t.log.points[0], t.log.points[1]);
+    assert!(last.loss < first.loss, "{first:?} -> {last:?}");
+}
+
+#[test]
 fn both_cpu_devices_train_the_same_model_code() {
     for device in CpuDevice::all() {
         let t = TrainedAutoencoder::train(

@@ -52,6 +52,7 @@ impl Evaluated {
 #[derive(Debug, Clone, Copy)]
 struct DrawMetrics {
     sum_secrecy: f64,
+    eve_leakage: f64,
     worst_user: f64,
     crlb_met: bool,
 }
@@ -63,6 +64,8 @@ pub struct PointSummary {
     pub sum_secrecy: (f64, f64),
     /// Mean worst-user secrecy rate and its CI half-width.
     pub worst_user: (f64, f64),
+    /// Mean over draws of Eve's rate summed over the users' streams (nats, per subcarrier).
+    pub eve_leakage: f64,
     /// Share of draws whose true CRLBs (true angles and echo scale) meet `CRLB_0`.
     pub crlb_met: f64,
 }
@@ -349,11 +352,13 @@ impl<'a> Lab<'a> {
         let noise = s.file().system.noise_power;
         let (k, n) = (s.users(), designs.len());
         let mut per_user = vec![0.0; k];
+        let mut leakage = 0.0;
         let nt = s.tx().elements();
         let mut cov = Mat::<c64>::zeros(nt, nt);
         for (sc, d) in designs.iter().enumerate() {
             let u = user_rates(r.users[sc].as_ref(), &d.beams, d.jamming.as_ref(), noise);
             let e = eve_rates(r.eve[sc].as_ref(), &d.beams, d.jamming.as_ref(), noise);
+            leakage += e.iter().sum::<f64>() / n as f64;
             for (acc, (u, e)) in per_user.iter_mut().zip(u.iter().zip(&e)) {
                 *acc += (u - e).max(0.0) / n as f64;
             }
@@ -379,6 +384,7 @@ impl<'a> Lab<'a> {
         let crlb_max = 10f64.powf(c.crlb_db / 10.0);
         Ok(DrawMetrics {
             sum_secrecy: per_user.iter().sum(),
+            eve_leakage: leakage,
             worst_user: per_user.iter().copied().fold(f64::INFINITY, f64::min),
             crlb_met: bound.iter().all(|b| *b <= crlb_max),
         })
@@ -414,6 +420,7 @@ fn summarise(m: &[DrawMetrics]) -> PointSummary {
     PointSummary {
         sum_secrecy: mean_ci95(&sum),
         worst_user: mean_ci95(&worst),
+        eve_leakage: m.iter().map(|x| x.eve_leakage).sum::<f64>() / m.len() as f64,
         crlb_met: m.iter().filter(|x| x.crlb_met).count() as f64 / m.len() as f64,
     }
 }
