@@ -37,6 +37,7 @@ pub struct Csv {
 }
 
 /// One CSV cell.
+#[derive(Debug, Clone, Copy)]
 pub enum Cell<'a> {
     /// A number, written in shortest round-trip form.
     Num(f64),

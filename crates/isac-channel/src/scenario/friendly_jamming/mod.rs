@@ -235,6 +235,18 @@ fn at_least(key: &str, x: usize, min: usize) -> Result<(), ChannelError> {
     }
 }
 
+/// A non-empty list of sizes, each at least 1.
+fn positive_list(key: &str, list: &[usize]) -> Result<(), ChannelError> {
+    if list.is_empty() || list.contains(&0) {
+        return Err(ChannelError::invalid(
+            key,
+            format!("{list:?}"),
+            "needs at least one entry, each >= 1",
+        ));
+    }
+    Ok(())
+}
+
 /// `x` in the open interval (0, 1).
 fn open_unit(key: &str, x: f64) -> Result<f64, ChannelError> {
     check(key, x, |x| x > 0.0 && x < 1.0, "must be in (0, 1)")
@@ -420,13 +432,7 @@ impl FriendlyJammingScenario {
                 check_db(key, x)?;
             }
         }
-        if v.subcarrier_counts.is_empty() || v.subcarrier_counts.contains(&0) {
-            return Err(ChannelError::invalid(
-                "evaluation.subcarrier_counts",
-                format!("{:?}", v.subcarrier_counts),
-                "needs at least one count, each >= 1",
-            ));
-        }
+        positive_list("evaluation.subcarrier_counts", &v.subcarrier_counts)?;
         at_least("evaluation.draws", v.draws, 2)?;
         check(
             "evaluation.an_power_fraction",
@@ -436,13 +442,7 @@ impl FriendlyJammingScenario {
         )?;
 
         let n = &file.encoder;
-        if n.fc_hidden.is_empty() || n.fc_hidden.contains(&0) {
-            return Err(ChannelError::invalid(
-                "encoder.fc_hidden",
-                format!("{:?}", n.fc_hidden),
-                "needs at least one layer, each of width >= 1",
-            ));
-        }
+        positive_list("encoder.fc_hidden", &n.fc_hidden)?;
         at_least("encoder.tt_rank", n.tt_rank, 1)?;
         at_least("encoder.dtte_core_width", n.dtte_core_width, 1)?;
         at_least("encoder.dtte_head_hidden", n.dtte_head_hidden, 1)?;

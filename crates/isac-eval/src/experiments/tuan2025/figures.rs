@@ -75,6 +75,42 @@ fn at(x: &[f64], s: &[PointSummary], want: f64, worst: bool) -> f64 {
         })
 }
 
+/// One ISAC_FJ model per variant, each evaluated along the SNR axis at the scenario's CRLB_0.
+fn isac_fj_over_snr(
+    lab: &Lab<'_>,
+    variants: &[Variant],
+    snr: &[f64],
+) -> Result<Vec<Vec<PointSummary>>, EvalError> {
+    let jobs: Vec<(Scheme, Variant)> = variants.iter().map(|&v| (Scheme::IsacFj, v)).collect();
+    let models = lab.models(&jobs)?;
+    lab.progress()
+        .start((variants.len() * snr.len()) as u64, "evaluating");
+    let conditions = at_powers(lab, snr);
+    models
+        .iter()
+        .zip(variants)
+        .map(|(m, &v)| lab.evaluate(Evaluated::Learned(Scheme::IsacFj), Some(m), v, &conditions))
+        .collect()
+}
+
+/// `snr_db, <label>, <mean>, <ci95>` rows: one block of the SNR axis per label.
+fn snr_table(
+    header: [&str; 4],
+    labels: &[Cell<'_>],
+    snr: &[f64],
+    results: &[Vec<PointSummary>],
+    pick: fn(&PointSummary) -> (f64, f64),
+) -> Csv {
+    let mut csv = Csv::new(&header);
+    for (label, res) in labels.iter().zip(results) {
+        for (x, p) in snr.iter().zip(res) {
+            let (mean, ci) = pick(p);
+            csv.row(&[Cell::Num(*x), *label, Cell::Num(mean), Cell::Num(ci)]);
+        }
+    }
+    csv
+}
+
 fn calibration_note(lab: &Lab<'_>) -> String {
     let c = lab.calibration();
     format!(
@@ -222,7 +258,8 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         "Eve's leakage (her rate summed over the users' streams) at the highest SNR, nats: \
          ISAC_FJ {:.2} / AE_FJ {:.2} / DL_AN {:.2} / ZF_AN {:.2} (Rayleigh), {:.2} / {:.2} / {:.2} / \
          {:.2} (Rician). One steered FJ beam occupies a single dimension of Eve's Ne = {} \
-         receive space: her combiner steps around it, while isotropic jamming fills every \
+         receive space and the log-det leakage of eq. 28 (her optimal combining) steps around \
+         it, while isotropic jamming fills every \
          dimension.\n",
         results[0][0].last().map_or(f64::NAN, |p| p.eve_leakage),
         results[0][1].last().map_or(f64::NAN, |p| p.eve_leakage),
@@ -488,32 +525,20 @@ pub fn fig7(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             csi_error_var: 0.0,
         })
         .collect();
-    let jobs: Vec<(Scheme, Variant)> = variants.iter().map(|&v| (Scheme::IsacFj, v)).collect();
-    let models = lab.models(&jobs)?;
-    ctx.progress
-        .start((counts.len() * snr.len()) as u64, "evaluating");
-    let conditions = at_powers(&lab, &snr);
-    let results: Vec<Vec<PointSummary>> = models
-        .iter()
-        .zip(&variants)
-        .map(|(m, &v)| lab.evaluate(Evaluated::Learned(Scheme::IsacFj), Some(m), v, &conditions))
-        .collect::<Result<_, _>>()?;
-    let mut csv = Csv::new(&[
-        "snr_db",
-        "subcarriers",
-        "worst_user_secrecy_nats",
-        "worst_user_secrecy_nats_ci95",
-    ]);
-    for (n, res) in counts.iter().zip(&results) {
-        for (x, p) in snr.iter().zip(res) {
-            csv.row(&[
-                Cell::Num(*x),
-                Cell::Int(*n as u64),
-                Cell::Num(p.worst_user.0),
-                Cell::Num(p.worst_user.1),
-            ]);
-        }
-    }
+    let results = isac_fj_over_snr(&lab, &variants, &snr)?;
+    let labels: Vec<Cell<'_>> = counts.iter().map(|&n| Cell::Int(n as u64)).collect();
+    let csv = snr_table(
+        [
+            "snr_db",
+            "subcarriers",
+            "worst_user_secrecy_nats",
+            "worst_user_secrecy_nats_ci95",
+        ],
+        &labels,
+        &snr,
+        &results,
+        |p| p.worst_user,
+    );
     let panels = [panel(
         "ISAC_FJ, Rayleigh Eve",
         "SNR P/sigma^2 (dB)",
@@ -596,32 +621,20 @@ pub fn fig8(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             csi_error_var: rho,
         })
         .collect();
-    let jobs: Vec<(Scheme, Variant)> = variants.iter().map(|&v| (Scheme::IsacFj, v)).collect();
-    let models = lab.models(&jobs)?;
-    ctx.progress
-        .start((rhos.len() * snr.len()) as u64, "evaluating");
-    let conditions = at_powers(&lab, &snr);
-    let results: Vec<Vec<PointSummary>> = models
-        .iter()
-        .zip(&variants)
-        .map(|(m, &v)| lab.evaluate(Evaluated::Learned(Scheme::IsacFj), Some(m), v, &conditions))
-        .collect::<Result<_, _>>()?;
-    let mut csv = Csv::new(&[
-        "snr_db",
-        "csi_error_var",
-        "sum_secrecy_nats",
-        "sum_secrecy_nats_ci95",
-    ]);
-    for (rho, res) in rhos.iter().zip(&results) {
-        for (x, p) in snr.iter().zip(res) {
-            csv.row(&[
-                Cell::Num(*x),
-                Cell::Num(*rho),
-                Cell::Num(p.sum_secrecy.0),
-                Cell::Num(p.sum_secrecy.1),
-            ]);
-        }
-    }
+    let results = isac_fj_over_snr(&lab, &variants, &snr)?;
+    let labels: Vec<Cell<'_>> = rhos.iter().map(|&rho| Cell::Num(rho)).collect();
+    let csv = snr_table(
+        [
+            "snr_db",
+            "csi_error_var",
+            "sum_secrecy_nats",
+            "sum_secrecy_nats_ci95",
+        ],
+        &labels,
+        &snr,
+        &results,
+        |p| p.sum_secrecy,
+    );
     let panels = [panel(
         "ISAC_FJ, single carrier, Rayleigh Eve",
         "SNR P/sigma^2 (dB)",

@@ -125,7 +125,7 @@ impl<'a> Lab<'a> {
         &self.base
     }
 
-    fn progress(&self) -> &dyn Progress {
+    pub(super) fn progress(&self) -> &dyn Progress {
         self.ctx.progress
     }
 
