@@ -2,7 +2,8 @@
 //!
 //! Owns: antenna arrays (centred ULA and UPA) with steering vectors and their analytic
 //! derivatives, the Gaussian-mixture angle prior of Hou & Zhang (eq. 9), the frequency-selective
-//! fading of paper 003 (delay line, Rician Eve, CSI and AoA errors), unit conversions, and the
+//! fading of paper 003 (delay line, Rician Eve, CSI and AoA errors) and its hardware impairments
+//! (IQ imbalance, Wiener phase noise), unit conversions, and the
 //! scenario files (TOML, validated into typed values).
 //!
 //! Must not: compute bounds, solve optimisation problems or learn anything. It depends on
@@ -12,6 +13,7 @@ mod array;
 mod covariance;
 mod error;
 pub mod fading;
+pub mod impairments;
 mod prior;
 pub mod rng;
 pub mod scenario;

@@ -5,6 +5,7 @@
 //! papers. Must not: define channel models, bounds or solvers (it calls the lower crates), or
 //! write anywhere but the output directory it is given.
 
+pub mod bler;
 mod error;
 pub mod experiments;
 pub mod mmse;
