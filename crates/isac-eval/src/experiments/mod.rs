@@ -140,6 +140,27 @@ pub fn registry() -> &'static [Experiment] {
             about: "Fig. 8: sum secrecy vs SNR for CSI-error variances rho",
             run: tuan2025::fig8,
         },
+        Experiment {
+            name: "tuan2025-fig9",
+            paper: "tuan2025",
+            stem: "fig9",
+            about: "Fig. 9: sum secrecy vs SNR by encoder (FC, DTTE, TT, TT-Q)",
+            run: tuan2025::fig9,
+        },
+        Experiment {
+            name: "tuan2025-fig10",
+            paper: "tuan2025",
+            stem: "fig10",
+            about: "Fig. 10: training convergence by encoder",
+            run: tuan2025::fig10,
+        },
+        Experiment {
+            name: "tuan2025-table3",
+            paper: "tuan2025",
+            stem: "table3",
+            about: "Table III: parameters, FLOPs, bytes, secrecy and training step by encoder",
+            run: tuan2025::table3,
+        },
     ]
 }
 

@@ -179,6 +179,15 @@ impl Autoencoder {
         Ok(Self { encoder, decoders })
     }
 
+    /// TT-Q (no retraining): the same model with every TT core of its encoder quantised to
+    /// `bits` bits; an FC encoder is returned unchanged.
+    pub fn quantized(&self, bits: u32) -> Result<Self, LearnError> {
+        Ok(Self {
+            encoder: self.encoder.quantized(bits)?,
+            decoders: self.decoders.clone(),
+        })
+    }
+
     /// The transmission of a batch: encoder, FJ projection into the estimated null space, and
     /// the exact frame power budget of each sample (eq. 27).
     pub fn transmit(&self, setup: &Setup, batch: &Batch) -> Transmission {

@@ -197,6 +197,8 @@ pub struct EvaluationSection {
     pub draws: usize,
     /// Share of the power in isotropic artificial noise for DL_AN and ZF_AN.
     pub an_power_fraction: f64,
+    /// Bit widths of the TT-Q encoders compared in Fig. 9 and Table III.
+    pub tt_q_bits: Vec<u32>,
 }
 
 /// `[encoder]`: shapes of the FC, DTTE, pure-TT and TT-Q encoders (our choices, see docs).
@@ -434,6 +436,13 @@ impl FriendlyJammingScenario {
         }
         positive_list("evaluation.subcarrier_counts", &v.subcarrier_counts)?;
         at_least("evaluation.draws", v.draws, 2)?;
+        if v.tt_q_bits.iter().any(|b| !(2..=32).contains(b)) {
+            return Err(ChannelError::invalid(
+                "evaluation.tt_q_bits",
+                format!("{:?}", v.tt_q_bits),
+                "each must be in 2..=32",
+            ));
+        }
         check(
             "evaluation.an_power_fraction",
             v.an_power_fraction,

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use isac_channel::scenario::friendly_jamming::EveModel;
+use isac_learn::EncoderKind;
 use isac_learn::autoencoder::{Conditions, Scheme};
 
 use super::{Evaluated, Lab, PointSummary, Variant};
@@ -20,10 +21,11 @@ fn single_carrier(eve: EveModel) -> Variant {
         subcarriers: 1,
         eve,
         csi_error_var: 0.0,
+        encoder: EncoderKind::Fc,
     }
 }
 
-fn at_powers(lab: &Lab<'_>, powers: &[f64]) -> Vec<Conditions> {
+pub(super) fn at_powers(lab: &Lab<'_>, powers: &[f64]) -> Vec<Conditions> {
     let crlb_db = lab.scenario().file().sensing.crlb_max_db;
     powers
         .iter()
@@ -43,7 +45,7 @@ fn points(x: &[f64], s: &[PointSummary], worst: bool) -> Style {
     )
 }
 
-fn series(name: String, x: &[f64], s: &[PointSummary], worst: bool) -> Series {
+pub(super) fn series(name: String, x: &[f64], s: &[PointSummary], worst: bool) -> Series {
     Series {
         name,
         points: Vec::new(),
@@ -51,7 +53,7 @@ fn series(name: String, x: &[f64], s: &[PointSummary], worst: bool) -> Series {
     }
 }
 
-fn panel(title: &str, x_label: &str, y_label: &str, series: Vec<Series>) -> Panel {
+pub(super) fn panel(title: &str, x_label: &str, y_label: &str, series: Vec<Series>) -> Panel {
     Panel {
         title: title.to_string(),
         x_label: x_label.to_string(),
@@ -523,6 +525,7 @@ pub fn fig7(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             subcarriers: n,
             eve: EveModel::Rayleigh,
             csi_error_var: 0.0,
+            encoder: EncoderKind::Fc,
         })
         .collect();
     let results = isac_fj_over_snr(&lab, &variants, &snr)?;
@@ -619,6 +622,7 @@ pub fn fig8(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             subcarriers: 1,
             eve: EveModel::Rayleigh,
             csi_error_var: rho,
+            encoder: EncoderKind::Fc,
         })
         .collect();
     let results = isac_fj_over_snr(&lab, &variants, &snr)?;

@@ -2,8 +2,10 @@
 //! scenario variant) and cached as burnpack files, evaluated on held-out draws with every scheme
 //! on the same draws, secrecy rates in nats averaged over subcarriers, 95% CIs.
 
+mod encoders;
 mod figures;
 
+pub use encoders::{fig9, fig10, table3};
 pub use figures::{fig3, fig5, fig6, fig7, fig8};
 
 use std::path::PathBuf;
@@ -88,6 +90,8 @@ pub struct Variant {
     pub eve: EveModel,
     /// rho.
     pub csi_error_var: f64,
+    /// The encoder architecture of the model.
+    pub encoder: EncoderKind,
 }
 
 /// What the cache stores beside a model's weights.
@@ -186,7 +190,7 @@ impl<'a> Lab<'a> {
             .map(|&(scheme, v)| {
                 Ok::<_, EvalError>(Setup {
                     scheme,
-                    encoder: EncoderKind::Fc,
+                    encoder: v.encoder,
                     scenario: self.variant(v)?,
                     fim_scale: self.calibration.scale,
                 })
