@@ -155,6 +155,13 @@ pub fn registry() -> &'static [Experiment] {
             run: tuan2025::fig10,
         },
         Experiment {
+            name: "tuan2025-fig11",
+            paper: "tuan2025",
+            stem: "fig11",
+            about: "Fig. 11: non-overlapping subcarriers, rate and secrecy vs SNR by comm-only share",
+            run: tuan2025::fig11,
+        },
+        Experiment {
             name: "tuan2025-table3",
             paper: "tuan2025",
             stem: "table3",

@@ -15,11 +15,11 @@ mod train;
 use burn::module::Module;
 use burn::nn::Linear;
 use burn::tensor::activation::{log_softmax, relu};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
 use faer::{Col, Mat, c64};
 use isac_channel::rng::stream;
 use isac_channel::scenario::FriendlyJammingScenario;
-use isac_channel::scenario::friendly_jamming::CrlbConvention;
+use isac_channel::scenario::friendly_jamming::{Allocation, CrlbConvention};
 
 pub use batch::{Batch, Conditions};
 pub use deploy::{Frame, frame_power};
@@ -220,7 +220,13 @@ impl Autoencoder {
             im: (z.re.clone() * raw.im.clone() - z.im.clone() * raw.re.clone()).sum_dim(1),
         };
         let beams = z.mul(&gain);
-        let candidate = batch.projectors.matmul(&all.narrow_columns(k, 1));
+        let mut candidate = batch.projectors.matmul(&all.narrow_columns(k, 1));
+        let mut beams = beams;
+        let masks = allocation_masks(setup, batch);
+        if let Some([comm, sense]) = &masks {
+            beams = beams.times(comm);
+            candidate = candidate.times(sense);
+        }
         match setup.scheme {
             Scheme::IsacFj | Scheme::AeFj => {
                 let both = ComplexTensor::cat_columns(&[beams, candidate]);
@@ -241,9 +247,12 @@ impl Autoencoder {
             Scheme::DlAn => {
                 let share = s.file().evaluation.an_power_fraction;
                 let scale = frame_scale(&beams, batch, batch.power.clone().mul_scalar(1.0 - share));
-                let an = rows_of(batch.power.clone(), batch.subcarriers)
+                let mut an = rows_of(batch.power.clone(), batch.subcarriers)
                     .mul_scalar(share / setup.null_dimension() as f64)
                     .sqrt();
+                if let Some([_, sense]) = masks {
+                    an = an * sense;
+                }
                 Transmission {
                     beams: beams.times(&scale),
                     jamming: batch.projectors.times(&an),
@@ -328,6 +337,31 @@ impl Autoencoder {
             secrecy_clipped,
         }
     }
+}
+
+/// Row masks `[BN, 1, 1]` of the non-overlapping allocation (eq. 43): 1 on the communication-only
+/// subcarriers `n < N_c` (and 0 elsewhere), and its complement for sensing and jamming. `None`
+/// for the overlapping allocation.
+fn allocation_masks(setup: &Setup, batch: &Batch) -> Option<[Tensor<3>; 2]> {
+    let system = &setup.scenario.file().system;
+    if system.allocation == Allocation::Overlapping {
+        return None;
+    }
+    let (b, n) = (batch.samples, batch.subcarriers);
+    let comm: Vec<f32> = (0..b * n)
+        .map(|r| {
+            if r % n < system.comm_subcarriers {
+                1.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let device = batch.features.device();
+    let comm =
+        Tensor::<1>::from_data(TensorData::new(comm, [b * n]), &device).reshape([b * n, 1, 1]);
+    let sense = comm.clone().neg().add_scalar(1.0);
+    Some([comm, sense])
 }
 
 /// `[B, 1]` per-sample values repeated over the N rows of each sample, `[BN, 1, 1]`.

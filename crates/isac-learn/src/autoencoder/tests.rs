@@ -268,3 +268,30 @@ fn both_cpu_devices_train_the_same_model_code() {
         assert!(t.log.points.iter().all(|p| p.loss.is_finite()), "{device}");
     }
 }
+
+#[test]
+fn non_overlapping_frames_keep_data_and_jamming_apart() {
+    use isac_channel::scenario::friendly_jamming::Allocation;
+    let device = CpuDevice::Flex.device();
+    for scheme in Scheme::ALL {
+        let mut s = setup(scheme, 4, 0.0);
+        let mut f = s.scenario.file().clone();
+        f.system.allocation = Allocation::NonOverlapping;
+        f.system.comm_subcarriers = 1;
+        s.scenario = FriendlyJammingScenario::from_file(f).unwrap();
+        let b = batch(&s, 3, AT_30_DB, &device);
+        for frame in untrained(s.clone(), &device).deploy(&b).unwrap() {
+            assert!((frame_power(&frame.rows) / 1000.0 - 1.0).abs() < 1e-12);
+            for (n, row) in frame.rows.iter().enumerate() {
+                let data: f64 = row.beams.iter().map(|f| f.squared_norm_l2()).sum();
+                let jam = row.jamming.squared_norm_l2();
+                let name = scheme.name();
+                if n < 1 {
+                    assert!(jam == 0.0 && data > 0.0, "{name} comm row {n}: {jam} {data}");
+                } else {
+                    assert!(data == 0.0 && jam > 0.0, "{name} sensing row {n}: {jam} {data}");
+                }
+            }
+        }
+    }
+}

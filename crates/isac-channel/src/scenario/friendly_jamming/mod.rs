@@ -49,6 +49,8 @@ pub struct SystemSection {
     pub eve_antennas: usize,
     /// N, subcarriers.
     pub subcarriers: usize,
+    /// How subcarriers are shared between communication and sensing / jamming.
+    pub allocation: Allocation,
     /// |N_c|: the first subcarriers carry communication only in the non-overlapping allocation.
     pub comm_subcarriers: usize,
     /// M, the size of each user's message set (QPSK: 4).
@@ -59,6 +61,17 @@ pub struct SystemSection {
     pub p_max_db: f64,
     /// `[theta, phi]` of the sensing target, degrees (azimuth, elevation).
     pub target_deg: [f64; 2],
+}
+
+/// Subcarrier allocation (paper 003 Secs. III and IV).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Allocation {
+    /// Every subcarrier carries communication, sensing and jamming (Sec. III).
+    Overlapping,
+    /// The first `comm_subcarriers` carry communication only, the rest sensing and jamming only
+    /// (Sec. IV, eq. 43).
+    NonOverlapping,
 }
 
 /// `[sensing]`: the echo model and the CRLB constraint.
@@ -199,6 +212,8 @@ pub struct EvaluationSection {
     pub an_power_fraction: f64,
     /// Bit widths of the TT-Q encoders compared in Fig. 9 and Table III.
     pub tt_q_bits: Vec<u32>,
+    /// Communication-only shares of the subcarriers in the non-overlapping allocation (Fig. 11).
+    pub comm_fractions: Vec<f64>,
 }
 
 /// `[encoder]`: shapes of the FC, DTTE, pure-TT and TT-Q encoders (our choices, see docs).
@@ -436,6 +451,14 @@ impl FriendlyJammingScenario {
         }
         positive_list("evaluation.subcarrier_counts", &v.subcarrier_counts)?;
         at_least("evaluation.draws", v.draws, 2)?;
+        for &x in &v.comm_fractions {
+            check(
+                "evaluation.comm_fractions",
+                x,
+                |x| (0.0..=1.0).contains(&x),
+                "each must be in [0, 1]",
+            )?;
+        }
         if v.tt_q_bits.iter().any(|b| !(2..=32).contains(b)) {
             return Err(ChannelError::invalid(
                 "evaluation.tt_q_bits",

@@ -39,6 +39,7 @@ fn variant(encoder: EncoderKind) -> Variant {
         eve: EveModel::Rayleigh,
         csi_error_var: 0.0,
         encoder,
+        comm_fraction: None,
     }
 }
 

@@ -22,6 +22,7 @@ fn single_carrier(eve: EveModel) -> Variant {
         eve,
         csi_error_var: 0.0,
         encoder: EncoderKind::Fc,
+        comm_fraction: None,
     }
 }
 
@@ -526,6 +527,7 @@ pub fn fig7(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             eve: EveModel::Rayleigh,
             csi_error_var: 0.0,
             encoder: EncoderKind::Fc,
+            comm_fraction: None,
         })
         .collect();
     let results = isac_fj_over_snr(&lab, &variants, &snr)?;
@@ -623,6 +625,7 @@ pub fn fig8(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             eve: EveModel::Rayleigh,
             csi_error_var: rho,
             encoder: EncoderKind::Fc,
+            comm_fraction: None,
         })
         .collect();
     let results = isac_fj_over_snr(&lab, &variants, &snr)?;

@@ -2,9 +2,11 @@
 //! scenario variant) and cached as burnpack files, evaluated on held-out draws with every scheme
 //! on the same draws, secrecy rates in nats averaged over subcarriers, 95% CIs.
 
+mod allocation;
 mod encoders;
 mod figures;
 
+pub use allocation::fig11;
 pub use encoders::{fig9, fig10, table3};
 pub use figures::{fig3, fig5, fig6, fig7, fig8};
 
@@ -14,7 +16,7 @@ use faer::{Mat, c64};
 use isac_bounds::{EchoGeometry, angle_fim};
 use isac_channel::fading::realize;
 use isac_channel::scenario::FriendlyJammingScenario;
-use isac_channel::scenario::friendly_jamming::EveModel;
+use isac_channel::scenario::friendly_jamming::{Allocation, EveModel};
 use isac_learn::autoencoder::{
     Batch, Conditions, FimCalibration, RowDesign, Scheme, Setup, TrainedAutoencoder, TrainingLog,
     calibrate, crlbs,
@@ -54,6 +56,7 @@ impl Evaluated {
 #[derive(Debug, Clone, Copy)]
 struct DrawMetrics {
     sum_secrecy: f64,
+    user_rate: f64,
     eve_leakage: f64,
     worst_user: f64,
     crlb_met: bool,
@@ -66,6 +69,8 @@ pub struct PointSummary {
     pub sum_secrecy: (f64, f64),
     /// Mean worst-user secrecy rate and its CI half-width.
     pub worst_user: (f64, f64),
+    /// Mean over draws of the users' rates summed over users (nats, per subcarrier).
+    pub user_rate: f64,
     /// Mean over draws of Eve's rate summed over the users' streams (nats, per subcarrier).
     pub eve_leakage: f64,
     /// Share of draws whose true CRLBs (true angles and echo scale) meet `CRLB_0`.
@@ -92,6 +97,8 @@ pub struct Variant {
     pub csi_error_var: f64,
     /// The encoder architecture of the model.
     pub encoder: EncoderKind,
+    /// `Some(N_c / N)`: the non-overlapping allocation with this communication-only share.
+    pub comm_fraction: Option<f64>,
 }
 
 /// What the cache stores beside a model's weights.
@@ -141,6 +148,10 @@ impl<'a> Lab<'a> {
         f.channel.taps = f.channel.taps.min(v.subcarriers);
         f.channel.eve_model = v.eve;
         f.channel.csi_error_var = v.csi_error_var;
+        if let Some(share) = v.comm_fraction {
+            f.system.allocation = Allocation::NonOverlapping;
+            f.system.comm_subcarriers = (share * v.subcarriers as f64).round() as usize;
+        }
         Ok(FriendlyJammingScenario::from_file(f)?)
     }
 
@@ -357,12 +368,14 @@ impl<'a> Lab<'a> {
         let (k, n) = (s.users(), designs.len());
         let mut per_user = vec![0.0; k];
         let mut leakage = 0.0;
+        let mut rate = 0.0;
         let nt = s.tx().elements();
         let mut cov = Mat::<c64>::zeros(nt, nt);
         for (sc, d) in designs.iter().enumerate() {
             let u = user_rates(r.users[sc].as_ref(), &d.beams, d.jamming.as_ref(), noise);
             let e = eve_rates(r.eve[sc].as_ref(), &d.beams, d.jamming.as_ref(), noise);
             leakage += e.iter().sum::<f64>() / n as f64;
+            rate += u.iter().sum::<f64>() / n as f64;
             for (acc, (u, e)) in per_user.iter_mut().zip(u.iter().zip(&e)) {
                 *acc += (u - e).max(0.0) / n as f64;
             }
@@ -389,6 +402,7 @@ impl<'a> Lab<'a> {
         Ok(DrawMetrics {
             sum_secrecy: per_user.iter().sum(),
             eve_leakage: leakage,
+            user_rate: rate,
             worst_user: per_user.iter().copied().fold(f64::INFINITY, f64::min),
             crlb_met: bound.iter().all(|b| *b <= crlb_max),
         })
@@ -425,6 +439,7 @@ fn summarise(m: &[DrawMetrics]) -> PointSummary {
         sum_secrecy: mean_ci95(&sum),
         worst_user: mean_ci95(&worst),
         eve_leakage: m.iter().map(|x| x.eve_leakage).sum::<f64>() / m.len() as f64,
+        user_rate: m.iter().map(|x| x.user_rate).sum::<f64>() / m.len() as f64,
         crlb_met: m.iter().filter(|x| x.crlb_met).count() as f64 / m.len() as f64,
     }
 }
