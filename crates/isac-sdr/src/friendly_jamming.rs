@@ -4,6 +4,7 @@
 
 use faer::{Col, Mat, MatRef, c64};
 use isac_bounds::{EchoGeometry, null_space_projector};
+use isac_channel::impairments::IqImbalance;
 
 use crate::SdrError;
 
@@ -15,6 +16,36 @@ pub struct JammingDesign {
     /// `Q` (Nt x Nt, Hermitian PSD): `zeta v v^H` for a steered beam, `p P / (Nt - K)` for
     /// isotropic AN in the null space.
     pub jamming: Mat<c64>,
+}
+
+impl JammingDesign {
+    /// The design through impaired hardware (paper 003 Sec. III-F): per-antenna oscillator phases
+    /// `D = diag(e^{j phi})` and IQ imbalance, `x~ = mu D x + nu (D x)*`. For proper symbols the
+    /// image is uncorrelated with every stream, so the users keep `mu D f_k` and the covariance of
+    /// everything else, `|mu|^2 D Q D^H + |nu|^2 (D R D^H)*` with `R = sum_k f_k f_k^H + Q`,
+    /// becomes the jamming. Ideal hardware (`mu = 1`, `nu = 0`, zero phases) returns the design
+    /// unchanged.
+    pub fn impaired(&self, iq: IqImbalance, phases: &[f64]) -> Self {
+        let nt = self.jamming.nrows();
+        let d: Vec<c64> = (0..nt)
+            .map(|i| c64::cis(phases.get(i).copied().unwrap_or(0.0)))
+            .collect();
+        let rotate = |m: &Mat<c64>| Mat::from_fn(nt, nt, |i, j| d[i] * m[(i, j)] * d[j].conj());
+        let mut r = self.jamming.clone();
+        for f in &self.beams {
+            r += f * f.adjoint();
+        }
+        let (q, r) = (rotate(&self.jamming), rotate(&r));
+        let (mu2, nu2) = (iq.mu.norm_sqr(), iq.nu.norm_sqr());
+        Self {
+            beams: self
+                .beams
+                .iter()
+                .map(|f| Col::from_fn(nt, |i| iq.mu * d[i] * f[i]))
+                .collect(),
+            jamming: Mat::from_fn(nt, nt, |i, j| q[(i, j)] * mu2 + r[(i, j)].conj() * nu2),
+        }
+    }
 }
 
 fn check_power(power: f64) -> Result<(), SdrError> {
@@ -112,6 +143,68 @@ mod tests {
     use isac_channel::Upa;
     use isac_channel::rng::{complex_normal, stream};
     use proptest::prelude::*;
+
+    #[test]
+    fn ideal_hardware_leaves_a_design_exactly_unchanged() {
+        let h = users(2, 6, 5);
+        let d = zf_an(h.as_ref(), 100.0, 0.4).unwrap();
+        let same = d.impaired(IqImbalance::new(0.0, 0.0), &[0.0; 6]);
+        assert_eq!(same.jamming, d.jamming);
+        for (a, b) in same.beams.iter().zip(&d.beams) {
+            assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn impaired_covariance_matches_a_simulation_of_the_distorted_signal() {
+        // x = sum_k f_k s_k + V eta with proper unit symbols; x~ = mu D x + nu (D x)*.
+        let nt = 4;
+        let h = users(2, nt, 6);
+        let d = zf_an(h.as_ref(), 10.0, 0.5).unwrap();
+        let iq = IqImbalance::new(0.1, 10f64.to_radians());
+        let phases = [0.3, -0.5, 1.1, 0.0];
+        let imp = d.impaired(iq, &phases);
+        // V with V V^H = Q from the eigendecomposition of Q.
+        let evd = d.jamming.self_adjoint_eigen(faer::Side::Lower).unwrap();
+        let v = Mat::from_fn(nt, nt, |i, j| {
+            evd.U()[(i, j)] * evd.S()[j].re.max(0.0).sqrt()
+        });
+        let mut rng = stream(8, [0; 3]);
+        let samples = 40_000;
+        let mut acc = Mat::<c64>::zeros(nt, nt);
+        let mut cross = Col::<c64>::zeros(nt); // E[x~ s_1^*]: the first user's useful part
+        for _ in 0..samples {
+            let s: Vec<c64> = (0..2).map(|_| complex_normal(&mut rng, 1.0)).collect();
+            let eta: Vec<c64> = (0..nt).map(|_| complex_normal(&mut rng, 1.0)).collect();
+            let x = Col::from_fn(nt, |i| {
+                d.beams[0][i] * s[0]
+                    + d.beams[1][i] * s[1]
+                    + (0..nt).map(|j| v[(i, j)] * eta[j]).sum::<c64>()
+            });
+            let y = Col::from_fn(nt, |i| {
+                let dx = c64::cis(phases[i]) * x[i];
+                iq.mu * dx + iq.nu * dx.conj()
+            });
+            acc += &y * y.adjoint();
+            cross += Col::from_fn(nt, |i| y[i] * s[0].conj());
+        }
+        let total = |m: &JammingDesign| {
+            let mut r = m.jamming.clone();
+            for f in &m.beams {
+                r += f * f.adjoint();
+            }
+            r
+        };
+        let model = total(&imp);
+        let scale = model.norm_l2();
+        let sampled = Mat::from_fn(nt, nt, |i, j| acc[(i, j)] / samples as f64);
+        assert!((&sampled - &model).norm_l2() < 0.03 * scale, "covariance");
+        let useful = Col::from_fn(nt, |i| cross[i] / samples as f64);
+        assert!(
+            (&useful - &imp.beams[0]).norm_l2() < 0.03 * imp.beams[0].norm_l2(),
+            "stream"
+        );
+    }
 
     fn users(k: usize, nt: usize, seed: u64) -> Mat<c64> {
         let mut rng = stream(seed, [0; 3]);

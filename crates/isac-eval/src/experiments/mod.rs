@@ -162,6 +162,13 @@ pub fn registry() -> &'static [Experiment] {
             run: tuan2025::fig11,
         },
         Experiment {
+            name: "tuan2025-fig12",
+            paper: "tuan2025",
+            stem: "fig12",
+            about: "Fig. 12: secrecy degradation vs phase noise (robust, non-robust, ZF+AN)",
+            run: tuan2025::fig12,
+        },
+        Experiment {
             name: "tuan2025-table3",
             paper: "tuan2025",
             stem: "table3",

@@ -6,6 +6,7 @@ use burn::tensor::{Device, Tensor};
 use faer::{Mat, c64};
 use isac_bounds::{EchoGeometry, null_space_projector};
 use isac_channel::fading::realize;
+use isac_channel::impairments::wiener_phases;
 use isac_channel::rng::{complex_normal, stream};
 use rand::RngExt;
 use rayon::prelude::*;
@@ -25,6 +26,9 @@ pub struct Conditions {
 
 /// Scale of the power feature: `gamma_k = p_db / FEATURE_DB`.
 const FEATURE_DB: f64 = 30.0;
+
+/// Stream index of the oscillator phases of robust training.
+const STREAM_PHASES: u64 = 0x5048_4153; // "PHAS"
 
 /// Stream index of messages and receiver noise.
 const STREAM_SYMBOLS: u64 = 0x5359_4d42; // "SYMB"
@@ -67,6 +71,10 @@ pub struct Batch {
     pub jamming_symbols: ComplexTensor<3>,
     /// Receiver noise `[BN, K, 1]`, variance `sigma^2`.
     pub noise: ComplexTensor<3>,
+    /// Robust training only: each sample's per-antenna oscillator phases `e^{j phi_i}`,
+    /// `[BN, Nt, 1]` (common to its subcarriers), one Wiener increment of a variance drawn
+    /// uniformly over the range of `impairments.phase_noise_vars`.
+    pub phasors: Option<ComplexTensor<3>>,
 }
 
 /// Everything one sample contributes, built in parallel.
@@ -82,6 +90,7 @@ struct SampleRows {
     angles: (f64, f64),
     symbols: [Vec<f32>; 2],
     noise: [Vec<f32>; 2],
+    phasors: [Vec<f32>; 2],
 }
 
 fn push(m: &Mat<c64>, out: &mut [Vec<f32>; 2]) {
@@ -184,6 +193,15 @@ impl Batch {
             log_crlb_max: per_sample(&|c| c.crlb_db / 10.0 * std::f64::consts::LN_10)?,
             jamming_symbols: complex(cat(&|r| &r.symbols[0]), cat(&|r| &r.symbols[1]), [bn, j, 1])?,
             noise: complex(cat(&|r| &r.noise[0]), cat(&|r| &r.noise[1]), [bn, k, 1])?,
+            phasors: if s.file().training.robust {
+                Some(complex(
+                    cat(&|r| &r.phasors[0]),
+                    cat(&|r| &r.phasors[1]),
+                    [bn, nt, 1],
+                )?)
+            } else {
+                None
+            },
         })
     }
 }
@@ -224,7 +242,24 @@ fn sample_rows(
         angles: r.target_estimated,
         symbols: [Vec::new(), Vec::new()],
         noise: [Vec::new(), Vec::new()],
+        phasors: [Vec::new(), Vec::new()],
     };
+    let f = s.file();
+    if f.training.robust {
+        let mut prng = stream(symbol_seed, [STREAM_PHASES, index, 0]);
+        let top = f
+            .impairments
+            .phase_noise_vars
+            .iter()
+            .copied()
+            .fold(0.0, f64::max);
+        let var = top * prng.random::<f64>();
+        let phases = wiener_phases(&mut prng, nt, 1, var).remove(0);
+        let column = Mat::from_fn(nt, 1, |i, _| c64::cis(phases[i]));
+        for _ in 0..n {
+            push(&column, &mut out.phasors);
+        }
+    }
     for sc in 0..n {
         let h = &r.users_estimated[sc];
         let msgs: Vec<usize> = (0..k).map(|_| rng.random_range(0..m)).collect();

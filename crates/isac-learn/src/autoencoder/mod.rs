@@ -17,6 +17,7 @@ use burn::nn::Linear;
 use burn::tensor::activation::{log_softmax, relu};
 use burn::tensor::{Device, Tensor, TensorData};
 use faer::{Col, Mat, c64};
+use isac_channel::impairments::IqImbalance;
 use isac_channel::rng::stream;
 use isac_channel::scenario::FriendlyJammingScenario;
 use isac_channel::scenario::friendly_jamming::{Allocation, CrlbConvention};
@@ -262,12 +263,22 @@ impl Autoencoder {
     }
 
     /// The received `y_k = h_k^H (sum_j f_j + V eta) + n_k` of every row, `[BN, K, 1]`.
-    pub fn receive(&self, tx: &Transmission, batch: &Batch) -> ComplexTensor<3> {
-        let sent = ComplexTensor {
+    /// With `hardware`, the sent vector passes the impairments first: `mu D x + nu (D x)*`.
+    pub fn receive(
+        &self,
+        tx: &Transmission,
+        batch: &Batch,
+        hardware: Option<(IqImbalance, &ComplexTensor<3>)>,
+    ) -> ComplexTensor<3> {
+        let mut sent = ComplexTensor {
             re: tx.beams.re.clone().sum_dim(2),
             im: tx.beams.im.clone().sum_dim(2),
         }
         .add(&tx.jamming.matmul(&batch.jamming_symbols));
+        if let Some((iq, phasors)) = hardware {
+            let d = phasors.mul(&sent);
+            sent = d.times_complex(iq.mu).add(&d.conj().times_complex(iq.nu));
+        }
         batch.users.matmul(&sent).add(&batch.noise)
     }
 
@@ -296,7 +307,18 @@ impl Autoencoder {
     /// constraint `sum_w relu(ln CRLB_w - ln CRLB_0)` for the sensing schemes.
     pub fn loss(&self, setup: &Setup, batch: &Batch) -> LossParts {
         let f = setup.scenario.file();
-        let tx = self.transmit(setup, batch);
+        let sent = self.transmit(setup, batch);
+        let i = &f.impairments;
+        let hardware = batch.phasors.as_ref().map(|phasors| {
+            (
+                IqImbalance::new(i.iq_epsilon, i.iq_phase_deg.to_radians()),
+                phasors,
+            )
+        });
+        let tx = match hardware {
+            Some((iq, phasors)) => sent.impaired(iq, phasors),
+            None => sent.clone(),
+        };
         let noise = f.system.noise_power;
         let (user, eve) = secrecy_rates(
             &batch.users,
@@ -310,7 +332,7 @@ impl Autoencoder {
         let secrecy = diff.clone().sum_dim(1).mean();
         let secrecy_clipped = diff.clamp_min(0.0).sum_dim(1).mean();
         let m = f.system.modulation_order;
-        let logp = self.decode(&self.receive(&tx, batch));
+        let logp = self.decode(&self.receive(&sent, batch, hardware));
         let k = logp.len();
         let ce = logp
             .into_iter()
@@ -439,6 +461,14 @@ impl ComplexTensor<3> {
         }
     }
 
+    /// `self * c` for a complex scalar.
+    pub fn times_complex(&self, c: c64) -> Self {
+        Self {
+            re: self.re.clone().mul_scalar(c.re) - self.im.clone().mul_scalar(c.im),
+            im: self.re.clone().mul_scalar(c.im) + self.im.clone().mul_scalar(c.re),
+        }
+    }
+
     /// Every `[rows, cols]` matrix as f64 faer matrices.
     pub fn to_matrices(&self) -> Result<Vec<Mat<c64>>, LearnError> {
         let [len, rows, cols] = self.re.dims();
@@ -455,6 +485,20 @@ impl ComplexTensor<3> {
 }
 
 impl Transmission {
+    /// The transmission through impaired hardware: per-antenna oscillator phases `D` and IQ
+    /// imbalance, `x~ = mu D x + nu (D x)*`. The images `nu (D f_k)*`, `nu (D V)*` are
+    /// uncorrelated with the (proper) symbols, so they join the jamming columns; the users'
+    /// streams keep `mu D f_k`.
+    pub fn impaired(&self, iq: IqImbalance, phasors: &ComplexTensor<3>) -> Self {
+        let mu = |x: &ComplexTensor<3>| x.times_complex(iq.mu);
+        let image = |x: &ComplexTensor<3>| x.conj().times_complex(iq.nu);
+        let (df, dv) = (phasors.mul(&self.beams), phasors.mul(&self.jamming));
+        Self {
+            beams: mu(&df),
+            jamming: ComplexTensor::cat_columns(&[mu(&dv), image(&df), image(&dv)]),
+        }
+    }
+
     /// Every row's design in f64.
     pub fn rows(&self) -> Result<Vec<RowDesign>, LearnError> {
         let beams = self.beams.to_matrices()?;

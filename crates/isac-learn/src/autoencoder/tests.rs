@@ -287,9 +287,15 @@ fn non_overlapping_frames_keep_data_and_jamming_apart() {
                 let jam = row.jamming.squared_norm_l2();
                 let name = scheme.name();
                 if n < 1 {
-                    assert!(jam == 0.0 && data > 0.0, "{name} comm row {n}: {jam} {data}");
+                    assert!(
+                        jam == 0.0 && data > 0.0,
+                        "{name} comm row {n}: {jam} {data}"
+                    );
                 } else {
-                    assert!(data == 0.0 && jam > 0.0, "{name} sensing row {n}: {jam} {data}");
+                    assert!(
+                        data == 0.0 && jam > 0.0,
+                        "{name} sensing row {n}: {jam} {data}"
+                    );
                 }
             }
         }

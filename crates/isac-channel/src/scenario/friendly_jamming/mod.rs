@@ -129,12 +129,14 @@ pub struct ChannelSection {
     pub aoa_error_std_deg: f64,
 }
 
-/// `[impairments]`: hardware impairments of Sec. III-F (zero = ideal hardware).
+/// `[impairments]`: the impaired hardware of Sec. III-F (Fig. 12 and robust training; every
+/// other figure uses ideal hardware).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImpairmentSection {
-    /// Variance of the Wiener phase-noise increment, rad^2.
-    pub phase_noise_var: f64,
+    /// Variances of the per-antenna Wiener phase-noise increment, rad^2 (Fig. 12's axis; robust
+    /// training draws one uniformly over their range per sample).
+    pub phase_noise_vars: Vec<f64>,
     /// IQ amplitude imbalance epsilon.
     pub iq_epsilon: f64,
     /// IQ phase imbalance, degrees.
@@ -192,6 +194,8 @@ pub struct TrainingSection {
     pub cross_entropy_weight: f64,
     /// Hidden width of each user's decoder (Table II: 128).
     pub decoder_hidden: usize,
+    /// Robust training: every sample of a batch sees the `[impairments]` hardware.
+    pub robust: bool,
 }
 
 /// `[evaluation]`: the sweeps of the figures and the held-out draws (our choices, see docs).
@@ -382,12 +386,21 @@ impl FriendlyJammingScenario {
         )?;
 
         let i = &file.impairments;
-        check(
-            "impairments.phase_noise_var",
-            i.phase_noise_var,
-            |x| x >= 0.0,
-            "must be >= 0",
-        )?;
+        if i.phase_noise_vars.is_empty() {
+            return Err(ChannelError::invalid(
+                "impairments.phase_noise_vars",
+                "[]",
+                "needs at least one value",
+            ));
+        }
+        for &v in &i.phase_noise_vars {
+            check(
+                "impairments.phase_noise_vars",
+                v,
+                |x| (0.0..=10.0).contains(&x),
+                "each must be in [0, 10] rad^2",
+            )?;
+        }
         check(
             "impairments.iq_epsilon",
             i.iq_epsilon,

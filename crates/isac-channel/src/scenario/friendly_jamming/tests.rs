@@ -132,7 +132,7 @@ mod fuzz {
         fn arbitrary_floats_are_validated(which in 0usize..12, value in prop::num::f64::ANY) {
             let keys = ["spacing_wavelengths = 0.5", "noise_power = 1.0", "p_max_db = 30.0",
                 "crlb_max_db = -30.0", "echo_gain_db = -20.0", "eve_k_factor_db = 10.0",
-                "csi_error_var = 0.0", "aoa_error_std_deg = 0.0", "phase_noise_var = 0.0",
+                "csi_error_var = 0.0", "aoa_error_std_deg = 0.0", "iq_phase_deg = 1.0",
                 "perturbation_scale_rad = 0.015", "learning_rate = 0.003", "crlb_weight = 1.0"];
             let key = keys[which].split(" = ").next().unwrap();
             let literal = crate::scenario::toml_float(value);

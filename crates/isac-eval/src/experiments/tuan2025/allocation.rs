@@ -35,6 +35,7 @@ pub fn fig11(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             csi_error_var: 0.0,
             encoder: EncoderKind::Fc,
             comm_fraction: Some(share),
+            robust: false,
         })
         .collect();
     let jobs: Vec<(Scheme, Variant)> = variants.iter().map(|&v| (Scheme::IsacFj, v)).collect();

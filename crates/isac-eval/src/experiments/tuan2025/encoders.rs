@@ -40,6 +40,7 @@ fn variant(encoder: EncoderKind) -> Variant {
         csi_error_var: 0.0,
         encoder,
         comm_fraction: None,
+        robust: false,
     }
 }
 

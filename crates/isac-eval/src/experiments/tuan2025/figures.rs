@@ -23,6 +23,7 @@ fn single_carrier(eve: EveModel) -> Variant {
         csi_error_var: 0.0,
         encoder: EncoderKind::Fc,
         comm_fraction: None,
+        robust: false,
     }
 }
 
@@ -528,6 +529,7 @@ pub fn fig7(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             csi_error_var: 0.0,
             encoder: EncoderKind::Fc,
             comm_fraction: None,
+            robust: false,
         })
         .collect();
     let results = isac_fj_over_snr(&lab, &variants, &snr)?;
@@ -626,6 +628,7 @@ pub fn fig8(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             csi_error_var: rho,
             encoder: EncoderKind::Fc,
             comm_fraction: None,
+            robust: false,
         })
         .collect();
     let results = isac_fj_over_snr(&lab, &variants, &snr)?;

@@ -5,16 +5,20 @@
 mod allocation;
 mod encoders;
 mod figures;
+mod hardware;
 
 pub use allocation::fig11;
 pub use encoders::{fig9, fig10, table3};
 pub use figures::{fig3, fig5, fig6, fig7, fig8};
+pub use hardware::fig12;
 
 use std::path::PathBuf;
 
 use faer::{Mat, c64};
 use isac_bounds::{EchoGeometry, angle_fim};
 use isac_channel::fading::realize;
+use isac_channel::impairments::{IqImbalance, wiener_phases};
+use isac_channel::rng::stream;
 use isac_channel::scenario::FriendlyJammingScenario;
 use isac_channel::scenario::friendly_jamming::{Allocation, EveModel};
 use isac_learn::autoencoder::{
@@ -62,6 +66,18 @@ struct DrawMetrics {
     crlb_met: bool,
 }
 
+/// Impaired hardware for [`Lab::evaluate_on`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hardware {
+    /// IQ imbalance.
+    pub iq: IqImbalance,
+    /// Variance of the oscillators' Wiener increment since the design was computed, rad^2.
+    pub phase_noise_var: f64,
+}
+
+/// Stream index of the oscillator phases of impaired evaluation.
+const STREAM_HARDWARE: u64 = 0x4857_4152; // "HWAR"
+
 /// A point's averages.
 #[derive(Debug, Clone, Copy)]
 pub struct PointSummary {
@@ -99,6 +115,8 @@ pub struct Variant {
     pub encoder: EncoderKind,
     /// `Some(N_c / N)`: the non-overlapping allocation with this communication-only share.
     pub comm_fraction: Option<f64>,
+    /// Trained with the `[impairments]` hardware sampled per batch.
+    pub robust: bool,
 }
 
 /// What the cache stores beside a model's weights.
@@ -148,6 +166,7 @@ impl<'a> Lab<'a> {
         f.channel.taps = f.channel.taps.min(v.subcarriers);
         f.channel.eve_model = v.eve;
         f.channel.csi_error_var = v.csi_error_var;
+        f.training.robust = v.robust;
         if let Some(share) = v.comm_fraction {
             f.system.allocation = Allocation::NonOverlapping;
             f.system.comm_subcarriers = (share * v.subcarriers as f64).round() as usize;
@@ -288,18 +307,32 @@ impl<'a> Lab<'a> {
         variant: Variant,
         points: &[Conditions],
     ) -> Result<Vec<PointSummary>, EvalError> {
+        self.evaluate_on(scheme, model, variant, points, None)
+    }
+
+    /// [`Self::evaluate`] through impaired hardware: IQ imbalance and per-antenna oscillator
+    /// phases (one Wiener increment of `phase_noise_var`, seeded per draw) applied to every
+    /// transmitted design.
+    pub fn evaluate_on(
+        &self,
+        scheme: Evaluated,
+        model: Option<&TrainedAutoencoder>,
+        variant: Variant,
+        points: &[Conditions],
+        hardware: Option<Hardware>,
+    ) -> Result<Vec<PointSummary>, EvalError> {
         let scenario = self.variant(variant)?;
         let draws = self.draws();
         points
             .par_iter()
             .map(|&c| {
                 let metrics = match (scheme, model) {
-                    (Evaluated::Learned(_), Some(m)) => self.learned(m, c, draws)?,
+                    (Evaluated::Learned(_), Some(m)) => self.learned(m, c, draws, hardware)?,
                     (Evaluated::Learned(s), None) => {
                         return Err(EvalError::Invalid(format!("no model for {}", s.name())));
                     }
                     _ => (0..draws as u64)
-                        .map(|d| self.closed_form(&scenario, scheme, c, d))
+                        .map(|d| self.closed_form(&scenario, scheme, c, d, hardware))
                         .collect::<Result<_, _>>()?,
                 };
                 self.progress().inc(1);
@@ -313,6 +346,7 @@ impl<'a> Lab<'a> {
         model: &TrainedAutoencoder,
         c: Conditions,
         draws: usize,
+        hardware: Option<Hardware>,
     ) -> Result<Vec<DrawMetrics>, EvalError> {
         let indices: Vec<u64> = (0..draws as u64).collect();
         let conditions = vec![c; draws];
@@ -323,7 +357,7 @@ impl<'a> Lab<'a> {
             .zip(indices.par_iter())
             .map(|(frame, &d)| {
                 let designs: Vec<JammingDesign> = frame.rows.iter().map(covariance).collect();
-                self.metrics(&model.setup.scenario, &designs, c, d)
+                self.metrics(&model.setup.scenario, &designs, c, d, hardware)
             })
             .collect()
     }
@@ -334,6 +368,7 @@ impl<'a> Lab<'a> {
         scheme: Evaluated,
         c: Conditions,
         draw: u64,
+        hardware: Option<Hardware>,
     ) -> Result<DrawMetrics, EvalError> {
         let ch = &s.file().channel;
         let r = realize(s, ch.eve_model, ch.csi_error_var, draw)?;
@@ -351,7 +386,7 @@ impl<'a> Lab<'a> {
                 _ => zf_an(h.as_ref(), p, share),
             })
             .collect::<Result<Vec<_>, _>>()?;
-        self.metrics(s, &designs, c, draw)
+        self.metrics(s, &designs, c, draw, hardware)
     }
 
     /// Secrecy rates of draw `draw` (true channels) and whether its true CRLBs meet `CRLB_0`.
@@ -361,9 +396,24 @@ impl<'a> Lab<'a> {
         designs: &[JammingDesign],
         c: Conditions,
         draw: u64,
+        hardware: Option<Hardware>,
     ) -> Result<DrawMetrics, EvalError> {
         let ch = &s.file().channel;
         let r = realize(s, ch.eve_model, ch.csi_error_var, draw)?;
+        let impaired: Vec<JammingDesign>;
+        let designs = match hardware {
+            None => designs,
+            Some(hw) => {
+                let mut rng = stream(
+                    self.seed,
+                    [STREAM_HARDWARE, draw, hw.phase_noise_var.to_bits()],
+                );
+                let phases =
+                    wiener_phases(&mut rng, s.tx().elements(), 1, hw.phase_noise_var).remove(0);
+                impaired = designs.iter().map(|d| d.impaired(hw.iq, &phases)).collect();
+                &impaired
+            }
+        };
         let noise = s.file().system.noise_power;
         let (k, n) = (s.users(), designs.len());
         let mut per_user = vec![0.0; k];
