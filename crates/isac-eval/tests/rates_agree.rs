@@ -103,3 +103,65 @@ fn agree(ne: usize, jam_cols: usize, jam_var: f64) {
         }
     }
 }
+
+/// The impaired transmission of robust training (Burn, columns) and of evaluation (faer,
+/// covariances) describe the same signal: equal users' streams and equal total covariance.
+#[test]
+fn burn_and_faer_impairments_agree() {
+    use isac_channel::impairments::IqImbalance;
+    use isac_learn::autoencoder::Transmission;
+    use isac_sdr::JammingDesign;
+
+    let (batch, k, nt, j) = (3, 2, 6, 2);
+    let iq = IqImbalance::new(0.05, 4f64.to_radians());
+    let mut rng = stream(21, [0; 3]);
+    let mut draw =
+        |r: usize, c: usize, var: f64| Mat::from_fn(r, c, |_, _| complex_normal(&mut rng, var));
+    let samples: Vec<[Mat<c64>; 3]> = (0..batch)
+        .map(|_| [draw(nt, k, 2.0), draw(nt, j, 1.0), draw(nt, 1, 0.5)])
+        .collect();
+    let dev = CpuDevice::Flex.device();
+    let pack = |i: usize, c: usize| {
+        tensor(
+            samples.iter().map(|s| row_major(&s[i])).collect(),
+            [batch, nt, c],
+            &dev,
+        )
+    };
+    // Unit phasors from the drawn phases.
+    let phases: Vec<Vec<f64>> = samples
+        .iter()
+        .map(|s| (0..nt).map(|i| s[2][(i, 0)].re).collect())
+        .collect();
+    let phasor_mats: Vec<Mat<c64>> = phases
+        .iter()
+        .map(|p| Mat::from_fn(nt, 1, |i, _| c64::cis(p[i])))
+        .collect();
+    let phasors = tensor(
+        phasor_mats.iter().map(row_major).collect(),
+        [batch, nt, 1],
+        &dev,
+    );
+    let tx = Transmission {
+        beams: pack(0, k),
+        jamming: pack(1, j),
+    }
+    .impaired(iq, &phasors);
+    let rows = tx.rows().unwrap();
+    for (b, [f, v, _]) in samples.iter().enumerate() {
+        let design = JammingDesign {
+            beams: (0..k).map(|u| Col::from_fn(nt, |i| f[(i, u)])).collect(),
+            jamming: v * v.adjoint(),
+        }
+        .impaired(iq, &phases[b]);
+        let scale = 1.0 + design.jamming.norm_l2();
+        let learned_q = &rows[b].jamming * rows[b].jamming.adjoint();
+        assert!(
+            (&learned_q - &design.jamming).norm_l2() < 1e-5 * scale,
+            "covariance {b}"
+        );
+        for (x, y) in rows[b].beams.iter().zip(&design.beams) {
+            assert!((x - y).norm_l2() < 1e-5 * (1.0 + y.norm_l2()), "stream {b}");
+        }
+    }
+}
