@@ -44,22 +44,32 @@ pub fn wilson(x: u64, n: u64, z: f64) -> (f64, f64) {
     ((centre - half).max(0.0), (centre + half).min(1.0))
 }
 
-/// Runs `batch(first_block, len) -> errors` in batches of `len` blocks until `target_errors`
-/// errors or `max_blocks` blocks (whichever first). Batches are numbered by their first block,
-/// so a seeded `batch` gives the same count for any batch size that divides the stop point.
-pub fn run_until<F: FnMut(u64, u64) -> u64>(
+/// Monte Carlo of several receivers over shared blocks: `batch(first_block, len)` returns the
+/// block errors of every receiver on blocks `first_block..first_block + len`. A receiver stops
+/// counting once it has `target_errors`; the run ends when all have, or at `max_blocks`.
+pub fn run_until<E, F>(
+    receivers: usize,
     target_errors: u64,
     max_blocks: u64,
     len: u64,
     mut batch: F,
-) -> BlerCount {
-    let mut c = BlerCount::default();
-    while c.errors < target_errors && c.blocks < max_blocks {
-        let n = len.min(max_blocks - c.blocks);
-        c.errors += batch(c.blocks, n);
-        c.blocks += n;
+) -> Result<Vec<BlerCount>, E>
+where
+    F: FnMut(u64, u64) -> Result<Vec<u64>, E>,
+{
+    let mut counts = vec![BlerCount::default(); receivers];
+    let mut start = 0;
+    while start < max_blocks && counts.iter().any(|c| c.errors < target_errors) {
+        let n = len.max(1).min(max_blocks - start);
+        for (c, e) in counts.iter_mut().zip(batch(start, n)?) {
+            if c.errors < target_errors {
+                c.errors += e;
+                c.blocks += n;
+            }
+        }
+        start += n;
     }
-    c
+    Ok(counts)
 }
 
 /// Index of the constellation point nearest to `z`.
@@ -135,16 +145,18 @@ mod tests {
             .collect();
         for snr_db in [0.0, 4.0, 8.0] {
             let snr = 10f64.powf(snr_db / 10.0);
-            let count = run_until(2000, 400_000, 10_000, |first, n| {
+            let count = run_until(1, 2000, 400_000, 10_000, |first, n| {
                 let mut rng = stream(9, [snr_db.to_bits(), first, 0]);
-                (0..n)
+                let errors = (0..n)
                     .filter(|_| {
                         let m = rng.random_range(0..4);
                         let y = qpsk[m] + complex_normal(&mut rng, 1.0 / snr);
                         nearest_point(y, &qpsk) != m
                     })
-                    .count() as u64
-            });
+                    .count() as u64;
+                Ok::<_, ()>(vec![errors])
+            })
+            .unwrap()[0];
             let q = gaussian_tail(snr.sqrt());
             let exact = 1.0 - (1.0 - q).powi(2);
             let (lo, hi) = count.wilson95();

@@ -113,6 +113,13 @@ pub fn registry() -> &'static [Experiment] {
             run: tuan2025::fig3,
         },
         Experiment {
+            name: "tuan2025-fig4",
+            paper: "tuan2025",
+            stem: "fig4",
+            about: "Fig. 4: BLER at the users (learned decoders) and at Eve (LMMSE), ISAC_FJ and AE_FJ",
+            run: tuan2025::fig4,
+        },
+        Experiment {
             name: "tuan2025-fig5",
             paper: "tuan2025",
             stem: "fig5",

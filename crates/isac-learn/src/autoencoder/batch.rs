@@ -71,6 +71,8 @@ pub struct Batch {
     pub jamming_symbols: ComplexTensor<3>,
     /// Receiver noise `[BN, K, 1]`, variance `sigma^2`.
     pub noise: ComplexTensor<3>,
+    /// `sigma^2`.
+    pub noise_power: f64,
     /// Robust training only: each sample's per-antenna oscillator phases `e^{j phi_i}`,
     /// `[BN, Nt, 1]` (common to its subcarriers), one Wiener increment of a variance drawn
     /// uniformly over the range of `impairments.phase_noise_vars`.
@@ -193,6 +195,7 @@ impl Batch {
             log_crlb_max: per_sample(&|c| c.crlb_db / 10.0 * std::f64::consts::LN_10)?,
             jamming_symbols: complex(cat(&|r| &r.symbols[0]), cat(&|r| &r.symbols[1]), [bn, j, 1])?,
             noise: complex(cat(&|r| &r.noise[0]), cat(&|r| &r.noise[1]), [bn, k, 1])?,
+            noise_power: s.file().system.noise_power,
             phasors: if s.file().training.robust {
                 Some(complex(
                     cat(&|r| &r.phasors[0]),

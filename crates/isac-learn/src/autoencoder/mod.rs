@@ -35,6 +35,10 @@ use crate::{ComplexTensor, Encoder, EncoderKind, EncoderShape, LearnError, secre
 /// its reciprocal squared (in gradients) stays finite in f32.
 const FLOOR: f32 = 1e-15;
 
+/// Revision of the model and its training: bump it whenever either changes, so that model caches
+/// keyed on it (`isac-eval`) never reuse weights trained by older code.
+pub const MODEL_REVISION: u32 = 4;
+
 /// Stream index of the model weights.
 const STREAM_WEIGHTS: u64 = 0x4145_5747; // "AEWG"
 
@@ -209,18 +213,18 @@ impl Autoencoder {
             re: part(0),
             im: part(1),
         };
-        // Zero-forcing structure (our choice, docs/architecture.md): user k's beam is its
-        // learned vector projected on its unit ZF direction z_k, f_k = z_k (z_k^H u_k), so the
-        // encoder learns each user's complex gain (power and constellation) and leaves no
-        // interference at the other users (perfect CSI) and no power in the null space, where
-        // it would reach only Eve.
+        // Zero-forcing structure (our choice, docs/architecture.md): user k's beam is its unit ZF
+        // direction z_k times a learned complex gain c_k = 1/sqrt(Nt) sum_i u_k[i] (power and
+        // constellation point), f_k = z_k c_k. It leaves no interference at the other users
+        // (perfect CSI) and no power in the null space, where it would reach only Eve; and since
+        // h_k^H z_k is real and positive, user k receives its constellation point unrotated.
         let raw = all.narrow_columns(0, k);
-        let z = &batch.zero_forcing;
         let gain = ComplexTensor {
-            re: (z.re.clone() * raw.re.clone() + z.im.clone() * raw.im.clone()).sum_dim(1),
-            im: (z.re.clone() * raw.im.clone() - z.im.clone() * raw.re.clone()).sum_dim(1),
-        };
-        let beams = z.mul(&gain);
+            re: raw.re.sum_dim(1),
+            im: raw.im.sum_dim(1),
+        }
+        .scale_by(1.0 / (nt as f64).sqrt());
+        let beams = batch.zero_forcing.mul(&gain);
         let mut candidate = batch.projectors.matmul(&all.narrow_columns(k, 1));
         let mut beams = beams;
         let masks = allocation_masks(setup, batch);
@@ -262,8 +266,10 @@ impl Autoencoder {
         }
     }
 
-    /// The received `y_k = h_k^H (sum_j f_j + V eta) + n_k` of every row, `[BN, K, 1]`.
-    /// With `hardware`, the sent vector passes the impairments first: `mu D x + nu (D x)*`.
+    /// The received `y_k = h_k^H (sum_j f_j + V eta) + n_k` of every row, `[BN, K, 1]`, after
+    /// each user's automatic gain control: divided by the square root of its mean received power
+    /// `sum_j |h_k^H f_j|^2 + |h_k^H V|^2 + sigma^2`, so the decoders see the same scale at every
+    /// power. With `hardware`, the sent vector passes the impairments first: `mu D x + nu (D x)*`.
     pub fn receive(
         &self,
         tx: &Transmission,
@@ -279,7 +285,15 @@ impl Autoencoder {
             let d = phasors.mul(&sent);
             sent = d.times_complex(iq.mu).add(&d.conj().times_complex(iq.nu));
         }
-        batch.users.matmul(&sent).add(&batch.noise)
+        let noise = batch.noise_power;
+        let power: Tensor<3> = (batch.users.matmul(&tx.beams).abs2().sum_dim(2)
+            + batch.users.matmul(&tx.jamming).abs2().sum_dim(2))
+        .add_scalar(noise);
+        batch
+            .users
+            .matmul(&sent)
+            .add(&batch.noise)
+            .times(&power.sqrt().recip())
     }
 
     /// Log-probabilities of every user's message, `[BN, M]` per user.

@@ -6,11 +6,13 @@ mod allocation;
 mod encoders;
 mod figures;
 mod hardware;
+mod reliability;
 
 pub use allocation::fig11;
 pub use encoders::{fig9, fig10, table3};
 pub use figures::{fig3, fig5, fig6, fig7, fig8};
 pub use hardware::fig12;
+pub use reliability::fig4;
 
 use std::path::PathBuf;
 
@@ -194,7 +196,8 @@ impl<'a> Lab<'a> {
 
     fn cache_path(&self, setup: &Setup) -> PathBuf {
         let key = format!(
-            "{}|{:?}|{}|{}|{}|{}",
+            "{}|{}|{:?}|{}|{}|{}|{}",
+            isac_learn::autoencoder::MODEL_REVISION,
             toml_of(setup.scenario.file()),
             setup.encoder,
             setup.scheme.name(),
