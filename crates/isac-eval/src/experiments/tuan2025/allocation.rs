@@ -11,7 +11,7 @@ use isac_learn::autoencoder::Scheme;
 use super::figures::{at_powers, panel, series};
 use super::{Evaluated, Lab, PointSummary, Variant};
 use crate::EvalError;
-use crate::experiments::{Report, RunContext, publish, section, table_head, verdict};
+use crate::experiments::{Report, RunContext, section, table_head, verdict};
 use crate::output::{Cell, Csv};
 use crate::plot::{Series, Style};
 
@@ -93,17 +93,7 @@ pub fn fig11(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             rate_lines,
         ),
     ];
-    let files = publish(
-        ctx,
-        "tuan2025",
-        "tuan2025-fig11",
-        "fig11",
-        &csv,
-        &panels,
-        lab.seed(),
-        started,
-        f,
-    )?;
+    let files = lab.publish("tuan2025-fig11", "fig11", &csv, &panels, started)?;
     let mut md = section(
         "Paper 003, Fig. 11: non-overlapping subcarriers",
         "tuan2025-fig11",

@@ -12,11 +12,9 @@ use isac_learn::{Encoder, EncoderKind};
 use super::figures::{at_powers, panel, series};
 use super::{Evaluated, Lab, PointSummary, Variant};
 use crate::EvalError;
-use crate::experiments::{Report, RunContext, publish, section, table_head, verdict};
+use crate::experiments::{Report, RunContext, section, table_head, verdict};
 use crate::output::{Cell, Csv};
 use crate::plot::{Series, Style};
-
-const PAPER: &str = "tuan2025";
 
 /// Table III as printed: parameters and FLOPs of FC, DTTE and TT.
 const PAPER_TABLE: [(&str, &str, &str); 3] = [
@@ -134,17 +132,7 @@ pub fn fig9(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             .map(|(e, r)| series(e.name.clone(), &snr, r, false))
             .collect(),
     )];
-    let files = publish(
-        ctx,
-        PAPER,
-        "tuan2025-fig9",
-        "fig9",
-        &csv,
-        &panels,
-        lab.seed(),
-        started,
-        lab.scenario().file(),
-    )?;
+    let files = lab.publish("tuan2025-fig9", "fig9", &csv, &panels, started)?;
     let top = snr.len() - 1;
     let mut md = section(
         "Paper 003, Fig. 9: sum secrecy rate by encoder",
@@ -252,17 +240,7 @@ pub fn fig10(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
                 .collect(),
         ),
     ];
-    let files = publish(
-        ctx,
-        PAPER,
-        "tuan2025-fig10",
-        "fig10",
-        &csv,
-        &panels,
-        lab.seed(),
-        started,
-        lab.scenario().file(),
-    )?;
+    let files = lab.publish("tuan2025-fig10", "fig10", &csv, &panels, started)?;
     let mut md = section(
         "Paper 003, Fig. 10: training convergence by encoder",
         "tuan2025-fig10",
@@ -353,28 +331,19 @@ pub fn table3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         );
         rows.push((e.name.clone(), summary.bytes, r[0].sum_secrecy.0));
     }
-    let files = publish(
-        ctx,
-        PAPER,
-        "tuan2025-table3",
-        "table3",
-        &csv,
-        &[panel(
-            "sum secrecy at P_max vs stored bytes",
-            "bytes",
-            "sum secrecy rate (nats/s/Hz)",
-            rows.iter()
-                .map(|(n, b, s)| Series {
-                    name: n.clone(),
-                    points: Vec::new(),
-                    style: Style::Points(vec![(*b as f64, *s, *s, *s)]),
-                })
-                .collect(),
-        )],
-        lab.seed(),
-        started,
-        f,
-    )?;
+    let bytes_panel = panel(
+        "sum secrecy at P_max vs stored bytes",
+        "bytes",
+        "sum secrecy rate (nats/s/Hz)",
+        rows.iter()
+            .map(|(n, b, s)| Series {
+                name: n.clone(),
+                points: Vec::new(),
+                style: Style::Points(vec![(*b as f64, *s, *s, *s)]),
+            })
+            .collect(),
+    );
+    let files = lab.publish("tuan2025-table3", "table3", &csv, &[bytes_panel], started)?;
     let fc_bytes = rows[0].1 as f64;
     let smallest = rows.iter().map(|r| r.1).min().unwrap_or(0) as f64;
     let _ = writeln!(

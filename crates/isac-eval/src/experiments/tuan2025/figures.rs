@@ -10,7 +10,7 @@ use isac_learn::autoencoder::{Conditions, Scheme};
 
 use super::{Evaluated, Lab, PointSummary, Variant};
 use crate::EvalError;
-use crate::experiments::{Report, RunContext, publish, section, table_head, verdict};
+use crate::experiments::{Report, RunContext, section, table_head, verdict};
 use crate::output::{Cell, Csv};
 use crate::plot::{Panel, Series, Style};
 
@@ -202,16 +202,12 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             EveModel::Rayleigh => "fig3",
             EveModel::Rician => "fig3-rician",
         };
-        files.extend(publish(
-            ctx,
-            PAPER,
+        files.extend(lab.publish(
             "tuan2025-fig3",
             stem,
             &csv,
             std::slice::from_ref(&panel),
-            lab.seed(),
             started,
-            lab.scenario().file(),
         )?);
         panels.push(panel);
     }
@@ -340,17 +336,7 @@ pub fn fig5(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             powers.iter().map(|&p| line(p, |q| q.loss)).collect(),
         ),
     ];
-    let files = publish(
-        ctx,
-        PAPER,
-        "tuan2025-fig5",
-        "fig5",
-        &csv,
-        &panels,
-        lab.seed(),
-        started,
-        lab.scenario().file(),
-    )?;
+    let files = lab.publish("tuan2025-fig5", "fig5", &csv, &panels, started)?;
     let mut md = section(
         "Paper 003, Fig. 5: training convergence",
         "tuan2025-fig5",
@@ -453,17 +439,7 @@ pub fn fig6(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             series("MRT_EQUAL".into(), &crlb, &mrt, false),
         ],
     )];
-    let files = publish(
-        ctx,
-        PAPER,
-        "tuan2025-fig6",
-        "fig6",
-        &csv,
-        &panels,
-        lab.seed(),
-        started,
-        f,
-    )?;
+    let files = lab.publish("tuan2025-fig6", "fig6", &csv, &panels, started)?;
     let mut md = section(
         "Paper 003, Fig. 6: sum secrecy rate vs CRLB threshold",
         "tuan2025-fig6",
@@ -556,17 +532,7 @@ pub fn fig7(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             .map(|(n, r)| series(format!("N = {n}"), &snr, r, true))
             .collect(),
     )];
-    let files = publish(
-        ctx,
-        PAPER,
-        "tuan2025-fig7",
-        "fig7",
-        &csv,
-        &panels,
-        lab.seed(),
-        started,
-        f,
-    )?;
+    let files = lab.publish("tuan2025-fig7", "fig7", &csv, &panels, started)?;
     let mut md = section(
         "Paper 003, Fig. 7: worst-user secrecy rate vs SNR and number of subcarriers",
         "tuan2025-fig7",
@@ -654,17 +620,7 @@ pub fn fig8(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             .map(|(rho, r)| series(format!("rho = {rho}"), &snr, r, false))
             .collect(),
     )];
-    let files = publish(
-        ctx,
-        PAPER,
-        "tuan2025-fig8",
-        "fig8",
-        &csv,
-        &panels,
-        lab.seed(),
-        started,
-        f,
-    )?;
+    let files = lab.publish("tuan2025-fig8", "fig8", &csv, &panels, started)?;
     let mut md = section(
         "Paper 003, Fig. 8: sum secrecy rate vs SNR under CSI error",
         "tuan2025-fig8",

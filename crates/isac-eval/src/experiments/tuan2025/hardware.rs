@@ -13,7 +13,7 @@ use isac_learn::autoencoder::Scheme;
 use super::figures::{at_powers, panel};
 use super::{Evaluated, Hardware, Lab, Variant};
 use crate::EvalError;
-use crate::experiments::{Report, RunContext, publish, section, table_head, verdict};
+use crate::experiments::{Report, RunContext, section, table_head, verdict};
 use crate::output::{Cell, Csv};
 use crate::plot::{Series, Style};
 
@@ -92,17 +92,7 @@ pub fn fig12(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             })
             .collect(),
     )];
-    let files = publish(
-        ctx,
-        "tuan2025",
-        "tuan2025-fig12",
-        "fig12",
-        &csv,
-        &panels,
-        lab.seed(),
-        started,
-        f,
-    )?;
+    let files = lab.publish("tuan2025-fig12", "fig12", &csv, &panels, started)?;
     let mut md = section(
         "Paper 003, Fig. 12: secrecy degradation under hardware impairments",
         "tuan2025-fig12",

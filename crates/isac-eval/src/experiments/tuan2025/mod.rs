@@ -32,9 +32,13 @@ use isac_sdr::{JammingDesign, mrt_equal, zf_an};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{Progress, RunContext};
+use std::time::Instant;
+
+use super::{Progress, RunContext, publish};
 use crate::EvalError;
+use crate::output::Csv;
 use crate::output::write_atomic;
+use crate::plot::Panel;
 use crate::secrecy::{eve_rates, mean_ci95, user_rates};
 
 /// A scheme evaluated in the figures: learned, or a closed-form baseline.
@@ -459,6 +463,28 @@ impl<'a> Lab<'a> {
             worst_user: per_user.iter().copied().fold(f64::INFINITY, f64::min),
             crlb_met: bound.iter().all(|b| *b <= crlb_max),
         })
+    }
+
+    /// Writes a figure's CSV, SVG and sidecar under `<out>/tuan2025/<stem>.*`.
+    pub fn publish(
+        &self,
+        name: &str,
+        stem: &str,
+        csv: &Csv,
+        panels: &[Panel],
+        started: Instant,
+    ) -> Result<Vec<PathBuf>, EvalError> {
+        publish(
+            self.ctx,
+            "tuan2025",
+            name,
+            stem,
+            csv,
+            panels,
+            self.seed,
+            started,
+            self.base.file(),
+        )
     }
 
     /// The calibration of the echo scale.

@@ -21,7 +21,7 @@ use super::figures::panel;
 use super::{Lab, Variant};
 use crate::EvalError;
 use crate::bler::{BlerCount, covariance_of, lmmse_combiner, nearest_point, run_until};
-use crate::experiments::{Report, RunContext, publish, section, table_head, verdict};
+use crate::experiments::{Report, RunContext, section, table_head, verdict};
 use crate::output::{Cell, Csv};
 use crate::plot::{Series, Style};
 
@@ -245,17 +245,7 @@ pub fn fig4(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     )];
     let mut panels = panels;
     panels[0].y_log = true;
-    let files = publish(
-        ctx,
-        "tuan2025",
-        "tuan2025-fig4",
-        "fig4",
-        &csv,
-        &panels,
-        lab.seed(),
-        started,
-        f,
-    )?;
+    let files = lab.publish("tuan2025-fig4", "fig4", &csv, &panels, started)?;
     let mut md = section(
         "Paper 003, Fig. 4: block error rates at the users and at Eve",
         "tuan2025-fig4",
