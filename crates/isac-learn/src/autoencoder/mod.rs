@@ -37,7 +37,7 @@ const FLOOR: f32 = 1e-15;
 
 /// Revision of the model and its training: bump it whenever either changes, so that model caches
 /// keyed on it (`isac-eval`) never reuse weights trained by older code.
-pub const MODEL_REVISION: u32 = 4;
+pub const MODEL_REVISION: u32 = 5;
 
 /// Stream index of the model weights.
 const STREAM_WEIGHTS: u64 = 0x4145_5747; // "AEWG"
@@ -224,9 +224,8 @@ impl Autoencoder {
             im: raw.im.sum_dim(1),
         }
         .scale_by(1.0 / (nt as f64).sqrt());
-        let beams = batch.zero_forcing.mul(&gain);
+        let mut beams = batch.zero_forcing.mul(&gain);
         let mut candidate = batch.projectors.matmul(&all.narrow_columns(k, 1));
-        let mut beams = beams;
         let masks = allocation_masks(setup, batch);
         if let Some([comm, sense]) = &masks {
             beams = beams.times(comm);
@@ -242,9 +241,16 @@ impl Autoencoder {
                 let jamming = if setup.scheme == Scheme::IsacFj {
                     steered
                 } else {
-                    // zeta P / (Nt - K) = (sqrt(zeta / (Nt - K)) P)(...)^H since P^2 = P.
+                    // zeta P / (Nt - K) = (sqrt(zeta / (Nt - K)) P)(...)^H since P^2 = P. The
+                    // floor keeps the root's gradient finite where a mask zeroed the candidate.
                     let zeta: Tensor<3> = steered.abs2().sum_dim(1);
-                    let a = zeta.div_scalar(setup.null_dimension() as f64).sqrt();
+                    let mut a = zeta
+                        .add_scalar(FLOOR)
+                        .div_scalar(setup.null_dimension() as f64)
+                        .sqrt();
+                    if let Some([_, sense]) = &masks {
+                        a = a * sense.clone();
+                    }
                     batch.projectors.times(&a)
                 };
                 Transmission { beams, jamming }

@@ -533,3 +533,54 @@ fn fnv1a(bytes: &[u8]) -> u64 {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiments::Silent;
+
+    #[test]
+    fn ideal_hardware_reproduces_the_ideal_results_exactly() {
+        // Closed-form schemes only: nothing is trained or written.
+        let ctx = RunContext {
+            out_dir: std::env::temp_dir().join(format!("isac-hw-{}", std::process::id())),
+            scenarios_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios").into(),
+            quick: true,
+            seed: None,
+            progress: &Silent,
+        };
+        let lab = Lab::new(&ctx).unwrap();
+        let v = Variant {
+            subcarriers: 2,
+            eve: EveModel::Rayleigh,
+            csi_error_var: 0.1,
+            encoder: EncoderKind::Fc,
+            comm_fraction: None,
+            robust: false,
+        };
+        let points = [Conditions {
+            p_db: 20.0,
+            crlb_db: -30.0,
+        }];
+        let ideal = Hardware {
+            iq: IqImbalance::new(0.0, 0.0),
+            phase_noise_var: 0.0,
+        };
+        let impaired = Hardware {
+            iq: IqImbalance::new(0.02, 1f64.to_radians()),
+            phase_noise_var: 0.1,
+        };
+        for scheme in [Evaluated::ZfAn, Evaluated::MrtEqual] {
+            let plain = lab.evaluate(scheme, None, v, &points).unwrap()[0];
+            let same = lab
+                .evaluate_on(scheme, None, v, &points, Some(ideal))
+                .unwrap()[0];
+            let worse = lab
+                .evaluate_on(scheme, None, v, &points, Some(impaired))
+                .unwrap()[0];
+            assert_eq!(plain.sum_secrecy, same.sum_secrecy);
+            assert_eq!(plain.eve_leakage, same.eve_leakage);
+            assert!(worse.sum_secrecy.0 != plain.sum_secrecy.0);
+        }
+    }
+}
