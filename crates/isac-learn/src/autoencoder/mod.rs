@@ -322,6 +322,23 @@ impl Autoencoder {
             .collect()
     }
 
+    /// Every user's decided message on every row of a batch (`[user][row]`): the stage-1
+    /// transmission, received on ideal hardware, decoded by maximum log-probability.
+    pub fn decisions(&self, setup: &Setup, batch: &Batch) -> Result<Vec<Vec<usize>>, LearnError> {
+        let y = self.receive(&self.transmit(setup, batch), batch, None);
+        self.decode(&y)
+            .into_iter()
+            .map(|lp| {
+                lp.argmax(1)
+                    .into_data()
+                    .convert::<i64>()
+                    .try_to_vec::<i64>()
+                    .map(|v| v.into_iter().map(|g| g as usize).collect())
+                    .map_err(|e| LearnError::Numerical(format!("cannot read decisions: {e:?}")))
+            })
+            .collect()
+    }
+
     /// Loss eq. (40) on a batch: minus the secrecy rates (user rates of eq. 28 against Eve's
     /// leakage), the decoders' cross-entropy, and `lambda` times the hinge of the CRLB
     /// constraint `sum_w relu(ln CRLB_w - ln CRLB_0)` for the sensing schemes.

@@ -310,21 +310,12 @@ fn decoders_learn_the_messages() {
     let s = setup(Scheme::DlAn, 1, 0.0);
     let t = TrainedAutoencoder::train(s.clone(), 300, &[], 0, &device, &|| {}).unwrap();
     let b = batch(&s, 400, AT_30_DB, &device);
-    let logp = t
-        .model
-        .decode(&t.model.receive(&t.model.transmit(&s, &b), &b, None));
     let k = s.scenario.users();
-    for (u, lp) in logp.into_iter().enumerate() {
-        let guess = lp
-            .argmax(1)
-            .into_data()
-            .convert::<i64>()
-            .try_to_vec::<i64>()
-            .unwrap();
+    for (u, guess) in t.model.decisions(&s, &b).unwrap().into_iter().enumerate() {
         let right = guess
             .iter()
             .enumerate()
-            .filter(|(r, g)| **g as usize == b.messages[r * k + u])
+            .filter(|(r, g)| **g == b.messages[r * k + u])
             .count();
         assert!(right >= 360, "user {u}: {right} of 400");
     }

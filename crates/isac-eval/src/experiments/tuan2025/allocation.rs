@@ -5,7 +5,6 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use isac_channel::scenario::friendly_jamming::EveModel;
-use isac_learn::EncoderKind;
 use isac_learn::autoencoder::Scheme;
 
 use super::figures::{at_powers, panel, series};
@@ -31,11 +30,8 @@ pub fn fig11(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         .iter()
         .map(|&share| Variant {
             subcarriers,
-            eve: EveModel::Rayleigh,
-            csi_error_var: 0.0,
-            encoder: EncoderKind::Fc,
             comm_fraction: Some(share),
-            robust: false,
+            ..Variant::single_carrier(EveModel::Rayleigh)
         })
         .collect();
     let jobs: Vec<(Scheme, Variant)> = variants.iter().map(|&v| (Scheme::IsacFj, v)).collect();

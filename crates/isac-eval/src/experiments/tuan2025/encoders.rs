@@ -33,12 +33,8 @@ struct Entry {
 
 fn variant(encoder: EncoderKind) -> Variant {
     Variant {
-        subcarriers: 1,
-        eve: EveModel::Rayleigh,
-        csi_error_var: 0.0,
         encoder,
-        comm_fraction: None,
-        robust: false,
+        ..Variant::single_carrier(EveModel::Rayleigh)
     }
 }
 

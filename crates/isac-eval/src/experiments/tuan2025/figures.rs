@@ -5,7 +5,6 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use isac_channel::scenario::friendly_jamming::EveModel;
-use isac_learn::EncoderKind;
 use isac_learn::autoencoder::{Conditions, Scheme};
 
 use super::{Evaluated, Lab, PointSummary, Variant};
@@ -15,17 +14,6 @@ use crate::output::{Cell, Csv};
 use crate::plot::{Panel, Series, Style};
 
 const PAPER: &str = "tuan2025";
-
-fn single_carrier(eve: EveModel) -> Variant {
-    Variant {
-        subcarriers: 1,
-        eve,
-        csi_error_var: 0.0,
-        encoder: EncoderKind::Fc,
-        comm_fraction: None,
-        robust: false,
-    }
-}
 
 pub(super) fn at_powers(lab: &Lab<'_>, powers: &[f64]) -> Vec<Conditions> {
     let crlb_db = lab.scenario().file().sensing.crlb_max_db;
@@ -142,7 +130,7 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let eves = [EveModel::Rayleigh, EveModel::Rician];
     let jobs: Vec<(Scheme, Variant)> = eves
         .iter()
-        .flat_map(|&e| Scheme::ALL.map(|s| (s, single_carrier(e))))
+        .flat_map(|&e| Scheme::ALL.map(|s| (s, Variant::single_carrier(e))))
         .collect();
     let models = lab.models(&jobs)?;
     let schemes = [
@@ -161,7 +149,12 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         let mut per_scheme = Vec::new();
         for (si, &scheme) in schemes.iter().enumerate() {
             let model = (si < 3).then(|| &models[ei * 3 + si]);
-            per_scheme.push(lab.evaluate(scheme, model, single_carrier(eve), &conditions)?);
+            per_scheme.push(lab.evaluate(
+                scheme,
+                model,
+                Variant::single_carrier(eve),
+                &conditions,
+            )?);
         }
         results.push(per_scheme);
     }
@@ -296,7 +289,7 @@ pub fn fig5(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let started = Instant::now();
     let lab = Lab::new(ctx)?;
     let model = lab
-        .models(&[(Scheme::IsacFj, single_carrier(EveModel::Rayleigh))])?
+        .models(&[(Scheme::IsacFj, Variant::single_carrier(EveModel::Rayleigh))])?
         .remove(0);
     let mut csv = Csv::new(&["iteration", "p_db", "sum_secrecy_nats", "loss"]);
     for p in &model.log.points {
@@ -395,7 +388,7 @@ pub fn fig5(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
 pub fn fig6(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let started = Instant::now();
     let lab = Lab::new(ctx)?;
-    let variant = single_carrier(EveModel::Rayleigh);
+    let variant = Variant::single_carrier(EveModel::Rayleigh);
     let model = lab.models(&[(Scheme::IsacFj, variant)])?.remove(0);
     let f = lab.scenario().file();
     let crlb = f.evaluation.crlb_db.clone();
@@ -501,11 +494,7 @@ pub fn fig7(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         .iter()
         .map(|&n| Variant {
             subcarriers: n,
-            eve: EveModel::Rayleigh,
-            csi_error_var: 0.0,
-            encoder: EncoderKind::Fc,
-            comm_fraction: None,
-            robust: false,
+            ..Variant::single_carrier(EveModel::Rayleigh)
         })
         .collect();
     let results = isac_fj_over_snr(&lab, &variants, &snr)?;
@@ -589,12 +578,8 @@ pub fn fig8(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let variants: Vec<Variant> = rhos
         .iter()
         .map(|&rho| Variant {
-            subcarriers: 1,
-            eve: EveModel::Rayleigh,
             csi_error_var: rho,
-            encoder: EncoderKind::Fc,
-            comm_fraction: None,
-            robust: false,
+            ..Variant::single_carrier(EveModel::Rayleigh)
         })
         .collect();
     let results = isac_fj_over_snr(&lab, &variants, &snr)?;

@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use isac_channel::impairments::IqImbalance;
 use isac_channel::scenario::friendly_jamming::EveModel;
-use isac_learn::EncoderKind;
 use isac_learn::autoencoder::Scheme;
 
 use super::figures::{at_powers, panel};
@@ -19,12 +18,8 @@ use crate::plot::{Series, Style};
 
 fn variant(robust: bool) -> Variant {
     Variant {
-        subcarriers: 1,
-        eve: EveModel::Rayleigh,
-        csi_error_var: 0.0,
-        encoder: EncoderKind::Fc,
-        comm_fraction: None,
         robust,
+        ..Variant::single_carrier(EveModel::Rayleigh)
     }
 }
 

@@ -125,6 +125,20 @@ pub struct Variant {
     pub robust: bool,
 }
 
+impl Variant {
+    /// Single carrier, perfect CSI, FC encoder, overlapping allocation, ideal-hardware training.
+    pub fn single_carrier(eve: EveModel) -> Self {
+        Self {
+            subcarriers: 1,
+            eve,
+            csi_error_var: 0.0,
+            encoder: EncoderKind::Fc,
+            comm_fraction: None,
+            robust: false,
+        }
+    }
+}
+
 /// What the cache stores beside a model's weights.
 #[derive(Debug, Serialize, Deserialize)]
 struct CachedLog {
@@ -552,11 +566,8 @@ mod tests {
         let lab = Lab::new(&ctx).unwrap();
         let v = Variant {
             subcarriers: 2,
-            eve: EveModel::Rayleigh,
             csi_error_var: 0.1,
-            encoder: EncoderKind::Fc,
-            comm_fraction: None,
-            robust: false,
+            ..Variant::single_carrier(EveModel::Rayleigh)
         };
         let points = [Conditions {
             p_db: 20.0,

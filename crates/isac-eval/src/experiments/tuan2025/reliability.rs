@@ -14,7 +14,7 @@ use isac_channel::fading::realize;
 use isac_channel::rng::{complex_normal, stream};
 use isac_channel::scenario::friendly_jamming::EveModel;
 use isac_learn::autoencoder::{Batch, Conditions, RowDesign, Scheme, TrainedAutoencoder};
-use isac_learn::{EncoderKind, Tensor, TensorData};
+use isac_learn::{Tensor, TensorData};
 use rayon::prelude::*;
 
 use super::figures::panel;
@@ -36,14 +36,7 @@ const BLER_DRAWS: u64 = 1 << 42;
 const STREAM_EVE: u64 = 0x4556_454e; // "EVEN"
 
 fn variant() -> Variant {
-    Variant {
-        subcarriers: 1,
-        eve: EveModel::Rayleigh,
-        csi_error_var: 0.0,
-        encoder: EncoderKind::Fc,
-        comm_fraction: None,
-        robust: false,
-    }
+    Variant::single_carrier(EveModel::Rayleigh)
 }
 
 /// The batch with user `k`'s message replaced by `m` on every row.
@@ -90,17 +83,15 @@ fn errors(
         &lab.device,
     )?;
     let tx = model.model.transmit(setup, &batch);
-    let logp = model.model.decode(&model.model.receive(&tx, &batch, None));
     let mut user_errors = vec![0u64; k];
-    for (u, lp) in logp.into_iter().enumerate() {
-        let guess = lp
-            .argmax(1)
-            .into_data()
-            .convert::<i64>()
-            .try_to_vec::<i64>()
-            .map_err(|e| EvalError::Invalid(format!("{e:?}")))?;
+    for (u, guess) in model
+        .model
+        .decisions(setup, &batch)?
+        .into_iter()
+        .enumerate()
+    {
         for (row, g) in guess.iter().enumerate() {
-            user_errors[u] += u64::from(*g as usize != batch.messages[row * k + u]);
+            user_errors[u] += u64::from(*g != batch.messages[row * k + u]);
         }
     }
     // Eve: the actual designs and, per user, the designs for each candidate message.
