@@ -19,7 +19,7 @@ pub struct GaussianMixturePrior {
 
 impl GaussianMixturePrior {
     /// Validates: same non-zero lengths, finite means, weights `>= 0` summing to 1 within
-    /// [`WEIGHT_SUM_TOLERANCE`], `std > 0` and finite.
+    /// `WEIGHT_SUM_TOLERANCE` (1e-9), `std > 0` and finite.
     pub fn new(means: Vec<f64>, weights: Vec<f64>, std: f64) -> Result<Self, ChannelError> {
         if means.is_empty() {
             return Err(ChannelError::invalid(

@@ -65,7 +65,7 @@ fn scaled(x: Col<c64>, power: f64) -> Col<c64> {
     Col::from_fn(x.nrows(), |i| x[i] * s)
 }
 
-/// MRT-Equal (ref. [2]): MRT beams `f_k ~ h_k`, and one jamming/probing beam along `a(theta,
+/// MRT-Equal (ref. \[2\]): MRT beams `f_k ~ h_k`, and one jamming/probing beam along `a(theta,
 /// phi)` (the transmit direction of `G = b a^H`) projected on the users' null space; the power
 /// `P` split equally over the K + 1 beams. `users` is K x Nt (row k is `h_k^H`).
 pub fn mrt_equal(
@@ -97,7 +97,7 @@ pub fn mrt_equal(
     })
 }
 
-/// ZF + AN (ref. [12]): zero-forcing beams `H^H (H H^H)^-1` (columns normalised, equal power
+/// ZF + AN (ref. \[12\]): zero-forcing beams `H^H (H H^H)^-1` (columns normalised, equal power
 /// `(1 - an_fraction) P / K`) and isotropic artificial noise of power `an_fraction P` in the
 /// users' null space. Needs `K < Nt` and full-rank `H`.
 pub fn zf_an(

@@ -46,9 +46,9 @@ use crate::secrecy::{eve_rates, mean_ci95, user_rates};
 pub enum Evaluated {
     /// One of the learned schemes.
     Learned(Scheme),
-    /// Zero forcing plus isotropic AN (ref. [12]).
+    /// Zero forcing plus isotropic AN (ref. \[12\]).
     ZfAn,
-    /// MRT beams and a probing beam along `a(theta, phi)` in the null space (ref. [2]).
+    /// MRT beams and a probing beam along `a(theta, phi)` in the null space (ref. \[2\]).
     MrtEqual,
 }
 
