@@ -83,6 +83,7 @@ fn time_fig4() -> Result<f64> {
         quick: false,
         seed: None,
         progress: &isac_eval::experiments::Silent,
+        provenance: Default::default(),
     };
     let started = Instant::now();
     (isac_eval::experiments::find("hou2023-fig4")?.run)(&ctx)?;

@@ -1,11 +1,12 @@
 //! `cargo xtask reproduce`: runs the registered experiments and assembles docs/results.md.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use isac_eval::experiments::{Experiment, Progress, RunContext, find, registry};
+use isac_eval::experiments::{Experiment, Progress, Provenance, RunContext, find, registry};
 use isac_eval::output::write_atomic;
 
 use crate::workspace_root;
@@ -27,6 +28,9 @@ pub struct Args {
     /// List the experiments and exit.
     #[arg(long)]
     list: bool,
+    /// Rerun experiments whose outputs are up to date (same inputs hash in their sidecar).
+    #[arg(long)]
+    force: bool,
 }
 
 /// indicatif progress bar behind the experiments' `Progress` trait.
@@ -66,9 +70,30 @@ pub fn run(args: &Args) -> Result<()> {
             .map(|n| find(n.trim()))
             .collect::<Result<_, _>>()?
     };
+    let revision = git_revision(&root);
+    let versions = crate_versions(&root);
+    let scenarios = scenario_texts(&root.join("scenarios"))?;
     let mut summary = Vec::new();
     let mut failures = 0;
     for e in &selected {
+        let inputs_hash = format!(
+            "{:016x}",
+            fnv1a(
+                format!(
+                    "{}|{}|{:?}|{revision}|{scenarios}",
+                    e.name, args.quick, args.seed
+                )
+                .as_bytes()
+            )
+        );
+        if !args.force && up_to_date(&out, e, &inputs_hash) {
+            summary.push((
+                e.name,
+                0.0,
+                "up to date (skipped; --force reruns)".to_string(),
+            ));
+            continue;
+        }
         let bar = ProgressBar::new(0).with_style(
             ProgressStyle::with_template(
                 "{msg:>16} [{bar:40}] {pos}/{len} {elapsed_precise} eta {eta}",
@@ -83,6 +108,11 @@ pub fn run(args: &Args) -> Result<()> {
             quick: args.quick,
             seed: args.seed,
             progress: &progress,
+            provenance: Provenance {
+                git_revision: revision.clone(),
+                crate_versions: versions.clone(),
+                inputs_hash,
+            },
         };
         let started = Instant::now();
         let result = (e.run)(&ctx);
@@ -125,6 +155,81 @@ pub fn run(args: &Args) -> Result<()> {
     Ok(())
 }
 
+/// Whether `e`'s sidecar records this inputs hash and its results section exists.
+fn up_to_date(out: &Path, e: &Experiment, inputs_hash: &str) -> bool {
+    let sidecar = out.join(e.paper).join(format!("{}.json", e.stem));
+    let recorded = std::fs::read_to_string(&sidecar)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["provenance"]["inputs_hash"].as_str().map(str::to_string));
+    recorded.as_deref() == Some(inputs_hash) && fragment_path(out, e).exists()
+}
+
+/// `git rev-parse HEAD`, plus `-dirty-<hash of the diff>` for uncommitted changes, so that a
+/// rerun after an edit is never mistaken for up to date; `unknown` outside a checkout.
+fn git_revision(root: &Path) -> String {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    match git(&["rev-parse", "HEAD"]) {
+        None => "unknown".to_string(),
+        Some(head) => match git(&["diff", "HEAD"]) {
+            Some(diff) if !diff.is_empty() => {
+                format!("{head}-dirty-{:016x}", fnv1a(diff.as_bytes()))
+            }
+            _ => head,
+        },
+    }
+}
+
+/// The workspace version and the locked versions of the numerical dependencies.
+fn crate_versions(root: &Path) -> BTreeMap<String, String> {
+    let mut versions =
+        BTreeMap::from([("isac".to_string(), env!("CARGO_PKG_VERSION").to_string())]);
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
+    let mut name = None;
+    for line in lock.lines() {
+        if let Some(n) = line.strip_prefix("name = ") {
+            name = Some(n.trim_matches('"').to_string());
+        } else if let Some(v) = line.strip_prefix("version = ")
+            && let Some(n) = name.take()
+            && ["burn", "faer", "clarabel", "rand_chacha"].contains(&n.as_str())
+        {
+            versions.insert(n, v.trim_matches('"').to_string());
+        }
+    }
+    versions
+}
+
+/// Every scenario file's name and text, in name order.
+fn scenario_texts(dir: &Path) -> Result<String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    let mut text = String::new();
+    for f in files {
+        text += &f.display().to_string();
+        text += &std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
+    }
+    Ok(text)
+}
+
+/// 64-bit FNV-1a (stable across Rust releases, unlike std's hasher).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 fn fragment_path(out: &Path, e: &Experiment) -> PathBuf {
     out.join(e.paper).join(format!("{}.md", e.name))
 }
@@ -154,4 +259,36 @@ fn copy_figures(out: &Path, figures: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_figure_is_up_to_date_only_with_its_hash_and_section() {
+        let out = std::env::temp_dir().join(format!("isac-xtask-skip-{}", std::process::id()));
+        let e = find("hou2023-fig2").unwrap();
+        assert!(!up_to_date(&out, e, "abc"), "nothing written yet");
+        std::fs::create_dir_all(out.join(e.paper)).unwrap();
+        let sidecar = out.join(e.paper).join(format!("{}.json", e.stem));
+        std::fs::write(&sidecar, r#"{"provenance": {"inputs_hash": "abc"}}"#).unwrap();
+        assert!(!up_to_date(&out, e, "abc"), "results section missing");
+        std::fs::write(fragment_path(&out, e), "## section").unwrap();
+        assert!(up_to_date(&out, e, "abc"));
+        assert!(!up_to_date(&out, e, "abd"), "other inputs");
+        std::fs::write(&sidecar, "{ not json").unwrap();
+        assert!(!up_to_date(&out, e, "abc"), "unreadable sidecar");
+        std::fs::remove_dir_all(out).unwrap();
+    }
+
+    #[test]
+    fn the_revision_names_uncommitted_changes_and_versions_come_from_the_lock_file() {
+        let root = workspace_root();
+        let rev = git_revision(&root);
+        assert!(rev == "unknown" || rev.len() >= 40, "{rev}");
+        let versions = crate_versions(&root);
+        assert_eq!(versions["isac"], env!("CARGO_PKG_VERSION"));
+        assert!(versions["burn"].starts_with("0.22"), "{versions:?}");
+    }
 }

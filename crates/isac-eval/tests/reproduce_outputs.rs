@@ -12,6 +12,7 @@ fn pcrb_tightness_quick_run_writes_consistent_outputs() {
         quick: true,
         seed: Some(3),
         progress: &Silent,
+        provenance: Default::default(),
     };
     let report = (find("pcrb-tightness").unwrap().run)(&ctx).unwrap();
     for f in &report.files {
@@ -62,6 +63,7 @@ fn quick_run_in_pool(name: &str, csv: &str, threads: usize) -> (String, String) 
         quick: true,
         seed: None,
         progress: &Silent,
+        provenance: Default::default(),
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)

@@ -42,6 +42,21 @@ pub struct RunContext<'a> {
     pub seed: Option<u64>,
     /// Progress sink.
     pub progress: &'a dyn Progress,
+    /// What produced this run, recorded in every sidecar.
+    pub provenance: Provenance,
+}
+
+/// Where a run's outputs come from: written into every sidecar so that a reader (or a rerun
+/// deciding whether a figure is up to date) can tell which code and inputs made it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Provenance {
+    /// `git rev-parse HEAD`, with `-dirty` and a hash of the diff for uncommitted changes.
+    pub git_revision: String,
+    /// Versions of the workspace and of its numerical dependencies.
+    pub crate_versions: std::collections::BTreeMap<String, String>,
+    /// A hash of everything that determines the experiment's outputs (name, size, seed,
+    /// revision, scenario files).
+    pub inputs_hash: String,
 }
 
 /// What an experiment produced.
@@ -202,6 +217,7 @@ struct Sidecar<'a, S: Serialize> {
     seconds: f64,
     scenario: &'a S,
     crate_version: &'static str,
+    provenance: &'a Provenance,
 }
 
 /// Writes an experiment's table, figure and sidecar as `<out>/<paper>/<stem>.{csv,svg,json}`
@@ -233,6 +249,7 @@ fn publish<S: Serialize>(
         seconds: started.elapsed().as_secs_f64(),
         scenario,
         crate_version: env!("CARGO_PKG_VERSION"),
+        provenance: &ctx.provenance,
     };
     let text = serde_json::to_string_pretty(&sidecar).expect("sidecar serialises");
     write_atomic(&json_path, text.as_bytes())?;

@@ -562,6 +562,7 @@ mod tests {
             quick: true,
             seed: None,
             progress: &Silent,
+            provenance: Default::default(),
         };
         let lab = Lab::new(&ctx).unwrap();
         let v = Variant {
