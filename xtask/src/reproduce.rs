@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use isac_eval::experiments::{Experiment, Progress, Provenance, RunContext, find, registry};
-use isac_eval::output::write_atomic;
+use isac_eval::output::{fnv1a, write_atomic};
 
 use crate::workspace_root;
 
@@ -221,13 +221,6 @@ fn scenario_texts(dir: &Path) -> Result<String> {
         text += &std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
     }
     Ok(text)
-}
-
-/// 64-bit FNV-1a (stable across Rust releases, unlike std's hasher).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 fn fragment_path(out: &Path, e: &Experiment) -> PathBuf {

@@ -20,6 +20,14 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), EvalError> {
     std::fs::rename(&tmp, path).map_err(io)
 }
 
+/// 64-bit FNV-1a: a stable hash for cache keys and input hashes (std's hasher is not stable
+/// across Rust releases).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// `dir/.name.tmp` next to `path`.
 pub fn temporary_sibling(path: &Path) -> PathBuf {
     let name = path

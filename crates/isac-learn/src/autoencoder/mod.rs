@@ -35,9 +35,9 @@ use crate::{ComplexTensor, Encoder, EncoderKind, EncoderShape, LearnError, secre
 /// its reciprocal squared (in gradients) stays finite in f32.
 const FLOOR: f32 = 1e-15;
 
-/// Revision of the model and its training: bump it whenever either changes, so that model caches
-/// keyed on it (`isac-eval`) never reuse weights trained by older code.
-pub const MODEL_REVISION: u32 = 5;
+/// Revision of the model, its training and its cached training log: bump it whenever any of them
+/// changes, so that model caches keyed on it (`isac-eval`) never reuse what older code wrote.
+pub const MODEL_REVISION: u32 = 6;
 
 /// Stream index of the model weights.
 const STREAM_WEIGHTS: u64 = 0x4145_5747; // "AEWG"

@@ -13,9 +13,7 @@ fn scenario(n: usize, rho: f64) -> FriendlyJammingScenario {
         .unwrap()
         .file()
         .clone();
-    f.system.subcarriers = n;
-    f.system.comm_subcarriers = f.system.comm_subcarriers.min(n);
-    f.channel.taps = f.channel.taps.min(n);
+    f.set_subcarriers(n);
     f.channel.csi_error_var = rho;
     FriendlyJammingScenario::from_file(f).unwrap()
 }

@@ -10,6 +10,7 @@ use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::{Bytes, Device};
 use isac_channel::rng::stream;
 use rand::RngExt;
+use serde::{Deserialize, Serialize};
 
 use super::{Autoencoder, Batch, Conditions, RowDesign, Setup};
 use crate::LearnError;
@@ -24,7 +25,7 @@ const STREAM_CONDITIONS: u64 = 0x434f_4e44; // "COND"
 
 /// One point of the convergence log (Fig. 5): held-out metrics at one power after `iteration`
 /// Adam steps.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ConvergencePoint {
     /// Adam steps taken.
     pub iteration: usize,
@@ -37,7 +38,7 @@ pub struct ConvergencePoint {
 }
 
 /// What training did.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TrainingLog {
     /// Convergence points, by iteration then power.
     pub points: Vec<ConvergencePoint>,

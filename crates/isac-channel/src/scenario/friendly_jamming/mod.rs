@@ -33,6 +33,16 @@ pub struct FriendlyJammingFile {
     pub evaluation: EvaluationSection,
 }
 
+impl FriendlyJammingFile {
+    /// The same file on `n` subcarriers: the communication-only share and the delay line are
+    /// capped at `n` (the file still needs validating).
+    pub fn set_subcarriers(&mut self, n: usize) {
+        self.system.subcarriers = n;
+        self.system.comm_subcarriers = self.system.comm_subcarriers.min(n);
+        self.channel.taps = self.channel.taps.min(n);
+    }
+}
+
 /// `[system]`: arrays, users, subcarriers, power (Table II).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

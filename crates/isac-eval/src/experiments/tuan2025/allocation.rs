@@ -7,7 +7,7 @@ use std::time::Instant;
 use isac_channel::scenario::friendly_jamming::EveModel;
 use isac_learn::autoencoder::Scheme;
 
-use super::figures::{at_powers, panel, series};
+use super::figures::{at, at_powers, panel, series, sum_secrecy};
 use super::{Evaluated, Lab, PointSummary, Variant};
 use crate::EvalError;
 use crate::experiments::{Report, RunContext, section, table_head, verdict};
@@ -105,30 +105,21 @@ pub fn fig11(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         "secrecy at 20 dB",
         "secrecy at 30 dB",
     ]);
-    let at = |r: &[PointSummary], want: f64, rate: bool| {
-        snr.iter()
-            .position(|&x| (x - want).abs() < 1e-9)
-            .map_or(f64::NAN, |i| {
-                if rate {
-                    r[i].user_rate
-                } else {
-                    r[i].sum_secrecy.0
-                }
-            })
-    };
     for (share, r) in fractions.iter().zip(&results) {
         let _ = writeln!(
             md,
             "| {share} | {:.2} | {:.2} | {:.2} |",
-            at(r, 20.0, true),
-            at(r, 20.0, false),
-            at(r, 30.0, false)
+            at(&snr, r, 20.0, |p| p.user_rate),
+            at(&snr, r, 20.0, sum_secrecy),
+            at(&snr, r, 30.0, sum_secrecy)
         );
     }
     let best = fractions
         .iter()
         .zip(&results)
-        .max_by(|a, b| at(a.1, 20.0, false).total_cmp(&at(b.1, 20.0, false)))
+        .max_by(|a, b| {
+            at(&snr, a.1, 20.0, sum_secrecy).total_cmp(&at(&snr, b.1, 20.0, sum_secrecy))
+        })
         .map_or(f64::NAN, |(s, _)| *s);
     let _ = writeln!(
         md,

@@ -9,7 +9,7 @@ use isac_channel::scenario::friendly_jamming::EveModel;
 use isac_learn::autoencoder::{Scheme, TrainedAutoencoder};
 use isac_learn::{Encoder, EncoderKind};
 
-use super::figures::{at_powers, panel, series};
+use super::figures::{at, at_powers, panel, series, sum_secrecy};
 use super::{Evaluated, Lab, PointSummary, Variant};
 use crate::EvalError;
 use crate::experiments::{Report, RunContext, section, table_head, verdict};
@@ -137,11 +137,7 @@ pub fn fig9(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
          its cores quantised (no retraining).",
     );
     md += &table_head(&["encoder", "at 10 dB", "at 20 dB", "at 30 dB"]);
-    let value = |r: &[PointSummary], want: f64| {
-        snr.iter()
-            .position(|&x| (x - want).abs() < 1e-9)
-            .map_or(f64::NAN, |i| r[i].sum_secrecy.0)
-    };
+    let value = |r: &[PointSummary], want: f64| at(&snr, r, want, sum_secrecy);
     for (e, r) in entries.iter().zip(&results) {
         let _ = writeln!(
             md,

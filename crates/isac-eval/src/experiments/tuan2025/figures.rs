@@ -55,16 +55,20 @@ pub(super) fn panel(title: &str, x_label: &str, y_label: &str, series: Vec<Serie
 }
 
 /// The value at `x` of a sweep (`NaN` if `x` is not on the grid).
-fn at(x: &[f64], s: &[PointSummary], want: f64, worst: bool) -> f64 {
+pub(super) fn at(x: &[f64], s: &[PointSummary], want: f64, pick: fn(&PointSummary) -> f64) -> f64 {
     x.iter()
         .position(|&v| (v - want).abs() < 1e-9)
-        .map_or(f64::NAN, |i| {
-            if worst {
-                s[i].worst_user.0
-            } else {
-                s[i].sum_secrecy.0
-            }
-        })
+        .map_or(f64::NAN, |i| pick(&s[i]))
+}
+
+/// The mean sum secrecy of a point (for [`at`]).
+pub(super) fn sum_secrecy(p: &PointSummary) -> f64 {
+    p.sum_secrecy.0
+}
+
+/// The mean worst-user secrecy of a point (for [`at`]).
+fn worst_user(p: &PointSummary) -> f64 {
+    p.worst_user.0
 }
 
 /// One ISAC_FJ model per variant, each evaluated along the SNR axis at the scenario's CRLB_0.
@@ -275,7 +279,7 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
              **{}**; ISAC_FJ at 20 dB: {:.2} nats (paper 6.9).",
             verdict(beats(1)),
             verdict(beats(2)),
-            at(&snr, &results[ei][0], 20.0, false)
+            at(&snr, &results[ei][0], 20.0, sum_secrecy)
         );
     }
     Ok(Report {
@@ -465,8 +469,8 @@ pub fn fig6(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         "\n- \"ISAC_FJ outperforms MRT-Equal at every CRLB level\": **{}**. Paper near -30 dB: \
          ISAC_FJ above 4, MRT-Equal about 3 nats; ours at -30 dB: {:.2} and {:.2}.",
         verdict(beats),
-        at(&crlb, &isac, -30.0, false),
-        at(&crlb, &mrt, -30.0, false)
+        at(&crlb, &isac, -30.0, sum_secrecy),
+        at(&crlb, &mrt, -30.0, sum_secrecy)
     );
     Ok(Report {
         files,
@@ -542,14 +546,17 @@ pub fn fig7(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         64 => "6.2",
         _ => "",
     };
-    let at25: Vec<f64> = results.iter().map(|r| at(&snr, r, 25.0, true)).collect();
+    let at25: Vec<f64> = results
+        .iter()
+        .map(|r| at(&snr, r, 25.0, worst_user))
+        .collect();
     for (i, n) in counts.iter().enumerate() {
         let _ = writeln!(
             md,
             "| {n} | {:.2} | {} | {:.2} |",
             at25[i],
             paper_25(*n),
-            at(&snr, &results[i], 30.0, true)
+            at(&snr, &results[i], 30.0, worst_user)
         );
     }
     let grows = at25.windows(2).all(|w| w[1] > w[0]);
@@ -618,9 +625,9 @@ pub fn fig8(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         let _ = writeln!(
             md,
             "| {rho} | {:.2} | {:.2} | {:.2} |",
-            at(&snr, r, 10.0, false),
-            at(&snr, r, 20.0, false),
-            at(&snr, r, 30.0, false)
+            at(&snr, r, 10.0, sum_secrecy),
+            at(&snr, r, 20.0, sum_secrecy),
+            at(&snr, r, 30.0, sum_secrecy)
         );
     }
     let top = snr.len() - 1;

@@ -30,14 +30,13 @@ use isac_learn::autoencoder::{
 use isac_learn::{CpuDevice, EncoderKind};
 use isac_sdr::{JammingDesign, mrt_equal, zf_an};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use std::time::Instant;
 
 use super::{Progress, RunContext, publish};
 use crate::EvalError;
 use crate::output::Csv;
-use crate::output::write_atomic;
+use crate::output::{fnv1a, write_atomic};
 use crate::plot::Panel;
 use crate::secrecy::{eve_rates, mean_ci95, user_rates};
 
@@ -139,14 +138,6 @@ impl Variant {
     }
 }
 
-/// What the cache stores beside a model's weights.
-#[derive(Debug, Serialize, Deserialize)]
-struct CachedLog {
-    iterations: usize,
-    seconds: f64,
-    points: Vec<(usize, f64, f64, f64)>,
-}
-
 impl<'a> Lab<'a> {
     /// Loads the scenario and calibrates the echo scale with the neural FIM estimator.
     pub fn new(ctx: &'a RunContext<'a>) -> Result<Self, EvalError> {
@@ -181,9 +172,7 @@ impl<'a> Lab<'a> {
     /// The scenario of a variant (N, Eve model, rho).
     pub fn variant(&self, v: Variant) -> Result<FriendlyJammingScenario, EvalError> {
         let mut f = self.base.file().clone();
-        f.system.subcarriers = v.subcarriers;
-        f.system.comm_subcarriers = f.system.comm_subcarriers.min(v.subcarriers);
-        f.channel.taps = f.channel.taps.min(v.subcarriers);
+        f.set_subcarriers(v.subcarriers);
         f.channel.eve_model = v.eve;
         f.channel.csi_error_var = v.csi_error_var;
         f.training.robust = v.robust;
@@ -194,29 +183,28 @@ impl<'a> Lab<'a> {
         Ok(FriendlyJammingScenario::from_file(f)?)
     }
 
-    fn iterations(&self) -> usize {
-        let full = self.base.file().training.stage1_iterations;
+    /// `full`, or an eighth of it (at least `floor`) in a quick run.
+    fn sized(&self, full: usize, floor: usize) -> usize {
         if self.ctx.quick {
-            (full / 8).max(10)
+            (full / 8).max(floor)
         } else {
             full
         }
     }
 
+    fn iterations(&self) -> usize {
+        self.sized(self.base.file().training.stage1_iterations, 10)
+    }
+
     fn draws(&self) -> usize {
-        let full = self.base.file().evaluation.draws;
-        if self.ctx.quick {
-            (full / 8).max(16)
-        } else {
-            full
-        }
+        self.sized(self.base.file().evaluation.draws, 16)
     }
 
     fn cache_path(&self, setup: &Setup) -> PathBuf {
         let key = format!(
             "{}|{}|{:?}|{}|{}|{}|{}",
             isac_learn::autoencoder::MODEL_REVISION,
-            toml_of(setup.scenario.file()),
+            serde_json::to_string(setup.scenario.file()).unwrap_or_default(),
             setup.encoder,
             setup.scheme.name(),
             self.iterations(),
@@ -259,27 +247,12 @@ impl<'a> Lab<'a> {
                 let weights = path.with_extension("bpk");
                 let log_path = path.with_extension("json");
                 if weights.exists() && log_path.exists() {
-                    let log: CachedLog = std::fs::read_to_string(&log_path)
+                    let log: TrainingLog = std::fs::read_to_string(&log_path)
                         .ok()
                         .and_then(|t| serde_json::from_str(&t).ok())
                         .ok_or_else(|| EvalError::Invalid(format!("{}", log_path.display())))?;
                     let mut model = TrainedAutoencoder::load(setup, &weights, &self.device)?;
-                    model.log = TrainingLog {
-                        iterations: log.iterations,
-                        seconds: log.seconds,
-                        points: log
-                            .points
-                            .into_iter()
-                            .map(|(iteration, p_db, sum_secrecy, loss)| {
-                                isac_learn::autoencoder::ConvergencePoint {
-                                    iteration,
-                                    p_db,
-                                    sum_secrecy,
-                                    loss,
-                                }
-                            })
-                            .collect(),
-                    };
+                    model.log = log;
                     self.progress().inc(iterations as u64);
                     return Ok(model);
                 }
@@ -298,19 +271,9 @@ impl<'a> Lab<'a> {
                     })?;
                 }
                 model.save(&weights)?;
-                let log = CachedLog {
-                    iterations: model.log.iterations,
-                    seconds: model.log.seconds,
-                    points: model
-                        .log
-                        .points
-                        .iter()
-                        .map(|p| (p.iteration, p.p_db, p.sum_secrecy, p.loss))
-                        .collect(),
-                };
                 write_atomic(
                     &log_path,
-                    serde_json::to_string(&log)
+                    serde_json::to_string(&model.log)
                         .map_err(|e| EvalError::Invalid(e.to_string()))?
                         .as_bytes(),
                 )?;
@@ -535,17 +498,6 @@ fn summarise(m: &[DrawMetrics]) -> PointSummary {
         user_rate: m.iter().map(|x| x.user_rate).sum::<f64>() / m.len() as f64,
         crlb_met: m.iter().filter(|x| x.crlb_met).count() as f64 / m.len() as f64,
     }
-}
-
-fn toml_of<T: Serialize>(t: &T) -> String {
-    serde_json::to_string(t).unwrap_or_default()
-}
-
-/// 64-bit FNV-1a: a stable hash for cache keys (std's hasher is not stable across releases).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]
