@@ -84,6 +84,7 @@ fn time_fig4() -> Result<f64> {
         seed: None,
         progress: &isac_eval::experiments::Silent,
         provenance: Default::default(),
+        shard: None,
     };
     let started = Instant::now();
     (isac_eval::experiments::find("hou2023-fig4")?.run)(&ctx)?;

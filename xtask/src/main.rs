@@ -1,6 +1,8 @@
 //! `cargo xtask`: project automation (the rust-analyzer xtask pattern).
 //!
-//! - `cargo xtask reproduce [--quick] [--only NAME[,NAME]] [--out DIR] [--seed N] [--list]`
+//! - `cargo xtask reproduce [--quick] [--only NAME[,NAME]] [--out DIR] [--seed N] [--list]
+//!   [--force] [--shard I/N]`
+//! - `cargo xtask merge [--out DIR] [--force] DIR...`
 //! - `cargo xtask bench`
 
 mod bench;
@@ -26,6 +28,8 @@ struct Cli {
 enum Task {
     /// Runs every figure and table of both papers into target/reproduce/ and docs/results.md.
     Reproduce(reproduce::Args),
+    /// Joins the output directories of `reproduce --shard I/N` into the files of a single run.
+    Merge(reproduce::MergeArgs),
     /// Runs the release-mode benchmarks of the hot paths.
     Bench,
 }
@@ -41,6 +45,7 @@ fn workspace_root() -> PathBuf {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Task::Reproduce(args) => reproduce::run(&args),
+        Task::Merge(args) => reproduce::merge(&args),
         Task::Bench => bench::run(),
     }
 }

@@ -6,8 +6,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use isac_eval::experiments::{Experiment, Progress, Provenance, RunContext, find, registry};
+use isac_eval::EvalError;
+use isac_eval::experiments::{Experiment, Progress, Provenance, RunContext, Shard, find, registry};
 use isac_eval::output::{fnv1a, write_atomic};
+use serde::{Deserialize, Serialize};
 
 use crate::workspace_root;
 
@@ -29,6 +31,33 @@ pub struct Args {
     #[arg(long)]
     list: bool,
     /// Rerun experiments whose outputs are up to date (same inputs hash in their sidecar).
+    #[arg(long)]
+    force: bool,
+    /// Compute only part I of N (1-based) of every experiment's points into the output
+    /// directory; `cargo xtask merge` joins the N directories.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
+}
+
+/// What `--shard` records in `<out>/shard.json`, so that `merge` can rerun the same selection.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct Manifest {
+    shard: String,
+    quick: bool,
+    seed: Option<u64>,
+    only: Vec<String>,
+    git_revision: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The output directories of `cargo xtask reproduce --shard I/N`, one per part.
+    #[arg(required = true, value_name = "DIR")]
+    shards: Vec<PathBuf>,
+    /// Output directory of the joined run (default: target/reproduce/).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Rerun experiments whose outputs are up to date in the output directory.
     #[arg(long)]
     force: bool,
 }
@@ -73,6 +102,19 @@ pub fn run(args: &Args) -> Result<()> {
     let revision = git_revision(&root);
     let versions = crate_versions(&root);
     let scenarios = scenario_texts(&root.join("scenarios"))?;
+    if let Some(shard) = args.shard {
+        let manifest = Manifest {
+            shard: shard.to_string(),
+            quick: args.quick,
+            seed: args.seed,
+            only: selected.iter().map(|e| e.name.to_string()).collect(),
+            git_revision: revision.clone(),
+        };
+        write_atomic(
+            &out.join("shard.json"),
+            serde_json::to_string_pretty(&manifest)?.as_bytes(),
+        )?;
+    }
     let mut summary = Vec::new();
     let mut failures = 0;
     for e in &selected {
@@ -113,6 +155,7 @@ pub fn run(args: &Args) -> Result<()> {
                 crate_versions: versions.clone(),
                 inputs_hash,
             },
+            shard: args.shard,
         };
         let started = Instant::now();
         let result = (e.run)(&ctx);
@@ -123,18 +166,25 @@ pub fn run(args: &Args) -> Result<()> {
                 write_atomic(&fragment_path(&out, e), report.markdown.as_bytes())?;
                 summary.push((e.name, seconds, "ok".to_string()));
             }
+            Err(EvalError::ShardPart { here, elsewhere }) => summary.push((
+                e.name,
+                seconds,
+                format!("part stored ({here} points here, {elsewhere} in other shards)"),
+            )),
             Err(err) => {
                 failures += 1;
                 summary.push((e.name, seconds, format!("failed: {err}")));
             }
         }
     }
-    let results = assemble(&out)?;
-    write_atomic(&out.join("results.md"), results.as_bytes())?;
-    let publish = !args.quick && out == default_out;
-    if publish {
-        write_atomic(&root.join("docs/results.md"), results.as_bytes())?;
-        copy_figures(&out, &root.join("docs/figures"))?;
+    let publish = !args.quick && out == default_out && args.shard.is_none();
+    if args.shard.is_none() {
+        let results = assemble(&out)?;
+        write_atomic(&out.join("results.md"), results.as_bytes())?;
+        if publish {
+            write_atomic(&root.join("docs/results.md"), results.as_bytes())?;
+            copy_figures(&out, &root.join("docs/figures"))?;
+        }
     }
     println!("\n{:<20} {:>9}  status", "figure", "seconds");
     for (name, seconds, status) in &summary {
@@ -151,6 +201,94 @@ pub fn run(args: &Args) -> Result<()> {
     );
     if failures > 0 {
         bail!("{failures} experiment(s) failed");
+    }
+    Ok(())
+}
+
+/// `cargo xtask merge`: checks that the directories are the N parts of one sharded run of this
+/// checkout, copies their caches (points, trained models) into the output directory and reruns
+/// the same selection there, which loads every stored point and writes the single run's files.
+pub fn merge(args: &MergeArgs) -> Result<()> {
+    let mut manifests = Vec::new();
+    for dir in &args.shards {
+        let path = dir.join("shard.json");
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "reading {} (is {} a `reproduce --shard` output?)",
+                path.display(),
+                dir.display()
+            )
+        })?;
+        let m: Manifest =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let shard: Shard = m.shard.parse()?;
+        manifests.push((shard, m));
+    }
+    let (first, reference) = &manifests[0];
+    let count = first.count();
+    let mut seen = vec![false; count as usize];
+    for (shard, m) in &manifests {
+        let same = |a: &Manifest| {
+            a.quick == reference.quick
+                && a.seed == reference.seed
+                && a.only == reference.only
+                && a.git_revision == reference.git_revision
+        };
+        if shard.count() != count || !same(m) {
+            bail!(
+                "shard {shard} was run with other settings than shard {first}: {m:?} vs {reference:?}"
+            );
+        }
+        if std::mem::replace(&mut seen[(shard.number() - 1) as usize], true) {
+            bail!("shard {shard} is given twice");
+        }
+    }
+    let missing: Vec<String> = (1..=count)
+        .filter(|&i| !seen[(i - 1) as usize])
+        .map(|i| format!("{i}/{count}"))
+        .collect();
+    if !missing.is_empty() {
+        bail!("missing shards: {}", missing.join(", "));
+    }
+    let root = workspace_root();
+    let revision = git_revision(&root);
+    if revision != reference.git_revision {
+        bail!(
+            "the shards were run at revision {}, this checkout is {revision}: their points would not be used",
+            reference.git_revision
+        );
+    }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| root.join("target/reproduce"));
+    for dir in &args.shards {
+        copy_tree(&dir.join("cache"), &out.join("cache"))?;
+    }
+    run(&Args {
+        quick: reference.quick,
+        only: reference.only.clone(),
+        out: Some(out),
+        seed: reference.seed,
+        list: false,
+        force: args.force,
+        shard: None,
+    })
+}
+
+/// Copies every file under `from` to the same relative path under `to` (atomically each).
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    if !from.exists() {
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let path = entry?.path();
+        let target = to.join(path.file_name().expect("directory entries have names"));
+        if path.is_dir() {
+            copy_tree(&path, &target)?;
+        } else {
+            write_atomic(&target, &std::fs::read(&path)?)?;
+        }
     }
     Ok(())
 }
@@ -273,6 +411,125 @@ mod tests {
         std::fs::write(&sidecar, "{ not json").unwrap();
         assert!(!up_to_date(&out, e, "abc"), "unreadable sidecar");
         std::fs::remove_dir_all(out).unwrap();
+    }
+
+    /// `cargo xtask reproduce --quick --only ... [--shard I/2] --out <base>/<dir>`.
+    fn args(base: &Path, dir: &str, shard: Option<&str>) -> Args {
+        Args {
+            quick: true,
+            only: ["hou2023-fig2", "pcrb-tightness", "tuan2025-fig3"]
+                .map(String::from)
+                .into(),
+            out: Some(base.join(dir)),
+            seed: None,
+            list: false,
+            force: false,
+            shard: shard.map(|s| s.parse().unwrap()),
+        }
+    }
+
+    /// Every output file under `dir`, relative path to contents; sidecars without their
+    /// wall-clock `seconds`.
+    fn outputs(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+        let mut files = BTreeMap::new();
+        for paper in ["hou2023", "tuan2025"] {
+            for entry in std::fs::read_dir(dir.join(paper)).unwrap() {
+                let path = entry.unwrap().path();
+                let mut bytes = std::fs::read(&path).unwrap();
+                if path.extension().is_some_and(|x| x == "json") {
+                    let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                    v["seconds"] = serde_json::Value::Null;
+                    bytes = v.to_string().into_bytes();
+                }
+                files.insert(path.strip_prefix(dir).unwrap().to_path_buf(), bytes);
+            }
+        }
+        files.insert(
+            "results.md".into(),
+            std::fs::read(dir.join("results.md")).unwrap(),
+        );
+        files
+    }
+
+    #[test]
+    fn two_merged_shards_equal_one_run_byte_for_byte() {
+        let base = std::env::temp_dir().join(format!("isac-xtask-shards-{}", std::process::id()));
+        run(&args(&base, "single", None)).unwrap();
+        run(&args(&base, "part1", Some("1/2"))).unwrap();
+        run(&args(&base, "part2", Some("2/2"))).unwrap();
+        let stored = |part: &str| {
+            std::fs::read_dir(base.join(part).join("cache/points/pcrb-tightness"))
+                .unwrap()
+                .count()
+        };
+        assert_eq!(
+            (stored("part1"), stored("part2")),
+            (6, 6),
+            "12 points split"
+        );
+        assert!(
+            !base.join("part1/hou2023/pcrb-tightness.csv").exists(),
+            "a part writes no figure"
+        );
+        merge(&MergeArgs {
+            shards: vec![base.join("part2"), base.join("part1")],
+            out: Some(base.join("merged")),
+            force: false,
+        })
+        .unwrap();
+        let (single, merged) = (outputs(&base.join("single")), outputs(&base.join("merged")));
+        // csv, svg, json and section of each (fig3 also the Rician csv, svg, json), results.md
+        assert_eq!(single.len(), 3 * 4 + 3 + 1);
+        assert_eq!(
+            single.keys().collect::<Vec<_>>(),
+            merged.keys().collect::<Vec<_>>()
+        );
+        for (path, bytes) in &single {
+            assert!(merged[path] == *bytes, "{} differs", path.display());
+        }
+        std::fs::remove_dir_all(base).unwrap();
+    }
+
+    #[test]
+    fn merge_refuses_incomplete_duplicated_or_mixed_parts() {
+        let base = std::env::temp_dir().join(format!("isac-xtask-merge-{}", std::process::id()));
+        let revision = git_revision(&workspace_root());
+        let part = |dir: &str, shard: &str, quick: bool| {
+            let m = Manifest {
+                shard: shard.into(),
+                quick,
+                seed: None,
+                only: vec!["hou2023-fig2".into()],
+                git_revision: revision.clone(),
+            };
+            std::fs::create_dir_all(base.join(dir)).unwrap();
+            std::fs::write(
+                base.join(dir).join("shard.json"),
+                serde_json::to_string(&m).unwrap(),
+            )
+            .unwrap();
+            base.join(dir)
+        };
+        let merge_of = |shards: Vec<PathBuf>| {
+            merge(&MergeArgs {
+                shards,
+                out: Some(base.join("out")),
+                force: false,
+            })
+            .unwrap_err()
+            .to_string()
+        };
+        let (a, b, c) = (
+            part("a", "1/3", true),
+            part("b", "2/3", true),
+            part("c", "2/3", false),
+        );
+        assert!(merge_of(vec![a.clone(), b.clone()]).contains("missing shards: 3/3"));
+        assert!(merge_of(vec![a.clone(), b.clone(), b.clone()]).contains("given twice"));
+        assert!(merge_of(vec![a.clone(), c]).contains("other settings"));
+        assert!(merge_of(vec![base.join("nowhere")]).contains("reproduce --shard"));
+        assert!(!base.join("out").exists(), "nothing written on refusal");
+        std::fs::remove_dir_all(base).unwrap();
     }
 
     #[test]

@@ -42,6 +42,18 @@ pub enum EvalError {
     /// A cached model or log could not be read back.
     #[error("model cache: {0}")]
     Invalid(String),
+    /// A `--shard` value that is not `I/N` with `1 <= I <= N`.
+    #[error("bad shard {0}")]
+    BadShard(String),
+    /// Under `--shard`, this part's points are computed and stored; the rest belong to other
+    /// parts (not a failure: `cargo xtask merge` joins the parts).
+    #[error("shard part stored: {here} points here, {elsewhere} in other parts")]
+    ShardPart {
+        /// Points computed or found here.
+        here: usize,
+        /// Points left to the other parts.
+        elsewhere: usize,
+    },
     /// An experiment name that is not registered.
     #[error("unknown experiment `{0}` (see `cargo xtask reproduce --list`)")]
     UnknownExperiment(String),

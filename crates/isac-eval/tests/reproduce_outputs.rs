@@ -13,6 +13,7 @@ fn pcrb_tightness_quick_run_writes_consistent_outputs() {
         seed: Some(3),
         progress: &Silent,
         provenance: Default::default(),
+        shard: None,
     };
     let report = (find("pcrb-tightness").unwrap().run)(&ctx).unwrap();
     for f in &report.files {
@@ -64,6 +65,7 @@ fn quick_run_in_pool(name: &str, csv: &str, threads: usize) -> (String, String) 
         seed: None,
         progress: &Silent,
         provenance: Default::default(),
+        shard: None,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)

@@ -33,7 +33,7 @@ use clarabel::solver::{
 use faer::{Col, Mat, c64};
 use isac_bounds::qbar;
 use isac_channel::scenario::SecureIsacScenario;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::SdrError;
 use crate::hermitian::{embedding_svec, from_parameters, parameter_count, trace_coefficients};
@@ -112,7 +112,7 @@ pub enum Formulation {
 }
 
 /// Outcome class of one solve.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SolveStatus {
     /// Solved (or solved to reduced accuracy: see the report).

@@ -5,7 +5,7 @@ use std::time::Instant;
 use faer::{Col, Mat, c64};
 use isac_bounds::{PcrbModel, PcrbSetting, QuadratureSettings};
 use isac_channel::scenario::SecureIsacScenario;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::metrics::{covariance, eve_sinrs, power, secrecy_rate, user_sinr};
 use crate::recovery::{Certificate, RecoveredBeams, certify, recover_rank_one};
@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// Which transmit design.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Scheme {
     /// SDR with AN, gamma search and rank-one recovery (Sec. V).

@@ -10,7 +10,7 @@ use isac_channel::scenario::FriendlyJammingScenario;
 use isac_channel::scenario::friendly_jamming::PerturbationDesign;
 use isac_learn::CpuDevice;
 use isac_learn::fim_estimator::{FimEstimatorSettings, Probe, estimate, relative_frobenius_error};
-use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::{Report, RunContext, publish, section, table_head, verdict};
 use crate::EvalError;
@@ -20,6 +20,7 @@ use crate::plot::{Panel, Series, Style};
 /// The paper's perturbation: `delta ~ N(0, 0.05 I)`, a standard deviation of sqrt(0.05) rad.
 const PAPER_VARIANCE: f64 = 0.05;
 
+#[derive(Serialize, Deserialize)]
 struct Row {
     design: PerturbationDesign,
     scale: f64,
@@ -75,23 +76,19 @@ pub fn run(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             ..defaults.clone()
         });
     }
-    ctx.progress.start(jobs.len() as u64, "fim-estimator");
-    let rows = jobs
-        .par_iter()
-        .map(|settings| {
-            let e = estimate(&probe, settings, &CpuDevice::Flex.device())?;
-            ctx.progress.inc(1);
-            Ok(Row {
-                design: settings.design,
-                scale: settings.scale,
-                samples: settings.samples,
-                seed: settings.seed,
-                error: relative_frobenius_error(&e.fim, &truth),
-                quadratic_error: relative_frobenius_error(&e.quadratic_fim, &truth),
-                max_kl: e.exact_divergences.iter().copied().fold(0.0, f64::max),
-            })
+    let rows = ctx.points("fim-estimator", jobs.len(), |i| {
+        let settings = &jobs[i];
+        let e = estimate(&probe, settings, &CpuDevice::Flex.device())?;
+        Ok(Row {
+            design: settings.design,
+            scale: settings.scale,
+            samples: settings.samples,
+            seed: settings.seed,
+            error: relative_frobenius_error(&e.fim, &truth),
+            quadratic_error: relative_frobenius_error(&e.quadratic_fim, &truth),
+            max_kl: e.exact_divergences.iter().copied().fold(0.0, f64::max),
         })
-        .collect::<Result<Vec<_>, EvalError>>()?;
+    })?;
     let files = publish(
         ctx,
         "tuan2025",

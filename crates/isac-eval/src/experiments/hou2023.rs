@@ -8,7 +8,7 @@ use isac_channel::scenario::SecureIsacScenario;
 use isac_channel::units::linear_to_db;
 use isac_sdr::metrics::{gain, quadratic};
 use isac_sdr::{Formulation, Scheme, SecureBeamformingProblem, SolveStatus, run_scheme};
-use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::{Report, RunContext, publish, section, table_head, verdict};
 use crate::EvalError;
@@ -36,6 +36,26 @@ fn status_name(s: SolveStatus) -> &'static str {
     }
 }
 
+/// One solve of Fig. 2's sweep: what its table needs.
+#[derive(Serialize, Deserialize)]
+struct Solve {
+    status: SolveStatus,
+    user_sinr: f64,
+    clarabel_status: String,
+    iterations: u32,
+}
+
+/// One scheme run of Fig. 4's sweep: what its table and section need.
+#[derive(Serialize, Deserialize)]
+struct Outcome {
+    scheme: Scheme,
+    status: SolveStatus,
+    secrecy_rate: f64,
+    gamma: Option<f64>,
+    pcrb_upper_closed_form: f64,
+    solves: usize,
+}
+
 /// Fig. 2: `log2((1 + f(gamma)) / (1 + gamma))` vs gamma for three Gamma, g_u = -30 dB.
 pub fn fig2(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let started = Instant::now();
@@ -49,15 +69,16 @@ pub fn fig2(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let points: Vec<(usize, f64)> = (0..thresholds.len())
         .flat_map(|t| gammas.iter().map(move |&g| (t, g)))
         .collect();
-    ctx.progress.start(points.len() as u64, "hou2023-fig2");
-    let solved = points
-        .par_iter()
-        .map(|&(t, g)| {
-            let sol = problems[t].solve(g);
-            ctx.progress.inc(1);
-            sol.map(|sol| (t, g, sol))
+    let solved = ctx.points("hou2023-fig2", points.len(), |i| {
+        let (t, g) = points[i];
+        let sol = problems[t].solve(g)?;
+        Ok(Solve {
+            status: sol.status,
+            user_sinr: sol.user_sinr,
+            clarabel_status: sol.report.clarabel_status,
+            iterations: sol.report.iterations,
         })
-        .collect::<Result<Vec<_>, _>>()?;
+    })?;
     let mut csv = Csv::new(&[
         "gamma",
         "pcrb_max",
@@ -68,20 +89,20 @@ pub fn fig2(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         "iterations",
     ]);
     let mut series: Vec<Vec<(f64, f64)>> = vec![Vec::new(); thresholds.len()];
-    for (t, g, sol) in &solved {
+    for (&(t, g), sol) in points.iter().zip(&solved) {
         let rate = ((1.0 + sol.user_sinr) / (1.0 + g)).log2();
         let ok = sol.status == SolveStatus::Optimal;
         csv.row(&[
-            Cell::Num(*g),
-            Cell::Num(thresholds[*t]),
+            Cell::Num(g),
+            Cell::Num(thresholds[t]),
             Cell::Text(status_name(sol.status)),
             Cell::Num(if ok { rate } else { f64::NAN }),
             Cell::Num(sol.user_sinr),
-            Cell::Text(&sol.report.clarabel_status),
-            Cell::Int(sol.report.iterations as u64),
+            Cell::Text(&sol.clarabel_status),
+            Cell::Int(sol.iterations as u64),
         ]);
         if ok {
-            series[*t].push((*g, rate));
+            series[t].push((g, rate));
         }
     }
     let panel = Panel {
@@ -323,16 +344,24 @@ pub fn fig4(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         .iter()
         .flat_map(|&g| schemes.iter().map(move |&sc| (g, sc)))
         .collect();
-    ctx.progress.start(points.len() as u64, "hou2023-fig4");
     let sweep_started = Instant::now();
-    let outcomes = points
-        .par_iter()
-        .map(|&(g, sc)| {
-            let out = run_scheme(&s, sc, g, None);
-            ctx.progress.inc(1);
-            out.map(|o| (g, o))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let outcomes: Vec<(f64, Outcome)> = ctx
+        .points("hou2023-fig4", points.len(), |i| {
+            let (g, sc) = points[i];
+            let o = run_scheme(&s, sc, g, None)?;
+            Ok(Outcome {
+                scheme: o.scheme,
+                status: o.status,
+                secrecy_rate: o.secrecy_rate,
+                gamma: o.gamma,
+                pcrb_upper_closed_form: o.pcrb_upper_closed_form,
+                solves: o.solves,
+            })
+        })?
+        .into_iter()
+        .zip(&points)
+        .map(|(o, &(g, _))| (g, o))
+        .collect();
     let sweep_seconds = sweep_started.elapsed().as_secs_f64();
     let name = |sc: Scheme| match sc {
         Scheme::Proposed => "proposed",

@@ -3,7 +3,10 @@
 mod fim_estimator;
 mod hou2023;
 mod pcrb_tightness;
+mod points;
 mod tuan2025;
+
+pub use points::Shard;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -44,6 +47,8 @@ pub struct RunContext<'a> {
     pub progress: &'a dyn Progress,
     /// What produced this run, recorded in every sidecar.
     pub provenance: Provenance,
+    /// Compute only this part of every experiment's points (see [`RunContext::points`]).
+    pub shard: Option<Shard>,
 }
 
 /// Where a run's outputs come from: written into every sidecar so that a reader (or a rerun

@@ -8,6 +8,7 @@ use std::time::Instant;
 use faer::{Mat, c64};
 use isac_bounds::{PcrbModel, PcrbSetting, QuadratureSettings};
 use isac_channel::scenario::{QbarConvention, SecureIsacScenario};
+use serde::{Deserialize, Serialize};
 
 use super::{Report, RunContext, publish, section, table_head};
 use crate::EvalError;
@@ -46,8 +47,9 @@ fn covariances(s: &SecureIsacScenario) -> Vec<(&'static str, Mat<c64>)> {
 /// Bonferroni-corrected two-sided 5% threshold for 40 comparisons, in standard errors.
 const Z_FAMILY: f64 = 3.3;
 
+#[derive(Serialize, Deserialize)]
 struct Row {
-    covariance: &'static str,
+    covariance: String,
     sigma: f64,
     pcrb: f64,
     upper: f64,
@@ -69,33 +71,29 @@ pub fn run(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         .map(|i| 10f64.powf(-3.0 + 2.0 * i as f64 / (points - 1) as f64))
         .collect();
     let covs = covariances(&scenario);
-    ctx.progress
-        .start((covs.len() * sigmas.len()) as u64, "pcrb-tightness");
-    let mut rows = Vec::new();
-    for (ci, (name, r)) in covs.iter().enumerate() {
-        for (si, &sigma) in sigmas.iter().enumerate() {
-            let mut setting = PcrbSetting::from_scenario(&scenario);
-            setting.prior = setting.prior.with_std(sigma)?;
-            let model = PcrbModel::new(setting.clone(), QuadratureSettings::default())?;
-            let report = model.report(r.as_ref(), QbarConvention::Exact)?;
-            let estimator = GridMmse::new(&setting, r.as_ref())?;
-            let mse = estimator.mse(trials, seed, (ci * sigmas.len() + si) as u64);
-            rows.push(Row {
-                covariance: name,
-                sigma,
-                pcrb: report.pcrb,
-                upper: report.pcrb_upper,
-                closed_exact: report.pcrb_upper_closed_form,
-                closed_paper: model.pcrb_upper_closed_form(r.as_ref(), QbarConvention::Paper)?,
-                epsilon: report.epsilon,
-                mse: mse.mse,
-                ci95: mse.ci95,
-                trials,
-                grid: estimator.grid_len(),
-            });
-            ctx.progress.inc(1);
-        }
-    }
+    let rows = ctx.points("pcrb-tightness", covs.len() * sigmas.len(), |i| {
+        let (ci, si) = (i / sigmas.len(), i % sigmas.len());
+        let r = &covs[ci].1;
+        let mut setting = PcrbSetting::from_scenario(&scenario);
+        setting.prior = setting.prior.with_std(sigmas[si])?;
+        let model = PcrbModel::new(setting.clone(), QuadratureSettings::default())?;
+        let report = model.report(r.as_ref(), QbarConvention::Exact)?;
+        let estimator = GridMmse::new(&setting, r.as_ref())?;
+        let mse = estimator.mse(trials, seed, i as u64);
+        Ok(Row {
+            covariance: covs[ci].0.to_string(),
+            sigma: sigmas[si],
+            pcrb: report.pcrb,
+            upper: report.pcrb_upper,
+            closed_exact: report.pcrb_upper_closed_form,
+            closed_paper: model.pcrb_upper_closed_form(r.as_ref(), QbarConvention::Paper)?,
+            epsilon: report.epsilon,
+            mse: mse.mse,
+            ci95: mse.ci95,
+            trials,
+            grid: estimator.grid_len(),
+        })
+    })?;
     let files = publish(
         ctx,
         "hou2023",
@@ -130,7 +128,7 @@ fn table(rows: &[Row]) -> Csv {
     for r in rows {
         csv.row(&[
             Cell::Num(r.sigma),
-            Cell::Text(r.covariance),
+            Cell::Text(&r.covariance),
             Cell::Num(r.pcrb),
             Cell::Num(r.upper),
             Cell::Num(r.closed_exact),

@@ -200,7 +200,8 @@ impl<'a> Lab<'a> {
         self.sized(self.base.file().evaluation.draws, 16)
     }
 
-    fn cache_path(&self, setup: &Setup) -> PathBuf {
+    /// The model's cache file stem and its key's hash (which also picks its shard).
+    fn cache_path(&self, setup: &Setup) -> (PathBuf, u64) {
         let key = format!(
             "{}|{}|{:?}|{}|{}|{}|{}",
             isac_learn::autoencoder::MODEL_REVISION,
@@ -211,18 +212,18 @@ impl<'a> Lab<'a> {
             setup.fim_scale.to_bits(),
             self.ctx.quick
         );
-        self.ctx
-            .out_dir
-            .join("tuan2025")
-            .join("models")
-            .join(format!(
-                "{}-{:016x}",
-                setup.scheme.name(),
-                fnv1a(key.as_bytes())
-            ))
+        let hash = fnv1a(key.as_bytes());
+        let path = self
+            .ctx
+            .cache_dir()
+            .join("tuan2025-models")
+            .join(format!("{}-{hash:016x}", setup.scheme.name()));
+        (path, hash)
     }
 
     /// Trained models for `jobs` (trained in parallel, or loaded from the cache), in order.
+    /// With `--shard`, a model not in the cache is trained only by the part its key's hash
+    /// selects, and the call ends in [`EvalError::ShardPart`] if any model is left to others.
     pub fn models(&self, jobs: &[(Scheme, Variant)]) -> Result<Vec<TrainedAutoencoder>, EvalError> {
         let setups: Vec<Setup> = jobs
             .iter()
@@ -240,10 +241,10 @@ impl<'a> Lab<'a> {
             .start((iterations * setups.len()) as u64, "training");
         let log_every = if self.ctx.quick { 5 } else { 10 };
         let log_powers = &self.base.file().evaluation.convergence_p_db;
-        setups
+        let models: Vec<Option<TrainedAutoencoder>> = setups
             .into_par_iter()
             .map(|setup| {
-                let path = self.cache_path(&setup);
+                let (path, hash) = self.cache_path(&setup);
                 let weights = path.with_extension("bpk");
                 let log_path = path.with_extension("json");
                 if weights.exists() && log_path.exists() {
@@ -254,7 +255,11 @@ impl<'a> Lab<'a> {
                     let mut model = TrainedAutoencoder::load(setup, &weights, &self.device)?;
                     model.log = log;
                     self.progress().inc(iterations as u64);
-                    return Ok(model);
+                    return Ok(Some(model));
+                }
+                if !self.ctx.owns(hash) {
+                    self.progress().inc(iterations as u64);
+                    return Ok(None);
                 }
                 let model = TrainedAutoencoder::train(
                     setup,
@@ -277,9 +282,17 @@ impl<'a> Lab<'a> {
                         .map_err(|e| EvalError::Invalid(e.to_string()))?
                         .as_bytes(),
                 )?;
-                Ok(model)
+                Ok(Some(model))
             })
-            .collect()
+            .collect::<Result<_, EvalError>>()?;
+        let elsewhere = models.iter().filter(|m| m.is_none()).count();
+        if elsewhere > 0 {
+            return Err(EvalError::ShardPart {
+                here: models.len() - elsewhere,
+                elsewhere,
+            });
+        }
+        Ok(models.into_iter().flatten().collect())
     }
 
     /// Evaluates `scheme` at each operating point on the same held-out draws `0..draws` of
@@ -515,6 +528,7 @@ mod tests {
             seed: None,
             progress: &Silent,
             provenance: Default::default(),
+            shard: None,
         };
         let lab = Lab::new(&ctx).unwrap();
         let v = Variant {
