@@ -4,6 +4,8 @@ mod encoders;
 mod fim_estimate;
 mod pcrb;
 mod secure_beamforming;
+#[cfg(test)]
+mod tests;
 
 use std::path::Path;
 

@@ -8,9 +8,9 @@
 mod bench;
 mod reproduce;
 
-use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 /// mimalloc keeps freed pages for reuse: Burn allocates tens of MB per training step, which the
 /// system allocator returns to the OS and faults back in (FIM estimator 4.3 s -> 1.9 s).
@@ -42,10 +42,40 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-fn main() -> Result<()> {
-    match Cli::parse().command {
+/// An error the command line explains (exit 2, as clap's usage errors).
+#[derive(Debug)]
+struct BadInput(String);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+/// 2 for bad input (unknown experiment, shards that do not fit together), 1 for the rest.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    use isac_eval::EvalError;
+    let bad = e.downcast_ref::<BadInput>().is_some()
+        || matches!(
+            e.downcast_ref::<EvalError>(),
+            Some(EvalError::UnknownExperiment(_) | EvalError::BadShard(_))
+        );
+    if bad { 2 } else { 1 }
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
         Task::Reproduce(args) => reproduce::run(&args),
         Task::Merge(args) => reproduce::merge(&args),
         Task::Bench => bench::run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit_code(&e))
+        }
     }
 }

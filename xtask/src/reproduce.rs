@@ -11,7 +11,7 @@ use isac_eval::experiments::{Experiment, Progress, Provenance, RunContext, Shard
 use isac_eval::output::{fnv1a, write_atomic};
 use serde::{Deserialize, Serialize};
 
-use crate::workspace_root;
+use crate::{BadInput, workspace_root};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -212,15 +212,15 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
     let mut manifests = Vec::new();
     for dir in &args.shards {
         let path = dir.join("shard.json");
-        let text = std::fs::read_to_string(&path).with_context(|| {
-            format!(
-                "reading {} (is {} a `reproduce --shard` output?)",
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            BadInput(format!(
+                "cannot read {} (is {} a `reproduce --shard` output?): {e}",
                 path.display(),
                 dir.display()
-            )
+            ))
         })?;
-        let m: Manifest =
-            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let m: Manifest = serde_json::from_str(&text)
+            .map_err(|e| BadInput(format!("invalid {}: {e}", path.display())))?;
         let shard: Shard = m.shard.parse()?;
         manifests.push((shard, m));
     }
@@ -235,12 +235,13 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
                 && a.git_revision == reference.git_revision
         };
         if shard.count() != count || !same(m) {
-            bail!(
+            return Err(BadInput(format!(
                 "shard {shard} was run with other settings than shard {first}: {m:?} vs {reference:?}"
-            );
+            ))
+            .into());
         }
         if std::mem::replace(&mut seen[(shard.number() - 1) as usize], true) {
-            bail!("shard {shard} is given twice");
+            return Err(BadInput(format!("shard {shard} is given twice")).into());
         }
     }
     let missing: Vec<String> = (1..=count)
@@ -248,15 +249,16 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         .map(|i| format!("{i}/{count}"))
         .collect();
     if !missing.is_empty() {
-        bail!("missing shards: {}", missing.join(", "));
+        return Err(BadInput(format!("missing shards: {}", missing.join(", "))).into());
     }
     let root = workspace_root();
     let revision = git_revision(&root);
     if revision != reference.git_revision {
-        bail!(
+        return Err(BadInput(format!(
             "the shards were run at revision {}, this checkout is {revision}: their points would not be used",
             reference.git_revision
-        );
+        ))
+        .into());
     }
     let out = args
         .out
@@ -511,13 +513,14 @@ mod tests {
             base.join(dir)
         };
         let merge_of = |shards: Vec<PathBuf>| {
-            merge(&MergeArgs {
+            let e = merge(&MergeArgs {
                 shards,
                 out: Some(base.join("out")),
                 force: false,
             })
-            .unwrap_err()
-            .to_string()
+            .unwrap_err();
+            assert_eq!(crate::exit_code(&e), 2, "bad input: {e}");
+            e.to_string()
         };
         let (a, b, c) = (
             part("a", "1/3", true),

@@ -12,12 +12,15 @@ fn centred_offset(n: usize, i: usize) -> f64 {
     (n as f64 - 1.0) - 2.0 * i as f64
 }
 
+/// The most antennas an array may have: dense `Nt x Nt` covariances stay below 300 MB.
+pub const MAX_ELEMENTS: usize = 4096;
+
 fn check_array(name: &str, elements: usize, spacing: f64) -> Result<(), ChannelError> {
-    if elements == 0 {
+    if elements == 0 || elements > MAX_ELEMENTS {
         return Err(ChannelError::invalid(
             format!("{name}.elements"),
             elements,
-            "must be at least 1",
+            format!("must be in 1..={MAX_ELEMENTS}"),
         ));
     }
     if !(spacing.is_finite() && spacing > 0.0) {
@@ -112,6 +115,7 @@ impl Upa {
     pub fn new(rows: usize, cols: usize, spacing_wavelengths: f64) -> Result<Self, ChannelError> {
         check_array("upa.rows", rows, spacing_wavelengths)?;
         check_array("upa.cols", cols, spacing_wavelengths)?;
+        check_array("upa", rows * cols, spacing_wavelengths)?;
         Ok(Self {
             rows,
             cols,

@@ -19,7 +19,7 @@ pub mod rng;
 pub mod scenario;
 pub mod units;
 
-pub use array::{Ula, Upa, UpaSteering};
+pub use array::{MAX_ELEMENTS, Ula, Upa, UpaSteering};
 pub use covariance::{HERMITIAN_TOLERANCE, PSD_TOLERANCE, TransmitCovariance};
 pub use error::ChannelError;
 pub use prior::GaussianMixturePrior;

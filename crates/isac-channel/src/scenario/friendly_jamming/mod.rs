@@ -255,28 +255,32 @@ pub struct FriendlyJammingScenario {
 }
 
 fn at_least(key: &str, x: usize, min: usize) -> Result<(), ChannelError> {
-    if x >= min {
+    if (min..=MAX_COUNT).contains(&x) {
         Ok(())
     } else {
         Err(ChannelError::invalid(
             key,
             x,
-            format!("must be at least {min}"),
+            format!("must be in {min}..={MAX_COUNT}"),
         ))
     }
 }
 
-/// A non-empty list of sizes, each at least 1.
+/// A non-empty list of sizes, each in `1..=MAX_COUNT`.
 fn positive_list(key: &str, list: &[usize]) -> Result<(), ChannelError> {
-    if list.is_empty() || list.contains(&0) {
+    if list.is_empty() || list.iter().any(|&x| x == 0 || x > MAX_COUNT) {
         return Err(ChannelError::invalid(
             key,
             format!("{list:?}"),
-            "needs at least one entry, each >= 1",
+            format!("needs at least one entry, each in 1..={MAX_COUNT}"),
         ));
     }
     Ok(())
 }
+
+/// The largest count any key may hold (sizes, samples, iterations, draws): far above any
+/// realistic setting, it turns an absurd value into an error instead of an allocation failure.
+pub const MAX_COUNT: usize = 1 << 24;
 
 /// `x` in the open interval (0, 1).
 fn open_unit(key: &str, x: f64) -> Result<f64, ChannelError> {
