@@ -8,6 +8,28 @@
 //!
 //! Must not: optimise beams, draw channels or read files. Inputs are arrays, priors and
 //! transmit covariances from `isac-channel`; outputs are numbers and small matrices.
+//!
+//! # Example
+//!
+//! The PCRB (eq. 21) of isotropic transmission on the paper-000 scenario, below its upper bound
+//! (eq. 23) and below the prior's variance (data never lose information):
+//!
+//! ```
+//! use faer::{Mat, c64};
+//! use isac_bounds::{PcrbModel, PcrbSetting, QuadratureSettings};
+//! use isac_channel::scenario::SecureIsacScenario;
+//!
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/hou2023.toml");
+//! let s = SecureIsacScenario::from_path(std::path::Path::new(path))?;
+//! let model = PcrbModel::new(PcrbSetting::from_scenario(&s), QuadratureSettings::default())?;
+//! let n = s.tx().elements();
+//! let p = s.tx_power() / n as f64;
+//! let r = Mat::<c64>::from_fn(n, n, |i, j| c64::new(if i == j { p } else { 0.0 }, 0.0));
+//! let pcrb = model.pcrb(r.as_ref())?;
+//! assert!(pcrb > 0.0 && pcrb <= model.pcrb_upper(r.as_ref())?);
+//! assert!(pcrb <= s.prior().std().powi(2));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod angle_fim;
 mod error;

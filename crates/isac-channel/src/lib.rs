@@ -8,6 +8,33 @@
 //!
 //! Must not: compute bounds, solve optimisation problems or learn anything. It depends on
 //! no other `isac` crate.
+//!
+//! # Example
+//!
+//! ```
+//! use isac_channel::Ula;
+//! use isac_channel::scenario::SecureIsacScenario;
+//!
+//! // An 8-antenna half-wavelength ULA: unit-modulus steering vector and its analytic
+//! // derivative, which agrees with a central difference.
+//! let ula = Ula::new(8, 0.5)?;
+//! let (theta, h) = (0.3, 1e-6);
+//! let (a, da) = ula.steering_and_derivative(theta);
+//! let (plus, minus) = (ula.steering(theta + h), ula.steering(theta - h));
+//! for i in 0..8 {
+//!     assert!((a[i].norm() - 1.0).abs() < 1e-12);
+//!     assert!(((plus[i] - minus[i]) / (2.0 * h) - da[i]).norm() < 1e-6);
+//! }
+//!
+//! // Scenario files are validated into typed values; a bad one is an error naming the key.
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/hou2023.toml");
+//! let s = SecureIsacScenario::from_path(std::path::Path::new(path))?;
+//! assert_eq!(s.tx().elements(), 8);
+//! let text = std::fs::read_to_string(path).unwrap();
+//! let bad = SecureIsacScenario::from_toml(&text.replace("tx_antennas = 8", "tx_antennas = 0"));
+//! assert!(bad.unwrap_err().to_string().contains("array.tx_antennas"));
+//! # Ok::<(), isac_channel::ChannelError>(())
+//! ```
 
 mod array;
 mod covariance;

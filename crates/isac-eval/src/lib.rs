@@ -4,6 +4,35 @@
 //! Owns: everything that turns models and bounds into numbers a reader compares with the
 //! papers. Must not: define channel models, bounds or solvers (it calls the lower crates), or
 //! write anywhere but the output directory it is given.
+//!
+//! # Example
+//!
+//! Run one registered experiment at quick size into a directory of your choice, and use a
+//! Monte Carlo helper on its own:
+//!
+//! ```
+//! use isac_eval::experiments::{RunContext, Silent, find};
+//!
+//! let out = std::env::temp_dir().join(format!("isac-eval-doc-{}", std::process::id()));
+//! let ctx = RunContext {
+//!     out_dir: out.clone(),
+//!     scenarios_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios").into(),
+//!     quick: true,
+//!     seed: None,
+//!     progress: &Silent,
+//!     provenance: Default::default(),
+//!     shard: None,
+//! };
+//! let report = (find("hou2023-fig3")?.run)(&ctx)?;
+//! assert!(report.files.iter().all(|f| f.exists()));
+//! assert!(report.markdown.starts_with("## "));
+//!
+//! // The Wilson 95% interval of 3 block errors in 100 blocks contains 3%.
+//! let (lo, hi) = isac_eval::bler::wilson(3, 100, 1.96);
+//! assert!(lo < 0.03 && 0.03 < hi);
+//! # std::fs::remove_dir_all(out).unwrap();
+//! # Ok::<(), isac_eval::EvalError>(())
+//! ```
 
 pub mod bler;
 mod error;

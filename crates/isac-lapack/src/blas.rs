@@ -23,6 +23,19 @@ fn op(x: MatRef<'_, f64>, trans: u8) -> Option<MatRef<'_, f64>> {
 ///
 /// # Safety
 /// Fortran BLAS contract: every pointer valid for the dimensions and leading dimensions given.
+///
+/// # Example
+/// Column-major, arguments by pointer, as clarabel (or any Fortran caller) passes them:
+/// ```
+/// let (a, b) = ([1.0, 3.0, 2.0, 4.0], [5.0, 7.0, 6.0, 8.0]); // [[1, 2], [3, 4]], [[5, 6], [7, 8]]
+/// let mut c = [0.0; 4];
+/// let (n, one, zero) = (2, 1.0, 0.0);
+/// let no = b'N' as std::ffi::c_char;
+/// unsafe {
+///     isac_lapack::dgemm_(&no, &no, &n, &n, &n, &one, a.as_ptr(), &n, b.as_ptr(), &n, &zero, c.as_mut_ptr(), &n);
+/// }
+/// assert_eq!(c, [19.0, 43.0, 22.0, 50.0]); // [[19, 22], [43, 50]]
+/// ```
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn dgemm_(
     transa: *const c_char,

@@ -8,6 +8,25 @@
 //! Also owns the closed-form baselines of paper 003 (MRT-Equal, ZF + AN).
 //!
 //! Must not: read files or print; choose what to do with a failed solve (the caller decides).
+//!
+//! # Example
+//!
+//! The proposed design (SDR, gamma search, rank-one recovery) on the paper-000 scenario meets the
+//! power budget and the sensing constraint, and reports clarabel's status:
+//!
+//! ```
+//! use isac_channel::scenario::SecureIsacScenario;
+//! use isac_sdr::{Scheme, SolveStatus, run_scheme};
+//!
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/hou2023.toml");
+//! let s = SecureIsacScenario::from_path(std::path::Path::new(path))?;
+//! let out = run_scheme(&s, Scheme::Proposed, s.pcrb_max(), None)?;
+//! assert_eq!(out.status, SolveStatus::Optimal);
+//! assert!(out.power <= s.tx_power() * (1.0 + 1e-6));
+//! assert!(out.pcrb_upper_closed_form <= s.pcrb_max() * (1.0 + 1e-3));
+//! assert!(out.secrecy_rate > 0.0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use isac_lapack as _;
 
