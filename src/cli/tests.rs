@@ -280,3 +280,47 @@ proptest! {
         assert_handled(&a)?;
     }
 }
+
+/// The long flags named in a README line (`--name`, up to the first non-flag character).
+fn flags_in(line: &str) -> std::collections::BTreeSet<String> {
+    line.split("--")
+        .skip(1)
+        .map(|rest| {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            format!("--{name}")
+        })
+        .collect()
+}
+
+/// The README stays in sync with `--help`: each subcommand has a section whose heading lists
+/// exactly its flags, and one call in the five-minute tour.
+#[test]
+fn readme_documents_every_subcommand_with_its_flags() {
+    use clap::CommandFactory;
+    let readme = include_str!("../../README.md");
+    let tour = &readme
+        [readme.find("## Five-minute tour").unwrap()..readme.find("## The two commands").unwrap()];
+    for sub in Cli::command().get_subcommands() {
+        let name = sub.get_name();
+        let heading = readme
+            .lines()
+            .find(|l| {
+                l.starts_with(&format!("### `isac {name} ")) || *l == format!("### `isac {name}`")
+            })
+            .unwrap_or_else(|| panic!("README has no section for `isac {name}`"));
+        let actual: std::collections::BTreeSet<String> = sub
+            .get_arguments()
+            .filter_map(|a| a.get_long())
+            .filter(|l| *l != "help")
+            .map(|l| format!("--{l}"))
+            .collect();
+        assert_eq!(flags_in(heading), actual, "README heading of `isac {name}`");
+        assert!(
+            tour.contains(&format!("isac {name}")),
+            "tour lacks `isac {name}`"
+        );
+    }
+}

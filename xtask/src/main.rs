@@ -79,3 +79,27 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every flag of every xtask command appears in the README (in sync with `--help`).
+    #[test]
+    fn readme_documents_every_xtask_flag() {
+        let readme = include_str!("../../README.md");
+        for sub in Cli::command().get_subcommands() {
+            let name = sub.get_name();
+            assert!(readme.contains(&format!("cargo xtask {name}")), "{name}");
+            for flag in sub.get_arguments().filter_map(|a| a.get_long()) {
+                if flag != "help" {
+                    assert!(
+                        readme.contains(&format!("`--{flag}")),
+                        "cargo xtask {name} --{flag}"
+                    );
+                }
+            }
+        }
+    }
+}
