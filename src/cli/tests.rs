@@ -43,13 +43,27 @@ fn assert_handled(args: &[String]) -> Result<(), TestCaseError> {
     }
 }
 
-/// A file in a per-process temporary directory.
-fn temp_file(name: &str, text: &str) -> PathBuf {
+/// A file in a per-process temporary directory, removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn arg(&self) -> String {
+        self.0.display().to_string()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn temp_file(name: &str, text: &str) -> TempFile {
     let dir = std::env::temp_dir().join(format!("isac-cli-fuzz-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
-    path
+    TempFile(path)
 }
 
 /// Every key path of a TOML table that holds a value (not a table).
@@ -106,7 +120,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 }
 
 /// The shipped scenario `name` with `m` applied, written to a temporary file.
-fn mutated_scenario(name: &str, m: &Mutation) -> PathBuf {
+fn mutated_scenario(name: &str, m: &Mutation) -> TempFile {
     let text = std::fs::read_to_string(Path::new(SCENARIOS).join(name)).unwrap();
     let mut table: toml::Table = text.parse().unwrap();
     let mut paths = Vec::new();
@@ -153,16 +167,15 @@ fn mutated_scenario(name: &str, m: &Mutation) -> PathBuf {
         }
     }
     temp_file(
-        &format!("{name}-{:016x}.toml", fnv(&format!("{m:?}"))),
+        &format!("{name}-{}.toml", unique()),
         &toml::to_string(&table).unwrap(),
     )
 }
 
-/// A file name per case, so parallel test threads never share one.
-fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+/// A fresh number per file, so parallel test threads never share one.
+fn unique() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 fn args(parts: &[&str]) -> Vec<String> {
@@ -208,11 +221,11 @@ proptest! {
     #[test]
     fn pcrb_never_panics(m in mutation(), cov in covariance(), json in any::<bool>()) {
         let scenario = mutated_scenario("hou2023.toml", &m);
-        let cov_file = temp_file(&format!("cov-{:016x}.json", fnv(&cov)), &cov);
+        let cov_file = temp_file(&format!("cov-{}.json", unique()), &cov);
         let mut a = args(&["pcrb", "--scenario"]);
-        a.push(scenario.display().to_string());
+        a.push(scenario.arg());
         a.push("--covariance".into());
-        a.push(cov_file.display().to_string());
+        a.push(cov_file.arg());
         if json {
             a.push("--json".into());
         }
@@ -249,7 +262,7 @@ proptest! {
     ) {
         let scenario = mutated_scenario("hou2023.toml", &m);
         let mut a = args(&["secure-beamforming", "--json", "--scheme", scheme, "--scenario"]);
-        a.push(scenario.display().to_string());
+        a.push(scenario.arg());
         if let Some(g) = pcrb_max {
             a.push(format!("--pcrb-max={g}"));
         }
@@ -263,7 +276,7 @@ proptest! {
     fn encoders_never_panic(m in mutation()) {
         let scenario = mutated_scenario("tuan2025.toml", &m);
         let mut a = args(&["encoders", "--json", "--scenario"]);
-        a.push(scenario.display().to_string());
+        a.push(scenario.arg());
         assert_handled(&a)?;
     }
 }
@@ -276,7 +289,7 @@ proptest! {
     fn fim_estimate_never_panics(m in mutation()) {
         let scenario = mutated_scenario("tuan2025.toml", &m);
         let mut a = args(&["fim-estimate", "--json", "--scenario"]);
-        a.push(scenario.display().to_string());
+        a.push(scenario.arg());
         assert_handled(&a)?;
     }
 }
