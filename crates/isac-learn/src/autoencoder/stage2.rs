@@ -20,7 +20,7 @@ use crate::LearnError;
 use crate::fim_estimator::{FimEstimatorSettings, Probe, estimate, relative_frobenius_error};
 
 /// The echo scale measured by the neural FIM estimator.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FimCalibration {
     /// `c_hat`, the least-squares fit of the estimated FIM to the unit-scale analytic form.
     pub scale: f64,

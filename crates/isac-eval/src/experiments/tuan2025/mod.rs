@@ -138,6 +138,34 @@ impl Variant {
     }
 }
 
+/// The echo-scale calibration of `base`, computed once per scenario, seed and
+/// `MODEL_REVISION` and cached beside the models (every paper-003 experiment needs it).
+fn cached_calibration(
+    ctx: &RunContext<'_>,
+    base: &FriendlyJammingScenario,
+    device: &isac_learn::Device,
+) -> Result<FimCalibration, EvalError> {
+    let key = format!(
+        "{}|{}",
+        isac_learn::autoencoder::MODEL_REVISION,
+        serde_json::to_string(base.file()).unwrap_or_default()
+    );
+    let path = ctx
+        .cache_dir()
+        .join("tuan2025-models")
+        .join(format!("calibration-{:016x}.json", fnv1a(key.as_bytes())));
+    let cached = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    if let Some(c) = cached {
+        return Ok(c);
+    }
+    let c = calibrate(base, base.seed(), device)?;
+    let text = serde_json::to_string(&c).map_err(|e| EvalError::Invalid(e.to_string()))?;
+    write_atomic(&path, text.as_bytes())?;
+    Ok(c)
+}
+
 impl<'a> Lab<'a> {
     /// Loads the scenario and calibrates the echo scale with the neural FIM estimator.
     pub fn new(ctx: &'a RunContext<'a>) -> Result<Self, EvalError> {
@@ -150,7 +178,7 @@ impl<'a> Lab<'a> {
         }
         let device = CpuDevice::Flex.device();
         let seed = base.seed();
-        let calibration = calibrate(&base, seed, &device)?;
+        let calibration = cached_calibration(ctx, &base, &device)?;
         Ok(Self {
             ctx,
             base,
