@@ -305,8 +305,9 @@ fn up_to_date(out: &Path, e: &Experiment, inputs_hash: &str) -> bool {
     recorded.as_deref() == Some(inputs_hash) && fragment_path(out, e).exists()
 }
 
-/// `git rev-parse HEAD`, plus `-dirty-<hash of the diff>` for uncommitted changes, so that a
-/// rerun after an edit is never mistaken for up to date; `unknown` outside a checkout.
+/// `git rev-parse HEAD`, plus `-dirty-<hash>` of the diff and the untracked files for
+/// uncommitted changes, so that a rerun after an edit is never mistaken for up to date (nor
+/// loads stale cached points); `unknown` outside a checkout.
 fn git_revision(root: &Path) -> String {
     let git = |args: &[&str]| {
         std::process::Command::new("git")
@@ -317,14 +318,20 @@ fn git_revision(root: &Path) -> String {
             .filter(|o| o.status.success())
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
     };
-    match git(&["rev-parse", "HEAD"]) {
-        None => "unknown".to_string(),
-        Some(head) => match git(&["diff", "HEAD"]) {
-            Some(diff) if !diff.is_empty() => {
-                format!("{head}-dirty-{:016x}", fnv1a(diff.as_bytes()))
-            }
-            _ => head,
-        },
+    let Some(head) = git(&["rev-parse", "HEAD"]) else {
+        return "unknown".to_string();
+    };
+    // Uncommitted changes: the diff of tracked files plus every untracked (not ignored) file.
+    let mut changes = git(&["diff", "HEAD"]).unwrap_or_default();
+    let untracked = git(&["ls-files", "--others", "--exclude-standard"]).unwrap_or_default();
+    for path in untracked.lines() {
+        changes += path;
+        changes += &String::from_utf8_lossy(&std::fs::read(root.join(path)).unwrap_or_default());
+    }
+    if changes.is_empty() {
+        head
+    } else {
+        format!("{head}-dirty-{:016x}", fnv1a(changes.as_bytes()))
     }
 }
 

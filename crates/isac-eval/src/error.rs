@@ -39,8 +39,9 @@ pub enum EvalError {
         /// The cap.
         max: usize,
     },
-    /// A cached model or log could not be read back.
-    #[error("model cache: {0}")]
+    /// A cached unit (point, model, training log, calibration) could not be written or read
+    /// back, or a model an evaluation needs is missing.
+    #[error("cache: {0}")]
     Invalid(String),
     /// A `--shard` value that is not `I/N` with `1 <= I <= N`.
     #[error("bad shard {0}")]
