@@ -77,15 +77,8 @@ pub fn run() -> Result<()> {
 /// The whole Fig. 4 sweep, timed in-process at full size.
 fn time_fig4() -> Result<f64> {
     let out = std::env::temp_dir().join(format!("isac-bench-{}", std::process::id()));
-    let ctx = isac_eval::experiments::RunContext {
-        out_dir: out.clone(),
-        scenarios_dir: workspace_root().join("scenarios"),
-        quick: false,
-        seed: None,
-        progress: &isac_eval::experiments::Silent,
-        provenance: Default::default(),
-        shard: None,
-    };
+    let ctx =
+        isac_eval::experiments::RunContext::new(out.clone(), workspace_root().join("scenarios"));
     let started = Instant::now();
     (isac_eval::experiments::find("hou2023-fig4")?.run)(&ctx)?;
     let seconds = started.elapsed().as_secs_f64();

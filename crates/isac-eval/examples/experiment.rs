@@ -2,7 +2,7 @@
 //! section (`cargo run --release -p isac-eval --example experiment -- [NAME]`, default
 //! `hou2023-fig2`; outputs under `target/example-experiment/`).
 
-use isac_eval::experiments::{RunContext, Silent, find, registry};
+use isac_eval::experiments::{RunContext, find, registry};
 
 fn main() -> Result<(), isac_eval::EvalError> {
     let name = std::env::args()
@@ -14,13 +14,11 @@ fn main() -> Result<(), isac_eval::EvalError> {
         eprintln!("experiments: {}", names.join(", "));
     })?;
     let ctx = RunContext {
-        out_dir: format!("{root}/target/example-experiment").into(),
-        scenarios_dir: format!("{root}/scenarios").into(),
         quick: true,
-        seed: None,
-        progress: &Silent,
-        provenance: Default::default(),
-        shard: None,
+        ..RunContext::new(
+            format!("{root}/target/example-experiment").into(),
+            format!("{root}/scenarios").into(),
+        )
     };
     let report = (experiment.run)(&ctx)?;
     for f in &report.files {

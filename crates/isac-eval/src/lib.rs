@@ -11,17 +11,13 @@
 //! Monte Carlo helper on its own:
 //!
 //! ```
-//! use isac_eval::experiments::{RunContext, Silent, find};
+//! use isac_eval::experiments::{RunContext, find};
 //!
 //! let out = std::env::temp_dir().join(format!("isac-eval-doc-{}", std::process::id()));
+//! let scenarios = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios");
 //! let ctx = RunContext {
-//!     out_dir: out.clone(),
-//!     scenarios_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios").into(),
 //!     quick: true,
-//!     seed: None,
-//!     progress: &Silent,
-//!     provenance: Default::default(),
-//!     shard: None,
+//!     ..RunContext::new(out.clone(), scenarios.into())
 //! };
 //! let report = (find("hou2023-fig3")?.run)(&ctx)?;
 //! assert!(report.files.iter().all(|f| f.exists()));

@@ -1,19 +1,18 @@
 //! The `pcrb-tightness` experiment writes its CSV, SVG, sidecar and report section, and the
 //! numbers in them obey the bounds' ordering.
 
-use isac_eval::experiments::{RunContext, Silent, find};
+use isac_eval::experiments::{RunContext, find};
 
 #[test]
 fn pcrb_tightness_quick_run_writes_consistent_outputs() {
     let out = std::env::temp_dir().join(format!("isac-reproduce-test-{}", std::process::id()));
     let ctx = RunContext {
-        out_dir: out.clone(),
-        scenarios_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios").into(),
         quick: true,
         seed: Some(3),
-        progress: &Silent,
-        provenance: Default::default(),
-        shard: None,
+        ..RunContext::new(
+            out.clone(),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios").into(),
+        )
     };
     let report = (find("pcrb-tightness").unwrap().run)(&ctx).unwrap();
     for f in &report.files {
@@ -60,13 +59,11 @@ fn unknown_experiment_is_a_clear_error() {
 fn quick_run(name: &str, csv: &str) -> (String, String) {
     let out = std::env::temp_dir().join(format!("isac-{name}-{}", std::process::id()));
     let ctx = RunContext {
-        out_dir: out.clone(),
-        scenarios_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios").into(),
         quick: true,
-        seed: None,
-        progress: &Silent,
-        provenance: Default::default(),
-        shard: None,
+        ..RunContext::new(
+            out.clone(),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios").into(),
+        )
     };
     let report = (find(name).unwrap().run)(&ctx).unwrap();
     let text = std::fs::read_to_string(out.join(csv)).unwrap();

@@ -51,6 +51,23 @@ pub struct RunContext<'a> {
     pub shard: Option<Shard>,
 }
 
+impl<'a> RunContext<'a> {
+    /// A full-size run of the scenarios in `scenarios_dir` into `out_dir`, with the scenarios'
+    /// seeds, no progress, no provenance (so no point is cached) and no sharding; change any
+    /// of it through the public fields, e.g. `RunContext { quick: true, ..RunContext::new(..) }`.
+    pub fn new(out_dir: PathBuf, scenarios_dir: PathBuf) -> Self {
+        Self {
+            out_dir,
+            scenarios_dir,
+            quick: false,
+            seed: None,
+            progress: &Silent,
+            provenance: Provenance::default(),
+            shard: None,
+        }
+    }
+}
+
 /// Where a run's outputs come from: written into every sidecar so that a reader (or a rerun
 /// deciding whether a figure is up to date) can tell which code and inputs made it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

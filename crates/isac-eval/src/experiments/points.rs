@@ -152,21 +152,18 @@ impl RunContext<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::experiments::{Provenance, Silent};
+    use crate::experiments::Provenance;
     use proptest::prelude::*;
 
     fn ctx(out: &std::path::Path, shard: Option<Shard>, hash: &str) -> RunContext<'static> {
         RunContext {
-            out_dir: out.to_path_buf(),
-            scenarios_dir: PathBuf::new(),
             quick: true,
-            seed: None,
-            progress: &Silent,
             provenance: Provenance {
                 inputs_hash: hash.into(),
                 ..Default::default()
             },
             shard,
+            ..RunContext::new(out.to_path_buf(), PathBuf::new())
         }
     }
 

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 use faer::{Mat, c64};
 use isac_bounds::{EchoGeometry, angle_fim};
-use isac_channel::fading::realize;
+use isac_channel::fading::{Realization, realize};
 use isac_channel::impairments::{IqImbalance, wiener_phases};
 use isac_channel::rng::stream;
 use isac_channel::scenario::FriendlyJammingScenario;
@@ -382,7 +382,10 @@ impl<'a> Lab<'a> {
             .zip(indices.par_iter())
             .map(|(frame, &d)| {
                 let designs: Vec<JammingDesign> = frame.rows.iter().map(covariance).collect();
-                self.metrics(&model.setup.scenario, &designs, c, d, hardware)
+                let s = &model.setup.scenario;
+                let ch = &s.file().channel;
+                let r = realize(s, ch.eve_model, ch.csi_error_var, d)?;
+                self.metrics(s, &r, &designs, c, d, hardware)
             })
             .collect()
     }
@@ -411,20 +414,20 @@ impl<'a> Lab<'a> {
                 _ => zf_an(h.as_ref(), p, share),
             })
             .collect::<Result<Vec<_>, _>>()?;
-        self.metrics(s, &designs, c, draw, hardware)
+        self.metrics(s, &r, &designs, c, draw, hardware)
     }
 
-    /// Secrecy rates of draw `draw` (true channels) and whether its true CRLBs meet `CRLB_0`.
+    /// Secrecy rates of draw `draw`, whose channels are `r` (the true ones are used), and
+    /// whether its true CRLBs meet `CRLB_0`.
     fn metrics(
         &self,
         s: &FriendlyJammingScenario,
+        r: &Realization,
         designs: &[JammingDesign],
         c: Conditions,
         draw: u64,
         hardware: Option<Hardware>,
     ) -> Result<DrawMetrics, EvalError> {
-        let ch = &s.file().channel;
-        let r = realize(s, ch.eve_model, ch.csi_error_var, draw)?;
         let impaired: Vec<JammingDesign>;
         let designs = match hardware {
             None => designs,
@@ -544,19 +547,16 @@ fn summarise(m: &[DrawMetrics]) -> PointSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::experiments::Silent;
 
     #[test]
     fn ideal_hardware_reproduces_the_ideal_results_exactly() {
         // Closed-form schemes only: nothing is trained or written.
         let ctx = RunContext {
-            out_dir: std::env::temp_dir().join(format!("isac-hw-{}", std::process::id())),
-            scenarios_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios").into(),
             quick: true,
-            seed: None,
-            progress: &Silent,
-            provenance: Default::default(),
-            shard: None,
+            ..RunContext::new(
+                std::env::temp_dir().join(format!("isac-hw-{}", std::process::id())),
+                concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios").into(),
+            )
         };
         let lab = Lab::new(&ctx).unwrap();
         let v = Variant {
