@@ -224,16 +224,18 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         let shard: Shard = m.shard.parse()?;
         manifests.push((shard, m));
     }
-    let (first, reference) = &manifests[0];
+    let Some((first, reference)) = manifests.first() else {
+        return Err(BadInput("no shard directories given".into()).into());
+    };
     let count = first.count();
+    let same = |a: &Manifest| {
+        a.quick == reference.quick
+            && a.seed == reference.seed
+            && a.only == reference.only
+            && a.git_revision == reference.git_revision
+    };
     let mut seen = vec![false; count as usize];
     for (shard, m) in &manifests {
-        let same = |a: &Manifest| {
-            a.quick == reference.quick
-                && a.seed == reference.seed
-                && a.only == reference.only
-                && a.git_revision == reference.git_revision
-        };
         if shard.count() != count || !same(m) {
             return Err(BadInput(format!(
                 "shard {shard} was run with other settings than shard {first}: {m:?} vs {reference:?}"
@@ -538,6 +540,7 @@ mod tests {
         assert!(merge_of(vec![a.clone(), b.clone(), b.clone()]).contains("given twice"));
         assert!(merge_of(vec![a.clone(), c]).contains("other settings"));
         assert!(merge_of(vec![base.join("nowhere")]).contains("reproduce --shard"));
+        assert!(merge_of(Vec::new()).contains("no shard"));
         assert!(!base.join("out").exists(), "nothing written on refusal");
         std::fs::remove_dir_all(base).unwrap();
     }
