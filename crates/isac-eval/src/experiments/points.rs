@@ -138,15 +138,20 @@ impl RunContext<'_> {
                 Ok(value)
             })
             .collect::<Result<_, EvalError>>()?;
-        let missing = results.iter().filter(|r| r.is_none()).count();
-        if missing > 0 {
-            return Err(EvalError::ShardPart {
-                here: n - missing,
-                elsewhere: missing,
-            });
-        }
-        Ok(results.into_iter().flatten().collect())
+        all_units(results)
     }
+}
+
+/// Every unit's value, or [`EvalError::ShardPart`] if some (`None`) belong to other parts.
+pub(super) fn all_units<T>(units: Vec<Option<T>>) -> Result<Vec<T>, EvalError> {
+    let elsewhere = units.iter().filter(|u| u.is_none()).count();
+    if elsewhere > 0 {
+        return Err(EvalError::ShardPart {
+            here: units.len() - elsewhere,
+            elsewhere,
+        });
+    }
+    Ok(units.into_iter().flatten().collect())
 }
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ use rayon::prelude::*;
 
 use std::time::Instant;
 
+use super::points::all_units;
 use super::{Progress, RunContext, publish};
 use crate::EvalError;
 use crate::output::Csv;
@@ -313,14 +314,7 @@ impl<'a> Lab<'a> {
                 Ok(Some(model))
             })
             .collect::<Result<_, EvalError>>()?;
-        let elsewhere = models.iter().filter(|m| m.is_none()).count();
-        if elsewhere > 0 {
-            return Err(EvalError::ShardPart {
-                here: models.len() - elsewhere,
-                elsewhere,
-            });
-        }
-        Ok(models.into_iter().flatten().collect())
+        all_units(models)
     }
 
     /// Evaluates `scheme` at each operating point on the same held-out draws `0..draws` of
