@@ -1,13 +1,20 @@
 //! Training steps of the FC, DTTE and pure-TT encoders at batch 128 on every CPU device:
 //! forward, exact power normalisation, a squared-error loss, backward and one Adam step. The
 //! same at batch 1024 on flex shows how much of a step is per-step overhead.
+//!
+//! Control `FC-fused`: the FC's widths built from single-core TT layers, i.e. dense layers on the
+//! same fused faer kernel as the TT cores, so the DTTE / FC ratio can also be read with one GEMM
+//! engine for both (the FC encoder itself uses Burn's `Linear`).
 
 use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::activation::relu;
 use burn::tensor::{Tensor, TensorData};
 use criterion::{Criterion, criterion_group, criterion_main};
 use isac_channel::rng::stream;
 use isac_channel::scenario::FriendlyJammingScenario;
-use isac_learn::{CpuDevice, Encoder, EncoderKind, EncoderShape, normalize_power};
+use isac_learn::{
+    CpuDevice, Encoder, EncoderKind, EncoderShape, TtLinear, TtLinearConfig, normalize_power,
+};
 use rand::RngExt;
 
 /// mimalloc keeps freed pages for reuse: Burn allocates tens of MB per training step, which the
@@ -41,18 +48,10 @@ fn bench_batch(c: &mut Criterion, batch: usize, devices: &[CpuDevice]) {
             TensorData::new(data(batch * shape.output), [batch, 1, shape.output]),
             &dev,
         );
-        for kind in EncoderKind::ALL {
-            let encoder = Encoder::new(
-                kind,
-                shape,
-                &scenario.file().encoder,
-                &mut stream(1, [0; 3]),
-                &dev,
-            )
-            .expect("encoder");
+        let mut run = |name: &str, model: Model| {
             let mut optimizer = AdamConfig::new().init();
-            let mut model = Some(encoder);
-            group.bench_function(format!("{}/{}", device.name(), kind.name()), |b| {
+            let mut model = Some(model);
+            group.bench_function(format!("{}/{name}", device.name()), |b| {
                 b.iter(|| {
                     let m = model.take().expect("model");
                     let y = normalize_power(
@@ -64,9 +63,51 @@ fn bench_batch(c: &mut Criterion, batch: usize, devices: &[CpuDevice]) {
                     model = Some(optimizer.step(1e-3, m, grads));
                 })
             });
+        };
+        for kind in EncoderKind::ALL {
+            let encoder = Encoder::new(
+                kind,
+                shape,
+                &scenario.file().encoder,
+                &mut stream(1, [0; 3]),
+                &dev,
+            )
+            .expect("encoder");
+            run(kind.name(), Model::Encoder(encoder));
         }
+        let mut widths = vec![shape.input];
+        widths.extend(&scenario.file().encoder.fc_hidden);
+        widths.push(shape.output);
+        let layers = widths
+            .windows(2)
+            .map(|w| {
+                TtLinearConfig::new(vec![w[0]], vec![w[1]], 1)
+                    .init(&mut stream(1, [0; 3]), &dev)
+                    .expect("dense layer")
+            })
+            .collect();
+        run("FC-fused", Model::Fused(layers));
     }
     group.finish();
+}
+
+/// A benched model: an encoder, or the `FC-fused` control.
+#[derive(burn::module::Module, Debug)]
+enum Model {
+    Encoder(Encoder),
+    Fused(Vec<TtLinear>),
+}
+
+impl Model {
+    fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        match self {
+            Self::Encoder(e) => e.forward(x),
+            Self::Fused(layers) => layers.iter().enumerate().fold(x, |x, (i, layer)| {
+                let y = layer.forward(x);
+                if i + 1 < layers.len() { relu(y) } else { y }
+            }),
+        }
+    }
 }
 
 criterion_group!(benches, train_step);

@@ -118,12 +118,13 @@ fn mlp_flops(widths: &[usize]) -> usize {
     widths.windows(2).map(|w| 2 * w[0] * w[1] + w[1]).sum()
 }
 
-/// Two cores with the input factors ascending and the output factors descending: the
-/// contraction costs `r n_1 m_2 (n_2 + m_1)` multiply-adds, smallest in this order.
+/// Two cores with the input factors descending and the output factors ascending: the
+/// contraction (first core first) costs `r m_1 n_2 (n_1 + m_2)` multiply-adds, smallest in this
+/// order.
 fn tt_config(input: usize, output: usize, rank: usize) -> TtLinearConfig {
-    let mut out_factors = balanced_factors(output, 2);
-    out_factors.reverse();
-    TtLinearConfig::new(balanced_factors(input, 2), out_factors, rank)
+    let mut in_factors = balanced_factors(input, 2);
+    in_factors.reverse();
+    TtLinearConfig::new(in_factors, balanced_factors(output, 2), rank)
 }
 
 fn fc_widths(shape: EncoderShape, section: &EncoderSection) -> Vec<usize> {

@@ -2,9 +2,11 @@
 //!
 //! `W(m_1..m_q, n_1..n_q) = G_1[m_1, n_1] G_2[m_2, n_2] ... G_q[m_q, n_q]` with
 //! `G_k[m, n]` an `r_{k-1} x r_k` matrix, `r_0 = r_q = 1`. Core `k` is stored as the
-//! `(n_k r_k) x (m_k r_{k-1})` matrix `C_k[(n, b), (m, a)] = G_k[m, n][a, b]`, the layout the
-//! forward contraction multiplies with, so the forward pass is `q` matmuls and never forms `W`.
+//! `(m_k r_k) x (r_{k-1} n_k)` matrix `C_k[(m, b), (a, n)] = G_k[m, n][a, b]`, the layout the
+//! contraction multiplies with, so the forward pass is `q` matrix products and never forms `W`.
+//! Inputs and outputs are flattened row-major (`n_q` and `m_q` fastest).
 
+use burn::backend::Dispatch;
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
@@ -13,6 +15,9 @@ use rand_chacha::ChaCha20Rng;
 use crate::LearnError;
 use crate::init::{normal, param};
 use crate::tensor::{from_values, values};
+
+mod contraction;
+mod op;
 
 /// Shape of a [`TtLinear`]: `N = prod in_factors` inputs, `M = prod out_factors` outputs.
 #[derive(Config, Debug, PartialEq)]
@@ -31,7 +36,7 @@ pub struct TtLinearConfig {
 /// `y = W x + b` with `W` in tensor-train format.
 #[derive(Module, Debug)]
 pub struct TtLinear {
-    /// Cores `C_k`, `[(n_k r_k), (m_k r_{k-1})]`.
+    /// Cores `C_k`, `[(m_k r_k), (r_{k-1} n_k)]`.
     pub cores: Vec<Param<Tensor<2>>>,
     /// Bias, `[M]`.
     pub bias: Option<Param<Tensor<1>>>,
@@ -90,15 +95,16 @@ impl TtLinearConfig {
     }
 
     /// FLOPs of one forward pass per sample (a multiply-add counts 2): for core `k` the
-    /// contraction multiplies `(r_{k-1} m_k) x (n_k r_k)` by `(n_k r_k) x M_>k`, `N_<k` times.
+    /// contraction multiplies `(m_k r_k) x (r_{k-1} n_k)` by `(r_{k-1} n_k) x N_>k`, `M_<k`
+    /// times (the outputs already produced).
     pub fn flops(&self) -> usize {
         let r = self.ranks();
         let q = self.in_factors.len();
         let macs: usize = (0..q)
             .map(|k| {
-                let n_before: usize = self.in_factors[..k].iter().product();
-                let m_after: usize = self.out_factors[k + 1..].iter().product();
-                n_before * r[k] * self.out_factors[k] * self.in_factors[k] * r[k + 1] * m_after
+                let m_before: usize = self.out_factors[..k].iter().product();
+                let n_after: usize = self.in_factors[k + 1..].iter().product();
+                m_before * self.out_factors[k] * r[k + 1] * r[k] * self.in_factors[k] * n_after
             })
             .sum();
         2 * macs + if self.bias { self.d_output() } else { 0 }
@@ -144,8 +150,8 @@ impl TtLinearConfig {
         let cores = (0..self.in_factors.len())
             .map(|k| {
                 let shape = [
-                    self.in_factors[k] * ranks[k + 1],
-                    ranks[k] * self.out_factors[k],
+                    self.out_factors[k] * ranks[k + 1],
+                    ranks[k] * self.in_factors[k],
                 ];
                 param(normal(rng, shape[0] * shape[1], std), shape, device)
             })
@@ -178,35 +184,59 @@ impl TtLinear {
         .with_bias(self.bias.is_some())
     }
 
-    /// `[batch, N] -> [batch, M]` by contracting the cores with the reshaped input from the last
-    /// core to the first, each step one 2-D matmul. Before core `k` the state is
-    /// `[B N_<k, n_k, A, r_k]` (A: the outputs already produced); swapping `n_k` and `A` puts
-    /// the contracted pair `(n_k, r_k)` last, and the matmul with `C_k` replaces it by
-    /// `(m_k, r_k-1)`. Inputs are flattened row-major (`n_q` fastest), outputs with `m_1`
-    /// fastest (see [`TtLinear::to_dense`]); `W` is never formed.
+    /// `[batch, N] -> [batch, M]`: `y = W x + b` by contracting the cores with the input, first
+    /// core first, the batch kept as the fastest index of every intermediate state (see
+    /// `tt/contraction.rs`); `W` is never formed. On the CPU devices this is one fused operation
+    /// with its own backward pass, elsewhere [`TtLinear::forward_composed`].
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        let [batch, _] = x.dims();
+        if !op::supports(&x.device()) {
+            let out = self.forward_composed(x);
+            return match &self.bias {
+                Some(b) => out + b.val().unsqueeze_dim(0),
+                None => out,
+            };
+        }
+        let mut flat: Vec<Tensor<1>> = self.cores.iter().map(|c| c.val().flatten(0, 1)).collect();
+        flat.extend(self.bias.as_ref().map(|b| b.val()));
+        let params = if flat.len() == 1 {
+            flat.remove(0)
+        } else {
+            Tensor::cat(flat, 0)
+        };
+        Tensor::from_dispatch(<Dispatch as op::TtContraction>::tt_contract(
+            x.into_dispatch(),
+            params.into_dispatch(),
+            self.in_factors.clone(),
+            self.out_factors.clone(),
+            self.ranks.clone(),
+            self.bias.is_some(),
+        ))
+    }
+
+    /// The contraction of [`TtLinear::forward`] (without the bias) in Burn tensor operations, for
+    /// any device: the state before core `k` is `[m_1 .. m_{k-1}, (r_{k-1} n_k), (n_{k+1} .. n_q
+    /// batch)]` and each core is one batched product with it.
+    pub fn forward_composed(&self, x: Tensor<2>) -> Tensor<2> {
+        let [batch, n] = x.dims();
         let q = self.in_factors.len();
-        let n_before = |k: usize| self.in_factors[..k].iter().product::<usize>();
-        let mut state: Tensor<2> = x
-            .reshape([batch * n_before(q - 1), self.in_factors[q - 1]])
-            .matmul(self.cores[q - 1].val());
-        let mut produced = self.out_factors[q - 1];
-        for k in (0..q - 1).rev() {
-            let rows = batch * n_before(k);
-            let view: Tensor<4> =
-                state.reshape([rows, self.in_factors[k], produced, self.ranks[k + 1]]);
-            state = view
-                .swap_dims(1, 2)
-                .reshape([rows * produced, self.in_factors[k] * self.ranks[k + 1]])
-                .matmul(self.cores[k].val());
-            produced *= self.out_factors[k];
+        let mut state: Tensor<3> =
+            x.transpose()
+                .reshape([1, self.in_factors[0], n / self.in_factors[0] * batch]);
+        for (k, core) in self.cores.iter().enumerate() {
+            state = core.val().unsqueeze::<3>().matmul(state);
+            if k + 1 < q {
+                let [blocks, _, cols] = state.dims();
+                let next = self.in_factors[k + 1];
+                state = state.reshape([
+                    blocks * self.out_factors[k],
+                    self.ranks[k + 1] * next,
+                    cols / next,
+                ]);
+            }
         }
-        let out: Tensor<2> = state.reshape([batch, produced]);
-        match &self.bias {
-            Some(b) => out + b.val().unsqueeze_dim(0),
-            None => out,
-        }
+        state
+            .reshape([self.out_factors.iter().product::<usize>(), batch])
+            .transpose()
     }
 
     /// `max |forward(x) - (W x + b)|` over `batch` seeded N(0, 1) inputs: the agreement of the
@@ -241,19 +271,14 @@ impl TtLinear {
     }
 
     /// The dense `M x N` matrix `W` of eq. (36), in f64, by multiplying the `r x r` core slices
-    /// for every index pair: row `sum_k m_k prod_{j<k} M_j` (m_1 fastest), column
-    /// `sum_k n_k prod_{j>k} N_j` (row-major, n_q fastest) (for tests and for TT-Q error reports; never used in `forward`).
+    /// for every index pair (rows and columns row-major: `m_q` and `n_q` fastest); for tests and
+    /// TT-Q error reports, never used in `forward`.
     pub fn to_dense(&self) -> Result<Vec<Vec<f64>>, LearnError> {
         let cores: Vec<Vec<f32>> = self
             .cores
             .iter()
             .map(|c| values(c.val()))
             .collect::<Result<_, _>>()?;
-        let (n_total, m_total) = (
-            self.in_factors.iter().product::<usize>(),
-            self.out_factors.iter().product::<usize>(),
-        );
-        let q = self.in_factors.len();
         let digits = |mut i: usize, factors: &[usize]| {
             let mut d = vec![0; factors.len()];
             for k in (0..factors.len()).rev() {
@@ -262,32 +287,26 @@ impl TtLinear {
             }
             d
         };
-        let output_digits = |mut i: usize| {
-            self.out_factors
-                .iter()
-                .map(|&f| {
-                    let d = i % f;
-                    i /= f;
-                    d
-                })
-                .collect::<Vec<_>>()
-        };
+        let (n_total, m_total) = (
+            self.in_factors.iter().product::<usize>(),
+            self.out_factors.iter().product::<usize>(),
+        );
         Ok((0..m_total)
             .map(|row| {
-                let m = output_digits(row);
+                let m = digits(row, &self.out_factors);
                 (0..n_total)
                     .map(|col| {
                         let n = digits(col, &self.in_factors);
                         let mut v = vec![1.0f64];
-                        for k in 0..q {
-                            let (r0, r1) = (self.ranks[k], self.ranks[k + 1]);
-                            let width = r0 * self.out_factors[k];
+                        for (k, core) in cores.iter().enumerate() {
+                            let (r0, r1, nk) =
+                                (self.ranks[k], self.ranks[k + 1], self.in_factors[k]);
                             v = (0..r1)
                                 .map(|b| {
                                     (0..r0)
                                         .map(|a| {
-                                            let idx = (n[k] * r1 + b) * width + m[k] * r0 + a;
-                                            v[a] * f64::from(cores[k][idx])
+                                            let idx = (m[k] * r1 + b) * (r0 * nk) + a * nk + n[k];
+                                            v[a] * f64::from(core[idx])
                                         })
                                         .sum()
                                 })

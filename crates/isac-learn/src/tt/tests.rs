@@ -171,8 +171,80 @@ fn gradients_match_finite_differences() {
 
 #[test]
 fn flop_count_matches_a_hand_count() {
-    // [6, 13] -> [16, 8], rank 8: core 2 multiplies (8 * 8) x 13 by 13 x 1, 6 times; core 1
-    // multiplies 16 x (6 * 8) by (6 * 8) x 8 once.
-    let c = TtLinearConfig::new(vec![6, 13], vec![16, 8], 8);
-    assert_eq!(c.flops(), 2 * (6 * 64 * 13 + 16 * 48 * 8) + 128);
+    // [13, 6] -> [8, 16], rank 8, first core first: core 1 multiplies (8 * 8) x 13 by 13 x 6
+    // once; core 2 multiplies 16 x (8 * 6) by (8 * 6) x 1 for each of the 8 outputs of core 1.
+    let c = TtLinearConfig::new(vec![13, 6], vec![8, 16], 8);
+    assert_eq!(c.flops(), 2 * (64 * 13 * 6 + 8 * 16 * 48) + 128);
+}
+
+/// The fused operation (raw faer kernels, hand-written backward) against the same contraction
+/// in Burn tensor operations differentiated by Burn's autodiff, on every CPU device.
+#[test]
+fn fused_operation_equals_composed_operations_with_gradients() {
+    for device in CpuDevice::all() {
+        let device = device.autodiff();
+        for (in_f, out_f, rank) in [
+            (&[5][..], &[7][..], 1),
+            (&[13, 6], &[8, 16], 8),
+            (&[2, 3, 4], &[3, 2, 2], 3),
+        ] {
+            let l = with_random_bias(layer(in_f, out_f, rank, 5, &device), 5, &device);
+            let (n, m, batch) = (l.config().d_input(), l.config().d_output(), 9);
+            let c = from_values(
+                normal(&mut stream(5, [4, 0, 0]), batch * m, 1.0),
+                [batch, m],
+                &device,
+            )
+            .unwrap();
+            let x = from_values(
+                normal(&mut stream(5, [3, 0, 0]), batch * n, 1.0),
+                [batch, n],
+                &device,
+            )
+            .unwrap();
+            let run = |fused: bool| {
+                let x = x.clone().require_grad();
+                let y = if fused {
+                    l.forward(x.clone())
+                } else {
+                    l.forward_composed(x.clone()) + l.bias.as_ref().unwrap().val().unsqueeze_dim(0)
+                };
+                let grads = (y.clone() * c.clone()).sum().backward();
+                let mut out = vec![values(y).unwrap(), values(x.grad(&grads).unwrap()).unwrap()];
+                out.extend(
+                    l.cores
+                        .iter()
+                        .map(|core| values(core.val().grad(&grads).unwrap()).unwrap()),
+                );
+                out.push(values(l.bias.as_ref().unwrap().val().grad(&grads).unwrap()).unwrap());
+                out
+            };
+            for (fused, composed) in run(true).iter().zip(run(false)) {
+                assert_eq!(fused.len(), composed.len());
+                for (a, b) in fused.iter().zip(&composed) {
+                    assert!(
+                        (a - b).abs() < 1e-4 * (1.0 + b.abs()),
+                        "{in_f:?}: {a} vs {b}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_layer_without_bias_and_an_empty_batch_work_fused() {
+    let device = CpuDevice::Flex.autodiff();
+    let l = TtLinearConfig::new(vec![3, 2], vec![2, 2], 2)
+        .with_bias(false)
+        .init(&mut stream(1, [0; 3]), &device)
+        .unwrap();
+    assert!(l.dense_max_abs_error(4, 2).unwrap() < 1e-5);
+    let y = l.forward(Tensor::zeros([0, 6], &device));
+    assert_eq!(y.dims(), [0, 4]);
+    let grads = y.sum().backward();
+    assert_eq!(
+        values(l.cores[0].val().grad(&grads).unwrap()).unwrap(),
+        vec![0.0; 12]
+    );
 }

@@ -1,0 +1,283 @@
+//! The TT contraction of eq. (36) and its gradients on host memory, with faer's matrix
+//! products: the kernel behind the fused Burn operation of [`super::op`].
+//!
+//! The batch is the last (fastest) index of every intermediate state, so each core is one
+//! matrix product per block of outputs already produced and no activation is ever permuted.
+//! With `A_k = m_1 .. m_{k-1}` and `C_k` the `(m_k r_k) x (r_{k-1} n_k)` core matrix, the state
+//! before core `k` is `S_{k-1} = [A_k, (r_{k-1} n_k), (n_{k+1} .. n_q B)]`, and
+//! `S_k[a] = C_k S_{k-1}[a]` for every block `a`; `S_0 = x^T` (the one copy) and `S_q = y^T`,
+//! which the last core writes straight into `y` (and whose gradient it reads from `dL/dy`).
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
+
+/// Factors and ranks of a TT layer: `n_1..n_q`, `m_1..m_q` and `r_0..r_q` (`r_0 = r_q = 1`),
+/// and whether it adds a bias.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TtShape {
+    pub(crate) in_factors: Vec<usize>,
+    pub(crate) out_factors: Vec<usize>,
+    pub(crate) ranks: Vec<usize>,
+    pub(crate) bias: bool,
+}
+
+/// One step of the contraction: `blocks` products of the `rows x inner` core with an
+/// `inner x cols` block of the state.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    blocks: usize,
+    rows: usize,
+    inner: usize,
+    cols: usize,
+}
+
+impl TtShape {
+    fn q(&self) -> usize {
+        self.in_factors.len()
+    }
+
+    /// `N`.
+    pub(crate) fn d_input(&self) -> usize {
+        self.in_factors.iter().product()
+    }
+
+    /// `M`.
+    pub(crate) fn d_output(&self) -> usize {
+        self.out_factors.iter().product()
+    }
+
+    /// Core `k` (0-based) as a matrix: `(m_k r_k) x (r_{k-1} n_k)`.
+    pub(crate) fn core_shape(&self, k: usize) -> [usize; 2] {
+        [
+            self.out_factors[k] * self.ranks[k + 1],
+            self.ranks[k] * self.in_factors[k],
+        ]
+    }
+
+    /// The cores and the bias of the flat parameter vector: the cores row-major, core 1 first,
+    /// then the bias (`M` values) if the layer has one.
+    pub(crate) fn split<'a>(&self, params: &'a [f32]) -> (Vec<&'a [f32]>, Option<&'a [f32]>) {
+        let mut rest = params;
+        let cores = (0..self.q())
+            .map(|k| {
+                let [rows, cols] = self.core_shape(k);
+                let (core, tail) = rest.split_at(rows * cols);
+                rest = tail;
+                core
+            })
+            .collect();
+        (cores, self.bias.then_some(rest))
+    }
+
+    /// Block `a` of the state `S_k` (`inner x cols`). A single core reads `S_0 = x^T` as a
+    /// column-major view of `x` itself (`[batch, N]`), so a dense layer copies nothing.
+    fn state_block<'a>(
+        &self,
+        state: &'a [f32],
+        k: usize,
+        a: usize,
+        batch: usize,
+    ) -> MatRef<'a, f32> {
+        let s = self.step(k, batch);
+        if self.q() == 1 {
+            MatRef::from_column_major_slice(state, s.inner, s.cols)
+        } else {
+            row_major(
+                &state[a * s.inner * s.cols..(a + 1) * s.inner * s.cols],
+                s.inner,
+                s.cols,
+            )
+        }
+    }
+
+    fn state_block_mut<'a>(
+        &self,
+        state: &'a mut [f32],
+        k: usize,
+        a: usize,
+        batch: usize,
+    ) -> MatMut<'a, f32> {
+        let s = self.step(k, batch);
+        if self.q() == 1 {
+            MatMut::from_column_major_slice_mut(state, s.inner, s.cols)
+        } else {
+            let block = &mut state[a * s.inner * s.cols..(a + 1) * s.inner * s.cols];
+            row_major_mut(block, s.inner, s.cols)
+        }
+    }
+
+    fn step(&self, k: usize, batch: usize) -> Step {
+        let [rows, inner] = self.core_shape(k);
+        Step {
+            blocks: self.out_factors[..k].iter().product(),
+            rows,
+            inner,
+            cols: self.in_factors[k + 1..].iter().product::<usize>() * batch,
+        }
+    }
+}
+
+fn row_major(data: &[f32], rows: usize, cols: usize) -> MatRef<'_, f32> {
+    MatRef::from_row_major_slice(data, rows, cols)
+}
+
+fn row_major_mut(data: &mut [f32], rows: usize, cols: usize) -> MatMut<'_, f32> {
+    MatMut::from_row_major_slice_mut(data, rows, cols)
+}
+
+/// `[rows, cols] -> [cols, rows]`, row-major, in square tiles that stay in cache.
+fn transpose(data: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    const TILE: usize = 16;
+    let mut out = vec![0.0; data.len()];
+    for r0 in (0..rows).step_by(TILE) {
+        for c0 in (0..cols).step_by(TILE) {
+            let c1 = (c0 + TILE).min(cols);
+            for r in r0..(r0 + TILE).min(rows) {
+                for (c, &v) in (c0..c1).zip(&data[r * cols + c0..r * cols + c1]) {
+                    out[c * rows + r] = v;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The `rows x batch` block `a` of `y^T` where `y` is `[batch, M]` row-major: a column-major
+/// view with leading dimension `M`, so the last core writes `y` and reads `dL/dy` in place.
+fn output_block(y: &[f32], a: usize, rows: usize, batch: usize, m: usize) -> MatRef<'_, f32> {
+    MatRef::from_column_major_slice_with_stride(&y[a * rows..], rows, batch, m)
+}
+
+fn output_block_mut(
+    y: &mut [f32],
+    a: usize,
+    rows: usize,
+    batch: usize,
+    m: usize,
+) -> MatMut<'_, f32> {
+    MatMut::from_column_major_slice_with_stride_mut(&mut y[a * rows..], rows, batch, m)
+}
+
+/// `y = W x` for `x` `[batch, N]` (row-major): `y` `[batch, M]` (row-major, `m_q` fastest) and
+/// the states `S_0 = x^T, .., S_{q-1}` that the backward pass needs (for one core, `S_0` is
+/// kept as `x`, see [`TtShape::state_block`]).
+pub(crate) fn forward(
+    shape: &TtShape,
+    x: &[f32],
+    batch: usize,
+    params: &[f32],
+) -> (Vec<f32>, Vec<Vec<f32>>) {
+    if batch == 0 {
+        return (Vec::new(), vec![Vec::new(); shape.q()]);
+    }
+    let (cores, bias) = shape.split(params);
+    let m = shape.d_output();
+    let mut y = vec![0.0; batch * m];
+    let mut states = vec![if shape.q() == 1 {
+        x.to_vec()
+    } else {
+        transpose(x, batch, shape.d_input())
+    }];
+    for (k, core) in cores.iter().enumerate().take(shape.q()) {
+        let s = shape.step(k, batch);
+        let c = row_major(core, s.rows, s.inner);
+        let last = k + 1 == shape.q();
+        let mut next = vec![0.0; if last { 0 } else { s.blocks * s.rows * s.cols }];
+        for a in 0..s.blocks {
+            let input = shape.state_block(&states[k], k, a, batch);
+            let dst = if last {
+                output_block_mut(&mut y, a, s.rows, batch, m)
+            } else {
+                row_major_mut(
+                    &mut next[a * s.rows * s.cols..(a + 1) * s.rows * s.cols],
+                    s.rows,
+                    s.cols,
+                )
+            };
+            matmul(dst, Accum::Replace, c, input, 1.0, Par::Seq);
+        }
+        if !last {
+            states.push(next);
+        }
+    }
+    if let Some(bias) = bias {
+        for row in y.chunks_exact_mut(m.max(1)) {
+            row.iter_mut().zip(bias).for_each(|(v, b)| *v += b);
+        }
+    }
+    (y, states)
+}
+
+/// The gradients of a loss `L` given `dy = dL/dy` (`[batch, M]`) and the forward `states`:
+/// `dL/dparams` (laid out as the parameters, see [`TtShape::split`]) and, when `input_grad`,
+/// `dL/dx` (`[batch, N]`).
+pub(crate) fn backward(
+    shape: &TtShape,
+    batch: usize,
+    params: &[f32],
+    states: &[Vec<f32>],
+    dy: &[f32],
+    input_grad: bool,
+) -> (Vec<f32>, Option<Vec<f32>>) {
+    if batch == 0 {
+        return (vec![0.0; params.len()], input_grad.then(Vec::new));
+    }
+    let (cores, _) = shape.split(params);
+    let q = shape.q();
+    let m = shape.d_output();
+    let mut core_grads = vec![Vec::new(); q];
+    let mut g = Vec::new(); // dL/dS_{k+1}, row-major blocks (unused for the last core)
+    for k in (0..q).rev() {
+        let s = shape.step(k, batch);
+        let c = row_major(cores[k], s.rows, s.inner);
+        let mut dc = vec![0.0; s.rows * s.inner];
+        let need_previous = k > 0 || input_grad;
+        let mut previous = vec![0.0; if need_previous { states[k].len() } else { 0 }];
+        for a in 0..s.blocks {
+            let ga = if k + 1 == q {
+                output_block(dy, a, s.rows, batch, m)
+            } else {
+                row_major(
+                    &g[a * s.rows * s.cols..(a + 1) * s.rows * s.cols],
+                    s.rows,
+                    s.cols,
+                )
+            };
+            // dC_k += G[a] S_k[a]^T
+            matmul(
+                row_major_mut(&mut dc, s.rows, s.inner),
+                if a == 0 { Accum::Replace } else { Accum::Add },
+                ga,
+                shape.state_block(&states[k], k, a, batch).transpose(),
+                1.0,
+                Par::Seq,
+            );
+            if need_previous {
+                // dS_k[a] = C_k^T G[a]
+                let dst = shape.state_block_mut(&mut previous, k, a, batch);
+                matmul(dst, Accum::Replace, c.transpose(), ga, 1.0, Par::Seq);
+            }
+        }
+        core_grads[k] = dc;
+        g = previous;
+    }
+    let dx = input_grad.then(|| {
+        if q == 1 {
+            g // already [batch, N], see `state_block`
+        } else {
+            transpose(&g, shape.d_input(), batch)
+        }
+    });
+    let mut grads = core_grads.concat();
+    if shape.bias {
+        let mut db = vec![0.0; m];
+        for row in dy.chunks_exact(m.max(1)) {
+            db.iter_mut().zip(row).for_each(|(d, v)| *d += v);
+        }
+        grads.extend(db);
+    }
+    (grads, dx)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,150 @@
+use super::*;
+use proptest::prelude::*;
+
+/// `W[row][col]` straight from eq. (36): the product of the `r x r` core slices, in f64.
+fn dense(shape: &TtShape, params: &[f32]) -> Vec<Vec<f64>> {
+    let (cores, _) = shape.split(params);
+    let digits = |mut i: usize, f: &[usize]| {
+        let mut d = vec![0; f.len()];
+        for k in (0..f.len()).rev() {
+            d[k] = i % f[k];
+            i /= f[k];
+        }
+        d
+    };
+    (0..shape.d_output())
+        .map(|row| {
+            let m = digits(row, &shape.out_factors);
+            (0..shape.d_input())
+                .map(|col| {
+                    let n = digits(col, &shape.in_factors);
+                    let mut v = vec![1.0f64];
+                    for (k, core) in cores.iter().enumerate() {
+                        let (r0, r1, nk) =
+                            (shape.ranks[k], shape.ranks[k + 1], shape.in_factors[k]);
+                        // G_k[m, n][a, b] = C_k[(m r_k + b), (a n_k + n)]
+                        v = (0..r1)
+                            .map(|b| {
+                                (0..r0)
+                                    .map(|a| {
+                                        v[a] * f64::from(
+                                            core[(m[k] * r1 + b) * r0 * nk + a * nk + n[k]],
+                                        )
+                                    })
+                                    .sum()
+                            })
+                            .collect();
+                    }
+                    v[0]
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// `<dy, W x + b>` in f64: linear in x and in every single parameter.
+fn pairing(shape: &TtShape, params: &[f32], x: &[f64], dy: &[f32], batch: usize) -> f64 {
+    let w = dense(shape, params);
+    let (n, m) = (shape.d_input(), shape.d_output());
+    let (_, bias) = shape.split(params);
+    (0..batch)
+        .flat_map(|b| (0..m).map(move |i| (b, i)))
+        .map(|(b, i)| {
+            let y: f64 = (0..n).map(|j| w[i][j] * x[b * n + j]).sum::<f64>()
+                + bias.map_or(0.0, |bias| f64::from(bias[i]));
+            f64::from(dy[b * m + i]) * y
+        })
+        .sum()
+}
+
+fn case() -> impl Strategy<Value = (TtShape, Vec<f32>, Vec<f32>, Vec<f32>, usize)> {
+    (1usize..=3, 1usize..=3, 0usize..=4, any::<bool>())
+        .prop_flat_map(|(q, rank, batch, bias)| {
+            (
+                prop::collection::vec(1usize..=4, q),
+                prop::collection::vec(1usize..=4, q),
+                Just((rank, batch, bias)),
+            )
+        })
+        .prop_flat_map(|(in_factors, out_factors, (rank, batch, bias))| {
+            let q = in_factors.len();
+            let ranks: Vec<usize> = (0..=q)
+                .map(|k| if k == 0 || k == q { 1 } else { rank })
+                .collect();
+            let shape = TtShape {
+                in_factors,
+                out_factors,
+                ranks,
+                bias,
+            };
+            let params: usize = (0..q)
+                .map(|k| shape.core_shape(k).iter().product::<usize>())
+                .sum::<usize>()
+                + if bias { shape.d_output() } else { 0 };
+            let (n, m) = (shape.d_input(), shape.d_output());
+            let value = || -1.0f32..1.0;
+            (
+                Just(shape),
+                prop::collection::vec(value(), params),
+                prop::collection::vec(value(), batch * n),
+                prop::collection::vec(value(), batch * m),
+                Just(batch),
+            )
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn forward_equals_the_dense_matrix((shape, params, x, _dy, batch) in case()) {
+        let (y, states) = forward(&shape, &x, batch, &params);
+        prop_assert_eq!(states.len(), shape.in_factors.len());
+        let w = dense(&shape, &params);
+        let (_, bias) = shape.split(&params);
+        let (n, m) = (shape.d_input(), shape.d_output());
+        for b in 0..batch {
+            for i in 0..m {
+                let expected: f64 = (0..n).map(|j| w[i][j] * f64::from(x[b * n + j])).sum::<f64>()
+                    + bias.map_or(0.0, |bias| f64::from(bias[i]));
+                prop_assert!((f64::from(y[b * m + i]) - expected).abs() < 1e-5, "{:?}", shape);
+            }
+        }
+    }
+
+    /// `<dy, y>` is linear in x and in each parameter, so a unit step gives its exact partial
+    /// derivative (up to rounding).
+    #[test]
+    fn backward_equals_exact_differences((shape, params, x, dy, batch) in case()) {
+        let (_, states) = forward(&shape, &x, batch, &params);
+        let (grads, dx) = backward(&shape, batch, &params, &states, &dy, true);
+        let x64: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+        let base = pairing(&shape, &params, &x64, &dy, batch);
+        prop_assert_eq!(grads.len(), params.len());
+        for i in 0..params.len() {
+            let mut p = params.clone();
+            p[i] += 1.0;
+            let exact = pairing(&shape, &p, &x64, &dy, batch) - base;
+            prop_assert!((f64::from(grads[i]) - exact).abs() < 1e-4, "param {}: {} vs {}", i, grads[i], exact);
+        }
+        let dx = dx.expect("asked for");
+        for i in 0..x.len() {
+            let mut xp = x64.clone();
+            xp[i] += 1.0;
+            let exact = pairing(&shape, &params, &xp, &dy, batch) - base;
+            prop_assert!((f64::from(dx[i]) - exact).abs() < 1e-4, "x {}: {} vs {}", i, dx[i], exact);
+        }
+        let (grads_without_dx, none) = backward(&shape, batch, &params, &states, &dy, false);
+        prop_assert!(none.is_none());
+        prop_assert_eq!(grads_without_dx, grads);
+    }
+}
+
+#[test]
+fn transpose_is_its_own_inverse_on_uneven_tiles() {
+    let (rows, cols) = (37, 19);
+    let data: Vec<f32> = (0..rows * cols).map(|i| i as f32).collect();
+    let t = transpose(&data, rows, cols);
+    assert_eq!(t[5 * rows + 3], data[3 * cols + 5]);
+    assert_eq!(transpose(&t, cols, rows), data);
+}
