@@ -279,44 +279,13 @@ impl TtLinear {
             .iter()
             .map(|c| values(c.val()))
             .collect::<Result<_, _>>()?;
-        let digits = |mut i: usize, factors: &[usize]| {
-            let mut d = vec![0; factors.len()];
-            for k in (0..factors.len()).rev() {
-                d[k] = i % factors[k];
-                i /= factors[k];
-            }
-            d
+        let shape = contraction::TtShape {
+            in_factors: self.in_factors.clone(),
+            out_factors: self.out_factors.clone(),
+            ranks: self.ranks.clone(),
+            bias: false,
         };
-        let (n_total, m_total) = (
-            self.in_factors.iter().product::<usize>(),
-            self.out_factors.iter().product::<usize>(),
-        );
-        Ok((0..m_total)
-            .map(|row| {
-                let m = digits(row, &self.out_factors);
-                (0..n_total)
-                    .map(|col| {
-                        let n = digits(col, &self.in_factors);
-                        let mut v = vec![1.0f64];
-                        for (k, core) in cores.iter().enumerate() {
-                            let (r0, r1, nk) =
-                                (self.ranks[k], self.ranks[k + 1], self.in_factors[k]);
-                            v = (0..r1)
-                                .map(|b| {
-                                    (0..r0)
-                                        .map(|a| {
-                                            let idx = (m[k] * r1 + b) * (r0 * nk) + a * nk + n[k];
-                                            v[a] * f64::from(core[idx])
-                                        })
-                                        .sum()
-                                })
-                                .collect();
-                        }
-                        v[0]
-                    })
-                    .collect()
-            })
-            .collect())
+        Ok(shape.dense(&cores.concat()))
     }
 }
 

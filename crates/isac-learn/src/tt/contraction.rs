@@ -69,6 +69,47 @@ impl TtShape {
         (cores, self.bias.then_some(rest))
     }
 
+    /// The dense `M x N` matrix `W` of eq. (36) in f64 (rows and columns row-major), by
+    /// multiplying the `r x r` core slices `G_k[m, n][a, b] = C_k[(m r_k + b), (a n_k + n)]` for
+    /// every index pair: the definition, independent of the contraction.
+    pub(crate) fn dense(&self, params: &[f32]) -> Vec<Vec<f64>> {
+        let (cores, _) = self.split(params);
+        let digits = |mut i: usize, factors: &[usize]| {
+            let mut d = vec![0; factors.len()];
+            for k in (0..factors.len()).rev() {
+                d[k] = i % factors[k];
+                i /= factors[k];
+            }
+            d
+        };
+        (0..self.d_output())
+            .map(|row| {
+                let m = digits(row, &self.out_factors);
+                (0..self.d_input())
+                    .map(|col| {
+                        let n = digits(col, &self.in_factors);
+                        let mut v = vec![1.0f64];
+                        for (k, core) in cores.iter().enumerate() {
+                            let (r0, r1, nk) =
+                                (self.ranks[k], self.ranks[k + 1], self.in_factors[k]);
+                            v = (0..r1)
+                                .map(|b| {
+                                    (0..r0)
+                                        .map(|a| {
+                                            let idx = (m[k] * r1 + b) * (r0 * nk) + a * nk + n[k];
+                                            v[a] * f64::from(core[idx])
+                                        })
+                                        .sum()
+                                })
+                                .collect();
+                        }
+                        v[0]
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Block `a` of the state `S_k` (`inner x cols`). A single core reads `S_0 = x^T` as a
     /// column-major view of `x` itself (`[batch, N]`), so a dense layer copies nothing.
     fn state_block<'a>(

@@ -50,11 +50,7 @@ pub(crate) trait TtContraction: Backend {
             ranks,
             bias,
         };
-        let device = TensorMetadata::device(&x);
-        let (x, batch) = host::<Self>(x);
-        let params = host::<Self>(params).0;
-        let (y, _) = contraction::forward(&shape, &x, batch, &params);
-        upload::<Self, 2>(y, [batch, shape.d_output()], &device)
+        forward::<Self>(x, params, shape).0
     }
 }
 
@@ -82,6 +78,26 @@ fn upload<B: Backend, const D: usize>(
     device: &B::Device,
 ) -> FloatTensor<B> {
     B::float_from_data(TensorData::new(values, shape), device)
+}
+
+/// The contraction on host memory: `y` on the device of `x`, and what the backward pass needs.
+fn forward<B: Backend>(
+    x: FloatTensor<B>,
+    params: FloatTensor<B>,
+    shape: TtShape,
+) -> (FloatTensor<B>, Saved) {
+    let device = TensorMetadata::device(&x);
+    let (x, batch) = host::<B>(x);
+    let params = host::<B>(params).0;
+    let (y, states) = contraction::forward(&shape, &x, batch, &params);
+    let y = upload::<B, 2>(y, [batch, shape.d_output()], &device);
+    let saved = Saved {
+        shape,
+        batch,
+        params,
+        states,
+    };
+    (y, saved)
 }
 
 /// What the backward step keeps: the shape, the parameters and the forward states on host
@@ -140,27 +156,15 @@ impl<B: Backend, C: CheckpointStrategy> TtContraction for Autodiff<B, C> {
             ranks,
             bias,
         };
-        let device = TensorMetadata::device(x.primitive());
         let (x, x_guard) = x.into_parts();
         let (params, params_guard) = params.into_parts();
-        let (x, batch) = host::<B>(x);
-        let params = host::<B>(params).0;
-        let (y, states) = contraction::forward(&shape, &x, batch, &params);
-        let y = upload::<B, 2>(y, [batch, shape.d_output()], &device);
+        let (y, saved) = forward::<B>(x, params, shape);
         match TtBackward
             .prepare::<C>([x_guard, params_guard])
             .compute_bound()
             .stateful()
         {
-            OpsKind::Tracked(prep) => prep.finish(
-                Saved {
-                    shape,
-                    batch,
-                    params,
-                    states,
-                },
-                y,
-            ),
+            OpsKind::Tracked(prep) => prep.finish(saved, y),
             OpsKind::UnTracked(prep) => prep.finish(y),
         }
     }

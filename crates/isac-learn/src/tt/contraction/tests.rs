@@ -1,50 +1,9 @@
 use super::*;
 use proptest::prelude::*;
 
-/// `W[row][col]` straight from eq. (36): the product of the `r x r` core slices, in f64.
-fn dense(shape: &TtShape, params: &[f32]) -> Vec<Vec<f64>> {
-    let (cores, _) = shape.split(params);
-    let digits = |mut i: usize, f: &[usize]| {
-        let mut d = vec![0; f.len()];
-        for k in (0..f.len()).rev() {
-            d[k] = i % f[k];
-            i /= f[k];
-        }
-        d
-    };
-    (0..shape.d_output())
-        .map(|row| {
-            let m = digits(row, &shape.out_factors);
-            (0..shape.d_input())
-                .map(|col| {
-                    let n = digits(col, &shape.in_factors);
-                    let mut v = vec![1.0f64];
-                    for (k, core) in cores.iter().enumerate() {
-                        let (r0, r1, nk) =
-                            (shape.ranks[k], shape.ranks[k + 1], shape.in_factors[k]);
-                        // G_k[m, n][a, b] = C_k[(m r_k + b), (a n_k + n)]
-                        v = (0..r1)
-                            .map(|b| {
-                                (0..r0)
-                                    .map(|a| {
-                                        v[a] * f64::from(
-                                            core[(m[k] * r1 + b) * r0 * nk + a * nk + n[k]],
-                                        )
-                                    })
-                                    .sum()
-                            })
-                            .collect();
-                    }
-                    v[0]
-                })
-                .collect()
-        })
-        .collect()
-}
-
 /// `<dy, W x + b>` in f64: linear in x and in every single parameter.
 fn pairing(shape: &TtShape, params: &[f32], x: &[f64], dy: &[f32], batch: usize) -> f64 {
-    let w = dense(shape, params);
+    let w = shape.dense(params);
     let (n, m) = (shape.d_input(), shape.d_output());
     let (_, bias) = shape.split(params);
     (0..batch)
@@ -100,7 +59,7 @@ proptest! {
     fn forward_equals_the_dense_matrix((shape, params, x, _dy, batch) in case()) {
         let (y, states) = forward(&shape, &x, batch, &params);
         prop_assert_eq!(states.len(), shape.in_factors.len());
-        let w = dense(&shape, &params);
+        let w = shape.dense(&params);
         let (_, bias) = shape.split(&params);
         let (n, m) = (shape.d_input(), shape.d_output());
         for b in 0..batch {
