@@ -2,9 +2,10 @@
 //! forward, exact power normalisation, a squared-error loss, backward and one Adam step. The
 //! same at batch 1024 on flex shows how much of a step is per-step overhead.
 //!
-//! Control `FC-fused`: the FC's widths built from single-core TT layers, i.e. dense layers on the
-//! same fused faer kernel as the TT cores, so the DTTE / FC ratio can also be read with one GEMM
-//! engine for both (the FC encoder itself uses Burn's `Linear`).
+//! Controls `FC-fused` and `DTTE-fused`: the FC, and the DTTE's head, built from single-core TT
+//! layers, i.e. dense layers on the same fused faer kernel as the TT cores, so the DTTE / FC
+//! ratio can also be read with one GEMM engine for every layer (the encoders themselves use
+//! Burn's `Linear` for their dense layers).
 
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::activation::relu;
@@ -75,18 +76,37 @@ fn bench_batch(c: &mut Criterion, batch: usize, devices: &[CpuDevice]) {
             .expect("encoder");
             run(kind.name(), Model::Encoder(encoder));
         }
+        let section = &scenario.file().encoder;
+        let dense = |d_in: usize, d_out: usize| {
+            TtLinearConfig::new(vec![d_in], vec![d_out], 1)
+                .init(&mut stream(1, [0; 3]), &dev)
+                .expect("dense layer")
+        };
         let mut widths = vec![shape.input];
-        widths.extend(&scenario.file().encoder.fc_hidden);
+        widths.extend(&section.fc_hidden);
         widths.push(shape.output);
-        let layers = widths
-            .windows(2)
-            .map(|w| {
-                TtLinearConfig::new(vec![w[0]], vec![w[1]], 1)
-                    .init(&mut stream(1, [0; 3]), &dev)
-                    .expect("dense layer")
-            })
-            .collect();
+        let layers = widths.windows(2).map(|w| dense(w[0], w[1])).collect();
         run("FC-fused", Model::Fused(layers));
+        let dtte = Encoder::new(
+            EncoderKind::Dtte,
+            shape,
+            section,
+            &mut stream(1, [0; 3]),
+            &dev,
+        )
+        .expect("encoder");
+        let core = dtte.tt_layers()[0]
+            .config()
+            .init(&mut stream(1, [0; 3]), &dev)
+            .expect("TT core");
+        let head = [
+            section.dtte_core_width,
+            section.dtte_head_hidden,
+            shape.output,
+        ];
+        let mut layers = vec![core];
+        layers.extend(head.windows(2).map(|w| dense(w[0], w[1])));
+        run("DTTE-fused", Model::Fused(layers));
     }
     group.finish();
 }

@@ -196,21 +196,29 @@ impl TtLinear {
                 None => out,
             };
         }
-        let mut flat: Vec<Tensor<1>> = self.cores.iter().map(|c| c.val().flatten(0, 1)).collect();
-        flat.extend(self.bias.as_ref().map(|b| b.val()));
-        let params = if flat.len() == 1 {
-            flat.remove(0)
-        } else {
-            Tensor::cat(flat, 0)
+        // The operation reads only the values: one core is passed as it is (a reshape can leave
+        // NdArray a layout that it reads element by element), several are concatenated.
+        let cores = match self.cores.as_slice() {
+            [core] => core.val().into_dispatch(),
+            cores => Tensor::<1>::cat(cores.iter().map(|c| c.val().flatten(0, 1)).collect(), 0)
+                .into_dispatch(),
         };
-        Tensor::from_dispatch(<Dispatch as op::TtContraction>::tt_contract(
-            x.into_dispatch(),
-            params.into_dispatch(),
+        let (n, m, r) = (
             self.in_factors.clone(),
             self.out_factors.clone(),
             self.ranks.clone(),
-            self.bias.is_some(),
-        ))
+        );
+        Tensor::from_dispatch(match &self.bias {
+            Some(b) => <Dispatch as op::TtContraction>::tt_contract_biased(
+                x.into_dispatch(),
+                cores,
+                b.val().into_dispatch(),
+                n,
+                m,
+                r,
+            ),
+            None => <Dispatch as op::TtContraction>::tt_contract(x.into_dispatch(), cores, n, m, r),
+        })
     }
 
     /// The contraction of [`TtLinear::forward`] (without the bias) in Burn tensor operations, for
@@ -279,12 +287,12 @@ impl TtLinear {
             .iter()
             .map(|c| values(c.val()))
             .collect::<Result<_, _>>()?;
-        let shape = contraction::TtShape {
-            in_factors: self.in_factors.clone(),
-            out_factors: self.out_factors.clone(),
-            ranks: self.ranks.clone(),
-            bias: false,
-        };
+        let shape = contraction::TtShape::new(
+            self.in_factors.clone(),
+            self.out_factors.clone(),
+            self.ranks.clone(),
+            false,
+        );
         Ok(shape.dense(&cores.concat()))
     }
 }

@@ -32,6 +32,20 @@ struct Step {
 }
 
 impl TtShape {
+    pub(crate) fn new(
+        in_factors: Vec<usize>,
+        out_factors: Vec<usize>,
+        ranks: Vec<usize>,
+        bias: bool,
+    ) -> Self {
+        Self {
+            in_factors,
+            out_factors,
+            ranks,
+            bias,
+        }
+    }
+
     fn q(&self) -> usize {
         self.in_factors.len()
     }

@@ -210,6 +210,9 @@ fn fused_operation_equals_composed_operations_with_gradients() {
                     l.forward_composed(x.clone()) + l.bias.as_ref().unwrap().val().unsqueeze_dim(0)
                 };
                 let grads = (y.clone() * c.clone()).sum().backward();
+                for core in &l.cores {
+                    assert_eq!(core.val().grad(&grads).unwrap().dims(), core.val().dims());
+                }
                 let mut out = vec![values(y).unwrap(), values(x.grad(&grads).unwrap()).unwrap()];
                 out.extend(
                     l.cores
