@@ -150,8 +150,31 @@ fn tt_text(c: &TtLinearConfig) -> String {
     format!("TT {:?}->{:?} rank {}", c.in_factors, c.out_factors, c.rank)
 }
 
+/// Largest encoder built, in trainable parameters (2^24, 250 times the paper's FC): a scenario
+/// asking for more is an error, not an allocation failure.
+pub const MAX_PARAMETERS: usize = 1 << 24;
+
+/// Trainable parameters of a dense stack, saturating (sizes come from scenario files).
+fn mlp_params_saturating(widths: &[usize]) -> usize {
+    widths.windows(2).fold(0, |acc: usize, w| {
+        acc.saturating_add(w[0].saturating_add(1).saturating_mul(w[1]))
+    })
+}
+
+/// Trainable parameters of a TT layer, saturating.
+fn tt_params_saturating(c: &TtLinearConfig) -> usize {
+    let r = c.ranks();
+    (0..c.in_factors.len()).fold(c.d_output(), |acc: usize, k| {
+        acc.saturating_add(
+            r[k].saturating_mul(c.out_factors[k])
+                .saturating_mul(c.in_factors[k])
+                .saturating_mul(r[k + 1]),
+        )
+    })
+}
+
 impl Encoder {
-    /// A freshly initialised encoder (weights from `rng`).
+    /// A freshly initialised encoder (weights from `rng`); at most [`MAX_PARAMETERS`].
     pub fn new(
         kind: EncoderKind,
         shape: EncoderShape,
@@ -159,6 +182,25 @@ impl Encoder {
         rng: &mut ChaCha20Rng,
         device: &Device,
     ) -> Result<Self, LearnError> {
+        let parameters = match kind {
+            EncoderKind::Fc => mlp_params_saturating(&fc_widths(shape, section)),
+            EncoderKind::Dtte => tt_params_saturating(&tt_config(
+                shape.input,
+                section.dtte_core_width,
+                section.tt_rank,
+            ))
+            .saturating_add(mlp_params_saturating(&dtte_head(shape, section))),
+            EncoderKind::Tt => {
+                tt_params_saturating(&tt_config(shape.input, shape.output, section.tt_rank))
+            }
+        };
+        if parameters > MAX_PARAMETERS {
+            return Err(LearnError::invalid(
+                "encoder",
+                format!("{} with {parameters} parameters", kind.name()),
+                format!("at most {MAX_PARAMETERS} (encoder widths and tt_rank)"),
+            ));
+        }
         Ok(match kind {
             EncoderKind::Fc => Self::Fc(FcEncoder {
                 layers: mlp(&fc_widths(shape, section), rng, device),

@@ -39,7 +39,7 @@ mod tt;
 
 pub use complex::{ComplexTensor, secrecy_rates};
 pub use device::CpuDevice;
-pub use encoder::{Encoder, EncoderKind, EncoderShape, EncoderSummary};
+pub use encoder::{Encoder, EncoderKind, EncoderShape, EncoderSummary, MAX_PARAMETERS};
 pub use error::LearnError;
 pub use power::normalize_power;
 pub use quantize::{quantize_uniform, tt_q_bytes};

@@ -127,3 +127,61 @@ fn every_cpu_device_computes_the_same_encoder_and_trains_it() {
         assert!(worst < 1e-4, "{worst}");
     }
 }
+
+/// Sizes a scenario allows (each count up to 2^24) can ask for terabytes of weights: the
+/// parameter count is checked before anything is allocated, exactly at the limit.
+#[test]
+fn oversized_encoders_are_errors_before_allocation() {
+    let (shape, section) = setting();
+    let device = CpuDevice::Flex.device();
+    let build = |kind, section: &EncoderSection| {
+        Encoder::new(kind, shape, section, &mut stream(1, [0; 3]), &device)
+    };
+    for (kind, huge) in [
+        (
+            EncoderKind::Fc,
+            EncoderSection {
+                fc_hidden: vec![1 << 24, 128],
+                ..section.clone()
+            },
+        ),
+        (
+            EncoderKind::Dtte,
+            EncoderSection {
+                tt_rank: 1 << 24,
+                ..section.clone()
+            },
+        ),
+        (
+            EncoderKind::Dtte,
+            EncoderSection {
+                dtte_head_hidden: 1 << 24,
+                ..section.clone()
+            },
+        ),
+        (
+            EncoderKind::Tt,
+            EncoderSection {
+                tt_rank: 1 << 24,
+                ..section.clone()
+            },
+        ),
+    ] {
+        let err = build(kind, &huge).expect_err("too large");
+        assert!(err.to_string().contains("at most"), "{err}");
+    }
+    // The largest FC below the limit builds: one hidden layer of width w has
+    // 79 w + (w + 1) 96 parameters.
+    let w = (MAX_PARAMETERS - 96) / (79 + 96);
+    let fits = EncoderSection {
+        fc_hidden: vec![w],
+        ..section.clone()
+    };
+    assert_eq!(mlp_params(&fc_widths(shape, &fits)), 79 * w + (w + 1) * 96);
+    assert!(build(EncoderKind::Fc, &fits).is_ok());
+    let over = EncoderSection {
+        fc_hidden: vec![w + 1],
+        ..section
+    };
+    assert!(build(EncoderKind::Fc, &over).is_err());
+}
