@@ -97,7 +97,11 @@ pub fn run(args: &EncodersArgs) -> Result<(), CliError> {
         for layer in e.tt_layers() {
             let err = layer
                 .dense_max_abs_error(64, scenario.seed())
-                .map_err(|e| CliError::Internal(e.to_string()))?;
+                .map_err(|e| match e {
+                    // The scenario's widths make W too large to form for the check.
+                    isac_learn::LearnError::InvalidConfig { .. } => CliError::Input(e.to_string()),
+                    e => CliError::Internal(e.to_string()),
+                })?;
             error = error.max(err);
         }
     }

@@ -43,7 +43,7 @@ pub use encoder::{Encoder, EncoderKind, EncoderShape, EncoderSummary, MAX_PARAME
 pub use error::LearnError;
 pub use power::normalize_power;
 pub use quantize::{quantize_uniform, tt_q_bytes};
-pub use tt::{TtLinear, TtLinearConfig, balanced_factors};
+pub use tt::{MAX_DENSE_ENTRIES, TtLinear, TtLinearConfig, balanced_factors};
 
 /// Burn's tensor and device types, re-exported so dependents need no direct `burn` dependency.
 pub use burn::tensor::{Device, Tensor, TensorData};

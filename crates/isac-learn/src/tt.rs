@@ -19,6 +19,9 @@ use crate::tensor::{from_values, values};
 mod contraction;
 mod op;
 
+/// Largest `M x N` that [`TtLinear::to_dense`] forms (2^24 entries, 128 MB of f64).
+pub const MAX_DENSE_ENTRIES: usize = 1 << 24;
+
 /// Shape of a [`TtLinear`]: `N = prod in_factors` inputs, `M = prod out_factors` outputs.
 #[derive(Config, Debug, PartialEq)]
 pub struct TtLinearConfig {
@@ -250,6 +253,7 @@ impl TtLinear {
     /// `max |forward(x) - (W x + b)|` over `batch` seeded N(0, 1) inputs: the agreement of the
     /// contraction with the dense matrix of eq. (36), for reports.
     pub fn dense_max_abs_error(&self, batch: usize, seed: u64) -> Result<f64, LearnError> {
+        let w = self.to_dense()?; // first: it checks the size
         let device = self.cores[0].val().device();
         let n: usize = self.in_factors.iter().product();
         let x = normal(
@@ -262,7 +266,6 @@ impl TtLinear {
             Some(b) => values(b.val())?,
             None => vec![0.0; self.out_factors.iter().product()],
         };
-        let w = self.to_dense()?;
         let m = w.len();
         Ok((0..batch * m)
             .map(|k| {
@@ -282,6 +285,21 @@ impl TtLinear {
     /// for every index pair (rows and columns row-major: `m_q` and `n_q` fastest); for tests and
     /// TT-Q error reports, never used in `forward`.
     pub fn to_dense(&self) -> Result<Vec<Vec<f64>>, LearnError> {
+        let entries = self
+            .config()
+            .d_input()
+            .saturating_mul(self.config().d_output());
+        if entries > MAX_DENSE_ENTRIES {
+            return Err(LearnError::invalid(
+                "tt",
+                format!(
+                    "{} x {} (dense W)",
+                    self.config().d_output(),
+                    self.config().d_input()
+                ),
+                format!("the dense check forms W, so at most {MAX_DENSE_ENTRIES} entries"),
+            ));
+        }
         let cores: Vec<Vec<f32>> = self
             .cores
             .iter()

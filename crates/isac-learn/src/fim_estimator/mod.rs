@@ -30,6 +30,12 @@ const STREAM_PROBE_CHANNEL: u64 = 0x5052_4f42; // "PROB"
 /// Stream index of the Gaussian perturbation design.
 const STREAM_PERTURBATIONS: u64 = 0x5045_5254; // "PERT"
 
+/// Largest tensor the estimator trains on, in values (2^27, 512 MB of f32; the shipped settings
+/// use 5 million): its activations are `[D, 2 samples, max(hidden, 2 N_r)]`, and sizes a
+/// scenario allows can ask for far more, which must be an error rather than an allocation
+/// failure.
+pub const MAX_WORKING_SET: usize = 1 << 27;
+
 /// Settings of the estimator (scenario section `[fim_estimator]`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FimEstimatorSettings {
@@ -248,6 +254,21 @@ pub fn estimate(
     device: &Device,
 ) -> Result<FimEstimate, LearnError> {
     settings.validate()?;
+    let width = settings.hidden.max(2 * probe.geometry.rx.elements());
+    let working_set = settings
+        .perturbations
+        .saturating_mul(settings.samples.saturating_mul(2))
+        .saturating_mul(width);
+    if working_set > MAX_WORKING_SET {
+        return Err(LearnError::invalid(
+            "fim_estimator",
+            format!(
+                "D = {}, samples = {}, width {width}: {working_set} values per tensor",
+                settings.perturbations, settings.samples
+            ),
+            format!("D x 2 samples x max(hidden, 2 N_r) must be at most {MAX_WORKING_SET}"),
+        ));
+    }
     let started = Instant::now();
     let perturbations = settings.perturbation_vectors();
     let exact_divergences: Vec<f64> = perturbations.iter().map(|&d| probe.divergence(d)).collect();

@@ -113,6 +113,28 @@ fn bad_settings_are_typed_errors() {
                 ..settings.clone()
             },
         ),
+        // Sizes a scenario allows (each up to 2^24) whose tensors would not fit in memory.
+        (
+            "fim_estimator",
+            FimEstimatorSettings {
+                samples: 1 << 24,
+                ..settings.clone()
+            },
+        ),
+        (
+            "fim_estimator",
+            FimEstimatorSettings {
+                hidden: 1 << 24,
+                ..settings.clone()
+            },
+        ),
+        (
+            "fim_estimator",
+            FimEstimatorSettings {
+                perturbations: 1 << 24,
+                ..settings.clone()
+            },
+        ),
     ] {
         let e = estimate(&probe, &broken, &CpuDevice::Flex.device()).unwrap_err();
         assert!(e.to_string().contains(name), "{e}");

@@ -251,3 +251,12 @@ fn a_layer_without_bias_and_an_empty_batch_work_fused() {
         vec![0.0; 12]
     );
 }
+
+#[test]
+fn the_dense_check_refuses_a_matrix_too_large_to_form() {
+    let device = CpuDevice::Flex.device();
+    // 4096 x 4097 entries: one more column than the limit allows.
+    let big = layer(&[4097], &[4096], 1, 1, &device);
+    assert!(big.to_dense().unwrap_err().to_string().contains("dense W"));
+    assert!(big.dense_max_abs_error(1, 1).is_err());
+}
