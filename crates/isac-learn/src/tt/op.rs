@@ -54,10 +54,11 @@ pub(crate) trait TtContraction: Backend {
     ) -> FloatTensor<Self>;
 }
 
-/// The inference path of a CPU backend: the contraction on host memory, no graph.
-macro_rules! untracked {
-    ($backend:ty) => {
-        impl TtContraction for $backend {
+/// Implements the extension for `$backend` by handing the input, the parameter tensors (cores,
+/// then the bias if any) and the shape to `$run`.
+macro_rules! tt_contraction {
+    ([$($generics:tt)*] $backend:ty => $run:expr) => {
+        impl<$($generics)*> TtContraction for $backend {
             fn tt_contract(
                 x: FloatTensor<Self>,
                 cores: FloatTensor<Self>,
@@ -66,7 +67,7 @@ macro_rules! untracked {
                 ranks: Vec<usize>,
             ) -> FloatTensor<Self> {
                 let shape = TtShape::new(in_factors, out_factors, ranks, false);
-                forward::<Self>(x, vec![cores], shape).0
+                $run(x, vec![cores], shape)
             }
 
             fn tt_contract_biased(
@@ -78,15 +79,18 @@ macro_rules! untracked {
                 ranks: Vec<usize>,
             ) -> FloatTensor<Self> {
                 let shape = TtShape::new(in_factors, out_factors, ranks, true);
-                forward::<Self>(x, vec![cores, bias], shape).0
+                $run(x, vec![cores, bias], shape)
             }
         }
     };
 }
 
-untracked!(Flex);
+// Inference on a CPU backend: the contraction on host memory, no graph.
+tt_contraction!([] Flex => |x, p, s| forward::<Flex>(x, p, s).0);
 #[cfg(feature = "ndarray")]
-untracked!(burn::backend::NdArray);
+tt_contraction!([] burn::backend::NdArray => |x, p, s| forward::<burn::backend::NdArray>(x, p, s).0);
+// Training: one autodiff node.
+tt_contraction!([B: HostTensor, C: CheckpointStrategy] Autodiff<B, C> => tracked::<B, C>);
 
 /// Reading a float tensor's values to host memory, row-major, as f32. Burn's generic
 /// `into_data` copies a tensor that is still shared (a parameter, an activation the graph keeps)
@@ -209,8 +213,21 @@ impl<B: HostTensor, const N: usize> Backward<B, N> for TtBackward<N> {
     }
 }
 
-/// Records the contraction as one autodiff node with `N` parents: `x` and `params`.
-fn tracked<B: HostTensor, C: CheckpointStrategy, const N: usize>(
+/// Records the contraction as one autodiff node whose parents are `x` and `params`.
+fn tracked<B: HostTensor, C: CheckpointStrategy>(
+    x: FloatTensor<Autodiff<B, C>>,
+    params: Vec<FloatTensor<Autodiff<B, C>>>,
+    shape: TtShape,
+) -> FloatTensor<Autodiff<B, C>> {
+    match params.len() {
+        1 => tracked_with::<B, C, 2>(x, params, shape),
+        2 => tracked_with::<B, C, 3>(x, params, shape),
+        n => unreachable!("the cores and at most a bias, not {n} parameter tensors"),
+    }
+}
+
+/// [`tracked`] with the number of parents `N` fixed.
+fn tracked_with<B: HostTensor, C: CheckpointStrategy, const N: usize>(
     x: FloatTensor<Autodiff<B, C>>,
     params: Vec<FloatTensor<Autodiff<B, C>>>,
     shape: TtShape,
@@ -230,30 +247,5 @@ fn tracked<B: HostTensor, C: CheckpointStrategy, const N: usize>(
     {
         OpsKind::Tracked(prep) => prep.finish(saved, y),
         OpsKind::UnTracked(prep) => prep.finish(y),
-    }
-}
-
-impl<B: HostTensor, C: CheckpointStrategy> TtContraction for Autodiff<B, C> {
-    fn tt_contract(
-        x: FloatTensor<Self>,
-        cores: FloatTensor<Self>,
-        in_factors: Vec<usize>,
-        out_factors: Vec<usize>,
-        ranks: Vec<usize>,
-    ) -> FloatTensor<Self> {
-        let shape = TtShape::new(in_factors, out_factors, ranks, false);
-        tracked::<B, C, 2>(x, vec![cores], shape)
-    }
-
-    fn tt_contract_biased(
-        x: FloatTensor<Self>,
-        cores: FloatTensor<Self>,
-        bias: FloatTensor<Self>,
-        in_factors: Vec<usize>,
-        out_factors: Vec<usize>,
-        ranks: Vec<usize>,
-    ) -> FloatTensor<Self> {
-        let shape = TtShape::new(in_factors, out_factors, ranks, true);
-        tracked::<B, C, 3>(x, vec![cores, bias], shape)
     }
 }
