@@ -285,18 +285,17 @@ impl TtLinear {
     /// for every index pair (rows and columns row-major: `m_q` and `n_q` fastest); for tests and
     /// TT-Q error reports, never used in `forward`.
     pub fn to_dense(&self) -> Result<Vec<Vec<f64>>, LearnError> {
-        let entries = self
-            .config()
-            .d_input()
-            .saturating_mul(self.config().d_output());
-        if entries > MAX_DENSE_ENTRIES {
+        let shape = contraction::TtShape::new(
+            self.in_factors.clone(),
+            self.out_factors.clone(),
+            self.ranks.clone(),
+            false,
+        );
+        let (m, n) = (shape.d_output(), shape.d_input());
+        if m.saturating_mul(n) > MAX_DENSE_ENTRIES {
             return Err(LearnError::invalid(
                 "tt",
-                format!(
-                    "{} x {} (dense W)",
-                    self.config().d_output(),
-                    self.config().d_input()
-                ),
+                format!("{m} x {n} (dense W)"),
                 format!("the dense check forms W, so at most {MAX_DENSE_ENTRIES} entries"),
             ));
         }
@@ -305,12 +304,6 @@ impl TtLinear {
             .iter()
             .map(|c| values(c.val()))
             .collect::<Result<_, _>>()?;
-        let shape = contraction::TtShape::new(
-            self.in_factors.clone(),
-            self.out_factors.clone(),
-            self.ranks.clone(),
-            false,
-        );
         Ok(shape.dense(&cores.concat()))
     }
 }

@@ -218,7 +218,7 @@ fn output_block_mut(
 /// kept as `x`, see [`TtShape::state_block`]).
 pub(crate) fn forward(
     shape: &TtShape,
-    x: &[f32],
+    x: Vec<f32>,
     batch: usize,
     params: &[f32],
 ) -> (Vec<f32>, Vec<Vec<f32>>) {
@@ -229,9 +229,9 @@ pub(crate) fn forward(
     let m = shape.d_output();
     let mut y = vec![0.0; batch * m];
     let mut states = vec![if shape.q() == 1 {
-        x.to_vec()
+        x
     } else {
-        transpose(x, batch, shape.d_input())
+        transpose(&x, batch, shape.d_input())
     }];
     for (k, core) in cores.iter().enumerate().take(shape.q()) {
         let s = shape.step(k, batch);

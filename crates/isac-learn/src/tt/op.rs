@@ -153,7 +153,7 @@ fn forward<B: HostTensor>(
     let param_shapes = params.iter().map(TensorMetadata::shape).collect();
     let params: Vec<Vec<f32>> = params.into_iter().map(B::read).collect();
     let params = params.concat();
-    let (y, states) = contraction::forward(&shape, &x, batch, &params);
+    let (y, states) = contraction::forward(&shape, x, batch, &params);
     let y = upload::<B, 2>(y, [batch, shape.d_output()], &device);
     let saved = Saved {
         shape,

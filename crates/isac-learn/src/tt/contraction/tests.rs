@@ -57,7 +57,7 @@ proptest! {
 
     #[test]
     fn forward_equals_the_dense_matrix((shape, params, x, _dy, batch) in case()) {
-        let (y, states) = forward(&shape, &x, batch, &params);
+        let (y, states) = forward(&shape, x.clone(), batch, &params);
         prop_assert_eq!(states.len(), shape.in_factors.len());
         let w = shape.dense(&params);
         let (_, bias) = shape.split(&params);
@@ -75,7 +75,7 @@ proptest! {
     /// derivative (up to rounding).
     #[test]
     fn backward_equals_exact_differences((shape, params, x, dy, batch) in case()) {
-        let (_, states) = forward(&shape, &x, batch, &params);
+        let (_, states) = forward(&shape, x.clone(), batch, &params);
         let (grads, dx) = backward(&shape, batch, &params, &states, &dy, true);
         let x64: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
         let base = pairing(&shape, &params, &x64, &dy, batch);
