@@ -61,7 +61,6 @@ pub fn run() -> Result<()> {
             step(EncoderKind::Dtte.name())?,
             step(EncoderKind::Tt.name())?,
         );
-        let (fc_fused, dtte_fused) = (step("FC-fused")?, step("DTTE-fused")?);
         println!(
             "  {:<7} training steps/s at batch 128: FC {:.0}, DTTE {:.0}, TT {:.0}; DTTE / FC speed-up {:.2}x (goal >= 2x)",
             device.name(),
@@ -69,12 +68,6 @@ pub fn run() -> Result<()> {
             1e9 / dtte,
             1e9 / tt,
             fc / dtte
-        );
-        println!(
-            "          one GEMM engine (every dense layer on the fused TT kernel): FC {:.0}, DTTE {:.0}; speed-up {:.2}x",
-            1e9 / fc_fused,
-            1e9 / dtte_fused,
-            fc_fused / dtte_fused
         );
     }
     Ok(())

@@ -2,13 +2,10 @@
 //! pure TT, plus TT-Q (the TT encoder with quantised cores).
 
 use burn::module::Module;
-use burn::nn::Linear;
-use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use isac_channel::scenario::friendly_jamming::EncoderSection;
 use rand_chacha::ChaCha20Rng;
 
-use crate::init::{linear, param};
 use crate::quantize::{quantize_uniform, tt_q_bytes};
 use crate::tensor::values;
 use crate::{LearnError, TtLinear, TtLinearConfig, balanced_factors};
@@ -58,17 +55,18 @@ impl EncoderKind {
     }
 }
 
-/// The FC encoder: `Linear -> ReLU -> ... -> Linear`.
+/// The FC encoder: `Linear -> ReLU -> ... -> Linear`. Each dense layer is a single-core
+/// [`TtLinear`] (its ReLU fused), so the encoders share one kernel for every layer.
 #[derive(Module, Debug)]
 pub struct FcEncoder {
-    layers: Vec<Linear>,
+    layers: Vec<TtLinear>,
 }
 
 /// The DTTE: `TT -> ReLU -> Linear -> ReLU -> Linear`.
 #[derive(Module, Debug)]
 pub struct DtteEncoder {
     core: TtLinear,
-    head: Vec<Linear>,
+    head: Vec<TtLinear>,
 }
 
 /// An encoder of any architecture, mapping `[batch, input]` features to `[batch, output]` reals.
@@ -97,20 +95,25 @@ pub struct EncoderSummary {
     pub layout: String,
 }
 
-fn mlp_forward(layers: &[Linear], mut x: Tensor<2>) -> Tensor<2> {
-    for (i, layer) in layers.iter().enumerate() {
-        x = layer.forward(x);
-        if i + 1 < layers.len() {
-            x = relu(x);
-        }
-    }
-    x
+fn mlp_forward(layers: &[TtLinear], x: Tensor<2>) -> Tensor<2> {
+    layers.iter().fold(x, |x, layer| layer.forward(x))
 }
 
-fn mlp(widths: &[usize], rng: &mut ChaCha20Rng, device: &Device) -> Vec<Linear> {
+/// Dense layers with the given widths, Glorot-uniform, a ReLU after every layer but the last.
+fn mlp(
+    widths: &[usize],
+    rng: &mut ChaCha20Rng,
+    device: &Device,
+) -> Result<Vec<TtLinear>, LearnError> {
+    let last = widths.len().saturating_sub(2);
     widths
         .windows(2)
-        .map(|w| linear(rng, w[0], w[1], device))
+        .enumerate()
+        .map(|(i, w)| {
+            TtLinearConfig::new(vec![w[0]], vec![w[1]], 1)
+                .with_relu(i < last)
+                .dense_glorot_uniform(rng, device)
+        })
         .collect()
 }
 
@@ -203,12 +206,13 @@ impl Encoder {
         }
         Ok(match kind {
             EncoderKind::Fc => Self::Fc(FcEncoder {
-                layers: mlp(&fc_widths(shape, section), rng, device),
+                layers: mlp(&fc_widths(shape, section), rng, device)?,
             }),
             EncoderKind::Dtte => Self::Dtte(DtteEncoder {
                 core: tt_config(shape.input, section.dtte_core_width, section.tt_rank)
+                    .with_relu(true)
                     .init(rng, device)?,
-                head: mlp(&dtte_head(shape, section), rng, device),
+                head: mlp(&dtte_head(shape, section), rng, device)?,
             }),
             EncoderKind::Tt => {
                 Self::Tt(tt_config(shape.input, shape.output, section.tt_rank).init(rng, device)?)
@@ -220,7 +224,7 @@ impl Encoder {
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         match self {
             Self::Fc(e) => mlp_forward(&e.layers, x),
-            Self::Dtte(e) => mlp_forward(&e.head, relu(e.core.forward(x))),
+            Self::Dtte(e) => mlp_forward(&e.head, e.core.forward(x)),
             Self::Tt(e) => e.forward(x),
         }
     }
@@ -237,13 +241,15 @@ impl Encoder {
     /// TT-Q: every TT core quantised to `bits` bits (no retraining); FC layers are unchanged.
     pub fn quantized(&self, bits: u32) -> Result<Self, LearnError> {
         let quantize = |layer: &TtLinear| -> Result<TtLinear, LearnError> {
-            let mut q = layer.clone();
-            for core in &mut q.cores {
-                let shape = core.val().dims();
-                let v = quantize_uniform(&values(core.val())?, bits);
-                *core = param(v, shape, &core.val().device());
+            let mut weights = values(layer.weights.val())?;
+            let mut start = 0;
+            for len in layer.core_lengths() {
+                let core = &mut weights[start..start + len];
+                let q = quantize_uniform(core, bits);
+                core.copy_from_slice(&q);
+                start += len;
             }
-            Ok(q)
+            layer.with_weights(weights)
         };
         Ok(match self {
             Self::Fc(e) => Self::Fc(e.clone()),

@@ -5,16 +5,22 @@
 //! `(m_k r_k) x (r_{k-1} n_k)` matrix `C_k[(m, b), (a, n)] = G_k[m, n][a, b]`, the layout the
 //! contraction multiplies with, so the forward pass is `q` matrix products and never forms `W`.
 //! Inputs and outputs are flattened row-major (`n_q` and `m_q` fastest).
+//!
+//! A single core (`q = 1`) is a dense layer `W x + b`: the encoders build every dense layer this
+//! way, so all their layers run on the same fused kernel. A layer may end in a ReLU, applied
+//! inside the same operation.
 
 use burn::backend::Dispatch;
 use burn::config::Config;
 use burn::module::{Module, Param};
+use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use rand_chacha::ChaCha20Rng;
 
 use crate::LearnError;
-use crate::init::{normal, param};
+use crate::init::{normal, param, uniform};
 use crate::tensor::{from_values, values};
+use contraction::TtShape;
 
 mod contraction;
 mod op;
@@ -34,21 +40,21 @@ pub struct TtLinearConfig {
     /// Whether the layer adds a bias of length `M`.
     #[config(default = true)]
     pub bias: bool,
+    /// Whether a ReLU follows, `y = max(W x + b, 0)`.
+    #[config(default = false)]
+    pub relu: bool,
 }
 
-/// `y = W x + b` with `W` in tensor-train format.
+/// `y = W x + b` with `W` in tensor-train format, optionally followed by a ReLU.
 #[derive(Module, Debug)]
 pub struct TtLinear {
-    /// Cores `C_k`, `[(m_k r_k), (r_{k-1} n_k)]`.
-    pub cores: Vec<Param<Tensor<2>>>,
-    /// Bias, `[M]`.
-    pub bias: Option<Param<Tensor<1>>>,
+    /// Every core `C_k` (`[(m_k r_k), (r_{k-1} n_k)]`, row-major, core 1 first), then the bias
+    /// (`[M]`) if the layer has one, as one flat parameter: the fused operation takes one
+    /// weight tensor and the optimiser updates one tensor per layer (Adam is elementwise, so
+    /// this changes no update). [`TtLinear::core`] and [`TtLinear::bias`] view the parts.
+    pub weights: Param<Tensor<1>>,
     #[module(skip)]
-    in_factors: Vec<usize>,
-    #[module(skip)]
-    out_factors: Vec<usize>,
-    #[module(skip)]
-    ranks: Vec<usize>,
+    shape: TtShape,
 }
 
 /// `n = f_1 f_2 .. f_q` with factors as equal as the divisors allow, largest last
@@ -95,6 +101,16 @@ impl TtLinearConfig {
             .map(|k| r[k] * self.out_factors[k] * self.in_factors[k] * r[k + 1])
             .sum();
         cores + if self.bias { self.d_output() } else { 0 }
+    }
+
+    fn shape(&self) -> TtShape {
+        TtShape::new(
+            self.in_factors.clone(),
+            self.out_factors.clone(),
+            self.ranks(),
+            self.bias,
+            self.relu,
+        )
     }
 
     /// FLOPs of one forward pass per sample (a multiply-add counts 2): for core `k` the
@@ -149,122 +165,182 @@ impl TtLinearConfig {
         let q = self.in_factors.len() as f64;
         let glorot = 2.0 / (self.d_input() + self.d_output()) as f64;
         let std = (glorot * (self.rank as f64).powf(1.0 - q)).powf(1.0 / (2.0 * q));
-        let ranks = self.ranks();
-        let cores = (0..self.in_factors.len())
-            .map(|k| {
-                let shape = [
-                    self.out_factors[k] * ranks[k + 1],
-                    ranks[k] * self.in_factors[k],
-                ];
-                param(normal(rng, shape[0] * shape[1], std), shape, device)
-            })
-            .collect();
-        let bias = self
-            .bias
-            .then(|| param(vec![0.0; self.d_output()], [self.d_output()], device));
-        Ok(TtLinear {
-            cores,
-            bias,
-            in_factors: self.in_factors.clone(),
-            out_factors: self.out_factors.clone(),
-            ranks,
-        })
+        let shape = self.shape();
+        let mut weights = normal(rng, shape.parameters() - self.bias_len(), std);
+        weights.resize(shape.parameters(), 0.0);
+        Ok(TtLinear::from_weights(shape, weights, device))
+    }
+
+    /// A dense layer (one core) `[d_in] -> [d_out]` with Glorot-uniform `W` and zero bias; the
+    /// draws fill `W^T` (`[d_in, d_out]`) row-major.
+    pub(crate) fn dense_glorot_uniform(
+        &self,
+        rng: &mut ChaCha20Rng,
+        device: &Device,
+    ) -> Result<TtLinear, LearnError> {
+        self.validate()?;
+        let shape = self.shape();
+        let (n, m) = (self.d_input(), self.d_output());
+        if shape.ranks.len() != 2 {
+            return Err(LearnError::invalid(
+                "tt",
+                format!("{self:?}"),
+                "a dense layer has one core",
+            ));
+        }
+        let w_t = uniform(rng, n * m, (6.0 / (n + m) as f64).sqrt());
+        let mut weights: Vec<f32> = (0..m * n).map(|k| w_t[(k % n) * m + k / n]).collect();
+        weights.resize(shape.parameters(), 0.0);
+        Ok(TtLinear::from_weights(shape, weights, device))
+    }
+
+    fn bias_len(&self) -> usize {
+        if self.bias { self.d_output() } else { 0 }
     }
 }
 
 impl TtLinear {
+    fn from_weights(shape: TtShape, weights: Vec<f32>, device: &Device) -> Self {
+        let len = weights.len();
+        Self {
+            weights: param(weights, [len], device),
+            shape,
+        }
+    }
+
     /// The configuration this layer was built from.
     pub fn config(&self) -> TtLinearConfig {
+        let s = &self.shape;
         TtLinearConfig::new(
-            self.in_factors.clone(),
-            self.out_factors.clone(),
-            self.ranks
+            s.in_factors.clone(),
+            s.out_factors.clone(),
+            s.ranks
                 .get(1)
                 .copied()
-                .filter(|_| self.ranks.len() > 2)
+                .filter(|_| s.ranks.len() > 2)
                 .unwrap_or(1),
         )
-        .with_bias(self.bias.is_some())
+        .with_bias(s.bias)
+        .with_relu(s.relu)
     }
 
-    /// `[batch, N] -> [batch, M]`: `y = W x + b` by contracting the cores with the input, first
-    /// core first, the batch kept as the fastest index of every intermediate state (see
-    /// `tt/contraction.rs`); `W` is never formed. On the CPU devices this is one fused operation
-    /// with its own backward pass, elsewhere [`TtLinear::forward_composed`].
+    /// The number of cores `q`.
+    pub fn num_cores(&self) -> usize {
+        self.shape.in_factors.len()
+    }
+
+    /// Core `k` (0-based) as the matrix `C_k`, `[(m_k r_k), (r_{k-1} n_k)]`: a view of
+    /// [`TtLinear::weights`] (gradients flow to it).
+    pub fn core(&self, k: usize) -> Tensor<2> {
+        let start: usize = (0..k)
+            .map(|j| self.shape.core_shape(j).iter().product::<usize>())
+            .sum();
+        let shape = self.shape.core_shape(k);
+        self.weights
+            .val()
+            .slice(start..start + shape[0] * shape[1])
+            .reshape(shape)
+    }
+
+    /// The bias `[M]`, if the layer has one: a view of [`TtLinear::weights`].
+    pub fn bias(&self) -> Option<Tensor<1>> {
+        let len = self.shape.parameters();
+        self.shape
+            .bias
+            .then(|| self.weights.val().slice(len - self.shape.d_output()..len))
+    }
+
+    /// The same layer with `weights` (flat, laid out as [`TtLinear::weights`]), e.g. quantised
+    /// cores.
+    pub fn with_weights(&self, weights: Vec<f32>) -> Result<Self, LearnError> {
+        if weights.len() != self.shape.parameters() {
+            return Err(LearnError::invalid(
+                "tt.weights",
+                format!("{} values", weights.len()),
+                format!("{} (cores, then the bias)", self.shape.parameters()),
+            ));
+        }
+        Ok(Self::from_weights(
+            self.shape.clone(),
+            weights,
+            &self.weights.val().device(),
+        ))
+    }
+
+    /// Lengths of the flat cores, in order (the bias follows them in [`TtLinear::weights`]).
+    pub fn core_lengths(&self) -> Vec<usize> {
+        (0..self.num_cores())
+            .map(|k| self.shape.core_shape(k).iter().product())
+            .collect()
+    }
+
+    /// `[batch, N] -> [batch, M]`: `y = W x + b` (then the ReLU, if any) by contracting the
+    /// cores with the input, first core first, the batch kept as the fastest index of every
+    /// intermediate state (see `tt/contraction.rs`); `W` is never formed. On the CPU devices
+    /// this is one fused operation with its own backward pass, elsewhere
+    /// [`TtLinear::forward_composed`] and Burn's bias add and ReLU.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         if !op::supports(&x.device()) {
-            let out = self.forward_composed(x);
-            return match &self.bias {
-                Some(b) => out + b.val().unsqueeze_dim(0),
-                None => out,
+            let y = self.forward_composed(x);
+            let y = match self.bias() {
+                Some(b) => y + b.unsqueeze_dim(0),
+                None => y,
             };
+            return if self.shape.relu { relu(y) } else { y };
         }
-        // The operation reads only the values: one core is passed as it is (a reshape can leave
-        // NdArray a layout that it reads element by element), several are concatenated.
-        let cores = match self.cores.as_slice() {
-            [core] => core.val().into_dispatch(),
-            cores => Tensor::<1>::cat(cores.iter().map(|c| c.val().flatten(0, 1)).collect(), 0)
-                .into_dispatch(),
-        };
-        let (n, m, r) = (
-            self.in_factors.clone(),
-            self.out_factors.clone(),
-            self.ranks.clone(),
-        );
-        Tensor::from_dispatch(match &self.bias {
-            Some(b) => <Dispatch as op::TtContraction>::tt_contract_biased(
-                x.into_dispatch(),
-                cores,
-                b.val().into_dispatch(),
-                n,
-                m,
-                r,
-            ),
-            None => <Dispatch as op::TtContraction>::tt_contract(x.into_dispatch(), cores, n, m, r),
-        })
+        let s = &self.shape;
+        Tensor::from_dispatch(<Dispatch as op::TtContraction>::tt_linear(
+            x.into_dispatch(),
+            self.weights.val().into_dispatch(),
+            s.in_factors.clone(),
+            s.out_factors.clone(),
+            s.ranks.clone(),
+            s.bias,
+            s.relu,
+        ))
     }
 
-    /// The contraction of [`TtLinear::forward`] (without the bias) in Burn tensor operations, for
-    /// any device: the state before core `k` is `[m_1 .. m_{k-1}, (r_{k-1} n_k), (n_{k+1} .. n_q
-    /// batch)]` and each core is one batched product with it.
+    /// The contraction of [`TtLinear::forward`] (without the bias and the ReLU) in Burn tensor
+    /// operations, for any device: the state before core `k` is `[m_1 .. m_{k-1}, (r_{k-1} n_k),
+    /// (n_{k+1} .. n_q batch)]` and each core is one batched product with it.
     pub fn forward_composed(&self, x: Tensor<2>) -> Tensor<2> {
         let [batch, n] = x.dims();
-        let q = self.in_factors.len();
+        let s = &self.shape;
+        let q = s.in_factors.len();
         let mut state: Tensor<3> =
             x.transpose()
-                .reshape([1, self.in_factors[0], n / self.in_factors[0] * batch]);
-        for (k, core) in self.cores.iter().enumerate() {
-            state = core.val().unsqueeze::<3>().matmul(state);
+                .reshape([1, s.in_factors[0], n / s.in_factors[0] * batch]);
+        for k in 0..q {
+            state = self.core(k).unsqueeze::<3>().matmul(state);
             if k + 1 < q {
                 let [blocks, _, cols] = state.dims();
-                let next = self.in_factors[k + 1];
+                let next = s.in_factors[k + 1];
                 state = state.reshape([
-                    blocks * self.out_factors[k],
-                    self.ranks[k + 1] * next,
+                    blocks * s.out_factors[k],
+                    s.ranks[k + 1] * next,
                     cols / next,
                 ]);
             }
         }
-        state
-            .reshape([self.out_factors.iter().product::<usize>(), batch])
-            .transpose()
+        state.reshape([s.d_output(), batch]).transpose()
     }
 
-    /// `max |forward(x) - (W x + b)|` over `batch` seeded N(0, 1) inputs: the agreement of the
-    /// contraction with the dense matrix of eq. (36), for reports.
+    /// `max |forward(x) - (W x + b)|` (against `max(W x + b, 0)` after a ReLU) over `batch`
+    /// seeded N(0, 1) inputs: the agreement of the contraction with the dense matrix of
+    /// eq. (36), for reports.
     pub fn dense_max_abs_error(&self, batch: usize, seed: u64) -> Result<f64, LearnError> {
         let w = self.to_dense()?; // first: it checks the size
-        let device = self.cores[0].val().device();
-        let n: usize = self.in_factors.iter().product();
+        let device = self.weights.val().device();
+        let n = self.shape.d_input();
         let x = normal(
             &mut isac_channel::rng::stream(seed, [0x5454, 0, 0]),
             batch * n,
             1.0,
         );
         let y = values(self.forward(from_values(x.clone(), [batch, n], &device)?))?;
-        let b = match &self.bias {
-            Some(b) => values(b.val())?,
-            None => vec![0.0; self.out_factors.iter().product()],
+        let b = match self.bias() {
+            Some(b) => values(b)?,
+            None => vec![0.0; self.shape.d_output()],
         };
         let m = w.len();
         Ok((0..batch * m)
@@ -276,6 +352,11 @@ impl TtLinear {
                     .map(|(wij, &xj)| wij * f64::from(xj))
                     .sum::<f64>()
                     + f64::from(b[i]);
+                let dense = if self.shape.relu {
+                    dense.max(0.0)
+                } else {
+                    dense
+                };
                 (f64::from(y[k]) - dense).abs()
             })
             .fold(0.0, f64::max))
@@ -285,12 +366,7 @@ impl TtLinear {
     /// for every index pair (rows and columns row-major: `m_q` and `n_q` fastest); for tests and
     /// TT-Q error reports, never used in `forward`.
     pub fn to_dense(&self) -> Result<Vec<Vec<f64>>, LearnError> {
-        let shape = contraction::TtShape::new(
-            self.in_factors.clone(),
-            self.out_factors.clone(),
-            self.ranks.clone(),
-            false,
-        );
+        let shape = &self.shape;
         let (m, n) = (shape.d_output(), shape.d_input());
         if m.saturating_mul(n) > MAX_DENSE_ENTRIES {
             return Err(LearnError::invalid(
@@ -299,12 +375,7 @@ impl TtLinear {
                 format!("the dense check forms W, so at most {MAX_DENSE_ENTRIES} entries"),
             ));
         }
-        let cores: Vec<Vec<f32>> = self
-            .cores
-            .iter()
-            .map(|c| values(c.val()))
-            .collect::<Result<_, _>>()?;
-        Ok(shape.dense(&cores.concat()))
+        Ok(shape.dense(&values(self.weights.val())?))
     }
 }
 

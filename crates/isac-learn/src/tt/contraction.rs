@@ -12,13 +12,22 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
 /// Factors and ranks of a TT layer: `n_1..n_q`, `m_1..m_q` and `r_0..r_q` (`r_0 = r_q = 1`),
-/// and whether it adds a bias.
+/// whether it adds a bias, and whether a ReLU follows (`y = max(W x + b, 0)`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TtShape {
     pub(crate) in_factors: Vec<usize>,
     pub(crate) out_factors: Vec<usize>,
     pub(crate) ranks: Vec<usize>,
     pub(crate) bias: bool,
+    pub(crate) relu: bool,
+}
+
+/// What the forward pass leaves for the backward pass: the states `S_0, .., S_{q-1}` (for one
+/// core, `S_0` is kept as `x`, see [`TtShape::state_block`]) and, after a ReLU, the output.
+#[derive(Debug, Clone)]
+pub(crate) struct Tape {
+    states: Vec<Vec<f32>>,
+    output: Option<Vec<f32>>,
 }
 
 /// One step of the contraction: `blocks` products of the `rows x inner` core with an
@@ -37,13 +46,23 @@ impl TtShape {
         out_factors: Vec<usize>,
         ranks: Vec<usize>,
         bias: bool,
+        relu: bool,
     ) -> Self {
         Self {
             in_factors,
             out_factors,
             ranks,
             bias,
+            relu,
         }
+    }
+
+    /// Length of the flat parameter vector: every core, then the bias if any.
+    pub(crate) fn parameters(&self) -> usize {
+        let cores: usize = (0..self.q())
+            .map(|k| self.core_shape(k).iter().product::<usize>())
+            .sum();
+        cores + if self.bias { self.d_output() } else { 0 }
     }
 
     fn q(&self) -> usize {
@@ -213,33 +232,38 @@ fn output_block_mut(
     MatMut::from_column_major_slice_with_stride_mut(&mut y[a * rows..], rows, batch, m)
 }
 
-/// `y = W x` for `x` `[batch, N]` (row-major): `y` `[batch, M]` (row-major, `m_q` fastest) and
-/// the states `S_0 = x^T, .., S_{q-1}` that the backward pass needs (for one core, `S_0` is
-/// kept as `x`, see [`TtShape::state_block`]).
+/// `y = W x + b` (then `max(y, 0)` after a ReLU) for `x` `[batch, N]` (row-major): `y`
+/// `[batch, M]` (row-major, `m_q` fastest) and the [`Tape`] of the backward pass.
 pub(crate) fn forward(
     shape: &TtShape,
     x: Vec<f32>,
     batch: usize,
     params: &[f32],
-) -> (Vec<f32>, Vec<Vec<f32>>) {
+) -> (Vec<f32>, Tape) {
+    let mut tape = Tape {
+        states: Vec::with_capacity(shape.q()),
+        output: None,
+    };
     if batch == 0 {
-        return (Vec::new(), vec![Vec::new(); shape.q()]);
+        tape.states = vec![Vec::new(); shape.q()];
+        tape.output = shape.relu.then(Vec::new);
+        return (Vec::new(), tape);
     }
     let (cores, bias) = shape.split(params);
     let m = shape.d_output();
     let mut y = vec![0.0; batch * m];
-    let mut states = vec![if shape.q() == 1 {
+    tape.states.push(if shape.q() == 1 {
         x
     } else {
         transpose(&x, batch, shape.d_input())
-    }];
-    for (k, core) in cores.iter().enumerate().take(shape.q()) {
+    });
+    for (k, core) in cores.iter().enumerate() {
         let s = shape.step(k, batch);
         let c = row_major(core, s.rows, s.inner);
         let last = k + 1 == shape.q();
         let mut next = vec![0.0; if last { 0 } else { s.blocks * s.rows * s.cols }];
         for a in 0..s.blocks {
-            let input = shape.state_block(&states[k], k, a, batch);
+            let input = shape.state_block(&tape.states[k], k, a, batch);
             let dst = if last {
                 output_block_mut(&mut y, a, s.rows, batch, m)
             } else {
@@ -252,31 +276,44 @@ pub(crate) fn forward(
             matmul(dst, Accum::Replace, c, input, 1.0, Par::Seq);
         }
         if !last {
-            states.push(next);
+            tape.states.push(next);
         }
     }
-    if let Some(bias) = bias {
+    if bias.is_some() || shape.relu {
         for row in y.chunks_exact_mut(m.max(1)) {
-            row.iter_mut().zip(bias).for_each(|(v, b)| *v += b);
+            if let Some(bias) = bias {
+                row.iter_mut().zip(bias).for_each(|(v, b)| *v += b);
+            }
+            if shape.relu {
+                row.iter_mut().for_each(|v| *v = v.max(0.0));
+            }
         }
     }
-    (y, states)
+    tape.output = shape.relu.then(|| y.clone());
+    (y, tape)
 }
 
-/// The gradients of a loss `L` given `dy = dL/dy` (`[batch, M]`) and the forward `states`:
+/// The gradients of a loss `L` given `dy = dL/dy` (`[batch, M]`) and the forward [`Tape`]:
 /// `dL/dparams` (laid out as the parameters, see [`TtShape::split`]) and, when `input_grad`,
-/// `dL/dx` (`[batch, N]`).
+/// `dL/dx` (`[batch, N]`). After a ReLU, `dy` is first zeroed where the output is zero.
 pub(crate) fn backward(
     shape: &TtShape,
     batch: usize,
     params: &[f32],
-    states: &[Vec<f32>],
-    dy: &[f32],
+    tape: &Tape,
+    mut dy: Vec<f32>,
     input_grad: bool,
 ) -> (Vec<f32>, Option<Vec<f32>>) {
     if batch == 0 {
         return (vec![0.0; params.len()], input_grad.then(Vec::new));
     }
+    if let Some(output) = &tape.output {
+        dy.iter_mut()
+            .zip(output)
+            .filter(|(_, y)| **y <= 0.0)
+            .for_each(|(d, _)| *d = 0.0);
+    }
+    let (states, dy) = (&tape.states, dy.as_slice());
     let (cores, _) = shape.split(params);
     let q = shape.q();
     let m = shape.d_output();

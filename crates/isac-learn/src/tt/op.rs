@@ -13,12 +13,12 @@
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, NodeGuard, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, DispatchDevice, Flex, TensorMetadata, backend_extension};
-use burn::tensor::{Device, Shape, TensorData, try_read_sync};
+use burn::tensor::{Device, TensorData, try_read_sync};
 
-use super::contraction::{self, TtShape};
+use super::contraction::{self, Tape, TtShape};
 
 /// Whether `device` runs the fused operation.
 pub(crate) fn supports(device: &Device) -> bool {
@@ -31,64 +31,47 @@ pub(crate) fn supports(device: &Device) -> bool {
     }
 }
 
-/// The extension: `y = W x` or `y = W x + b` (`[batch, N] -> [batch, M]`) for the cores in the
-/// layout of [`contraction`], flattened and concatenated into `cores` (one input whatever their
-/// number), `in_factors` `n_1..n_q`, `out_factors` `m_1..m_q` and ranks `r_0..r_q`.
+/// The extension: `y = W x (+ b)`, then `max(y, 0)` if `relu` (`[batch, N] -> [batch, M]`), for
+/// the flat parameter vector `weights` of [`contraction::TtShape::split`] (the cores in the
+/// layout of [`contraction`], then the bias if `bias`), `in_factors` `n_1..n_q`, `out_factors`
+/// `m_1..m_q` and ranks `r_0..r_q`.
 #[backend_extension(Flex, NdArray: cfg(feature = "ndarray"), Autodiff)]
 pub(crate) trait TtContraction: Backend {
-    fn tt_contract(
+    fn tt_linear(
         x: FloatTensor<Self>,
-        cores: FloatTensor<Self>,
+        weights: FloatTensor<Self>,
         in_factors: Vec<usize>,
         out_factors: Vec<usize>,
         ranks: Vec<usize>,
-    ) -> FloatTensor<Self>;
-
-    fn tt_contract_biased(
-        x: FloatTensor<Self>,
-        cores: FloatTensor<Self>,
-        bias: FloatTensor<Self>,
-        in_factors: Vec<usize>,
-        out_factors: Vec<usize>,
-        ranks: Vec<usize>,
+        bias: bool,
+        relu: bool,
     ) -> FloatTensor<Self>;
 }
 
-/// Implements the extension for `$backend` by handing the input, the parameter tensors (cores,
-/// then the bias if any) and the shape to `$run`.
+/// Implements the extension for `$backend` by handing the input, the weights and the shape to
+/// `$run`.
 macro_rules! tt_contraction {
     ([$($generics:tt)*] $backend:ty => $run:expr) => {
         impl<$($generics)*> TtContraction for $backend {
-            fn tt_contract(
+            fn tt_linear(
                 x: FloatTensor<Self>,
-                cores: FloatTensor<Self>,
+                weights: FloatTensor<Self>,
                 in_factors: Vec<usize>,
                 out_factors: Vec<usize>,
                 ranks: Vec<usize>,
+                bias: bool,
+                relu: bool,
             ) -> FloatTensor<Self> {
-                let shape = TtShape::new(in_factors, out_factors, ranks, false);
-                $run(x, vec![cores], shape)
-            }
-
-            fn tt_contract_biased(
-                x: FloatTensor<Self>,
-                cores: FloatTensor<Self>,
-                bias: FloatTensor<Self>,
-                in_factors: Vec<usize>,
-                out_factors: Vec<usize>,
-                ranks: Vec<usize>,
-            ) -> FloatTensor<Self> {
-                let shape = TtShape::new(in_factors, out_factors, ranks, true);
-                $run(x, vec![cores, bias], shape)
+                $run(x, weights, TtShape::new(in_factors, out_factors, ranks, bias, relu))
             }
         }
     };
 }
 
 // Inference on a CPU backend: the contraction on host memory, no graph.
-tt_contraction!([] Flex => |x, p, s| forward::<Flex>(x, p, s).0);
+tt_contraction!([] Flex => |x, w, s| forward::<Flex>(x, w, s).0);
 #[cfg(feature = "ndarray")]
-tt_contraction!([] burn::backend::NdArray => |x, p, s| forward::<burn::backend::NdArray>(x, p, s).0);
+tt_contraction!([] burn::backend::NdArray => |x, w, s| forward::<burn::backend::NdArray>(x, w, s).0);
 // Training: one autodiff node.
 tt_contraction!([B: HostTensor, C: CheckpointStrategy] Autodiff<B, C> => tracked::<B, C>);
 
@@ -140,108 +123,74 @@ fn upload<B: Backend, const D: usize>(
     B::float_from_data(TensorData::new(values, shape), device)
 }
 
-/// The contraction on host memory, for the parameter tensors `params` (the flat cores, then the
-/// bias if any): `y` on the device of `x`, and what the backward pass needs.
+/// The contraction on host memory: `y` on the device of `x`, and what the backward pass needs.
 fn forward<B: HostTensor>(
     x: FloatTensor<B>,
-    params: Vec<FloatTensor<B>>,
+    weights: FloatTensor<B>,
     shape: TtShape,
 ) -> (FloatTensor<B>, Saved) {
     let device = TensorMetadata::device(&x);
     let batch = TensorMetadata::shape(&x)[0];
     let x = B::read(x);
-    let param_shapes = params.iter().map(TensorMetadata::shape).collect();
-    let params: Vec<Vec<f32>> = params.into_iter().map(B::read).collect();
-    let params = params.concat();
-    let (y, states) = contraction::forward(&shape, x, batch, &params);
+    let params = B::read(weights);
+    let (y, tape) = contraction::forward(&shape, x, batch, &params);
     let y = upload::<B, 2>(y, [batch, shape.d_output()], &device);
     let saved = Saved {
         shape,
         batch,
         params,
-        param_shapes,
-        states,
+        tape,
     };
     (y, saved)
 }
 
-/// What the backward step keeps: the shape, the parameters (concatenated, with the shape of
-/// each input tensor) and the forward states, on host memory.
+/// What the backward step keeps: the shape, the weights and the forward [`Tape`], on host
+/// memory.
 #[derive(Debug, Clone)]
 struct Saved {
     shape: TtShape,
     batch: usize,
     params: Vec<f32>,
-    param_shapes: Vec<Shape>,
-    states: Vec<Vec<f32>>,
+    tape: Tape,
 }
 
-/// The backward step of a node with `N` parents: the input, then the parameter tensors.
+/// The backward step of the node whose parents are the input and the weights.
 #[derive(Debug)]
-struct TtBackward<const N: usize>;
+struct TtBackward;
 
-impl<B: HostTensor, const N: usize> Backward<B, N> for TtBackward<N> {
+impl<B: HostTensor> Backward<B, 2> for TtBackward {
     type State = Saved;
 
-    fn backward(self, ops: Ops<Saved, N>, grads: &mut Gradients, _: &mut Checkpointer) {
+    fn backward(self, ops: Ops<Saved, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
         let grad = grads.consume::<B>(&ops.node);
         let device = TensorMetadata::device(&grad);
         let dy = B::read(grad);
-        let (input, params) = ops.parents.split_first().expect("N >= 2");
+        let [input, weights] = ops.parents;
         let s = ops.state;
-        let (param_grads, dx) = contraction::backward(
-            &s.shape,
-            s.batch,
-            &s.params,
-            &s.states,
-            &dy,
-            input.is_some(),
-        );
+        let (weight_grads, dx) =
+            contraction::backward(&s.shape, s.batch, &s.params, &s.tape, dy, input.is_some());
         if let (Some(node), Some(dx)) = (input, dx) {
             let g = upload::<B, 2>(dx, [s.batch, s.shape.d_input()], &device);
             grads.register::<B>(node.id, g);
         }
-        let mut rest = param_grads.as_slice();
-        for (node, shape) in params.iter().zip(s.param_shapes) {
-            let (g, tail) = rest.split_at(shape.num_elements());
-            rest = tail;
-            if let Some(node) = node {
-                let g = B::float_from_data(TensorData::new(g.to_vec(), shape), &device);
-                grads.register::<B>(node.id, g);
-            }
+        if let Some(node) = weights {
+            let g = upload::<B, 1>(weight_grads, [s.params.len()], &device);
+            grads.register::<B>(node.id, g);
         }
     }
 }
 
-/// Records the contraction as one autodiff node whose parents are `x` and `params`.
+/// Records the contraction as one autodiff node whose parents are `x` and `weights`.
 fn tracked<B: HostTensor, C: CheckpointStrategy>(
     x: FloatTensor<Autodiff<B, C>>,
-    params: Vec<FloatTensor<Autodiff<B, C>>>,
-    shape: TtShape,
-) -> FloatTensor<Autodiff<B, C>> {
-    match params.len() {
-        1 => tracked_with::<B, C, 2>(x, params, shape),
-        2 => tracked_with::<B, C, 3>(x, params, shape),
-        n => unreachable!("the cores and at most a bias, not {n} parameter tensors"),
-    }
-}
-
-/// [`tracked`] with the number of parents `N` fixed.
-fn tracked_with<B: HostTensor, C: CheckpointStrategy, const N: usize>(
-    x: FloatTensor<Autodiff<B, C>>,
-    params: Vec<FloatTensor<Autodiff<B, C>>>,
+    weights: FloatTensor<Autodiff<B, C>>,
     shape: TtShape,
 ) -> FloatTensor<Autodiff<B, C>> {
     let (x, x_guard) = x.into_parts();
-    let (params, guards): (Vec<_>, Vec<_>) = params.into_iter().map(|p| p.into_parts()).unzip();
-    let guards: [NodeGuard; N] = std::iter::once(x_guard)
-        .chain(guards)
-        .collect::<Vec<_>>()
-        .try_into()
-        .expect("N = 1 + the number of parameter tensors");
-    let (y, saved) = forward::<B>(x, params, shape);
-    match TtBackward::<N>
-        .prepare::<C>(guards)
+    let (weights, w_guard) = weights.into_parts();
+    let (y, saved) = forward::<B>(x, weights, shape);
+    match TtBackward
+        .prepare::<C>([x_guard, w_guard])
         .compute_bound()
         .stateful()
     {

@@ -11,14 +11,12 @@ fn layer(in_f: &[usize], out_f: &[usize], rank: usize, seed: u64, device: &Devic
 }
 
 /// Gives the bias a random value, so that tests see it.
-fn with_random_bias(mut l: TtLinear, seed: u64, device: &Device) -> TtLinear {
+fn with_random_bias(l: TtLinear, seed: u64) -> TtLinear {
     let m = l.config().d_output();
-    l.bias = Some(param(
-        normal(&mut stream(seed, [1, 0, 0]), m, 0.3),
-        [m],
-        device,
-    ));
-    l
+    let mut w = values(l.weights.val()).unwrap();
+    let start = w.len() - m;
+    w[start..].copy_from_slice(&normal(&mut stream(seed, [1, 0, 0]), m, 0.3));
+    l.with_weights(w).unwrap()
 }
 
 #[test]
@@ -75,7 +73,7 @@ fn check_forward_equals_dense(
     rank: usize,
     seed: u64,
 ) {
-    let l = with_random_bias(layer(in_f, out_f, rank, seed, device), seed, device);
+    let l = with_random_bias(layer(in_f, out_f, rank, seed, device), seed);
     let worst = l.dense_max_abs_error(7, seed).unwrap();
     assert!(worst < 1e-5, "{in_f:?} -> {out_f:?} rank {rank}: {worst}");
 }
@@ -83,7 +81,7 @@ fn check_forward_equals_dense(
 #[test]
 fn dense_check_agrees_with_the_independent_dense_forward() {
     let device = CpuDevice::Flex.device();
-    let l = with_random_bias(layer(&[6, 13], &[16, 8], 8, 5, &device), 5, &device);
+    let l = with_random_bias(layer(&[6, 13], &[16, 8], 8, 5, &device), 5);
     let e = l.dense_max_abs_error(16, 1).unwrap();
     assert!(e > 0.0 && e < 1e-5, "{e}");
 }
@@ -117,7 +115,7 @@ fn gradients_match_finite_differences() {
     // reshapes and transposes of the contraction.
     let device = CpuDevice::Flex.autodiff();
     let (in_f, out_f) = ([2, 3, 4], [3, 2, 2]);
-    let l = with_random_bias(layer(&in_f, &out_f, 3, 11, &device), 11, &device);
+    let l = with_random_bias(layer(&in_f, &out_f, 3, 11, &device), 11);
     let (n, m, batch) = (24, 12, 3);
     let x = normal(&mut stream(11, [3, 0, 0]), batch * n, 1.0);
     let c = normal(&mut stream(11, [4, 0, 0]), batch * m, 1.0);
@@ -146,26 +144,22 @@ fn gradients_match_finite_differences() {
             gx[i]
         );
     }
-    // Core gradients.
-    for k in 0..3 {
-        let g = values(l.cores[k].val().grad(&grads).unwrap()).unwrap();
-        let base = values(l.cores[k].val()).unwrap();
-        let shape = l.cores[k].val().dims();
-        for i in [0, base.len() / 2, base.len() - 1] {
-            let perturbed = |delta: f32| {
-                let mut v = base.clone();
-                v[i] += delta;
-                let mut lp = l.clone();
-                lp.cores[k] = param(v, shape, &device);
-                scalar(loss_of(&lp, x.clone()))
-            };
-            let fd = (perturbed(h) - perturbed(-h)) / (2.0 * f64::from(h));
-            assert!(
-                (fd - f64::from(g[i])).abs() < 1e-3 * (1.0 + fd.abs()),
-                "core {k}[{i}]: {fd} vs {}",
-                g[i]
-            );
-        }
+    // Core and bias gradients: every entry of the flat weights.
+    let g = values(l.weights.val().grad(&grads).unwrap()).unwrap();
+    let base = values(l.weights.val()).unwrap();
+    assert_eq!(g.len(), base.len());
+    for i in 0..base.len() {
+        let perturbed = |delta: f32| {
+            let mut v = base.clone();
+            v[i] += delta;
+            scalar(loss_of(&l.with_weights(v).unwrap(), x.clone()))
+        };
+        let fd = (perturbed(h) - perturbed(-h)) / (2.0 * f64::from(h));
+        assert!(
+            (fd - f64::from(g[i])).abs() < 1e-3 * (1.0 + fd.abs()),
+            "weights[{i}]: {fd} vs {}",
+            g[i]
+        );
     }
 }
 
@@ -178,17 +172,24 @@ fn flop_count_matches_a_hand_count() {
 }
 
 /// The fused operation (raw faer kernels, hand-written backward) against the same contraction
-/// in Burn tensor operations differentiated by Burn's autodiff, on every CPU device.
+/// in Burn tensor operations (and Burn's bias add and ReLU) differentiated by Burn's autodiff,
+/// on every CPU device.
 #[test]
 fn fused_operation_equals_composed_operations_with_gradients() {
     for device in CpuDevice::all() {
         let device = device.autodiff();
-        for (in_f, out_f, rank) in [
-            (&[5][..], &[7][..], 1),
-            (&[13, 6], &[8, 16], 8),
-            (&[2, 3, 4], &[3, 2, 2], 3),
+        for (in_f, out_f, rank, with_relu) in [
+            (&[5][..], &[7][..], 1, false),
+            (&[5], &[7], 1, true),
+            (&[13, 6], &[8, 16], 8, false),
+            (&[13, 6], &[8, 16], 8, true),
+            (&[2, 3, 4], &[3, 2, 2], 3, false),
         ] {
-            let l = with_random_bias(layer(in_f, out_f, rank, 5, &device), 5, &device);
+            let l = TtLinearConfig::new(in_f.to_vec(), out_f.to_vec(), rank)
+                .with_relu(with_relu)
+                .init(&mut stream(5, [0; 3]), &device)
+                .unwrap();
+            let l = with_random_bias(l, 5);
             let (n, m, batch) = (l.config().d_input(), l.config().d_output(), 9);
             let c = from_values(
                 normal(&mut stream(5, [4, 0, 0]), batch * m, 1.0),
@@ -207,22 +208,24 @@ fn fused_operation_equals_composed_operations_with_gradients() {
                 let y = if fused {
                     l.forward(x.clone())
                 } else {
-                    l.forward_composed(x.clone()) + l.bias.as_ref().unwrap().val().unsqueeze_dim(0)
+                    let y = l.forward_composed(x.clone()) + l.bias().unwrap().unsqueeze_dim(0);
+                    if with_relu { relu(y) } else { y }
                 };
                 let grads = (y.clone() * c.clone()).sum().backward();
-                for core in &l.cores {
-                    assert_eq!(core.val().grad(&grads).unwrap().dims(), core.val().dims());
-                }
-                let mut out = vec![values(y).unwrap(), values(x.grad(&grads).unwrap()).unwrap()];
-                out.extend(
-                    l.cores
-                        .iter()
-                        .map(|core| values(core.val().grad(&grads).unwrap()).unwrap()),
-                );
-                out.push(values(l.bias.as_ref().unwrap().val().grad(&grads).unwrap()).unwrap());
-                out
+                let gw = l.weights.val().grad(&grads).unwrap();
+                assert_eq!(gw.dims(), l.weights.val().dims());
+                vec![
+                    values(y).unwrap(),
+                    values(x.grad(&grads).unwrap()).unwrap(),
+                    values(gw).unwrap(),
+                ]
             };
-            for (fused, composed) in run(true).iter().zip(run(false)) {
+            let (fused, composed) = (run(true), run(false));
+            if with_relu {
+                // Both sides of the kink are exercised.
+                assert!(fused[0].contains(&0.0) && fused[0].iter().any(|v| *v > 0.0));
+            }
+            for (fused, composed) in fused.iter().zip(composed) {
                 assert_eq!(fused.len(), composed.len());
                 for (a, b) in fused.iter().zip(&composed) {
                     assert!(
@@ -247,8 +250,8 @@ fn a_layer_without_bias_and_an_empty_batch_work_fused() {
     assert_eq!(y.dims(), [0, 4]);
     let grads = y.sum().backward();
     assert_eq!(
-        values(l.cores[0].val().grad(&grads).unwrap()).unwrap(),
-        vec![0.0; 12]
+        values(l.weights.val().grad(&grads).unwrap()).unwrap(),
+        vec![0.0; l.config().parameters()]
     );
 }
 

@@ -17,29 +17,27 @@ fn pairing(shape: &TtShape, params: &[f32], x: &[f64], dy: &[f32], batch: usize)
 }
 
 fn case() -> impl Strategy<Value = (TtShape, Vec<f32>, Vec<f32>, Vec<f32>, usize)> {
-    (1usize..=3, 1usize..=3, 0usize..=4, any::<bool>())
-        .prop_flat_map(|(q, rank, batch, bias)| {
+    (
+        1usize..=3,
+        1usize..=3,
+        0usize..=4,
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_flat_map(|(q, rank, batch, bias, relu)| {
             (
                 prop::collection::vec(1usize..=4, q),
                 prop::collection::vec(1usize..=4, q),
-                Just((rank, batch, bias)),
+                Just((rank, batch, bias, relu)),
             )
         })
-        .prop_flat_map(|(in_factors, out_factors, (rank, batch, bias))| {
+        .prop_flat_map(|(in_factors, out_factors, (rank, batch, bias, relu))| {
             let q = in_factors.len();
             let ranks: Vec<usize> = (0..=q)
                 .map(|k| if k == 0 || k == q { 1 } else { rank })
                 .collect();
-            let shape = TtShape {
-                in_factors,
-                out_factors,
-                ranks,
-                bias,
-            };
-            let params: usize = (0..q)
-                .map(|k| shape.core_shape(k).iter().product::<usize>())
-                .sum::<usize>()
-                + if bias { shape.d_output() } else { 0 };
+            let shape = TtShape::new(in_factors, out_factors, ranks, bias, relu);
+            let params = shape.parameters();
             let (n, m) = (shape.d_input(), shape.d_output());
             let value = || -1.0f32..1.0;
             (
@@ -57,8 +55,9 @@ proptest! {
 
     #[test]
     fn forward_equals_the_dense_matrix((shape, params, x, _dy, batch) in case()) {
-        let (y, states) = forward(&shape, x.clone(), batch, &params);
-        prop_assert_eq!(states.len(), shape.in_factors.len());
+        let (y, tape) = forward(&shape, x.clone(), batch, &params);
+        prop_assert_eq!(tape.states.len(), shape.in_factors.len());
+        prop_assert_eq!(tape.output.is_some(), shape.relu);
         let w = shape.dense(&params);
         let (_, bias) = shape.split(&params);
         let (n, m) = (shape.d_input(), shape.d_output());
@@ -66,17 +65,26 @@ proptest! {
             for i in 0..m {
                 let expected: f64 = (0..n).map(|j| w[i][j] * f64::from(x[b * n + j])).sum::<f64>()
                     + bias.map_or(0.0, |bias| f64::from(bias[i]));
+                let expected = if shape.relu { expected.max(0.0) } else { expected };
                 prop_assert!((f64::from(y[b * m + i]) - expected).abs() < 1e-5, "{:?}", shape);
             }
         }
     }
 
-    /// `<dy, y>` is linear in x and in each parameter, so a unit step gives its exact partial
-    /// derivative (up to rounding).
+    /// `<dy, W x + b>` is linear in x and in each parameter, so a unit step gives its exact
+    /// partial derivative (up to rounding). After a ReLU the gradients are those of the linear
+    /// layer for `dy` zeroed where the output is zero.
     #[test]
     fn backward_equals_exact_differences((shape, params, x, dy, batch) in case()) {
-        let (_, states) = forward(&shape, x.clone(), batch, &params);
-        let (grads, dx) = backward(&shape, batch, &params, &states, &dy, true);
+        let (y, tape) = forward(&shape, x.clone(), batch, &params);
+        let (grads, dx) = backward(&shape, batch, &params, &tape, dy.clone(), true);
+        let linear = TtShape { relu: false, ..shape.clone() };
+        let dy: Vec<f32> = if shape.relu {
+            dy.iter().zip(&y).map(|(&d, &y)| if y > 0.0 { d } else { 0.0 }).collect()
+        } else {
+            dy
+        };
+        let shape = linear;
         let x64: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
         let base = pairing(&shape, &params, &x64, &dy, batch);
         prop_assert_eq!(grads.len(), params.len());
@@ -93,7 +101,7 @@ proptest! {
             let exact = pairing(&shape, &params, &xp, &dy, batch) - base;
             prop_assert!((f64::from(dx[i]) - exact).abs() < 1e-4, "x {}: {} vs {}", i, dx[i], exact);
         }
-        let (grads_without_dx, none) = backward(&shape, batch, &params, &states, &dy, false);
+        let (grads_without_dx, none) = backward(&shape, batch, &params, &tape, dy, false);
         prop_assert!(none.is_none());
         prop_assert_eq!(grads_without_dx, grads);
     }
