@@ -199,20 +199,12 @@ fn row_major_mut(data: &mut [f32], rows: usize, cols: usize) -> MatMut<'_, f32> 
     MatMut::from_row_major_slice_mut(data, rows, cols)
 }
 
-/// `[rows, cols] -> [cols, rows]`, row-major, in square tiles that stay in cache.
+/// `[rows, cols] -> [cols, rows]`, row-major (faer's copy, which walks the strided side in
+/// blocks).
 fn transpose(data: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    const TILE: usize = 16;
     let mut out = vec![0.0; data.len()];
-    for r0 in (0..rows).step_by(TILE) {
-        for c0 in (0..cols).step_by(TILE) {
-            let c1 = (c0 + TILE).min(cols);
-            for r in r0..(r0 + TILE).min(rows) {
-                for (c, &v) in (c0..c1).zip(&data[r * cols + c0..r * cols + c1]) {
-                    out[c * rows + r] = v;
-                }
-            }
-        }
-    }
+    MatMut::from_row_major_slice_mut(&mut out, cols, rows)
+        .copy_from(MatRef::from_row_major_slice(data, rows, cols).transpose());
     out
 }
 
@@ -295,12 +287,13 @@ pub(crate) fn forward(
 
 /// The gradients of a loss `L` given `dy = dL/dy` (`[batch, M]`) and the forward [`Tape`]:
 /// `dL/dparams` (laid out as the parameters, see [`TtShape::split`]) and, when `input_grad`,
-/// `dL/dx` (`[batch, N]`). After a ReLU, `dy` is first zeroed where the output is zero.
+/// `dL/dx` (`[batch, N]`). After a ReLU, `dy` is first zeroed where the output is zero. Each
+/// `dL/dS_k` is written over `S_k`, block by block once the block has served `dC_k`.
 pub(crate) fn backward(
     shape: &TtShape,
     batch: usize,
     params: &[f32],
-    tape: &Tape,
+    tape: Tape,
     mut dy: Vec<f32>,
     input_grad: bool,
 ) -> (Vec<f32>, Option<Vec<f32>>) {
@@ -313,7 +306,7 @@ pub(crate) fn backward(
             .filter(|(_, y)| **y <= 0.0)
             .for_each(|(d, _)| *d = 0.0);
     }
-    let (states, dy) = (&tape.states, dy.as_slice());
+    let (mut states, dy) = (tape.states, dy.as_slice());
     let (cores, _) = shape.split(params);
     let q = shape.q();
     let m = shape.d_output();
@@ -324,7 +317,7 @@ pub(crate) fn backward(
         let c = row_major(cores[k], s.rows, s.inner);
         let mut dc = vec![0.0; s.rows * s.inner];
         let need_previous = k > 0 || input_grad;
-        let mut previous = vec![0.0; if need_previous { states[k].len() } else { 0 }];
+        let mut state = std::mem::take(&mut states[k]);
         for a in 0..s.blocks {
             let ga = if k + 1 == q {
                 output_block(dy, a, s.rows, batch, m)
@@ -340,18 +333,18 @@ pub(crate) fn backward(
                 row_major_mut(&mut dc, s.rows, s.inner),
                 if a == 0 { Accum::Replace } else { Accum::Add },
                 ga,
-                shape.state_block(&states[k], k, a, batch).transpose(),
+                shape.state_block(&state, k, a, batch).transpose(),
                 1.0,
                 Par::Seq,
             );
             if need_previous {
-                // dS_k[a] = C_k^T G[a]
-                let dst = shape.state_block_mut(&mut previous, k, a, batch);
+                // dS_k[a] = C_k^T G[a], over S_k[a]
+                let dst = shape.state_block_mut(&mut state, k, a, batch);
                 matmul(dst, Accum::Replace, c.transpose(), ga, 1.0, Par::Seq);
             }
         }
         core_grads[k] = dc;
-        g = previous;
+        g = state;
     }
     let dx = input_grad.then(|| {
         if q == 1 {

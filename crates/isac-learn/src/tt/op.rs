@@ -168,7 +168,7 @@ impl<B: HostTensor> Backward<B, 2> for TtBackward {
         let [input, weights] = ops.parents;
         let s = ops.state;
         let (weight_grads, dx) =
-            contraction::backward(&s.shape, s.batch, &s.params, &s.tape, dy, input.is_some());
+            contraction::backward(&s.shape, s.batch, &s.params, s.tape, dy, input.is_some());
         if let (Some(node), Some(dx)) = (input, dx) {
             let g = upload::<B, 2>(dx, [s.batch, s.shape.d_input()], &device);
             grads.register::<B>(node.id, g);

@@ -77,7 +77,7 @@ proptest! {
     #[test]
     fn backward_equals_exact_differences((shape, params, x, dy, batch) in case()) {
         let (y, tape) = forward(&shape, x.clone(), batch, &params);
-        let (grads, dx) = backward(&shape, batch, &params, &tape, dy.clone(), true);
+        let (grads, dx) = backward(&shape, batch, &params, tape.clone(), dy.clone(), true);
         let linear = TtShape { relu: false, ..shape.clone() };
         let dy: Vec<f32> = if shape.relu {
             dy.iter().zip(&y).map(|(&d, &y)| if y > 0.0 { d } else { 0.0 }).collect()
@@ -101,7 +101,7 @@ proptest! {
             let exact = pairing(&shape, &params, &xp, &dy, batch) - base;
             prop_assert!((f64::from(dx[i]) - exact).abs() < 1e-4, "x {}: {} vs {}", i, dx[i], exact);
         }
-        let (grads_without_dx, none) = backward(&shape, batch, &params, &tape, dy, false);
+        let (grads_without_dx, none) = backward(&shape, batch, &params, tape, dy, false);
         prop_assert!(none.is_none());
         prop_assert_eq!(grads_without_dx, grads);
     }
