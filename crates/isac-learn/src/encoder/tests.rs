@@ -185,3 +185,48 @@ fn oversized_encoders_are_errors_before_allocation() {
     };
     assert!(build(EncoderKind::Fc, &over).is_err());
 }
+
+/// The encoders against an independent f64 network built from each layer's dense `W` and bias,
+/// with a ReLU after every layer but the last (the DTTE's after its TT core too).
+#[test]
+fn encoders_equal_the_dense_network_with_relus_between_layers() {
+    let (shape, section) = setting();
+    let device = CpuDevice::Flex.device();
+    let batch = 6;
+    let x = normal(&mut stream(8, [0; 3]), batch * shape.input, 1.0);
+    for kind in [EncoderKind::Fc, EncoderKind::Dtte] {
+        let e = Encoder::new(kind, shape, &section, &mut stream(9, [0; 3]), &device).unwrap();
+        let layers: Vec<&TtLinear> = match &e {
+            Encoder::Fc(fc) => fc.layers.iter().collect(),
+            Encoder::Dtte(d) => std::iter::once(&d.core).chain(&d.head).collect(),
+            Encoder::Tt(_) => unreachable!(),
+        };
+        let y = values(e.forward(from_values(x.clone(), [batch, shape.input], &device).unwrap()))
+            .unwrap();
+        for s in 0..batch {
+            let mut v: Vec<f64> = x[s * shape.input..(s + 1) * shape.input]
+                .iter()
+                .map(|&a| f64::from(a))
+                .collect();
+            for (i, layer) in layers.iter().enumerate() {
+                let w = layer.to_dense().unwrap();
+                let b = values(layer.bias().unwrap()).unwrap();
+                v = w
+                    .iter()
+                    .zip(&b)
+                    .map(|(row, &bi)| {
+                        let z = row.iter().zip(&v).map(|(a, c)| a * c).sum::<f64>() + f64::from(bi);
+                        if i + 1 < layers.len() { z.max(0.0) } else { z }
+                    })
+                    .collect();
+            }
+            for (j, expected) in v.iter().enumerate() {
+                let got = f64::from(y[s * shape.output + j]);
+                assert!(
+                    (got - expected).abs() < 1e-4,
+                    "{kind:?} sample {s} output {j}: {got} vs {expected}"
+                );
+            }
+        }
+    }
+}

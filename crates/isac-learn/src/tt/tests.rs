@@ -263,3 +263,27 @@ fn the_dense_check_refuses_a_matrix_too_large_to_form() {
     assert!(big.to_dense().unwrap_err().to_string().contains("dense W"));
     assert!(big.dense_max_abs_error(1, 1).is_err());
 }
+
+/// A dense layer draws `W^T` (`[d_in, d_out]`) row-major from `U(-b, b)`, `b = sqrt(6 / (d_in +
+/// d_out))`, as Burn's `Linear` did, and starts with a zero bias; several cores are refused.
+#[test]
+fn a_dense_layer_is_glorot_uniform_over_w_transposed() {
+    let device = CpuDevice::Flex.device();
+    let (n, m) = (7, 5);
+    let l = TtLinearConfig::new(vec![n], vec![m], 1)
+        .dense_glorot_uniform(&mut stream(3, [0; 3]), &device)
+        .unwrap();
+    let draws = crate::init::uniform(&mut stream(3, [0; 3]), n * m, 0.5f64.sqrt());
+    let w = l.to_dense().unwrap();
+    for (i, row) in w.iter().enumerate() {
+        for (j, wij) in row.iter().enumerate() {
+            assert_eq!(*wij, f64::from(draws[j * m + i]), "W[{i}][{j}]");
+        }
+    }
+    assert_eq!(values(l.bias().unwrap()).unwrap(), vec![0.0; m]);
+    assert!(
+        TtLinearConfig::new(vec![2, 2], vec![2, 2], 2)
+            .dense_glorot_uniform(&mut stream(3, [0; 3]), &device)
+            .is_err()
+    );
+}
