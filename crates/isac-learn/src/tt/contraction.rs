@@ -180,6 +180,23 @@ impl TtShape {
         }
     }
 
+    /// Multiply-adds of [`chain`] without `dL/dx`: `dC_k` for every core, `dL/dS_k` for all
+    /// but the first.
+    fn chain_macs(&self, batch: usize) -> usize {
+        (0..self.q())
+            .map(|k| {
+                let s = self.step(k, batch);
+                let product = s.blocks * s.rows * s.inner * s.cols;
+                if k > 0 { 2 * product } else { product }
+            })
+            .sum()
+    }
+
+    /// Multiply-adds of [`through_dense_gradient`] (`batch M N + 2 r M N`), for two cores.
+    fn dense_gradient_macs(&self, batch: usize) -> Option<usize> {
+        (self.q() == 2).then(|| (batch + 2 * self.ranks[1]) * self.d_output() * self.d_input())
+    }
+
     fn step(&self, k: usize, batch: usize) -> Step {
         let [rows, inner] = self.core_shape(k);
         Step {
@@ -287,8 +304,9 @@ pub(crate) fn forward(
 
 /// The gradients of a loss `L` given `dy = dL/dy` (`[batch, M]`) and the forward [`Tape`]:
 /// `dL/dparams` (laid out as the parameters, see [`TtShape::split`]) and, when `input_grad`,
-/// `dL/dx` (`[batch, N]`). After a ReLU, `dy` is first zeroed where the output is zero. Each
-/// `dL/dS_k` is written over `S_k`, block by block once the block has served `dC_k`.
+/// `dL/dx` (`[batch, N]`). After a ReLU, `dy` is first zeroed where the output is zero. The core
+/// gradients come from the chain of [`chain`] or, for two cores without `dL/dx` when it costs
+/// fewer multiply-adds, from `dL/dW` ([`through_dense_gradient`]).
 pub(crate) fn backward(
     shape: &TtShape,
     batch: usize,
@@ -306,8 +324,38 @@ pub(crate) fn backward(
             .filter(|(_, y)| **y <= 0.0)
             .for_each(|(d, _)| *d = 0.0);
     }
-    let (mut states, dy) = (tape.states, dy.as_slice());
     let (cores, _) = shape.split(params);
+    let dense = shape.dense_gradient_macs(batch);
+    let (mut grads, dx) = match dense {
+        Some(macs) if !input_grad && macs < shape.chain_macs(batch) => (
+            through_dense_gradient(shape, batch, &cores, &tape.states[0], &dy),
+            None,
+        ),
+        _ => chain(shape, batch, &cores, tape.states, &dy, input_grad),
+    };
+    if shape.bias {
+        let m = shape.d_output();
+        let mut db = vec![0.0; m];
+        for row in dy.chunks_exact(m.max(1)) {
+            db.iter_mut().zip(row).for_each(|(d, v)| *d += v);
+        }
+        grads.extend(db);
+    }
+    (grads, dx)
+}
+
+/// The core gradients (flat, core 1 first) and, when `input_grad`, `dL/dx`, back through the
+/// contraction: for each core, last first, `dC_k = sum_a G[a] S_k[a]^T` and
+/// `dL/dS_k[a] = C_k^T G[a]`, written over `S_k` block by block once the block has served
+/// `dC_k`.
+fn chain(
+    shape: &TtShape,
+    batch: usize,
+    cores: &[&[f32]],
+    mut states: Vec<Vec<f32>>,
+    dy: &[f32],
+    input_grad: bool,
+) -> (Vec<f32>, Option<Vec<f32>>) {
     let q = shape.q();
     let m = shape.d_output();
     let mut core_grads = vec![Vec::new(); q];
@@ -328,7 +376,6 @@ pub(crate) fn backward(
                     s.cols,
                 )
             };
-            // dC_k += G[a] S_k[a]^T
             matmul(
                 row_major_mut(&mut dc, s.rows, s.inner),
                 if a == 0 { Accum::Replace } else { Accum::Add },
@@ -338,7 +385,6 @@ pub(crate) fn backward(
                 Par::Seq,
             );
             if need_previous {
-                // dS_k[a] = C_k^T G[a], over S_k[a]
                 let dst = shape.state_block_mut(&mut state, k, a, batch);
                 matmul(dst, Accum::Replace, c.transpose(), ga, 1.0, Par::Seq);
             }
@@ -353,15 +399,79 @@ pub(crate) fn backward(
             transpose(&g, shape.d_input(), batch)
         }
     });
-    let mut grads = core_grads.concat();
-    if shape.bias {
-        let mut db = vec![0.0; m];
-        for row in dy.chunks_exact(m.max(1)) {
-            db.iter_mut().zip(row).for_each(|(d, v)| *d += v);
+    (core_grads.concat(), dx)
+}
+
+/// The core gradients of a two-core layer through the gradient of the dense matrix,
+/// `H = dL/dW = dy^T x` (`M x N`, formed in the backward pass only; the forward pass never
+/// forms `W`): with `W[(a, i), (n, l)] = sum_r C_1[(a, r), n] C_2[i, (r, l)]` (eq. 36),
+/// `dC_1[(a, r), n] = sum_(i, l) C_2[i, (r, l)] H[(a, i), (n, l)]` and
+/// `dC_2[i, (r, l)] = sum_(a, n) C_1[(a, r), n] H[(a, i), (n, l)]`. One well-shaped product
+/// (`batch M N` multiply-adds) and two of `r M N` replace the chain's skinny ones; the
+/// permutations are of `M N` values. `x_t` is `S_0 = x^T`.
+fn through_dense_gradient(
+    shape: &TtShape,
+    batch: usize,
+    cores: &[&[f32]],
+    x_t: &[f32],
+    dy: &[f32],
+) -> Vec<f32> {
+    let ([n1, n2], [m1, m2], r) = (
+        [shape.in_factors[0], shape.in_factors[1]],
+        [shape.out_factors[0], shape.out_factors[1]],
+        shape.ranks[1],
+    );
+    let (m, n) = (m1 * m2, n1 * n2);
+    let mut h = vec![0.0; m * n];
+    matmul(
+        row_major_mut(&mut h, m, n),
+        Accum::Replace,
+        MatRef::from_column_major_slice(dy, m, batch),
+        row_major(x_t, n, batch).transpose(),
+        1.0,
+        Par::Seq,
+    );
+    // [a, i, n, l] -> [(a, n), (i, l)]; C_1 [a, r, n] -> [r, (a, n)]; C_2 [i, r, l] -> [r, (i, l)].
+    let h = swap_middle(&h, [m1, m2, n1, n2]);
+    let c1 = swap_middle(cores[0], [1, m1, r, n1]);
+    let c2 = swap_middle(cores[1], [1, m2, r, n2]);
+    let (an, il) = (m1 * n1, m2 * n2);
+    let mut dc1 = vec![0.0; r * an];
+    let mut dc2 = vec![0.0; r * il];
+    let h = row_major(&h, an, il);
+    matmul(
+        row_major_mut(&mut dc1, r, an),
+        Accum::Replace,
+        row_major(&c2, r, il),
+        h.transpose(),
+        1.0,
+        Par::Seq,
+    );
+    matmul(
+        row_major_mut(&mut dc2, r, il),
+        Accum::Replace,
+        row_major(&c1, r, an),
+        h,
+        1.0,
+        Par::Seq,
+    );
+    let mut grads = swap_middle(&dc1, [1, r, m1, n1]);
+    grads.extend(swap_middle(&dc2, [1, r, m2, n2]));
+    grads
+}
+
+/// `[d0, d1, d2, d3] -> [d0, d2, d1, d3]`, row-major.
+fn swap_middle(data: &[f32], [d0, d1, d2, d3]: [usize; 4]) -> Vec<f32> {
+    let mut out = Vec::with_capacity(data.len());
+    for i0 in 0..d0 {
+        for i2 in 0..d2 {
+            for i1 in 0..d1 {
+                let start = ((i0 * d1 + i1) * d2 + i2) * d3;
+                out.extend_from_slice(&data[start..start + d3]);
+            }
         }
-        grads.extend(db);
     }
-    (grads, dx)
+    out
 }
 
 #[cfg(test)]
