@@ -96,11 +96,7 @@ impl TtLinearConfig {
 
     /// Parameters, eq. (37) plus the bias: `sum_k r_{k-1} m_k n_k r_k (+ M)`.
     pub fn parameters(&self) -> usize {
-        let r = self.ranks();
-        let cores: usize = (0..self.in_factors.len())
-            .map(|k| r[k] * self.out_factors[k] * self.in_factors[k] * r[k + 1])
-            .sum();
-        cores + if self.bias { self.d_output() } else { 0 }
+        self.shape().parameters()
     }
 
     fn shape(&self) -> TtShape {
@@ -166,7 +162,7 @@ impl TtLinearConfig {
         let glorot = 2.0 / (self.d_input() + self.d_output()) as f64;
         let std = (glorot * (self.rank as f64).powf(1.0 - q)).powf(1.0 / (2.0 * q));
         let shape = self.shape();
-        let mut weights = normal(rng, shape.parameters() - self.bias_len(), std);
+        let mut weights = normal(rng, shape.core_lengths().iter().sum(), std);
         weights.resize(shape.parameters(), 0.0);
         Ok(TtLinear::from_weights(shape, weights, device))
     }
@@ -192,10 +188,6 @@ impl TtLinearConfig {
         let mut weights: Vec<f32> = (0..m * n).map(|k| w_t[(k % n) * m + k / n]).collect();
         weights.resize(shape.parameters(), 0.0);
         Ok(TtLinear::from_weights(shape, weights, device))
-    }
-
-    fn bias_len(&self) -> usize {
-        if self.bias { self.d_output() } else { 0 }
     }
 }
 
@@ -224,17 +216,10 @@ impl TtLinear {
         .with_relu(s.relu)
     }
 
-    /// The number of cores `q`.
-    pub fn num_cores(&self) -> usize {
-        self.shape.in_factors.len()
-    }
-
     /// Core `k` (0-based) as the matrix `C_k`, `[(m_k r_k), (r_{k-1} n_k)]`: a view of
     /// [`TtLinear::weights`] (gradients flow to it).
     pub fn core(&self, k: usize) -> Tensor<2> {
-        let start: usize = (0..k)
-            .map(|j| self.shape.core_shape(j).iter().product::<usize>())
-            .sum();
+        let start: usize = self.shape.core_lengths()[..k].iter().sum();
         let shape = self.shape.core_shape(k);
         self.weights
             .val()
@@ -269,9 +254,7 @@ impl TtLinear {
 
     /// Lengths of the flat cores, in order (the bias follows them in [`TtLinear::weights`]).
     pub fn core_lengths(&self) -> Vec<usize> {
-        (0..self.num_cores())
-            .map(|k| self.shape.core_shape(k).iter().product())
-            .collect()
+        self.shape.core_lengths()
     }
 
     /// `[batch, N] -> [batch, M]`: `y = W x + b` (then the ReLU, if any) by contracting the

@@ -57,12 +57,16 @@ impl TtShape {
         }
     }
 
-    /// Length of the flat parameter vector: every core, then the bias if any.
+    /// Length of every core, flattened, in order.
+    pub(crate) fn core_lengths(&self) -> Vec<usize> {
+        (0..self.q())
+            .map(|k| self.core_shape(k).iter().product())
+            .collect()
+    }
+
+    /// Length of the flat parameter vector: every core (eq. 37), then the bias if any.
     pub(crate) fn parameters(&self) -> usize {
-        let cores: usize = (0..self.q())
-            .map(|k| self.core_shape(k).iter().product::<usize>())
-            .sum();
-        cores + if self.bias { self.d_output() } else { 0 }
+        self.core_lengths().iter().sum::<usize>() + if self.bias { self.d_output() } else { 0 }
     }
 
     fn q(&self) -> usize {
