@@ -36,6 +36,11 @@ const STREAM_PERTURBATIONS: u64 = 0x5045_5254; // "PERT"
 /// failure.
 pub const MAX_WORKING_SET: usize = 1 << 27;
 
+/// Largest training run, in `training_steps x` [`MAX_WORKING_SET`]'s values (2^36, about 170
+/// times the shipped settings' 80 x 5 million, minutes on one core): step counts a scenario
+/// allows (up to 2^24) would otherwise train for days.
+pub const MAX_TRAINING_WORK: usize = 1 << 36;
+
 /// Settings of the estimator (scenario section `[fim_estimator]`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FimEstimatorSettings {
@@ -247,14 +252,10 @@ pub struct FimEstimate {
     pub seconds: f64,
 }
 
-/// Runs the estimator on `device` (gradients are enabled on it for training).
-pub fn estimate(
-    probe: &Probe,
-    settings: &FimEstimatorSettings,
-    device: &Device,
-) -> Result<FimEstimate, LearnError> {
-    settings.validate()?;
-    let width = settings.hidden.max(2 * probe.geometry.rx.elements());
+/// The limits [`MAX_WORKING_SET`] and [`MAX_TRAINING_WORK`] for an echo of `rx_elements`
+/// receive antennas, checked before anything is allocated or trained.
+fn check_size(settings: &FimEstimatorSettings, rx_elements: usize) -> Result<(), LearnError> {
+    let width = settings.hidden.max(2 * rx_elements);
     let working_set = settings
         .perturbations
         .saturating_mul(settings.samples.saturating_mul(2))
@@ -269,6 +270,30 @@ pub fn estimate(
             format!("D x 2 samples x max(hidden, 2 N_r) must be at most {MAX_WORKING_SET}"),
         ));
     }
+    let work = working_set.saturating_mul(settings.training_steps);
+    if work > MAX_TRAINING_WORK {
+        return Err(LearnError::invalid(
+            "fim_estimator.training_steps",
+            format!(
+                "{} steps of {working_set} values: {work}",
+                settings.training_steps
+            ),
+            format!(
+                "training_steps x D x 2 samples x max(hidden, 2 N_r) must be at most {MAX_TRAINING_WORK}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Runs the estimator on `device` (gradients are enabled on it for training).
+pub fn estimate(
+    probe: &Probe,
+    settings: &FimEstimatorSettings,
+    device: &Device,
+) -> Result<FimEstimate, LearnError> {
+    settings.validate()?;
+    check_size(settings, probe.geometry.rx.elements())?;
     let started = Instant::now();
     let perturbations = settings.perturbation_vectors();
     let exact_divergences: Vec<f64> = perturbations.iter().map(|&d| probe.divergence(d)).collect();

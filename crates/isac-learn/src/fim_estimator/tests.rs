@@ -135,10 +135,36 @@ fn bad_settings_are_typed_errors() {
                 ..settings.clone()
             },
         ),
+        // A valid size that would train for days: 2^24 steps of the shipped 5 million values.
+        (
+            "training_steps",
+            FimEstimatorSettings {
+                training_steps: 1 << 24,
+                ..settings.clone()
+            },
+        ),
     ] {
         let e = estimate(&probe, &broken, &CpuDevice::Flex.device()).unwrap_err();
         assert!(e.to_string().contains(name), "{e}");
     }
+}
+
+/// The work limit is exact: the largest step count it allows for the shipped tensors passes the
+/// check (not trained here: minutes), one more step is refused.
+#[test]
+fn the_training_work_limit_is_exact() {
+    let (probe, settings) = shipped();
+    let rx = probe.geometry.rx.elements();
+    let per_step = settings.perturbations * 2 * settings.samples * settings.hidden.max(2 * rx);
+    let steps = MAX_TRAINING_WORK / per_step;
+    assert!(steps >= 100 * settings.training_steps, "{steps}");
+    let with_steps = |training_steps| FimEstimatorSettings {
+        training_steps,
+        ..settings.clone()
+    };
+    assert!(check_size(&with_steps(steps), rx).is_ok());
+    let e = check_size(&with_steps(steps + 1), rx).unwrap_err();
+    assert!(e.to_string().contains("training_steps"), "{e}");
 }
 
 #[test]
