@@ -5,6 +5,7 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::c64;
+use crate::scenario::friendly_jamming::PhaseModel;
 
 /// The widely linear IQ-imbalance coefficients.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -53,6 +54,21 @@ pub fn wiener_phases<R: Rng + ?Sized>(
         .collect()
 }
 
+/// One Wiener increment of the oscillator phase of each of `antennas` elements, variance
+/// `variance`: independent per antenna, or one draw shared by the array
+/// ([`PhaseModel::Common`], the paper's `y = e^{j phi} h^H x`).
+pub fn oscillator_phases<R: Rng + ?Sized>(
+    rng: &mut R,
+    antennas: usize,
+    variance: f64,
+    model: PhaseModel,
+) -> Vec<f64> {
+    match model {
+        PhaseModel::PerAntenna => wiener_phases(rng, antennas, 1, variance).remove(0),
+        PhaseModel::Common => vec![wiener_phases(rng, 1, 1, variance)[0][0]; antennas],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,6 +105,17 @@ mod tests {
         };
         assert!(image(0.0, 0.0) == 0.0);
         assert!(image(0.02, 1.0) < image(0.05, 1.0) && image(0.02, 1.0) < image(0.02, 3.0));
+    }
+
+    #[test]
+    fn a_common_phase_is_one_draw_for_the_whole_array() {
+        let mut rng = stream(4, [0; 3]);
+        let common = oscillator_phases(&mut rng, 6, 0.1, PhaseModel::Common);
+        assert!(common[0] != 0.0 && common.iter().all(|p| *p == common[0]));
+        let mut rng = stream(4, [0; 3]);
+        let own = oscillator_phases(&mut rng, 6, 0.1, PhaseModel::PerAntenna);
+        assert_eq!(own[0], common[0], "the same stream's first draw");
+        assert!(own.windows(2).all(|w| w[0] != w[1]));
     }
 
     #[test]

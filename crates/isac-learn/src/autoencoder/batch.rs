@@ -6,8 +6,10 @@ use burn::tensor::{Device, Tensor};
 use faer::{Mat, c64};
 use isac_bounds::{EchoGeometry, null_space_projector};
 use isac_channel::fading::realize;
-use isac_channel::impairments::wiener_phases;
+use isac_channel::impairments::oscillator_phases;
 use isac_channel::rng::{complex_normal, stream};
+#[cfg(doc)]
+use isac_channel::scenario::FriendlyJammingScenario;
 use rand::RngExt;
 use rayon::prelude::*;
 
@@ -63,7 +65,8 @@ pub struct Batch {
     pub sensing: [ComplexTensor<3>; 2],
     /// The estimated angles of each sample.
     pub angles_estimated: Vec<(f64, f64)>,
-    /// Linear power budget per sample, `[B, 1]`.
+    /// Linear power budget per sample, `[B, 1]`: the mean power per subcarrier of its frame
+    /// ([`FriendlyJammingScenario::subcarrier_power`]).
     pub power: Tensor<2>,
     /// `ln CRLB_0` per sample, `[B, 1]`.
     pub log_crlb_max: Tensor<2>,
@@ -191,7 +194,7 @@ impl Batch {
             eve: complex(cat(&|r| &r.eve[0]), cat(&|r| &r.eve[1]), [bn, nt, ne])?,
             sensing: [sensing(0)?, sensing(1)?],
             angles_estimated: rows.iter().map(|r| r.angles).collect(),
-            power: per_sample(&|c| 10f64.powf(c.p_db / 10.0))?,
+            power: per_sample(&|c| s.subcarrier_power(c.p_db))?,
             log_crlb_max: per_sample(&|c| c.crlb_db / 10.0 * std::f64::consts::LN_10)?,
             jamming_symbols: complex(cat(&|r| &r.symbols[0]), cat(&|r| &r.symbols[1]), [bn, j, 1])?,
             noise: complex(cat(&|r| &r.noise[0]), cat(&|r| &r.noise[1]), [bn, k, 1])?,
@@ -257,7 +260,7 @@ fn sample_rows(
             .copied()
             .fold(0.0, f64::max);
         let var = top * prng.random::<f64>();
-        let phases = wiener_phases(&mut prng, nt, 1, var).remove(0);
+        let phases = oscillator_phases(&mut prng, nt, var, f.impairments.phase_model);
         let column = Mat::from_fn(nt, 1, |i, _| c64::cis(phases[i]));
         for _ in 0..n {
             push(&column, &mut out.phasors);

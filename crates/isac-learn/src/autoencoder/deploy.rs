@@ -19,8 +19,14 @@ pub struct Frame {
 }
 
 impl TrainedAutoencoder {
-    /// The transmitted frames of a batch.
+    /// The transmitted frames of a batch (stage 2 included for ISAC_FJ).
     pub fn deploy(&self, batch: &Batch) -> Result<Vec<Frame>, LearnError> {
+        self.frames(batch, true)
+    }
+
+    /// The frames of a batch, with or without stage 2. Stage 2 moves only the FJ beam (at its
+    /// power), so both give the same message-bearing beams.
+    pub fn frames(&self, batch: &Batch, stage2: bool) -> Result<Vec<Frame>, LearnError> {
         let s = &self.setup.scenario;
         let geometry = EchoGeometry {
             tx: s.tx(),
@@ -42,9 +48,9 @@ impl TrainedAutoencoder {
                     jamming: p * &r.jamming,
                 })
                 .collect();
-            let budget = 10f64.powf(batch.conditions[b].p_db / 10.0);
+            let budget = s.subcarrier_power(batch.conditions[b].p_db);
             scale_to_budget(&mut rows, budget);
-            let stage2 = if self.setup.scheme == Scheme::IsacFj {
+            let stage2 = if stage2 && self.setup.scheme == Scheme::IsacFj {
                 let (theta, phi) = batch.angles_estimated[b];
                 Some(refine_jamming(
                     &mut rows,

@@ -20,7 +20,7 @@ use faer::{Col, Mat, c64};
 use isac_channel::impairments::IqImbalance;
 use isac_channel::rng::stream;
 use isac_channel::scenario::FriendlyJammingScenario;
-use isac_channel::scenario::friendly_jamming::{Allocation, CrlbConvention};
+use isac_channel::scenario::friendly_jamming::{BeamStructure, CrlbConvention};
 
 pub use batch::{Batch, Conditions};
 pub use deploy::{Frame, frame_power};
@@ -28,7 +28,7 @@ pub use stage2::{FimCalibration, Stage2Outcome, calibrate, crlbs, refine_jamming
 pub use train::{ConvergencePoint, TrainedAutoencoder, TrainingLog};
 
 use crate::init::linear;
-use crate::tensor::values;
+use crate::tensor::{from_values, values};
 use crate::{ComplexTensor, Encoder, EncoderKind, EncoderShape, LearnError, secrecy_rates};
 
 /// Floor of divisors and logarithms: small enough to be inactive in practice, large enough that
@@ -213,22 +213,30 @@ impl Autoencoder {
             re: part(0),
             im: part(1),
         };
-        // Zero-forcing structure (our choice, docs/architecture.md): user k's beam is its unit ZF
-        // direction z_k times a learned complex gain c_k = 1/sqrt(Nt) sum_i u_k[i] (power and
-        // constellation point), f_k = z_k c_k. It leaves no interference at the other users
-        // (perfect CSI) and no power in the null space, where it would reach only Eve; and since
-        // h_k^H z_k is real and positive, user k receives its constellation point unrotated.
         let raw = all.narrow_columns(0, k);
-        let gain = ComplexTensor {
-            re: raw.re.sum_dim(1),
-            im: raw.im.sum_dim(1),
-        }
-        .scale_by(1.0 / (nt as f64).sqrt());
-        let mut beams = batch.zero_forcing.mul(&gain);
+        let mut beams = match s.file().encoder.beam_structure {
+            // Zero-forcing structure (our choice, docs/architecture.md): user k's beam is its unit
+            // ZF direction z_k times a learned complex gain c_k = 1/sqrt(Nt) sum_i u_k[i] (power
+            // and constellation point), f_k = z_k c_k. It leaves no interference at the other
+            // users (perfect CSI) and no power in the null space, where it would reach only Eve;
+            // and since h_k^H z_k is real and positive, user k receives its point unrotated.
+            BeamStructure::Zf => {
+                let gain = ComplexTensor {
+                    re: raw.re.sum_dim(1),
+                    im: raw.im.sum_dim(1),
+                }
+                .scale_by(1.0 / (nt as f64).sqrt());
+                batch.zero_forcing.mul(&gain)
+            }
+            // Free-form precoders: the encoder's columns are the beams (eq. 27 scales them below).
+            BeamStructure::Free => raw,
+        };
         let mut candidate = batch.projectors.matmul(&all.narrow_columns(k, 1));
         let masks = allocation_masks(setup, batch);
-        if let Some([comm, sense]) = &masks {
+        if let Some(comm) = &masks.comm {
             beams = beams.times(comm);
+        }
+        if let Some(sense) = &masks.sense {
             candidate = candidate.times(sense);
         }
         match setup.scheme {
@@ -248,7 +256,7 @@ impl Autoencoder {
                         .add_scalar(FLOOR)
                         .div_scalar(setup.null_dimension() as f64)
                         .sqrt();
-                    if let Some([_, sense]) = &masks {
+                    if let Some(sense) = &masks.sense {
                         a = a * sense.clone();
                     }
                     batch.projectors.times(&a)
@@ -261,7 +269,7 @@ impl Autoencoder {
                 let mut an = rows_of(batch.power.clone(), batch.subcarriers)
                     .mul_scalar(share / setup.null_dimension() as f64)
                     .sqrt();
-                if let Some([_, sense]) = masks {
+                if let Some(sense) = masks.sense {
                     an = an * sense;
                 }
                 Transmission {
@@ -325,7 +333,13 @@ impl Autoencoder {
     /// Every user's decided message on every row of a batch (`[user][row]`): the stage-1
     /// transmission, received on ideal hardware, decoded by maximum log-probability.
     pub fn decisions(&self, setup: &Setup, batch: &Batch) -> Result<Vec<Vec<usize>>, LearnError> {
-        let y = self.receive(&self.transmit(setup, batch), batch, None);
+        self.decide(&self.transmit(setup, batch), batch)
+    }
+
+    /// Every user's decided message on every row (`[user][row]`) when the BS sends `tx` (for
+    /// example a deployed frame, [`Transmission::from_rows`]), received on ideal hardware.
+    pub fn decide(&self, tx: &Transmission, batch: &Batch) -> Result<Vec<Vec<usize>>, LearnError> {
+        let y = self.receive(tx, batch, None);
         self.decode(&y)
             .into_iter()
             .map(|lp| {
@@ -398,29 +412,36 @@ impl Autoencoder {
     }
 }
 
-/// Row masks `[BN, 1, 1]` of the non-overlapping allocation (eq. 43): 1 on the communication-only
-/// subcarriers `n < N_c` (and 0 elsewhere), and its complement for sensing and jamming. `None`
-/// for the overlapping allocation.
-fn allocation_masks(setup: &Setup, batch: &Batch) -> Option<[Tensor<3>; 2]> {
+/// Row masks `[BN, 1, 1]` of the subcarrier allocation: 1 where a subcarrier carries the users'
+/// beams (`comm`) or sensing and jamming (`sense`), 0 elsewhere; `None` where every subcarrier
+/// does (so the hybrid allocation without communication-only subcarriers is exactly the
+/// overlapping model).
+struct AllocationMasks {
+    comm: Option<Tensor<3>>,
+    sense: Option<Tensor<3>>,
+}
+
+fn allocation_masks(setup: &Setup, batch: &Batch) -> AllocationMasks {
     let system = &setup.scenario.file().system;
-    if system.allocation == Allocation::Overlapping {
-        return None;
-    }
-    let (b, n) = (batch.samples, batch.subcarriers);
-    let comm: Vec<f32> = (0..b * n)
-        .map(|r| {
-            if r % n < system.comm_subcarriers {
-                1.0
-            } else {
-                0.0
-            }
-        })
-        .collect();
+    let (b, n, comm) = (batch.samples, batch.subcarriers, system.comm_subcarriers);
     let device = batch.features.device();
-    let comm =
-        Tensor::<1>::from_data(TensorData::new(comm, [b * n]), &device).reshape([b * n, 1, 1]);
-    let sense = comm.clone().neg().add_scalar(1.0);
-    Some([comm, sense])
+    let mask = |carries: &dyn Fn(usize) -> bool| -> Option<Tensor<3>> {
+        if (0..n).all(carries) {
+            return None;
+        }
+        let values: Vec<f32> = (0..b * n)
+            .map(|r| if carries(r % n) { 1.0 } else { 0.0 })
+            .collect();
+        Some(
+            Tensor::<1>::from_data(TensorData::new(values, [b * n]), &device)
+                .reshape([b * n, 1, 1]),
+        )
+    };
+    let a = system.allocation;
+    AllocationMasks {
+        comm: mask(&|sc| a.carries_communication(sc, comm)),
+        sense: mask(&|sc| a.carries_jamming(sc, comm)),
+    }
 }
 
 /// `[B, 1]` per-sample values repeated over the N rows of each sample, `[BN, 1, 1]`.
@@ -534,6 +555,54 @@ impl Transmission {
             beams: mu(&df),
             jamming: ComplexTensor::cat_columns(&[mu(&dv), image(&df), image(&dv)]),
         }
+    }
+
+    /// The transmission of f64 row designs (all with the same numbers of beams and jamming
+    /// columns) as f32 tensors on `device`.
+    pub fn from_rows(rows: &[RowDesign], device: &Device) -> Result<Self, LearnError> {
+        let first = rows.first().ok_or(LearnError::Size {
+            what: "transmission rows",
+            expected: 1,
+            got: 0,
+        })?;
+        let (nt, k, j) = (first.jamming.nrows(), first.beams.len(), first.jamming.ncols());
+        if let Some(bad) = rows
+            .iter()
+            .find(|r| r.beams.len() != k || r.jamming.ncols() != j || r.jamming.nrows() != nt)
+        {
+            return Err(LearnError::Size {
+                what: "jamming columns of every row",
+                expected: j,
+                got: bad.jamming.ncols(),
+            });
+        }
+        let len = rows.len();
+        let mut beams = [Vec::with_capacity(len * nt * k), Vec::with_capacity(len * nt * k)];
+        let mut jamming = [Vec::with_capacity(len * nt * j), Vec::with_capacity(len * nt * j)];
+        for r in rows {
+            for i in 0..nt {
+                for f in &r.beams {
+                    beams[0].push(f[i].re as f32);
+                    beams[1].push(f[i].im as f32);
+                }
+                for c in 0..j {
+                    jamming[0].push(r.jamming[(i, c)].re as f32);
+                    jamming[1].push(r.jamming[(i, c)].im as f32);
+                }
+            }
+        }
+        let [br, bi] = beams;
+        let [jr, ji] = jamming;
+        Ok(Self {
+            beams: ComplexTensor {
+                re: from_values(br, [len, nt, k], device)?,
+                im: from_values(bi, [len, nt, k], device)?,
+            },
+            jamming: ComplexTensor {
+                re: from_values(jr, [len, nt, j], device)?,
+                im: from_values(ji, [len, nt, j], device)?,
+            },
+        })
     }
 
     /// Every row's design in f64.

@@ -318,3 +318,147 @@ fn decoders_learn_the_messages() {
         assert!(right >= 360, "user {u}: {right} of 400");
     }
 }
+
+/// `s` with its file changed by `edit` (validated again).
+fn edited(s: &Setup, edit: impl FnOnce(&mut isac_channel::scenario::friendly_jamming::FriendlyJammingFile)) -> Setup {
+    let mut f = s.scenario.file().clone();
+    edit(&mut f);
+    Setup {
+        scenario: FriendlyJammingScenario::from_file(f).unwrap(),
+        ..s.clone()
+    }
+}
+
+fn same_tensor(a: &ComplexTensor<3>, b: &ComplexTensor<3>) -> bool {
+    values(a.re.clone()).unwrap() == values(b.re.clone()).unwrap()
+        && values(a.im.clone()).unwrap() == values(b.im.clone()).unwrap()
+}
+
+#[test]
+fn hybrid_without_communication_only_subcarriers_is_the_overlapping_model() {
+    use isac_channel::scenario::friendly_jamming::Allocation;
+    let device = CpuDevice::Flex.device();
+    for scheme in Scheme::ALL {
+        let overlapping = setup(scheme, 4, 0.0);
+        let hybrid = edited(&overlapping, |f| {
+            f.system.allocation = Allocation::Hybrid;
+            f.system.comm_subcarriers = 0;
+        });
+        let model = Autoencoder::new(&overlapping, &device).unwrap();
+        let (a, b) = (
+            batch(&overlapping, 3, AT_30_DB, &device),
+            batch(&hybrid, 3, AT_30_DB, &device),
+        );
+        let (ta, tb) = (model.transmit(&overlapping, &a), model.transmit(&hybrid, &b));
+        assert!(same_tensor(&ta.beams, &tb.beams), "{}", scheme.name());
+        assert!(same_tensor(&ta.jamming, &tb.jamming), "{}", scheme.name());
+        let (la, lb) = (model.loss(&overlapping, &a), model.loss(&hybrid, &b));
+        assert_eq!(
+            values(la.total).unwrap(),
+            values(lb.total).unwrap(),
+            "{}",
+            scheme.name()
+        );
+    }
+}
+
+#[test]
+fn hybrid_frames_send_data_everywhere_and_jam_only_the_joint_carriers() {
+    use isac_channel::scenario::friendly_jamming::Allocation;
+    let device = CpuDevice::Flex.device();
+    for scheme in Scheme::ALL {
+        let s = edited(&setup(scheme, 4, 0.0), |f| {
+            f.system.allocation = Allocation::Hybrid;
+            f.system.comm_subcarriers = 1;
+        });
+        TrainedAutoencoder::train(s.clone(), 3, &[30.0], 1, &device, &|| {}).unwrap();
+        let b = batch(&s, 3, AT_30_DB, &device);
+        for frame in untrained(s.clone(), &device).deploy(&b).unwrap() {
+            assert!((frame_power(&frame.rows) / 1000.0 - 1.0).abs() < 1e-12);
+            for (n, row) in frame.rows.iter().enumerate() {
+                let data: f64 = row.beams.iter().map(|f| f.squared_norm_l2()).sum();
+                let jam = row.jamming.squared_norm_l2();
+                assert!(data > 0.0, "{} row {n}", scheme.name());
+                assert_eq!(jam == 0.0, n < 1, "{} row {n}: {jam}", scheme.name());
+            }
+        }
+    }
+}
+
+#[test]
+fn free_beams_leave_the_zero_forcing_structure() {
+    use isac_channel::scenario::friendly_jamming::BeamStructure;
+    let device = CpuDevice::Flex.device();
+    let zf = setup(Scheme::AeFj, 1, 0.0);
+    let free = edited(&zf, |f| f.encoder.beam_structure = BeamStructure::Free);
+    let b = batch(&zf, 4, AT_30_DB, &device);
+    let leak = |s: &Setup| {
+        // Interference of each beam at the other user (perfect CSI), relative to its own gain.
+        let model = untrained(s.clone(), &device);
+        let mut worst: f64 = 0.0;
+        for (frame, d) in model.deploy(&b).unwrap().iter().zip(0u64..) {
+            let r = realize(&s.scenario, s.scenario.file().channel.eve_model, 0.0, d).unwrap();
+            let h = &r.users[0];
+            let row = &frame.rows[0];
+            assert!((frame_power(&frame.rows) / 1000.0 - 1.0).abs() < 1e-12);
+            for (k, f) in row.beams.iter().enumerate() {
+                let g = h * f;
+                let own = g[k].norm();
+                let other = g[1 - k].norm();
+                worst = worst.max(other / own);
+            }
+        }
+        worst
+    };
+    assert!(leak(&zf) < 1e-5, "{}", leak(&zf));
+    assert!(leak(&free) > 1e-2, "{}", leak(&free));
+    // Both train.
+    TrainedAutoencoder::train(free, 3, &[30.0], 1, &device, &|| {}).unwrap();
+}
+
+#[test]
+fn the_fixed_band_shares_the_band_power_over_the_occupied_subcarriers() {
+    use isac_channel::scenario::friendly_jamming::PowerModel;
+    let device = CpuDevice::Flex.device();
+    let s = edited(&setup(Scheme::IsacFj, 4, 0.0), |f| {
+        f.system.power_model = PowerModel::FixedBand;
+        f.evaluation.band_subcarriers = 64;
+    });
+    let b = batch(&s, 2, AT_30_DB, &device);
+    for frame in untrained(s.clone(), &device).deploy(&b).unwrap() {
+        // The band's 64 x 1000 over 4 occupied subcarriers.
+        assert!((frame_power(&frame.rows) / 16_000.0 - 1.0).abs() < 1e-12);
+    }
+    assert_eq!(s.scenario.rate_slots(), 64);
+}
+
+#[test]
+fn deployed_rows_round_trip_through_a_transmission() {
+    let device = CpuDevice::Flex.device();
+    for scheme in Scheme::ALL {
+        let s = setup(scheme, 2, 0.0);
+        let b = batch(&s, 3, AT_30_DB, &device);
+        let model = untrained(s.clone(), &device);
+        let rows: Vec<RowDesign> = model
+            .deploy(&b)
+            .unwrap()
+            .into_iter()
+            .flat_map(|f| f.rows)
+            .collect();
+        let back = Transmission::from_rows(&rows, &device).unwrap().rows().unwrap();
+        for (a, b) in rows.iter().zip(&back) {
+            let scale = a.jamming.norm_l2() + 1.0;
+            assert!((&a.jamming - &b.jamming).norm_l2() < 1e-6 * scale);
+            for (x, y) in a.beams.iter().zip(&b.beams) {
+                assert!((x - y).norm_l2() < 1e-6 * scale);
+            }
+        }
+        // Decisions on the stage-1 transmission equal those of `decide` on it.
+        let tx = model.model.transmit(&s, &b);
+        assert_eq!(
+            model.model.decide(&tx, &b).unwrap(),
+            model.model.decisions(&s, &b).unwrap()
+        );
+    }
+    assert!(Transmission::from_rows(&[], &device).is_err());
+}

@@ -61,6 +61,8 @@ pub struct SystemSection {
     pub subcarriers: usize,
     /// How subcarriers are shared between communication and sensing / jamming.
     pub allocation: Allocation,
+    /// How the power budget `P_max` is shared over the subcarriers.
+    pub power_model: PowerModel,
     /// |N_c|: the first subcarriers carry communication only in the non-overlapping allocation.
     pub comm_subcarriers: usize,
     /// M, the size of each user's message set (QPSK: 4).
@@ -82,6 +84,62 @@ pub enum Allocation {
     /// The first `comm_subcarriers` carry communication only, the rest sensing and jamming only
     /// (Sec. IV, eq. 43).
     NonOverlapping,
+    /// The first `comm_subcarriers` carry communication only, the rest communication, sensing
+    /// and jamming (Fig. 11's "joint carriers"): with no communication-only subcarrier it is
+    /// [`Allocation::Overlapping`].
+    Hybrid,
+}
+
+impl Allocation {
+    /// The label of the figures' CSVs (the TOML spelling).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Overlapping => "overlapping",
+            Self::NonOverlapping => "non_overlapping",
+            Self::Hybrid => "hybrid",
+        }
+    }
+
+    /// Whether subcarrier `n` carries the users' beams when `comm` subcarriers are
+    /// communication-only.
+    pub fn carries_communication(self, n: usize, comm: usize) -> bool {
+        match self {
+            Self::Overlapping | Self::Hybrid => true,
+            Self::NonOverlapping => n < comm,
+        }
+    }
+
+    /// Whether subcarrier `n` carries sensing and jamming when `comm` subcarriers are
+    /// communication-only.
+    pub fn carries_jamming(self, n: usize, comm: usize) -> bool {
+        match self {
+            Self::Overlapping => true,
+            Self::NonOverlapping | Self::Hybrid => n >= comm,
+        }
+    }
+}
+
+/// How `P_max` is shared over the N subcarriers (paper 003, eq. 27 and Fig. 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PowerModel {
+    /// Eq. (27): each frame's mean power per subcarrier is `P_max` (the time-domain power by
+    /// Parseval), and rates are averaged over the N subcarriers.
+    PerSubcarrier,
+    /// Fig. 7's reading: the N subcarriers are occupied inside a fixed band of
+    /// `evaluation.band_subcarriers` slots B, the band's total power `B P_max` is split over the
+    /// N occupied ones, and rates are averaged over the B slots of the band.
+    FixedBand,
+}
+
+impl PowerModel {
+    /// The label of the figures' CSVs (the TOML spelling).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::PerSubcarrier => "per_subcarrier",
+            Self::FixedBand => "fixed_band",
+        }
+    }
 }
 
 /// `[sensing]`: the echo model and the CRLB constraint.
@@ -151,6 +209,29 @@ pub struct ImpairmentSection {
     pub iq_epsilon: f64,
     /// IQ phase imbalance, degrees.
     pub iq_phase_deg: f64,
+    /// Whether the oscillator phase is common to the array or drawn per antenna.
+    pub phase_model: PhaseModel,
+}
+
+/// The transmitter's oscillator phase noise (paper 003, Sec. III-F and Fig. 12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseModel {
+    /// The paper's `y = e^{j phi} h^H x`: one oscillator for the whole array. A common phase
+    /// rotates signal, jamming and interference alike, so no rate of eq. (28) changes.
+    Common,
+    /// An independent Wiener phase per antenna (one oscillator per RF chain): harsher.
+    PerAntenna,
+}
+
+impl PhaseModel {
+    /// The label of the figures' CSVs (the TOML spelling).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Common => "common",
+            Self::PerAntenna => "per_antenna",
+        }
+    }
 }
 
 /// How the FIM estimator places its perturbations.
@@ -228,6 +309,8 @@ pub struct EvaluationSection {
     pub tt_q_bits: Vec<u32>,
     /// Communication-only shares of the subcarriers in the non-overlapping allocation (Fig. 11).
     pub comm_fractions: Vec<f64>,
+    /// B, the slots of the fixed band of `system.power_model = "fixed_band"` (Fig. 7).
+    pub band_subcarriers: usize,
 }
 
 /// `[encoder]`: shapes of the FC, DTTE, pure-TT and TT-Q encoders (our choices, see docs).
@@ -244,6 +327,30 @@ pub struct EncoderSection {
     pub dtte_head_hidden: usize,
     /// Bit width of TT-Q.
     pub tt_q_bits: u32,
+    /// How the encoder's outputs become the users' beams.
+    pub beam_structure: BeamStructure,
+}
+
+/// The users' beams of the learned encoders (Fig. 3's ablation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BeamStructure {
+    /// User k's beam is its unit zero-forcing direction times a learned complex gain (ours): the
+    /// encoder learns powers and constellation points only.
+    Zf,
+    /// The encoder outputs the complex beams themselves, power-normalised by eq. (27), with no
+    /// zero-forcing prior.
+    Free,
+}
+
+impl BeamStructure {
+    /// The label of the figures' CSVs (the TOML spelling).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Zf => "zf",
+            Self::Free => "free",
+        }
+    }
 }
 
 /// A validated paper-003 scenario.
@@ -464,6 +571,18 @@ impl FriendlyJammingScenario {
         )?;
 
         let v = &file.evaluation;
+        at_least("evaluation.band_subcarriers", v.band_subcarriers, 1)?;
+        if s.power_model == PowerModel::FixedBand && s.subcarriers > v.band_subcarriers {
+            return Err(ChannelError::invalid(
+                "system.subcarriers",
+                s.subcarriers,
+                format!(
+                    "must be at most evaluation.band_subcarriers = {} with the fixed-band power \
+                     model",
+                    v.band_subcarriers
+                ),
+            ));
+        }
         for (key, list) in [
             ("evaluation.snr_db", &v.snr_db),
             ("evaluation.crlb_db", &v.crlb_db),
@@ -559,6 +678,27 @@ impl FriendlyJammingScenario {
     /// T, echo snapshots per subcarrier.
     pub fn snapshots(&self) -> f64 {
         self.file.sensing.snapshots as f64
+    }
+
+    /// The mean power per occupied subcarrier of a frame at `P_max / sigma^2 = p_db` (eq. 27):
+    /// `P_max` itself, or `P_max B / N` with the fixed-band power model.
+    pub fn subcarrier_power(&self, p_db: f64) -> f64 {
+        let p = db_to_linear(p_db);
+        match self.file.system.power_model {
+            PowerModel::PerSubcarrier => p,
+            PowerModel::FixedBand => {
+                p * self.file.evaluation.band_subcarriers as f64 / self.file.system.subcarriers as f64
+            }
+        }
+    }
+
+    /// The subcarriers a frame's rates are averaged over: N, or the band's B slots with the
+    /// fixed-band power model.
+    pub fn rate_slots(&self) -> usize {
+        match self.file.system.power_model {
+            PowerModel::PerSubcarrier => self.file.system.subcarriers,
+            PowerModel::FixedBand => self.file.evaluation.band_subcarriers,
+        }
     }
 
     /// `c = |alpha|^2 / sigma_s^2`, the scale of the angle FIM (eq. 18) per snapshot.

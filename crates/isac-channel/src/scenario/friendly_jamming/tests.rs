@@ -44,6 +44,11 @@ fn out_of_range_values_name_key_and_value() {
         ),
         ("taps = 64", "taps = 65", "channel.taps"),
         ("taps = 64", "taps = 0", "channel.taps"),
+        (
+            "band_subcarriers = 64",
+            "band_subcarriers = 0",
+            "evaluation.band_subcarriers",
+        ),
         ("p_max_db = 30.0", "p_max_db = nan", "system.p_max_db"),
         (
             "target_deg = [10.0, 15.0]",
@@ -157,4 +162,71 @@ mod fuzz {
             }
         }
     }
+}
+
+#[test]
+fn misspelt_model_choices_are_rejected_with_the_valid_spellings() {
+    for (from, to, valid) in [
+        (
+            "allocation = \"overlapping\"",
+            "allocation = \"hybird\"",
+            "`hybrid`",
+        ),
+        (
+            "power_model = \"per_subcarrier\"",
+            "power_model = \"fixed-band\"",
+            "`fixed_band`",
+        ),
+        (
+            "phase_model = \"per_antenna\"",
+            "phase_model = \"comon\"",
+            "`common`",
+        ),
+        (
+            "beam_structure = \"zf\"",
+            "beam_structure = \"ZF\"",
+            "`free`",
+        ),
+    ] {
+        assert!(SHIPPED.contains(from), "{from}");
+        let msg = error_of(&SHIPPED.replace(from, to));
+        let wrong = to.split('"').nth(1).unwrap();
+        assert!(
+            msg.contains(wrong) && msg.contains(valid) && msg.contains("line "),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
+fn the_new_model_choices_parse_and_the_fixed_band_must_hold_n() {
+    let s = FriendlyJammingScenario::from_toml(
+        &SHIPPED
+            .replace("allocation = \"overlapping\"", "allocation = \"hybrid\"")
+            .replace(
+                "power_model = \"per_subcarrier\"",
+                "power_model = \"fixed_band\"",
+            )
+            .replace("phase_model = \"per_antenna\"", "phase_model = \"common\"")
+            .replace("beam_structure = \"zf\"", "beam_structure = \"free\""),
+    )
+    .unwrap();
+    let f = s.file();
+    assert_eq!(f.system.allocation, Allocation::Hybrid);
+    assert_eq!(f.system.power_model, PowerModel::FixedBand);
+    assert_eq!(f.impairments.phase_model, PhaseModel::Common);
+    assert_eq!(f.encoder.beam_structure, BeamStructure::Free);
+    // N = B = 64: the whole band, every subcarrier at P_max, rates over 64 slots.
+    assert!((s.subcarrier_power(30.0) - 1000.0).abs() < 1e-9);
+    assert_eq!(s.rate_slots(), 64);
+    let mut f = f.clone();
+    f.set_subcarriers(16);
+    let s = FriendlyJammingScenario::from_file(f.clone()).unwrap();
+    assert!((s.subcarrier_power(30.0) - 4000.0).abs() < 1e-9);
+    f.evaluation.band_subcarriers = 8;
+    let msg = FriendlyJammingScenario::from_file(f).unwrap_err().to_string();
+    assert!(
+        msg.contains("system.subcarriers") && msg.contains("band_subcarriers"),
+        "{msg}"
+    );
 }

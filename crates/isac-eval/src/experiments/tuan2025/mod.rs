@@ -19,13 +19,15 @@ use std::path::PathBuf;
 use faer::{Mat, c64};
 use isac_bounds::{EchoGeometry, angle_fim};
 use isac_channel::fading::{Realization, realize};
-use isac_channel::impairments::{IqImbalance, wiener_phases};
+use isac_channel::impairments::{IqImbalance, oscillator_phases};
 use isac_channel::rng::stream;
 use isac_channel::scenario::FriendlyJammingScenario;
-use isac_channel::scenario::friendly_jamming::{Allocation, EveModel};
+use isac_channel::scenario::friendly_jamming::{
+    Allocation, BeamStructure, EveModel, PhaseModel, PowerModel,
+};
 use isac_learn::autoencoder::{
-    Batch, Conditions, FimCalibration, RowDesign, Scheme, Setup, TrainedAutoencoder, TrainingLog,
-    calibrate, crlbs,
+    Batch, Conditions, FimCalibration, Frame, RowDesign, Scheme, Setup, TrainedAutoencoder,
+    TrainingLog, calibrate, crlbs,
 };
 use isac_learn::{CpuDevice, EncoderKind};
 use isac_sdr::{JammingDesign, mrt_equal, zf_an};
@@ -79,6 +81,8 @@ pub struct Hardware {
     pub iq: IqImbalance,
     /// Variance of the oscillators' Wiener increment since the design was computed, rad^2.
     pub phase_noise_var: f64,
+    /// One oscillator for the array, or one per antenna.
+    pub phase_model: PhaseModel,
 }
 
 /// Stream index of the oscillator phases of impaired evaluation.
@@ -119,10 +123,17 @@ pub struct Variant {
     pub csi_error_var: f64,
     /// The encoder architecture of the model.
     pub encoder: EncoderKind,
-    /// `Some(N_c / N)`: the non-overlapping allocation with this communication-only share.
-    pub comm_fraction: Option<f64>,
+    /// `Some((allocation, N_c / N))`: a non-overlapping or hybrid allocation with this
+    /// communication-only share (`None`: the scenario's own).
+    pub comm_fraction: Option<(Allocation, f64)>,
     /// Trained with the `[impairments]` hardware sampled per batch.
     pub robust: bool,
+    /// The phase model of robust training (`None`: the scenario's own).
+    pub phase_model: Option<PhaseModel>,
+    /// The power model (`None`: the scenario's own).
+    pub power_model: Option<PowerModel>,
+    /// The users' beam structure (`None`: the scenario's own).
+    pub beam_structure: Option<BeamStructure>,
 }
 
 impl Variant {
@@ -135,6 +146,9 @@ impl Variant {
             encoder: EncoderKind::Fc,
             comm_fraction: None,
             robust: false,
+            phase_model: None,
+            power_model: None,
+            beam_structure: None,
         }
     }
 }
@@ -198,16 +212,37 @@ impl<'a> Lab<'a> {
         self.ctx.progress
     }
 
-    /// The scenario of a variant (N, Eve model, rho).
+    /// The scenario of a variant (N, Eve model, rho, ...). Settings that leave the model
+    /// unchanged are written in one canonical form, so that every figure shares its cached
+    /// model: the hybrid allocation with no communication-only subcarrier is the overlapping
+    /// one, the fixed band filled by N = B subcarriers is the per-subcarrier power model, and
+    /// only robust training depends on the phase model.
     pub fn variant(&self, v: Variant) -> Result<FriendlyJammingScenario, EvalError> {
         let mut f = self.base.file().clone();
         f.set_subcarriers(v.subcarriers);
         f.channel.eve_model = v.eve;
         f.channel.csi_error_var = v.csi_error_var;
         f.training.robust = v.robust;
-        if let Some(share) = v.comm_fraction {
-            f.system.allocation = Allocation::NonOverlapping;
+        if let Some((allocation, share)) = v.comm_fraction {
+            f.system.allocation = allocation;
             f.system.comm_subcarriers = (share * v.subcarriers as f64).round() as usize;
+        }
+        if f.system.allocation == Allocation::Hybrid && f.system.comm_subcarriers == 0 {
+            f.system.allocation = Allocation::Overlapping;
+        }
+        if let Some(model) = v.power_model {
+            f.system.power_model = model;
+        }
+        if f.system.power_model == PowerModel::FixedBand
+            && f.system.subcarriers == f.evaluation.band_subcarriers
+        {
+            f.system.power_model = PowerModel::PerSubcarrier;
+        }
+        if let Some(model) = v.phase_model.filter(|_| v.robust) {
+            f.impairments.phase_model = model;
+        }
+        if let Some(structure) = v.beam_structure {
+            f.encoder.beam_structure = structure;
         }
         Ok(FriendlyJammingScenario::from_file(f)?)
     }
@@ -360,6 +395,36 @@ impl<'a> Lab<'a> {
             .collect()
     }
 
+    /// What the BS transmits on realisations `indices` at `c` with a learned model: the
+    /// deployed frames (stage 2 included for ISAC_FJ), with their batch. Every evaluation of a
+    /// learned scheme (secrecy, CRLB, BLER at the users and at Eve) sees these designs.
+    pub(super) fn deployed(
+        &self,
+        model: &TrainedAutoencoder,
+        indices: &[u64],
+        c: Conditions,
+    ) -> Result<(Batch, Vec<Frame>), EvalError> {
+        let conditions = vec![c; indices.len()];
+        let batch = Batch::new(&model.setup, indices, &conditions, self.seed, &self.device)?;
+        let frames = model.deploy(&batch)?;
+        Ok((batch, frames))
+    }
+
+    /// The deployed designs of held-out draws `0..draws` (one per subcarrier), by draw.
+    fn learned_designs(
+        &self,
+        model: &TrainedAutoencoder,
+        c: Conditions,
+        draws: usize,
+    ) -> Result<Vec<Vec<JammingDesign>>, EvalError> {
+        let indices: Vec<u64> = (0..draws as u64).collect();
+        let (_, frames) = self.deployed(model, &indices, c)?;
+        Ok(frames
+            .iter()
+            .map(|frame| frame.rows.iter().map(covariance).collect())
+            .collect())
+    }
+
     fn learned(
         &self,
         model: &TrainedAutoencoder,
@@ -367,19 +432,15 @@ impl<'a> Lab<'a> {
         draws: usize,
         hardware: Option<Hardware>,
     ) -> Result<Vec<DrawMetrics>, EvalError> {
-        let indices: Vec<u64> = (0..draws as u64).collect();
-        let conditions = vec![c; draws];
-        let batch = Batch::new(&model.setup, &indices, &conditions, self.seed, &self.device)?;
-        let frames = model.deploy(&batch)?;
-        frames
+        let designs = self.learned_designs(model, c, draws)?;
+        designs
             .par_iter()
-            .zip(indices.par_iter())
-            .map(|(frame, &d)| {
-                let designs: Vec<JammingDesign> = frame.rows.iter().map(covariance).collect();
+            .enumerate()
+            .map(|(d, designs)| {
                 let s = &model.setup.scenario;
                 let ch = &s.file().channel;
-                let r = realize(s, ch.eve_model, ch.csi_error_var, d)?;
-                self.metrics(s, &r, &designs, c, d, hardware)
+                let r = realize(s, ch.eve_model, ch.csi_error_var, d as u64)?;
+                self.metrics(s, &r, designs, c, d as u64, hardware)
             })
             .collect()
     }
@@ -394,7 +455,7 @@ impl<'a> Lab<'a> {
     ) -> Result<DrawMetrics, EvalError> {
         let ch = &s.file().channel;
         let r = realize(s, ch.eve_model, ch.csi_error_var, draw)?;
-        let p = 10f64.powf(c.p_db / 10.0);
+        let p = s.subcarrier_power(c.p_db);
         let geometry = EchoGeometry {
             tx: s.tx(),
             rx: s.rx(),
@@ -411,8 +472,8 @@ impl<'a> Lab<'a> {
         self.metrics(s, &r, &designs, c, draw, hardware)
     }
 
-    /// Secrecy rates of draw `draw`, whose channels are `r` (the true ones are used), and
-    /// whether its true CRLBs meet `CRLB_0`.
+    /// Secrecy rates of draw `draw`, whose channels are `r` (the true ones are used), averaged
+    /// over [`FriendlyJammingScenario::rate_slots`], and whether its true CRLBs meet `CRLB_0`.
     fn metrics(
         &self,
         s: &FriendlyJammingScenario,
@@ -430,14 +491,19 @@ impl<'a> Lab<'a> {
                     self.seed,
                     [STREAM_HARDWARE, draw, hw.phase_noise_var.to_bits()],
                 );
-                let phases =
-                    wiener_phases(&mut rng, s.tx().elements(), 1, hw.phase_noise_var).remove(0);
+                let phases = oscillator_phases(
+                    &mut rng,
+                    s.tx().elements(),
+                    hw.phase_noise_var,
+                    hw.phase_model,
+                );
                 impaired = designs.iter().map(|d| d.impaired(hw.iq, &phases)).collect();
                 &impaired
             }
         };
         let noise = s.file().system.noise_power;
-        let (k, n) = (s.users(), designs.len());
+        // Rates are averaged over the N subcarriers, or over the band's slots (fixed band).
+        let (k, n) = (s.users(), s.rate_slots());
         let mut per_user = vec![0.0; k];
         let mut leakage = 0.0;
         let mut rate = 0.0;
@@ -565,10 +631,12 @@ mod tests {
         let ideal = Hardware {
             iq: IqImbalance::new(0.0, 0.0),
             phase_noise_var: 0.0,
+            phase_model: PhaseModel::PerAntenna,
         };
         let impaired = Hardware {
             iq: IqImbalance::new(0.02, 1f64.to_radians()),
             phase_noise_var: 0.1,
+            phase_model: PhaseModel::PerAntenna,
         };
         for scheme in [Evaluated::ZfAn, Evaluated::MrtEqual] {
             let plain = lab.evaluate(scheme, None, v, &points).unwrap()[0];
@@ -581,6 +649,62 @@ mod tests {
             assert_eq!(plain.sum_secrecy, same.sum_secrecy);
             assert_eq!(plain.eve_leakage, same.eve_leakage);
             assert!(worse.sum_secrecy.0 != plain.sum_secrecy.0);
+            // A common phase costs nothing beyond the IQ imbalance.
+            let common = |var: f64| {
+                let hw = Hardware {
+                    phase_noise_var: var,
+                    phase_model: PhaseModel::Common,
+                    ..impaired
+                };
+                lab.evaluate_on(scheme, None, v, &points, Some(hw)).unwrap()[0]
+            };
+            let (iq_only, phased) = (common(0.0), common(0.2));
+            assert!((iq_only.sum_secrecy.0 - phased.sum_secrecy.0).abs() < 1e-9);
+            assert!((iq_only.eve_leakage - phased.eve_leakage).abs() < 1e-9);
+            assert!(iq_only.sum_secrecy.0 != plain.sum_secrecy.0, "the IQ imbalance acts");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Eq. (28) under the paper's common phase `y = e^{j phi} h^H x`: every rate of every
+        /// scheme, users' and Eve's, is the same for any phase, with or without IQ imbalance.
+        #[test]
+        fn a_common_phase_changes_no_rate(
+            phi in -10.0f64..10.0,
+            seed in 0u64..1000,
+            eps in 0.0f64..0.2,
+            iq_deg in -5.0f64..5.0,
+        ) {
+            use isac_channel::rng::complex_normal;
+            let (nt, k, ne) = (6, 2, 2);
+            let mut rng = stream(seed, [0; 3]);
+            let users = Mat::from_fn(k, nt, |_, _| complex_normal(&mut rng, 1.0));
+            let eve = Mat::from_fn(nt, ne, |_, _| complex_normal(&mut rng, 1.0));
+            let geometry = EchoGeometry {
+                tx: isac_channel::Upa::new(3, 2, 0.5).unwrap(),
+                rx: isac_channel::Upa::new(2, 2, 0.5).unwrap(),
+            };
+            let designs = [
+                zf_an(users.as_ref(), 100.0, 0.5).unwrap(),
+                mrt_equal(users.as_ref(), &geometry, (0.2, 0.1), 100.0).unwrap(),
+            ];
+            for iq in [IqImbalance::new(0.0, 0.0), IqImbalance::new(eps, iq_deg.to_radians())] {
+                for d in &designs {
+                    let rates = |phase: f64| {
+                        let x = d.impaired(iq, &vec![phase; nt]);
+                        (
+                            user_rates(users.as_ref(), &x.beams, x.jamming.as_ref(), 1.0),
+                            eve_rates(eve.as_ref(), &x.beams, x.jamming.as_ref(), 1.0),
+                        )
+                    };
+                    let (still, turned) = (rates(0.0), rates(phi));
+                    for (a, b) in still.0.iter().zip(&turned.0).chain(still.1.iter().zip(&turned.1)) {
+                        proptest::prop_assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+                    }
+                }
+            }
         }
     }
 }
