@@ -98,7 +98,9 @@ fn fim_estimator_sweep_is_consistent() {
 #[test]
 fn tuan2025_fig3_writes_the_contract_columns_for_every_scheme() {
     let (_, csv) = quick_run("tuan2025-fig3", "tuan2025/fig3.csv");
-    assert!(csv.starts_with("snr_db,scheme,beam_structure,sum_secrecy_nats,sum_secrecy_nats_ci95\n"));
+    assert!(
+        csv.starts_with("snr_db,scheme,beam_structure,sum_secrecy_nats,sum_secrecy_nats_ci95\n")
+    );
     for scheme in ["ISAC_FJ", "AE_FJ", "DL_AN"] {
         for structure in ["zf", "free"] {
             assert!(

@@ -433,8 +433,11 @@ fn allocation_masks(setup: &Setup, batch: &Batch) -> AllocationMasks {
             .map(|r| if carries(r % n) { 1.0 } else { 0.0 })
             .collect();
         Some(
-            Tensor::<1>::from_data(TensorData::new(values, [b * n]), &device)
-                .reshape([b * n, 1, 1]),
+            Tensor::<1>::from_data(TensorData::new(values, [b * n]), &device).reshape([
+                b * n,
+                1,
+                1,
+            ]),
         )
     };
     let a = system.allocation;
@@ -565,7 +568,11 @@ impl Transmission {
             expected: 1,
             got: 0,
         })?;
-        let (nt, k, j) = (first.jamming.nrows(), first.beams.len(), first.jamming.ncols());
+        let (nt, k, j) = (
+            first.jamming.nrows(),
+            first.beams.len(),
+            first.jamming.ncols(),
+        );
         if let Some(bad) = rows
             .iter()
             .find(|r| r.beams.len() != k || r.jamming.ncols() != j || r.jamming.nrows() != nt)
@@ -577,8 +584,14 @@ impl Transmission {
             });
         }
         let len = rows.len();
-        let mut beams = [Vec::with_capacity(len * nt * k), Vec::with_capacity(len * nt * k)];
-        let mut jamming = [Vec::with_capacity(len * nt * j), Vec::with_capacity(len * nt * j)];
+        let mut beams = [
+            Vec::with_capacity(len * nt * k),
+            Vec::with_capacity(len * nt * k),
+        ];
+        let mut jamming = [
+            Vec::with_capacity(len * nt * j),
+            Vec::with_capacity(len * nt * j),
+        ];
         for r in rows {
             for i in 0..nt {
                 for f in &r.beams {

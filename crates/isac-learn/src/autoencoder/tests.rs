@@ -320,7 +320,10 @@ fn decoders_learn_the_messages() {
 }
 
 /// `s` with its file changed by `edit` (validated again).
-fn edited(s: &Setup, edit: impl FnOnce(&mut isac_channel::scenario::friendly_jamming::FriendlyJammingFile)) -> Setup {
+fn edited(
+    s: &Setup,
+    edit: impl FnOnce(&mut isac_channel::scenario::friendly_jamming::FriendlyJammingFile),
+) -> Setup {
     let mut f = s.scenario.file().clone();
     edit(&mut f);
     Setup {
@@ -349,7 +352,10 @@ fn hybrid_without_communication_only_subcarriers_is_the_overlapping_model() {
             batch(&overlapping, 3, AT_30_DB, &device),
             batch(&hybrid, 3, AT_30_DB, &device),
         );
-        let (ta, tb) = (model.transmit(&overlapping, &a), model.transmit(&hybrid, &b));
+        let (ta, tb) = (
+            model.transmit(&overlapping, &a),
+            model.transmit(&hybrid, &b),
+        );
         assert!(same_tensor(&ta.beams, &tb.beams), "{}", scheme.name());
         assert!(same_tensor(&ta.jamming, &tb.jamming), "{}", scheme.name());
         let (la, lb) = (model.loss(&overlapping, &a), model.loss(&hybrid, &b));
@@ -445,7 +451,10 @@ fn deployed_rows_round_trip_through_a_transmission() {
             .into_iter()
             .flat_map(|f| f.rows)
             .collect();
-        let back = Transmission::from_rows(&rows, &device).unwrap().rows().unwrap();
+        let back = Transmission::from_rows(&rows, &device)
+            .unwrap()
+            .rows()
+            .unwrap();
         for (a, b) in rows.iter().zip(&back) {
             let scale = a.jamming.norm_l2() + 1.0;
             assert!((&a.jamming - &b.jamming).norm_l2() < 1e-6 * scale);

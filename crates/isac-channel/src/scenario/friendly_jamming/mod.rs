@@ -687,7 +687,8 @@ impl FriendlyJammingScenario {
         match self.file.system.power_model {
             PowerModel::PerSubcarrier => p,
             PowerModel::FixedBand => {
-                p * self.file.evaluation.band_subcarriers as f64 / self.file.system.subcarriers as f64
+                p * self.file.evaluation.band_subcarriers as f64
+                    / self.file.system.subcarriers as f64
             }
         }
     }

@@ -224,7 +224,9 @@ fn the_new_model_choices_parse_and_the_fixed_band_must_hold_n() {
     let s = FriendlyJammingScenario::from_file(f.clone()).unwrap();
     assert!((s.subcarrier_power(30.0) - 4000.0).abs() < 1e-9);
     f.evaluation.band_subcarriers = 8;
-    let msg = FriendlyJammingScenario::from_file(f).unwrap_err().to_string();
+    let msg = FriendlyJammingScenario::from_file(f)
+        .unwrap_err()
+        .to_string();
     assert!(
         msg.contains("system.subcarriers") && msg.contains("band_subcarriers"),
         "{msg}"

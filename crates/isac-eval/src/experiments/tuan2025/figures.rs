@@ -336,7 +336,11 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         }
     }
     md.push('\n');
-    let top = |eve, b, name| find(eve, b, name).and_then(|r| r.last()).map_or(f64::NAN, |p| p.eve_leakage);
+    let top = |eve, b, name| {
+        find(eve, b, name)
+            .and_then(|r| r.last())
+            .map_or(f64::NAN, |p| p.eve_leakage)
+    };
     let _ = writeln!(
         md,
         "Eve's leakage (her rate summed over the users' streams) at the highest SNR, nats: \
@@ -354,16 +358,15 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         top(EveModel::Rician, BeamStructure::Zf, "ZF_AN"),
         lab.scenario().file().system.eve_antennas
     );
-    let at20 = |eve, b, name| find(eve, b, name).map_or(f64::NAN, |r| at(&snr, r, 20.0, sum_secrecy));
+    let at20 =
+        |eve, b, name| find(eve, b, name).map_or(f64::NAN, |r| at(&snr, r, 20.0, sum_secrecy));
     for &eve in &eves {
         for &b in &STRUCTURES {
-            let beats = |other: &str| {
-                match (find(eve, b, "ISAC_FJ"), find(eve, b, other)) {
-                    (Some(isac), Some(o)) => {
-                        (0..snr.len()).all(|i| isac[i].sum_secrecy.0 > o[i].sum_secrecy.0)
-                    }
-                    _ => false,
+            let beats = |other: &str| match (find(eve, b, "ISAC_FJ"), find(eve, b, other)) {
+                (Some(isac), Some(o)) => {
+                    (0..snr.len()).all(|i| isac[i].sum_secrecy.0 > o[i].sum_secrecy.0)
                 }
+                _ => false,
             };
             let _ = writeln!(
                 md,
@@ -380,18 +383,16 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         }
     }
     // What the learning adds: the zf-structured schemes against the closed form they contain.
-    let gap = |name: &str| {
-        match (
-            find(EveModel::Rayleigh, BeamStructure::Zf, name),
-            find(EveModel::Rayleigh, BeamStructure::Zf, "ZF_AN"),
-        ) {
-            (Some(a), Some(z)) => a
-                .iter()
-                .zip(z)
-                .map(|(a, z)| (a.sum_secrecy.0 - z.sum_secrecy.0).abs())
-                .fold(0.0, f64::max),
-            _ => f64::NAN,
-        }
+    let gap = |name: &str| match (
+        find(EveModel::Rayleigh, BeamStructure::Zf, name),
+        find(EveModel::Rayleigh, BeamStructure::Zf, "ZF_AN"),
+    ) {
+        (Some(a), Some(z)) => a
+            .iter()
+            .zip(z)
+            .map(|(a, z)| (a.sum_secrecy.0 - z.sum_secrecy.0).abs())
+            .fold(0.0, f64::max),
+        _ => f64::NAN,
     };
     let _ = writeln!(
         md,

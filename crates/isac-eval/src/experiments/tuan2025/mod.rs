@@ -661,7 +661,10 @@ mod tests {
             let (iq_only, phased) = (common(0.0), common(0.2));
             assert!((iq_only.sum_secrecy.0 - phased.sum_secrecy.0).abs() < 1e-9);
             assert!((iq_only.eve_leakage - phased.eve_leakage).abs() < 1e-9);
-            assert!(iq_only.sum_secrecy.0 != plain.sum_secrecy.0, "the IQ imbalance acts");
+            assert!(
+                iq_only.sum_secrecy.0 != plain.sum_secrecy.0,
+                "the IQ imbalance acts"
+            );
         }
     }
 

@@ -301,8 +301,8 @@ pub fn fig4(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
 
 #[cfg(test)]
 mod tests {
-    use isac_learn::autoencoder::{Autoencoder, Setup, TrainingLog};
     use isac_learn::EncoderKind;
+    use isac_learn::autoencoder::{Autoencoder, Setup, TrainingLog};
 
     use super::*;
     use crate::experiments::RunContext;
