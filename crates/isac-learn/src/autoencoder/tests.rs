@@ -268,34 +268,27 @@ fn both_cpu_devices_train_the_same_model_code() {
 }
 
 #[test]
-fn non_overlapping_frames_keep_data_and_jamming_apart() {
+fn communication_only_subcarriers_carry_no_jamming() {
+    // Non-overlapping (eq. 43): the other subcarriers carry no data; hybrid: they carry both.
     use isac_channel::scenario::friendly_jamming::Allocation;
     let device = CpuDevice::Flex.device();
-    for scheme in Scheme::ALL {
-        let mut s = setup(scheme, 4, 0.0);
-        let mut f = s.scenario.file().clone();
-        f.system.allocation = Allocation::NonOverlapping;
-        f.system.comm_subcarriers = 1;
-        s.scenario = FriendlyJammingScenario::from_file(f).unwrap();
-        // Training stays finite where the masks zero whole parts of the transmission.
-        TrainedAutoencoder::train(s.clone(), 3, &[30.0], 1, &device, &|| {}).unwrap();
-        let b = batch(&s, 3, AT_30_DB, &device);
-        for frame in untrained(s.clone(), &device).deploy(&b).unwrap() {
-            assert!((frame_power(&frame.rows) / 1000.0 - 1.0).abs() < 1e-12);
-            for (n, row) in frame.rows.iter().enumerate() {
-                let data: f64 = row.beams.iter().map(|f| f.squared_norm_l2()).sum();
-                let jam = row.jamming.squared_norm_l2();
-                let name = scheme.name();
-                if n < 1 {
-                    assert!(
-                        jam == 0.0 && data > 0.0,
-                        "{name} comm row {n}: {jam} {data}"
-                    );
-                } else {
-                    assert!(
-                        data == 0.0 && jam > 0.0,
-                        "{name} sensing row {n}: {jam} {data}"
-                    );
+    for (allocation, joint) in [(Allocation::NonOverlapping, false), (Allocation::Hybrid, true)] {
+        for scheme in Scheme::ALL {
+            let s = edited(&setup(scheme, 4, 0.0), |f| {
+                f.system.allocation = allocation;
+                f.system.comm_subcarriers = 1;
+            });
+            // Training stays finite where the masks zero whole parts of the transmission.
+            TrainedAutoencoder::train(s.clone(), 3, &[30.0], 1, &device, &|| {}).unwrap();
+            let b = batch(&s, 3, AT_30_DB, &device);
+            for frame in untrained(s.clone(), &device).deploy(&b).unwrap() {
+                assert!((frame_power(&frame.rows) / 1000.0 - 1.0).abs() < 1e-12);
+                for (n, row) in frame.rows.iter().enumerate() {
+                    let data: f64 = row.beams.iter().map(|f| f.squared_norm_l2()).sum();
+                    let jam = row.jamming.squared_norm_l2();
+                    let name = format!("{} {}", allocation.name(), scheme.name());
+                    assert_eq!(jam > 0.0, n >= 1, "{name} row {n}: jamming {jam}");
+                    assert_eq!(data > 0.0, n < 1 || joint, "{name} row {n}: data {data}");
                 }
             }
         }
@@ -365,29 +358,6 @@ fn hybrid_without_communication_only_subcarriers_is_the_overlapping_model() {
             "{}",
             scheme.name()
         );
-    }
-}
-
-#[test]
-fn hybrid_frames_send_data_everywhere_and_jam_only_the_joint_carriers() {
-    use isac_channel::scenario::friendly_jamming::Allocation;
-    let device = CpuDevice::Flex.device();
-    for scheme in Scheme::ALL {
-        let s = edited(&setup(scheme, 4, 0.0), |f| {
-            f.system.allocation = Allocation::Hybrid;
-            f.system.comm_subcarriers = 1;
-        });
-        TrainedAutoencoder::train(s.clone(), 3, &[30.0], 1, &device, &|| {}).unwrap();
-        let b = batch(&s, 3, AT_30_DB, &device);
-        for frame in untrained(s.clone(), &device).deploy(&b).unwrap() {
-            assert!((frame_power(&frame.rows) / 1000.0 - 1.0).abs() < 1e-12);
-            for (n, row) in frame.rows.iter().enumerate() {
-                let data: f64 = row.beams.iter().map(|f| f.squared_norm_l2()).sum();
-                let jam = row.jamming.squared_norm_l2();
-                assert!(data > 0.0, "{} row {n}", scheme.name());
-                assert_eq!(jam == 0.0, n < 1, "{} row {n}: {jam}", scheme.name());
-            }
-        }
     }
 }
 

@@ -805,7 +805,7 @@ pub fn fig7(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             md,
             "- `{}`: \"performance scales directly with the number of subcarriers\": **{}**; \
              \"the single-carrier system achieves nearly zero secrecy\": **{}**; largest distance \
-             from the paper's shape (each curve over its value at the largest N): {distance:.2}.\
+             from the paper's shape (each curve over its value at the largest N): {distance:.3}.\
              {cause}",
             pm.name(),
             verdict(grows),
