@@ -272,7 +272,10 @@ fn communication_only_subcarriers_carry_no_jamming() {
     // Non-overlapping (eq. 43): the other subcarriers carry no data; hybrid: they carry both.
     use isac_channel::scenario::friendly_jamming::Allocation;
     let device = CpuDevice::Flex.device();
-    for (allocation, joint) in [(Allocation::NonOverlapping, false), (Allocation::Hybrid, true)] {
+    for (allocation, joint) in [
+        (Allocation::NonOverlapping, false),
+        (Allocation::Hybrid, true),
+    ] {
         for scheme in Scheme::ALL {
             let s = edited(&setup(scheme, 4, 0.0), |f| {
                 f.system.allocation = allocation;
