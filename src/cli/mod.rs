@@ -2,6 +2,7 @@
 
 mod encoders;
 mod fim_estimate;
+mod jamming_optimum;
 mod pcrb;
 mod secure_beamforming;
 #[cfg(test)]
@@ -31,6 +32,9 @@ enum Command {
     FimEstimate(fim_estimate::FimEstimateArgs),
     /// FC, DTTE, pure-TT and TT-Q encoders: parameters, FLOPs, bytes, beside Table III.
     Encoders(encoders::EncodersArgs),
+    /// The certified best null-space jamming covariance for the scenario's Eve (Tuan et al.,
+    /// eq. 28 by Frank-Wolfe), beside isotropic jamming.
+    JammingOptimum(jamming_optimum::JammingOptimumArgs),
 }
 
 /// A failure of a subcommand: bad input (exit 2) or an internal error (exit 1).
@@ -78,6 +82,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::SecureBeamforming(args) => secure_beamforming::run(&args),
         Command::FimEstimate(args) => fim_estimate::run(&args),
         Command::Encoders(args) => encoders::run(&args),
+        Command::JammingOptimum(args) => jamming_optimum::run(&args),
     }
 }
 

@@ -5,7 +5,8 @@
 //! (pure Rust, BLAS/LAPACK from `isac-lapack`); every solve reports clarabel's status,
 //! residuals, iterations and time, and infeasible is a result.
 //!
-//! Also owns the closed-form baselines of paper 003 (MRT-Equal, ZF + AN).
+//! Also owns the closed-form baselines of paper 003 (MRT-Equal, ZF + AN) and the certified
+//! optimum of its null-space jamming for a known distribution of Eve's channel (Frank–Wolfe).
 //!
 //! Must not: read files or print; choose what to do with a failed solve (the caller decides).
 //!
@@ -33,6 +34,7 @@ use isac_lapack as _;
 mod error;
 mod friendly_jamming;
 mod hermitian;
+mod jamming_optimum;
 pub mod metrics;
 mod problem;
 mod recovery;
@@ -41,6 +43,7 @@ mod search;
 
 pub use error::SdrError;
 pub use friendly_jamming::{JammingDesign, mrt_equal, zf_an};
+pub use jamming_optimum::{JammingOptimum, JammingProblem, OptimumSettings, OptimumStatus};
 pub use problem::{
     Formulation, SdpSolution, SecureBeamformingProblem, Session, SolveStatus, SolverReport,
 };
