@@ -90,6 +90,20 @@ fn hermitian_part(m: &Mat<c64>) -> Mat<c64> {
     })
 }
 
+/// The eigendecomposition of a Hermitian matrix (ascending eigenvalues), as an error naming
+/// `what` if it fails.
+fn eigen(
+    m: MatRef<'_, c64>,
+    what: &'static str,
+) -> Result<faer::linalg::solvers::SelfAdjointEigen<c64>, SdrError> {
+    m.self_adjoint_eigen(Side::Lower)
+        .map_err(|e| SdrError::InvalidParameter {
+            name: what,
+            value: format!("{e:?}"),
+            requirement: "must have an eigendecomposition",
+        })
+}
+
 /// `Re tr(X^H Y)`.
 fn inner(x: &Mat<c64>, y: &Mat<c64>) -> f64 {
     let mut s = 0.0;
@@ -147,9 +161,7 @@ impl JammingProblem {
             ));
         }
         let p = null_space_projector(users)?;
-        let evd = p
-            .self_adjoint_eigen(Side::Lower)
-            .map_err(|e| invalid("users", format!("{e:?}"), "needs an eigendecomposition"))?;
+        let evd = eigen(p.as_ref(), "users")?;
         let keep: Vec<usize> = (0..nt).filter(|&i| evd.S()[i].re > 0.5).collect();
         if keep.is_empty() {
             return Err(invalid(
@@ -189,27 +201,18 @@ impl JammingProblem {
         &self.basis * s * self.basis.adjoint()
     }
 
-    /// `A_d = sigma^2 I + E^H S E` of every draw.
-    fn noise_matrices(&self, s: &Mat<c64>) -> Vec<Mat<c64>> {
-        self.draws
-            .iter()
-            .map(|d| {
-                let mut a = d.e.adjoint() * s * &d.e;
-                for i in 0..a.nrows() {
-                    a[(i, i)] += c64::new(self.noise, 0.0);
-                }
-                hermitian_part(&a)
-            })
-            .collect()
-    }
-
-    /// `L` and, if `gradient`, its gradient in `S` (m x m Hermitian), from every draw's `A_d`.
-    fn evaluate(&self, a: &[Mat<c64>], gradient: bool) -> (f64, Option<Mat<c64>>) {
+    /// `L` at `Q = B S B^H` and, if `gradient`, its gradient in `S` (m x m Hermitian).
+    fn evaluate(&self, s: &Mat<c64>, gradient: bool) -> (f64, Option<Mat<c64>>) {
         let m = self.dimension();
         let mut value = 0.0;
         let mut grad = gradient.then(|| Mat::<c64>::zeros(m, m));
-        for (d, a) in self.draws.iter().zip(a) {
-            let lu = a.partial_piv_lu();
+        for d in &self.draws {
+            // A_d = sigma^2 I + E^H S E.
+            let mut a = d.e.adjoint() * s * &d.e;
+            for i in 0..a.nrows() {
+                a[(i, i)] += c64::new(self.noise, 0.0);
+            }
+            let lu = hermitian_part(&a).partial_piv_lu();
             for g in &d.g {
                 let x = faer::linalg::solvers::Solve::solve(&lu, g.as_mat());
                 let q: f64 = (0..g.nrows()).map(|i| (g[i].conj() * x[(i, 0)]).re).sum();
@@ -229,12 +232,12 @@ impl JammingProblem {
 
     /// Eve's mean leakage `L(Q)` at `Q = B S B^H`, nats.
     pub fn leakage(&self, s: &Mat<c64>) -> f64 {
-        self.evaluate(&self.noise_matrices(s), false).0
+        self.evaluate(s, false).0
     }
 
     /// `L` and its gradient in `S` (`Re tr(G^H dS)` is the first-order change).
     pub fn leakage_and_gradient(&self, s: &Mat<c64>) -> (f64, Mat<c64>) {
-        let (value, grad) = self.evaluate(&self.noise_matrices(s), true);
+        let (value, grad) = self.evaluate(s, true);
         (value, grad.unwrap_or_else(|| Mat::zeros(0, 0)))
     }
 
@@ -246,36 +249,18 @@ impl JammingProblem {
         })
     }
 
-    /// The linear-minimisation oracle: `P_J u u^H` for the gradient's smallest eigenvalue
-    /// `lambda` and its eigenvector `u`, with `P_J lambda`.
-    fn oracle(&self, grad: &Mat<c64>) -> Result<(Mat<c64>, f64), SdrError> {
-        let evd = grad
-            .self_adjoint_eigen(Side::Lower)
-            .map_err(|e| SdrError::InvalidParameter {
-                name: "gradient",
-                value: format!("{e:?}"),
-                requirement: "must have an eigendecomposition",
-            })?;
-        let lambda = evd.S()[0].re.min(0.0);
-        let u = evd.U().col(0);
-        let vertex = if lambda < 0.0 {
-            (u * u.adjoint()) * faer::Scale(c64::new(self.power, 0.0))
-        } else {
-            Mat::zeros(grad.nrows(), grad.ncols())
-        };
-        Ok((vertex, self.power * lambda))
+    /// The Frank–Wolfe gap at `S`: `<G, S> - min over the feasible set of <G, V>`, where the
+    /// minimum is `P_J lambda` at `V = P_J u u^H` for the gradient's smallest eigenvalue
+    /// `lambda` (0 at `V = 0` if `lambda >= 0`). By convexity `L(S) - L* <= gap`.
+    fn gap(&self, grad: &Mat<c64>, s: &Mat<c64>) -> Result<f64, SdrError> {
+        let lambda = eigen(grad.as_ref(), "gradient")?.S()[0].re.min(0.0);
+        Ok((inner(grad, s) - self.power * lambda).max(0.0))
     }
 
     /// The Euclidean projection of a Hermitian matrix onto `{S PSD, tr S <= P_J}`: its
     /// eigenvalues projected onto `{l >= 0, sum l <= P_J}`.
     fn project(&self, x: &Mat<c64>) -> Result<Mat<c64>, SdrError> {
-        let evd = hermitian_part(x)
-            .self_adjoint_eigen(Side::Lower)
-            .map_err(|e| SdrError::InvalidParameter {
-                name: "iterate",
-                value: format!("{e:?}"),
-                requirement: "must have an eigendecomposition",
-            })?;
+        let evd = eigen(hermitian_part(x).as_ref(), "iterate")?;
         let m = x.nrows();
         let lambda: Vec<f64> = (0..m).map(|i| evd.S()[i].re).collect();
         let clipped: f64 = lambda.iter().map(|l| l.max(0.0)).sum();
@@ -313,8 +298,7 @@ impl JammingProblem {
         let mut step = self.power / grad.norm_l2().max(f64::MIN_POSITIVE);
         let mut iterations = 0;
         loop {
-            let (_, oracle_value) = self.oracle(&grad)?;
-            let gap = (inner(&grad, &s) - oracle_value).max(0.0);
+            let gap = self.gap(&grad, &s)?;
             let done = gap <= settings.gap_tolerance;
             let mut stalled = false;
             if !done && iterations < settings.max_iterations {

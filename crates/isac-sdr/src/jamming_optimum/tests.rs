@@ -97,8 +97,7 @@ fn isotropic_jamming_is_optimal_against_a_rayleigh_eve() {
     let (_, problem) = rayleigh(6, 2, 2, 3000, 5);
     let iso = problem.isotropic();
     let (l_iso, grad) = problem.leakage_and_gradient(&iso);
-    let (_, lmo) = problem.oracle(&grad).unwrap();
-    let gap_iso = inner(&grad, &iso) - lmo;
+    let gap_iso = problem.gap(&grad, &iso).unwrap();
     let opt = problem.solve(OptimumSettings::default()).unwrap();
     assert_eq!(opt.status, OptimumStatus::Optimal);
     assert!(opt.leakage <= l_iso + 1e-12);

@@ -307,12 +307,18 @@ mod tests {
     use super::*;
     use crate::experiments::RunContext;
 
-    fn covariance(r: &RowDesign) -> faer::Mat<c64> {
-        let mut q = &r.jamming * r.jamming.adjoint();
-        for f in &r.beams {
+    /// `sum_k f_k f_k^H + Q` of a design.
+    fn total(d: &isac_sdr::JammingDesign) -> faer::Mat<c64> {
+        let mut q = d.jamming.clone();
+        for f in &d.beams {
             q += f * f.adjoint();
         }
         q
+    }
+
+    /// The total transmit covariance of a learned row.
+    fn covariance(r: &RowDesign) -> faer::Mat<c64> {
+        total(&super::super::covariance(r))
     }
 
     #[test]
@@ -357,11 +363,7 @@ mod tests {
         for d in 0..draws {
             let (_, rows) = transmitted(&lab, &model, c.p_db, &[d as u64]).unwrap();
             let bler = covariance(&rows[0]);
-            let evaluated = &secrecy[d][0];
-            let mut q = evaluated.jamming.clone();
-            for f in &evaluated.beams {
-                q += f * f.adjoint();
-            }
+            let q = total(&secrecy[d][0]);
             let scale = q.norm_l2();
             assert!((&bler - &q).norm_l2() < 1e-5 * scale, "draw {d}");
             // Stage 2 moved the jamming: the stage-1 covariance is a different transmission.
