@@ -1,5 +1,5 @@
 //! Frequency-selective fading of paper 003 (notes, "Geometry and channels"): channels on N
-//! subcarriers from an L-tap delay line, Eve's Rician channel with its line of sight toward the
+//! subcarriers from an L-tap delay line, Eve's Rician or pure line-of-sight channel toward the
 //! sensing target, and the CSI and AoA errors of the estimated quantities.
 
 use faer::{Mat, MatRef, c64};
@@ -114,14 +114,23 @@ pub fn realize(
     let users = line.draw(&mut rng, k, nt);
     let nlos = line.draw(&mut rng, nt, ne);
     let (theta, phi) = s.target();
+    let mut line_of_sight = || {
+        let a = s
+            .tx()
+            .steering(theta + c.eve_offset_deg.to_radians(), phi)
+            .a;
+        let phases: Vec<c64> = (0..ne).map(|_| uniform_phase(&mut rng)).collect();
+        Mat::from_fn(nt, ne, |i, j| a[i] * phases[j])
+    };
     let eve = match eve_model {
         EveModel::Rayleigh => nlos,
-        EveModel::Rician => {
-            let a = s.tx().steering(theta, phi).a;
-            let phases: Vec<c64> = (0..ne).map(|_| uniform_phase(&mut rng)).collect();
-            let los = Mat::from_fn(nt, ne, |i, j| a[i] * phases[j]);
-            rician(&nlos, los.as_ref(), db_to_linear(c.eve_k_factor_db))
-        }
+        EveModel::Rician => rician(
+            &nlos,
+            line_of_sight().as_ref(),
+            db_to_linear(c.eve_k_factor_db),
+        ),
+        // Flat over subcarriers (the NLoS draw above keeps every other stream where it was).
+        EveModel::Los => vec![line_of_sight(); nlos.len()],
     };
     let mut err = stream(s.seed(), [STREAM_REALIZATION, index, 1]);
     let users_estimated = users

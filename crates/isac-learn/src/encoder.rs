@@ -16,7 +16,8 @@ pub struct EncoderShape {
     /// Per-subcarrier features: `[Re vec H, Im vec H]` (2 K Nt), `gamma_k` (K), `zeta`, `theta`,
     /// `phi`, `n / N`, and the K one-hot messages (K M).
     pub input: usize,
-    /// K user beams and one FJ beam, real and imaginary parts: `2 (K + 1) Nt`.
+    /// K user beams and one FJ beam, real and imaginary parts: `2 (K + 1) Nt`, plus one
+    /// mixing logit per subcarrier when the jamming is mixed ([`EncoderShape::with_mixing`]).
     pub output: usize,
 }
 
@@ -26,6 +27,15 @@ impl EncoderShape {
         Self {
             input: 2 * users * tx_antennas + users + 4 + users * modulation_order,
             output: 2 * (users + 1) * tx_antennas,
+        }
+    }
+
+    /// The same shape with one more output: the logit of the steered share `beta` of mixed
+    /// jamming (ISAC_FJ_PLUS).
+    pub fn with_mixing(self) -> Self {
+        Self {
+            output: self.output + 1,
+            ..self
         }
     }
 }

@@ -19,6 +19,17 @@ pub struct JammingDesign {
 }
 
 impl JammingDesign {
+    /// The jamming power radiated toward the direction `a` (transmit steering vector), `a^H Q a`,
+    /// and that of isotropic jamming of the same power in the null space of projector `p`,
+    /// `tr Q a^H p a / tr p`: their ratio is the design's target jamming gain (1 for isotropic
+    /// jamming, `tr p` for the beam `p a / |p a|`).
+    pub fn target_jamming(&self, a: &Col<c64>, p: MatRef<'_, c64>) -> (f64, f64) {
+        let toward = (a.adjoint() * &self.jamming * a).re;
+        let trace = |m: MatRef<'_, c64>| (0..m.nrows()).map(|i| m[(i, i)].re).sum::<f64>();
+        let isotropic = trace(self.jamming.as_ref()) * (a.adjoint() * p * a).re / trace(p);
+        (toward, isotropic)
+    }
+
     /// The design through impaired hardware (paper 003 Sec. III-F): per-antenna oscillator phases
     /// `D = diag(e^{j phi})` and IQ imbalance, `x~ = mu D x + nu (D x)*`. For proper symbols the
     /// image is uncorrelated with every stream, so the users keep `mu D f_k` and the covariance of
@@ -80,6 +91,20 @@ pub fn mrt_equal(
     let beams = (0..k)
         .map(|u| scaled(Col::from_fn(nt, |i| users[(u, i)].conj()), share))
         .collect();
+    let v = scaled(target_jamming_direction(users, geometry, target)?, share);
+    Ok(JammingDesign {
+        beams,
+        jamming: &v * v.adjoint(),
+    })
+}
+
+/// `P a / |P a|`: the unit beam in the users' null space with the most power toward the target
+/// at `target = (theta, phi)` (the transmit direction `a` of `G = b a^H`; Cauchy-Schwarz).
+pub fn target_jamming_direction(
+    users: MatRef<'_, c64>,
+    geometry: &EchoGeometry,
+    target: (f64, f64),
+) -> Result<Col<c64>, SdrError> {
     let p = null_space_projector(users)?;
     let a = geometry.tx.steering(target.0, target.1).a;
     let v = &p * &a;
@@ -90,11 +115,40 @@ pub fn mrt_equal(
             requirement: "must have a steering vector with a component in the users' null space",
         });
     }
-    let v = scaled(v, share);
-    Ok(JammingDesign {
-        beams,
-        jamming: &v * v.adjoint(),
-    })
+    Ok(scaled(v, 1.0))
+}
+
+/// Mixed jamming with zero-forcing beams (ISAC_FJ_PLUS's closed form): the beams of
+/// [`zf_an`] with `(1 - jam_fraction) P`, and `Q = jam_fraction P (beta v v^H + (1 - beta) P_N /
+/// (Nt - K))` with `v` a unit beam in the users' null space. `beta = 0` is ZF_AN (isotropic),
+/// `beta = 1` one steered beam.
+pub fn zf_mixed(
+    users: MatRef<'_, c64>,
+    power: f64,
+    jam_fraction: f64,
+    steered: &Col<c64>,
+    beta: f64,
+) -> Result<JammingDesign, SdrError> {
+    if !(0.0..=1.0).contains(&beta) {
+        return Err(SdrError::InvalidParameter {
+            name: "beta",
+            value: beta.to_string(),
+            requirement: "must be in [0, 1]",
+        });
+    }
+    if steered.nrows() != users.ncols() || (steered.norm_l2() - 1.0).abs() > 1e-9 {
+        return Err(SdrError::InvalidParameter {
+            name: "steered",
+            value: format!("{} entries, norm {}", steered.nrows(), steered.norm_l2()),
+            requirement: "must be a unit vector with one entry per transmit antenna",
+        });
+    }
+    let mut d = zf_an(users, power, jam_fraction)?;
+    let steered_power = beta * jam_fraction * power;
+    d.jamming = Mat::from_fn(users.ncols(), users.ncols(), |i, j| {
+        d.jamming[(i, j)] * (1.0 - beta) + steered[i] * steered[j].conj() * steered_power
+    });
+    Ok(d)
 }
 
 /// ZF + AN (ref. \[12\]): zero-forcing beams `H^H (H H^H)^-1` (columns normalised, equal power
@@ -245,6 +299,44 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn target_jamming_gain_is_one_for_isotropic_and_the_null_dimension_for_the_target_beam() {
+        let geometry = EchoGeometry {
+            tx: Upa::new(4, 4, 0.5).unwrap(),
+            rx: Upa::new(2, 2, 0.5).unwrap(),
+        };
+        let target = (0.2, 0.3);
+        let a = geometry.tx.steering(target.0, target.1).a;
+        for seed in 0..5 {
+            let h = users(2, 16, seed);
+            let p = null_space_projector(h.as_ref()).unwrap();
+            let ratio = |d: &JammingDesign| {
+                let (toward, iso) = d.target_jamming(&a, p.as_ref());
+                toward / iso
+            };
+            let v = target_jamming_direction(h.as_ref(), &geometry, target).unwrap();
+            let isotropic = zf_an(h.as_ref(), 10.0, 0.5).unwrap();
+            assert!((ratio(&isotropic) - 1.0).abs() < 1e-9);
+            // The steered beam: a^H P a a^H P a / |P a|^2 over a^H P a / (Nt - K) = Nt - K.
+            let steered = zf_mixed(h.as_ref(), 10.0, 0.5, &v, 1.0).unwrap();
+            assert!((ratio(&steered) - 14.0).abs() < 1e-9, "{}", ratio(&steered));
+            // A mix is linear in beta; beta = 0 is ZF_AN exactly.
+            let half = zf_mixed(h.as_ref(), 10.0, 0.5, &v, 0.5).unwrap();
+            assert!((ratio(&half) - 7.5).abs() < 1e-9);
+            assert_eq!(zf_mixed(h.as_ref(), 10.0, 0.5, &v, 0.0).unwrap().jamming, isotropic.jamming);
+            assert!((total_power(&half) / 10.0 - 1.0).abs() < 1e-12);
+            // No other unit beam in the null space radiates more toward the target.
+            let mut rng = stream(seed, [1, 0, 0]);
+            for _ in 0..50 {
+                let x = &p * Col::from_fn(16, |_| complex_normal(&mut rng, 1.0));
+                let x = scaled(x, 1.0);
+                let other = zf_mixed(h.as_ref(), 10.0, 0.5, &x, 1.0).unwrap();
+                assert!(ratio(&other) <= ratio(&steered) + 1e-9);
+            }
+        }
+        assert!(zf_mixed(users(2, 16, 0).as_ref(), 1.0, 0.5, &Col::zeros(16), 0.5).is_err());
     }
 
     #[test]

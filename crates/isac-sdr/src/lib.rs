@@ -42,7 +42,9 @@ mod schemes;
 mod search;
 
 pub use error::SdrError;
-pub use friendly_jamming::{JammingDesign, mrt_equal, zf_an};
+pub use friendly_jamming::{
+    JammingDesign, mrt_equal, target_jamming_direction, zf_an, zf_mixed,
+};
 pub use jamming_optimum::{JammingOptimum, JammingProblem, OptimumSettings, OptimumStatus};
 pub use problem::{
     Formulation, SdpSolution, SecureBeamformingProblem, Session, SolveStatus, SolverReport,

@@ -89,3 +89,37 @@ fn realizations_are_seeded_sized_and_carry_the_csi_error() {
     assert_eq!(exact.users, exact.users_estimated);
     assert_eq!(exact.target_estimated, s.target());
 }
+
+#[test]
+fn line_of_sight_eve_sees_the_target_steering_vector_and_the_same_users() {
+    let base = FriendlyJammingScenario::from_toml(SHIPPED).unwrap();
+    let with = |ne: usize, offset: f64| {
+        let mut f = base.file().clone();
+        f.set_subcarriers(4);
+        f.system.eve_antennas = ne;
+        f.channel.eve_offset_deg = offset;
+        FriendlyJammingScenario::from_file(f).unwrap()
+    };
+    let (theta, phi) = base.target();
+    for (ne, offset) in [(1, 0.0), (2, 0.0), (2, 5.0)] {
+        let s = with(ne, offset);
+        let a = s.tx().steering(theta + offset.to_radians(), phi).a;
+        let los = realize(&s, EveModel::Los, 0.0, 3).unwrap();
+        let rayleigh = realize(&s, EveModel::Rayleigh, 0.0, 3).unwrap();
+        assert_eq!(los.users, rayleigh.users, "the users' draws do not move");
+        for h in &los.eve {
+            assert_eq!(h.ncols(), ne);
+            for j in 0..ne {
+                // Column j is a(theta + offset, phi) times one unit-modulus phase: |a^H h_j| = Nt.
+                let inner: c64 = (0..a.nrows()).map(|i| a[i].conj() * h[(i, j)]).sum();
+                let nt = a.nrows() as f64;
+                assert!((inner.norm() - nt).abs() < 1e-9 * nt, "{inner}");
+                assert!((h.col(j).squared_norm_l2() - nt).abs() < 1e-9 * nt);
+            }
+            // Rank one: every pair of columns is parallel.
+            let sv = h.singular_values().unwrap();
+            assert!(sv.iter().skip(1).all(|x| *x < 1e-9 * sv[0]), "{sv:?}");
+        }
+        assert!(los.eve.windows(2).all(|w| w[0] == w[1]), "flat over subcarriers");
+    }
+}

@@ -240,6 +240,9 @@ struct Sidecar<'a, S: Serialize> {
     scenario: &'a S,
     crate_version: &'static str,
     provenance: &'a Provenance,
+    /// Experiment-specific fields (e.g. paper 003's `target_jamming_gain` per scheme).
+    #[serde(flatten)]
+    extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Writes an experiment's table, figure and sidecar as `<out>/<paper>/<stem>.{csv,svg,json}`
@@ -255,6 +258,34 @@ fn publish<S: Serialize>(
     seed: u64,
     started: Instant,
     scenario: &S,
+) -> Result<Vec<PathBuf>, EvalError> {
+    publish_with(
+        ctx,
+        paper,
+        name,
+        stem,
+        csv,
+        panels,
+        seed,
+        started,
+        scenario,
+        serde_json::Map::new(),
+    )
+}
+
+/// [`publish`] with experiment-specific fields in the sidecar.
+#[allow(clippy::too_many_arguments)]
+fn publish_with<S: Serialize>(
+    ctx: &RunContext<'_>,
+    paper: &str,
+    name: &str,
+    stem: &str,
+    csv: &Csv,
+    panels: &[Panel],
+    seed: u64,
+    started: Instant,
+    scenario: &S,
+    extra: serde_json::Map<String, serde_json::Value>,
 ) -> Result<Vec<PathBuf>, EvalError> {
     let dir = ctx.out_dir.join(paper);
     let (csv_path, svg_path, json_path) = (
@@ -272,6 +303,7 @@ fn publish<S: Serialize>(
         scenario,
         crate_version: env!("CARGO_PKG_VERSION"),
         provenance: &ctx.provenance,
+        extra,
     };
     let text = serde_json::to_string_pretty(&sidecar).expect("sidecar serialises");
     write_atomic(&json_path, text.as_bytes())?;

@@ -1,12 +1,13 @@
 //! Deployment of a trained model on held-out draws: the f32 transmission is taken to f64, the
 //! jamming projected once more into the estimated null space (so the users see no jamming to
 //! f64 precision), every frame scaled to its exact budget (eq. 27), and for ISAC_FJ the FJ beams
-//! refined by stage 2 of Algorithm 1.
+//! refined by stage 2 of Algorithm 1
+//! (ISAC_FJ, and the steered part of ISAC_FJ_PLUS).
 
 use faer::Mat;
 use isac_bounds::{EchoGeometry, null_space_projector};
 
-use super::{Batch, RowDesign, Scheme, Stage2Outcome, TrainedAutoencoder, refine_jamming};
+use super::{Batch, RowDesign, Stage2Outcome, Stage2Rule, TrainedAutoencoder, refine_jamming};
 use crate::LearnError;
 
 /// One sample's N subcarrier designs as transmitted.
@@ -14,12 +15,12 @@ use crate::LearnError;
 pub struct Frame {
     /// Designs of the N subcarriers.
     pub rows: Vec<RowDesign>,
-    /// What stage 2 did (ISAC_FJ only).
+    /// What stage 2 did (the steering schemes, ISAC_FJ and ISAC_FJ_PLUS).
     pub stage2: Option<Stage2Outcome>,
 }
 
 impl TrainedAutoencoder {
-    /// The transmitted frames of a batch (stage 2 included for ISAC_FJ).
+    /// The transmitted frames of a batch (stage 2 included for the steering schemes).
     pub fn deploy(&self, batch: &Batch) -> Result<Vec<Frame>, LearnError> {
         self.frames(batch, true)
     }
@@ -50,16 +51,21 @@ impl TrainedAutoencoder {
                 .collect();
             let budget = s.subcarrier_power(batch.conditions[b].p_db);
             scale_to_budget(&mut rows, budget);
-            let stage2 = if stage2 && self.setup.scheme == Scheme::IsacFj {
+            let stage2 = if stage2 && self.setup.scheme.steers() {
                 let (theta, phi) = batch.angles_estimated[b];
+                let rule = Stage2Rule {
+                    scale: self.setup.fim_scale * s.snapshots(),
+                    crlb_max: 10f64.powf(batch.conditions[b].crlb_db / 10.0),
+                    convention: s.file().sensing.crlb,
+                    iterations: s.file().training.stage2_iterations,
+                    objective: s.file().training.stage2_objective,
+                };
                 Some(refine_jamming(
                     &mut rows,
                     &projectors,
                     &geometry.channel(theta, phi),
-                    self.setup.fim_scale * s.snapshots(),
-                    10f64.powf(batch.conditions[b].crlb_db / 10.0),
-                    s.file().sensing.crlb,
-                    s.file().training.stage2_iterations,
+                    &geometry.tx.steering(theta, phi).a,
+                    &rule,
                 )?)
             } else {
                 None

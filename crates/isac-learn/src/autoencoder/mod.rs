@@ -14,7 +14,7 @@ mod train;
 
 use burn::module::Module;
 use burn::nn::Linear;
-use burn::tensor::activation::{log_softmax, relu};
+use burn::tensor::activation::{log_softmax, relu, sigmoid};
 use burn::tensor::{Device, Tensor, TensorData};
 use faer::{Col, Mat, c64};
 use isac_channel::impairments::IqImbalance;
@@ -24,7 +24,7 @@ use isac_channel::scenario::friendly_jamming::{BeamStructure, CrlbConvention};
 
 pub use batch::{Batch, Conditions};
 pub use deploy::{Frame, frame_power};
-pub use stage2::{FimCalibration, Stage2Outcome, calibrate, crlbs, refine_jamming};
+pub use stage2::{FimCalibration, Stage2Outcome, Stage2Rule, calibrate, crlbs, refine_jamming};
 pub use train::{ConvergencePoint, TrainedAutoencoder, TrainingLog};
 
 use crate::init::linear;
@@ -37,7 +37,7 @@ const FLOOR: f32 = 1e-15;
 
 /// Revision of the model, its training and its cached training log: bump it whenever any of them
 /// changes, so that model caches keyed on it (`isac-eval`) never reuse what older code wrote.
-pub const MODEL_REVISION: u32 = 9;
+pub const MODEL_REVISION: u32 = 10;
 
 /// Stream index of the model weights.
 const STREAM_WEIGHTS: u64 = 0x4145_5747; // "AEWG"
@@ -53,11 +53,16 @@ pub enum Scheme {
     AeFj,
     /// Learned beams with classic isotropic AN of a fixed power share, no sensing term.
     DlAn,
+    /// Ours: mixed jamming, a learned share `beta` (per subcarrier) of the FJ power on the
+    /// steered beam and the rest isotropic in the null space, `Q = zeta (beta v v^H + (1 - beta)
+    /// P / (Nt - K))`; `beta = 1` is ISAC_FJ's transmission, `beta = 0` AE_FJ's. Stage 2 refines
+    /// its steered beam as ISAC_FJ's.
+    IsacFjPlus,
 }
 
 impl Scheme {
     /// Every learned scheme.
-    pub const ALL: [Self; 3] = [Self::IsacFj, Self::AeFj, Self::DlAn];
+    pub const ALL: [Self; 4] = [Self::IsacFj, Self::AeFj, Self::DlAn, Self::IsacFjPlus];
 
     /// The label of the figures' CSVs.
     pub fn name(self) -> &'static str {
@@ -65,16 +70,23 @@ impl Scheme {
             Self::IsacFj => "ISAC_FJ",
             Self::AeFj => "AE_FJ",
             Self::DlAn => "DL_AN",
+            Self::IsacFjPlus => "ISAC_FJ_PLUS",
         }
     }
 
-    /// Columns of the jamming matrix `V` (`Q = V V^H`): one steered beam, or the `Nt` columns
-    /// of the scaled null-space projector.
+    /// Columns of the jamming matrix `V` (`Q = V V^H`): one steered beam, the `Nt` columns of
+    /// the scaled null-space projector, or both (mixed jamming, the steered beam first).
     pub fn jamming_columns(self, tx_antennas: usize) -> usize {
         match self {
             Self::IsacFj => 1,
             Self::AeFj | Self::DlAn => tx_antennas,
+            Self::IsacFjPlus => 1 + tx_antennas,
         }
+    }
+
+    /// Whether stage 2 refines a steered FJ beam (the first jamming column) at deployment.
+    pub fn steers(self) -> bool {
+        matches!(self, Self::IsacFj | Self::IsacFjPlus)
     }
 
     /// Whether the CRLB term of eq. (40) is in the loss.
@@ -102,11 +114,15 @@ impl Setup {
     /// The encoder's input and output widths.
     pub fn shape(&self) -> EncoderShape {
         let s = &self.scenario;
-        EncoderShape::new(
+        let shape = EncoderShape::new(
             s.users(),
             s.tx().elements(),
             s.file().system.modulation_order,
-        )
+        );
+        match self.scheme {
+            Scheme::IsacFjPlus => shape.with_mixing(),
+            _ => shape,
+        }
     }
 
     /// Frames per training batch: `batch_size / N`, at least 8 (and at most `batch_size`), so a
@@ -199,10 +215,9 @@ impl Autoencoder {
         let s = &setup.scenario;
         let (k, nt) = (s.users(), s.tx().elements());
         let bn = batch.samples * batch.subcarriers;
-        let out = self
-            .encoder
-            .forward(batch.features.clone())
-            .reshape([bn, 2, k + 1, nt]);
+        let encoded = self.encoder.forward(batch.features.clone());
+        let width = 2 * (k + 1) * nt;
+        let out = encoded.clone().narrow(1, 0, width).reshape([bn, 2, k + 1, nt]);
         let part = |i: usize| -> Tensor<3> {
             out.clone()
                 .narrow(1, i, 1)
@@ -240,27 +255,18 @@ impl Autoencoder {
             candidate = candidate.times(sense);
         }
         match setup.scheme {
-            Scheme::IsacFj | Scheme::AeFj => {
+            Scheme::IsacFj | Scheme::AeFj | Scheme::IsacFjPlus => {
                 let both = ComplexTensor::cat_columns(&[beams, candidate]);
                 let scale = frame_scale(&both, batch, batch.power.clone());
                 let both = both.times(&scale);
                 let beams = both.narrow_columns(0, k);
                 let steered = both.narrow_columns(k, 1);
-                let jamming = if setup.scheme == Scheme::IsacFj {
-                    steered
-                } else {
-                    // zeta P / (Nt - K) = (sqrt(zeta / (Nt - K)) P)(...)^H since P^2 = P. The
-                    // floor keeps the root's gradient finite where a mask zeroed the candidate.
-                    let zeta: Tensor<3> = steered.abs2().sum_dim(1);
-                    let mut a = zeta
-                        .add_scalar(FLOOR)
-                        .div_scalar(setup.null_dimension() as f64)
-                        .sqrt();
-                    if let Some(sense) = &masks.sense {
-                        a = a * sense.clone();
-                    }
-                    batch.projectors.times(&a)
+                let beta = match setup.scheme {
+                    Scheme::IsacFj => Mixing::Steered,
+                    Scheme::AeFj => Mixing::Isotropic,
+                    _ => Mixing::Mixed(sigmoid(encoded.narrow(1, width, 1)).reshape([bn, 1, 1])),
                 };
+                let jamming = mixed_jamming(setup, batch, &steered, beta, masks.sense.as_ref());
                 Transmission { beams, jamming }
             }
             Scheme::DlAn => {
@@ -408,6 +414,55 @@ impl Autoencoder {
             total,
             secrecy,
             secrecy_clipped,
+        }
+    }
+}
+
+/// The steered share `beta` of the FJ power in [`mixed_jamming`].
+enum Mixing {
+    /// `beta = 1`: the steered beam alone (ISAC_FJ).
+    Steered,
+    /// `beta = 0`: isotropic in the null space (AE_FJ).
+    Isotropic,
+    /// `beta` per row, `[BN, 1, 1]` in (0, 1) (ISAC_FJ_PLUS).
+    Mixed(Tensor<3>),
+}
+
+/// The jamming columns `V` of FJ power `zeta = |v|^2` (the steered column `v`, `[BN, Nt, 1]`):
+/// `[sqrt(beta) v, sqrt((1 - beta) zeta / (Nt - K)) P]`, so `V V^H = beta v v^H + (1 - beta)
+/// zeta P / (Nt - K)` since `P^2 = P`; the extreme shares keep only the column block they use.
+fn mixed_jamming(
+    setup: &Setup,
+    batch: &Batch,
+    steered: &ComplexTensor<3>,
+    beta: Mixing,
+    sense: Option<&Tensor<3>>,
+) -> ComplexTensor<3> {
+    // sqrt(x + f) - sqrt(f) with f = FLOOR / (Nt - K): exactly 0 at x = 0 (a masked candidate, or
+    // a zero isotropic share), with a finite gradient there.
+    let isotropic = |share: Option<Tensor<3>>| {
+        let zeta: Tensor<3> = steered.abs2().sum_dim(1);
+        let power = match share {
+            Some(s) => zeta * s,
+            None => zeta,
+        };
+        let floor = FLOOR / setup.null_dimension() as f32;
+        let mut a = power
+            .div_scalar(setup.null_dimension() as f64)
+            .add_scalar(floor)
+            .sqrt()
+            .sub_scalar(floor.sqrt());
+        if let Some(sense) = sense {
+            a = a * sense.clone();
+        }
+        batch.projectors.times(&a)
+    };
+    match beta {
+        Mixing::Steered => steered.clone(),
+        Mixing::Isotropic => isotropic(None),
+        Mixing::Mixed(beta) => {
+            let rest = beta.clone().neg().add_scalar(1.0);
+            ComplexTensor::cat_columns(&[steered.times(&beta.sqrt()), isotropic(Some(rest))])
         }
     }
 }

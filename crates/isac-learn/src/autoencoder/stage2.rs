@@ -1,7 +1,8 @@
 //! Stage 2 of Algorithm 1: the FJ beam of each subcarrier is refined by probing candidate beams
-//! in the null space of the estimated channel; a candidate is accepted only if it raises the
-//! angle-Fisher trace and the frame's CRLBs stay within `CRLB_0` (or move toward it), otherwise
-//! the step is discarded and shortened.
+//! in the null space of the estimated channel; a candidate is accepted only if it improves the
+//! objective (the angle-Fisher trace of eq. 17, or the jamming power toward the target) and the
+//! frame's CRLBs stay within `CRLB_0` (or move toward it), otherwise the step is discarded and
+//! shortened.
 //!
 //! The FIM of a candidate is the echo model's `J_ij = 2 c_hat zeta Re((dG_i v)^H dG_j v)` at the
 //! estimated angles. Its one unknown, the echo scale `c_hat = |alpha|^2 / sigma_s^2`, is what
@@ -13,7 +14,7 @@ use burn::tensor::Device;
 use faer::{Col, Mat, MatRef, c64};
 use isac_bounds::{SensingChannel, angle_information_matrix};
 use isac_channel::scenario::FriendlyJammingScenario;
-use isac_channel::scenario::friendly_jamming::CrlbConvention;
+use isac_channel::scenario::friendly_jamming::{CrlbConvention, Stage2Objective};
 
 use super::RowDesign;
 use crate::LearnError;
@@ -118,24 +119,43 @@ fn column(x: &Col<c64>) -> Mat<c64> {
     Mat::from_fn(x.nrows(), 1, |i, _| x[i])
 }
 
-/// Stage 2 on one frame: `rows` are the N subcarriers' designs (one steered jamming column
-/// each), `projectors` the null-space projectors of the estimated channels, `ch` the sensing
-/// channel at the estimated angles. Each subcarrier probes up to `iterations` candidates
-/// `P (v + s M v / |M v|)` (normalised to the FJ power the encoder chose), accepting a candidate
-/// if it raises `tr J` and the frame's CRLBs stay below `crlb_max` (or, while they exceed it,
-/// their sum decreases).
+/// The accept/reject rule and the objective of stage 2.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stage2Rule {
+    /// `T c_hat`, the frame FIM per unit covariance term.
+    pub scale: f64,
+    /// `CRLB_0`, rad^2.
+    pub crlb_max: f64,
+    /// Which CRLB the constraint uses.
+    pub convention: CrlbConvention,
+    /// Candidates probed per subcarrier.
+    pub iterations: usize,
+    /// Where the FJ beam is steered.
+    pub objective: Stage2Objective,
+}
+
+/// Stage 2 on one frame: `rows` are the N subcarriers' designs (the steered FJ beam is the first
+/// jamming column of each; any further columns stay as they are), `projectors` the null-space
+/// projectors of the estimated channels, `ch` the sensing channel and `steering` the transmit
+/// steering vector `a` at the estimated angles. Each subcarrier probes up to `rule.iterations`
+/// unit candidates `u'` (the beam keeps the FJ power the encoder chose):
+/// - [`Stage2Objective::FisherTrace`] (eq. 17): `P (u + s M u / |M u|)`, accepted if it raises
+///   `tr J`; the step `s` doubles on success and halves on failure;
+/// - [`Stage2Objective::TargetPower`]: `P ((1 - t) u + t w)` toward `w = P a / |P a|`, accepted if
+///   it raises `|a^H u'|`; `t` starts at 1 and halves on failure.
+///
+/// Either way a candidate must also keep the frame's CRLBs below `crlb_max` (or, while they
+/// exceed it, lower their sum).
 pub fn refine_jamming(
     rows: &mut [RowDesign],
     projectors: &[Mat<c64>],
     ch: &SensingChannel,
-    scale: f64,
-    crlb_max: f64,
-    convention: CrlbConvention,
-    iterations: usize,
+    steering: &Col<c64>,
+    rule: &Stage2Rule,
 ) -> Result<Stage2Outcome, LearnError> {
-    if rows.len() != projectors.len() || rows.iter().any(|r| r.jamming.ncols() != 1) {
+    if rows.len() != projectors.len() || rows.iter().any(|r| r.jamming.ncols() == 0) {
         return Err(LearnError::Size {
-            what: "stage-2 frame (one steered jamming column per subcarrier)",
+            what: "stage-2 frame (a steered jamming column on every subcarrier)",
             expected: projectors.len(),
             got: rows.len(),
         });
@@ -153,7 +173,8 @@ pub fn refine_jamming(
         .iter()
         .map(fim_of)
         .fold([[0.0; 2]; 2], |acc, j| add(acc, j, 1.0));
-    let fime = |j: [[f64; 2]; 2]| crlbs(add([[0.0; 2]; 2], j, 2.0 * scale), convention);
+    let fime = |j: [[f64; 2]; 2]| crlbs(add([[0.0; 2]; 2], j, 2.0 * rule.scale), rule.convention);
+    let toward_target = |u: &Col<c64>| (steering.adjoint() * u).norm();
     let (mut accepted, mut rejected) = (0, 0);
     for (row, p) in rows.iter_mut().zip(projectors) {
         let v = row.jamming.col(0).to_owned();
@@ -163,14 +184,34 @@ pub fn refine_jamming(
         }
         let mut u = Col::from_fn(v.nrows(), |i| v[i] / zeta.sqrt());
         let mut own = unit_fim(ch, column(&u).as_ref());
+        let target = p * steering;
+        let target_norm = target.norm_l2();
         let mut step = 1.0;
-        for _ in 0..iterations {
-            let g = &m * &u;
-            let gn = g.norm_l2();
-            if gn == 0.0 {
-                break;
-            }
-            let cand = p * Col::from_fn(u.nrows(), |i| u[i] + g[i] * (step / gn));
+        for _ in 0..rule.iterations {
+            let cand = match rule.objective {
+                Stage2Objective::FisherTrace => {
+                    let g = &m * &u;
+                    let gn = g.norm_l2();
+                    if gn == 0.0 {
+                        break;
+                    }
+                    p * Col::from_fn(u.nrows(), |i| u[i] + g[i] * (step / gn))
+                }
+                Stage2Objective::TargetPower => {
+                    if target_norm == 0.0 {
+                        break;
+                    }
+                    // Align the phase of w with u's, so the blend never cancels.
+                    let w = &target * faer::Scale(c64::new(1.0 / target_norm, 0.0));
+                    let inner = w.adjoint() * &u;
+                    let phase = if inner.norm() > 0.0 {
+                        inner / inner.norm()
+                    } else {
+                        c64::new(1.0, 0.0)
+                    };
+                    p * Col::from_fn(u.nrows(), |i| u[i] * (1.0 - step) + w[i] * phase * step)
+                }
+            };
             let norm = cand.norm_l2();
             if norm == 0.0 {
                 step *= 0.5;
@@ -181,25 +222,35 @@ pub fn refine_jamming(
             let cand_fim = unit_fim(ch, column(&cand).as_ref());
             let next = add(add(frame, own, -zeta), cand_fim, zeta);
             let (now, then) = (fime(frame), fime(next));
-            let met = |c: [f64; 2]| c.iter().all(|x| *x <= crlb_max);
+            let met = |c: [f64; 2]| c.iter().all(|x| *x <= rule.crlb_max);
             // A met constraint must stay met; an unmet one must move toward it.
             let ok = if met(now) {
                 met(then)
             } else {
                 then[0] + then[1] < now[0] + now[1]
             };
-            if next[0][0] + next[1][1] > frame[0][0] + frame[1][1] && ok {
+            let better = match rule.objective {
+                Stage2Objective::FisherTrace => {
+                    next[0][0] + next[1][1] > frame[0][0] + frame[1][1]
+                }
+                Stage2Objective::TargetPower => toward_target(&cand) > toward_target(&u),
+            };
+            if better && ok {
                 u = cand;
                 own = cand_fim;
                 frame = next;
-                step *= 2.0;
+                if rule.objective == Stage2Objective::FisherTrace {
+                    step *= 2.0;
+                }
                 accepted += 1;
             } else {
                 step *= 0.5;
                 rejected += 1;
             }
         }
-        row.jamming = Mat::from_fn(u.nrows(), 1, |i, _| u[i] * zeta.sqrt());
+        for i in 0..u.nrows() {
+            row.jamming[(i, 0)] = u[i] * zeta.sqrt();
+        }
     }
     Ok(Stage2Outcome {
         accepted,

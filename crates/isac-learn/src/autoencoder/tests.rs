@@ -1,6 +1,7 @@
 use std::path::Path;
 
 use isac_bounds::{EchoGeometry, sensing_guided_jamming_direction};
+use isac_channel::scenario::friendly_jamming::Stage2Objective;
 use isac_channel::fading::realize;
 use proptest::prelude::*;
 
@@ -159,35 +160,41 @@ fn stage_two_never_breaks_a_met_crlb_constraint() {
         };
         let (theta, phi) = b.angles_estimated[d];
         let ch = geometry.channel(theta, phi);
-        // Zero iterations report the starting CRLBs; a threshold just above them binds.
-        let start = refine_jamming(
-            &mut [row.clone()],
-            std::slice::from_ref(&p),
-            &ch,
-            scale,
-            1.0,
-            s.scenario.file().sensing.crlb,
-            0,
-        )
-        .unwrap()
-        .crlb;
-        let bound = 1.001 * start[0].max(start[1]);
-        let mut rows = [row];
-        let end = refine_jamming(
-            &mut rows,
-            &[p],
-            &ch,
-            scale,
-            bound,
-            s.scenario.file().sensing.crlb,
-            40,
-        )
-        .unwrap();
-        assert!(
-            end.crlb.iter().all(|c| *c <= bound),
-            "{:?} vs {bound}",
-            end.crlb
-        );
+        let a = geometry.tx.steering(theta, phi).a;
+        for objective in [Stage2Objective::FisherTrace, Stage2Objective::TargetPower] {
+            let rule = |crlb_max: f64, iterations: usize| Stage2Rule {
+                scale,
+                crlb_max,
+                convention: s.scenario.file().sensing.crlb,
+                iterations,
+                objective,
+            };
+            // Zero iterations report the starting CRLBs; a threshold just above them binds.
+            let start = refine_jamming(
+                &mut [row.clone()],
+                std::slice::from_ref(&p),
+                &ch,
+                &a,
+                &rule(1.0, 0),
+            )
+            .unwrap()
+            .crlb;
+            let bound = 1.001 * start[0].max(start[1]);
+            let mut rows = [row.clone()];
+            let end = refine_jamming(
+                &mut rows,
+                std::slice::from_ref(&p),
+                &ch,
+                &a,
+                &rule(bound, 40),
+            )
+            .unwrap();
+            assert!(
+                end.crlb.iter().all(|c| *c <= bound),
+                "{objective:?}: {:?} vs {bound}",
+                end.crlb
+            );
+        }
     }
 }
 
@@ -443,4 +450,74 @@ fn deployed_rows_round_trip_through_a_transmission() {
         );
     }
     assert!(Transmission::from_rows(&[], &device).is_err());
+}
+
+#[test]
+fn mixed_jamming_contains_ae_fj_and_isac_fj_exactly() {
+    let device = CpuDevice::Flex.device();
+    let s = setup(Scheme::IsacFjPlus, 2, 0.0);
+    let b = batch(&s, 6, AT_30_DB, &device);
+    let sent = untrained(s.clone(), &device).model.transmit(&s, &b);
+    // The steered column of ISAC_FJ_PLUS's own transmission, before mixing, is its first
+    // column over sqrt(beta); any steered column serves, so take that of ISAC_FJ's encoder.
+    let isac = setup(Scheme::IsacFj, 2, 0.0);
+    let steered = untrained(isac.clone(), &device).model.transmit(&isac, &b).jamming;
+    let covariances = |v: ComplexTensor<3>| -> Vec<Mat<c64>> {
+        v.to_matrices()
+            .unwrap()
+            .iter()
+            .map(|v| v * v.adjoint())
+            .collect()
+    };
+    let constant = |x: f32| Tensor::<3>::full([12, 1, 1], x, &device);
+    for (beta, alone) in [(1.0, Mixing::Steered), (0.0, Mixing::Isotropic)] {
+        let mixed = mixed_jamming(&s, &b, &steered, Mixing::Mixed(constant(beta)), None);
+        let single = mixed_jamming(&s, &b, &steered, alone, None);
+        assert_eq!(mixed.re.dims()[2], 1 + 16);
+        assert_eq!(covariances(mixed), covariances(single), "beta = {beta}");
+    }
+    // The AE_FJ and ISAC_FJ schemes transmit exactly these single forms.
+    let ae = setup(Scheme::AeFj, 2, 0.0);
+    assert_eq!(
+        isac.scheme.jamming_columns(16) + ae.scheme.jamming_columns(16),
+        s.scheme.jamming_columns(16)
+    );
+    // A learned share in (0, 1) keeps the FJ power: tr Q = |steered column|^2 / beta.
+    let q = covariances(sent.jamming.clone());
+    let rows = sent.rows().unwrap();
+    for (q, row) in q.iter().zip(&rows) {
+        let trace: f64 = (0..16).map(|i| q[(i, i)].re).sum();
+        let steered = row.jamming.col(0).squared_norm_l2();
+        assert!(steered > 0.0 && steered < trace, "{steered} vs {trace}");
+    }
+}
+
+#[test]
+fn target_power_stage_two_points_the_beam_at_the_target() {
+    let device = CpuDevice::Flex.device();
+    let mut s = setup(Scheme::IsacFj, 2, 0.0);
+    let mut f = s.scenario.file().clone();
+    f.training.stage2_objective = Stage2Objective::TargetPower;
+    s.scenario = FriendlyJammingScenario::from_file(f).unwrap();
+    let geometry = EchoGeometry {
+        tx: s.scenario.tx(),
+        rx: s.scenario.rx(),
+    };
+    let loose = Conditions {
+        p_db: 20.0,
+        crlb_db: 20.0,
+    };
+    let b = batch(&s, 6, loose, &device);
+    for (d, frame) in untrained(s, &device).deploy(&b).unwrap().iter().enumerate() {
+        let (theta, phi) = b.angles_estimated[d];
+        let a = geometry.tx.steering(theta, phi).a;
+        for (sc, row) in frame.rows.iter().enumerate() {
+            let p = isac_bounds::null_space_projector(b.users_estimated[d * 2 + sc].as_ref())
+                .unwrap();
+            let w = &p * &a;
+            let v = row.jamming.col(0);
+            let cosine = (w.adjoint() * v).norm() / (w.norm_l2() * v.norm_l2());
+            assert!(cosine > 0.999, "draw {d} subcarrier {sc}: {cosine}");
+        }
+    }
 }

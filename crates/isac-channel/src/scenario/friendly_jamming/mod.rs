@@ -177,6 +177,20 @@ pub enum EveModel {
     Rayleigh,
     /// Line of sight toward the sensing target plus Rayleigh scatter, K-factor `eve_k_factor_db`.
     Rician,
+    /// Pure line of sight from the target's direction (offset by `eve_offset_deg` in azimuth):
+    /// every antenna sees `a(theta + offset, phi)` times its own random phase, unit path gain.
+    Los,
+}
+
+impl EveModel {
+    /// The label of the figures' CSVs (the TOML spelling).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Rayleigh => "rayleigh",
+            Self::Rician => "rician",
+            Self::Los => "los",
+        }
+    }
 }
 
 /// `[channel]`: fading, CSI and AoA errors.
@@ -187,6 +201,9 @@ pub struct ChannelSection {
     pub eve_model: EveModel,
     /// Rician K-factor of Eve's channel in dB (used when `eve_model = "rician"`).
     pub eve_k_factor_db: f64,
+    /// Eve's azimuth offset from the target, degrees: her line of sight (`rician`, `los`) comes
+    /// from `(theta + offset, phi)`.
+    pub eve_offset_deg: f64,
     /// L, taps of the delay line generating per-subcarrier channels (L = N: i.i.d. per subcarrier).
     pub taps: usize,
     /// rho, the CSI error variance of the estimated channel.
@@ -287,6 +304,28 @@ pub struct TrainingSection {
     pub decoder_hidden: usize,
     /// Robust training: every sample of a batch sees the `[impairments]` hardware.
     pub robust: bool,
+    /// What stage 2 of Algorithm 1 steers the FJ beam toward.
+    pub stage2_objective: Stage2Objective,
+}
+
+/// The objective of stage 2 (paper 003, Algorithm 1): where the steered FJ beam points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage2Objective {
+    /// Eq. (17): ascend the trace of the angle FIM, `v^H M v` (the paper).
+    FisherTrace,
+    /// The most jamming power toward the sensed target: `P a / |P a|` in closed form (ours).
+    TargetPower,
+}
+
+impl Stage2Objective {
+    /// The TOML spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::FisherTrace => "fisher_trace",
+            Self::TargetPower => "target_power",
+        }
+    }
 }
 
 /// `[evaluation]`: the sweeps of the figures and the held-out draws (our choices, see docs).
@@ -477,6 +516,12 @@ impl FriendlyJammingScenario {
 
         let c = &file.channel;
         check_db("channel.eve_k_factor_db", c.eve_k_factor_db)?;
+        check(
+            "channel.eve_offset_deg",
+            c.eve_offset_deg + s.target_deg[0],
+            |x| x > -90.0 && x < 90.0,
+            "Eve's azimuth theta + offset must be in (-90, 90) degrees",
+        )?;
         at_least("channel.taps", c.taps, 1)?;
         if c.taps > s.subcarriers {
             return Err(ChannelError::invalid(

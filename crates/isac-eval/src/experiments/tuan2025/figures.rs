@@ -4,7 +4,9 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use isac_channel::scenario::friendly_jamming::{BeamStructure, EveModel, PowerModel};
+use isac_channel::scenario::friendly_jamming::{
+    BeamStructure, EveModel, PowerModel, Stage2Objective,
+};
 use isac_learn::autoencoder::{Conditions, Scheme, TrainingLog};
 
 use super::{Evaluated, Lab, PointSummary, Variant};
@@ -124,6 +126,12 @@ fn calibration_note(lab: &Lab<'_>) -> String {
     )
 }
 
+/// ISAC_FJ_PLUS (ours) steers its beam toward the target (`target_power`); every other scheme
+/// keeps the scenario's stage-2 objective.
+pub(super) fn plus_objective(scheme: Evaluated) -> Option<Stage2Objective> {
+    (scheme == Evaluated::Learned(Scheme::IsacFjPlus)).then_some(Stage2Objective::TargetPower)
+}
+
 /// The beam structures of Fig. 3's ablation: ours first.
 const STRUCTURES: [BeamStructure; 2] = [BeamStructure::Zf, BeamStructure::Free];
 
@@ -173,8 +181,9 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let lab = Lab::new(ctx)?;
     let snr = lab.scenario().file().evaluation.snr_db.clone();
     let eves = [EveModel::Rayleigh, EveModel::Rician];
-    let variant = |eve: EveModel, structure: BeamStructure| Variant {
+    let variant = |eve: EveModel, structure: BeamStructure, scheme: Evaluated| Variant {
         beam_structure: Some(structure),
+        stage2_objective: plus_objective(scheme),
         ..Variant::single_carrier(eve)
     };
     // (Eve, structure, scheme) of every series; ZF_AN is a closed form with ZF beams.
@@ -188,7 +197,7 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let jobs: Vec<(Scheme, Variant)> = cases
         .iter()
         .filter_map(|&(eve, structure, scheme)| match scheme {
-            Evaluated::Learned(s) => Some((s, variant(eve, structure))),
+            Evaluated::Learned(s) => Some((s, variant(eve, structure, scheme))),
             _ => None,
         })
         .collect();
@@ -207,7 +216,12 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         .iter()
         .enumerate()
         .map(|(i, &(eve, structure, scheme))| {
-            lab.evaluate(scheme, model_of(i), variant(eve, structure), &conditions)
+            lab.evaluate(
+                scheme,
+                model_of(i),
+                variant(eve, structure, scheme),
+                &conditions,
+            )
         })
         .collect::<Result<_, _>>()?;
     let find = |eve: EveModel, structure: BeamStructure, name: &str| {
@@ -246,6 +260,7 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         let title = match eve {
             EveModel::Rayleigh => "Eve i.i.d. Rayleigh (paper)",
             EveModel::Rician => "Eve Rician toward the target",
+            EveModel::Los => "Eve line of sight on the target",
         };
         let panel = panel(
             title,
@@ -256,6 +271,7 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         let stem = match eve {
             EveModel::Rayleigh => "fig3",
             EveModel::Rician => "fig3-rician",
+            EveModel::Los => "fig3-los",
         };
         files.extend(lab.publish(
             "tuan2025-fig3",
@@ -300,23 +316,18 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
          themselves (eq. 27 normalisation, no zero-forcing prior).",
     );
     md += &calibration_note(&lab);
-    md += &table_head(&[
-        "Eve",
-        "SNR (dB)",
-        "ISAC_FJ",
-        "AE_FJ",
-        "DL_AN",
-        "ISAC_FJ free",
-        "AE_FJ free",
-        "DL_AN free",
-        "ZF_AN",
-        "paper (ISAC_FJ / AE_FJ / DL_AN)",
-    ]);
     let order: Vec<(BeamStructure, &str)> = STRUCTURES
         .iter()
         .flat_map(|&b| Scheme::ALL.map(|s| (b, s.name())))
         .chain([(BeamStructure::Zf, "ZF_AN")])
         .collect();
+    let mut head: Vec<String> = vec!["Eve".into(), "SNR (dB)".into()];
+    head.extend(order.iter().map(|&(b, name)| match b {
+        BeamStructure::Zf => name.to_string(),
+        BeamStructure::Free => format!("{name} free"),
+    }));
+    head.push("paper (ISAC_FJ / AE_FJ / DL_AN)".into());
+    md += &table_head(&head.iter().map(String::as_str).collect::<Vec<_>>());
     for &eve in &eves {
         for (i, x) in snr.iter().enumerate() {
             let cells: Vec<String> = order

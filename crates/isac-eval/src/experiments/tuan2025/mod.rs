@@ -17,13 +17,13 @@ pub use reliability::fig4;
 use std::path::PathBuf;
 
 use faer::{Mat, c64};
-use isac_bounds::{EchoGeometry, angle_fim};
+use isac_bounds::{EchoGeometry, angle_fim, null_space_projector};
 use isac_channel::fading::{Realization, realize};
 use isac_channel::impairments::{IqImbalance, oscillator_phases};
 use isac_channel::rng::stream;
 use isac_channel::scenario::FriendlyJammingScenario;
 use isac_channel::scenario::friendly_jamming::{
-    Allocation, BeamStructure, EveModel, PhaseModel, PowerModel,
+    Allocation, BeamStructure, EveModel, PhaseModel, PowerModel, Stage2Objective,
 };
 use isac_learn::autoencoder::{
     Batch, Conditions, FimCalibration, Frame, RowDesign, Scheme, Setup, TrainedAutoencoder,
@@ -36,7 +36,7 @@ use rayon::prelude::*;
 use std::time::Instant;
 
 use super::points::all_units;
-use super::{Progress, RunContext, publish};
+use super::{Progress, RunContext, publish_with};
 use crate::EvalError;
 use crate::output::Csv;
 use crate::output::{fnv1a, write_atomic};
@@ -55,7 +55,8 @@ pub enum Evaluated {
 }
 
 impl Evaluated {
-    fn name(self) -> &'static str {
+    /// The scheme's name in the figures.
+    pub fn name(self) -> &'static str {
         match self {
             Self::Learned(s) => s.name(),
             Self::ZfAn => "ZF_AN",
@@ -72,7 +73,15 @@ struct DrawMetrics {
     eve_leakage: f64,
     worst_user: f64,
     crlb_met: bool,
+    /// The BS's own CRLB (its echo scale, estimated angles) within 5% of `CRLB_0`.
+    crlb_binding: bool,
+    /// Jamming power toward the true target, summed over subcarriers, and that of isotropic
+    /// null-space jamming of the same power ([`JammingDesign::target_jamming`]).
+    jamming_toward_target: (f64, f64),
 }
+
+/// A draw's CRLB is binding when the BS's CRLB is within this share of `CRLB_0`.
+pub const BINDING_TOLERANCE: f64 = 0.05;
 
 /// Impaired hardware for [`Lab::evaluate_on`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -101,6 +110,13 @@ pub struct PointSummary {
     pub eve_leakage: f64,
     /// Share of draws whose true CRLBs (true angles and echo scale) meet `CRLB_0`.
     pub crlb_met: f64,
+    /// Share of draws whose CRLB as the BS computes it (its calibrated echo scale at the
+    /// estimated angles, the constraint it enforces) is within [`BINDING_TOLERANCE`] of `CRLB_0`:
+    /// the constraint is active.
+    pub crlb_binding: f64,
+    /// Mean jamming power toward the target over that of isotropic null-space jamming of the
+    /// same power (`NaN` without jamming).
+    pub target_jamming_gain: f64,
 }
 
 /// Shared state of the part-1 figures: the base scenario, the FIM calibration, model cache.
@@ -110,6 +126,9 @@ pub struct Lab<'a> {
     seed: u64,
     calibration: FimCalibration,
     device: isac_learn::Device,
+    /// Jamming toward the target and its isotropic reference, summed by evaluated label, for
+    /// the sidecars' `target_jamming_gain`.
+    jamming: std::sync::Mutex<std::collections::BTreeMap<String, (f64, f64)>>,
 }
 
 /// The variant of the base scenario a model is trained and evaluated on.
@@ -134,6 +153,15 @@ pub struct Variant {
     pub power_model: Option<PowerModel>,
     /// The users' beam structure (`None`: the scenario's own).
     pub beam_structure: Option<BeamStructure>,
+    /// Stage 2's objective at deployment (`None`: the scenario's own; it does not change the
+    /// trained model).
+    pub stage2_objective: Option<Stage2Objective>,
+    /// Ne (`None`: the scenario's own).
+    pub eve_antennas: Option<usize>,
+    /// Eve's Rician K-factor, dB (`None`: the scenario's own).
+    pub eve_k_factor_db: Option<f64>,
+    /// Eve's azimuth offset from the target, degrees (`None`: the scenario's own).
+    pub eve_offset_deg: Option<f64>,
 }
 
 impl Variant {
@@ -149,6 +177,10 @@ impl Variant {
             phase_model: None,
             power_model: None,
             beam_structure: None,
+            stage2_objective: None,
+            eve_antennas: None,
+            eve_k_factor_db: None,
+            eve_offset_deg: None,
         }
     }
 }
@@ -200,6 +232,7 @@ impl<'a> Lab<'a> {
             seed,
             calibration,
             device,
+            jamming: Default::default(),
         })
     }
 
@@ -244,6 +277,18 @@ impl<'a> Lab<'a> {
         if let Some(structure) = v.beam_structure {
             f.encoder.beam_structure = structure;
         }
+        if let Some(objective) = v.stage2_objective {
+            f.training.stage2_objective = objective;
+        }
+        if let Some(ne) = v.eve_antennas {
+            f.system.eve_antennas = ne;
+        }
+        if let Some(k) = v.eve_k_factor_db {
+            f.channel.eve_k_factor_db = k;
+        }
+        if let Some(offset) = v.eve_offset_deg {
+            f.channel.eve_offset_deg = offset;
+        }
         Ok(FriendlyJammingScenario::from_file(f)?)
     }
 
@@ -264,12 +309,15 @@ impl<'a> Lab<'a> {
         self.sized(self.base.file().evaluation.draws, 16)
     }
 
-    /// The model's cache file stem and its key's hash (which also picks its shard).
+    /// The model's cache file stem and its key's hash (which also picks its shard). Stage 2's
+    /// objective acts at deployment only, so models differing in it share a file.
     fn cache_path(&self, setup: &Setup) -> (PathBuf, u64) {
+        let mut trained = setup.scenario.file().clone();
+        trained.training.stage2_objective = Stage2Objective::FisherTrace;
         let key = format!(
             "{}|{}|{:?}|{}|{}|{}|{}",
             isac_learn::autoencoder::MODEL_REVISION,
-            serde_json::to_string(setup.scenario.file()).unwrap_or_default(),
+            serde_json::to_string(&trained).unwrap_or_default(),
             setup.encoder,
             setup.scheme.name(),
             self.iterations(),
@@ -377,6 +425,7 @@ impl<'a> Lab<'a> {
     ) -> Result<Vec<PointSummary>, EvalError> {
         let scenario = self.variant(variant)?;
         let draws = self.draws();
+        let label = self.label(scheme, variant);
         points
             .par_iter()
             .map(|&c| {
@@ -390,9 +439,64 @@ impl<'a> Lab<'a> {
                         .collect::<Result<_, _>>()?,
                 };
                 self.progress().inc(1);
-                Ok(summarise(&metrics))
+                Ok(self.summarise(&label, &metrics))
             })
             .collect()
+    }
+
+    /// The label of `scheme` on `variant` in the sidecars: its name (ISAC_FJ_TARGET for ISAC_FJ
+    /// steered by `target_power`), qualified by what the variant changes in the transmission or
+    /// Eve's channel.
+    pub fn label(&self, scheme: Evaluated, variant: Variant) -> String {
+        let base = self.base.file();
+        let objective = variant
+            .stage2_objective
+            .unwrap_or(base.training.stage2_objective);
+        let mut name = match (scheme, objective) {
+            (Evaluated::Learned(Scheme::IsacFj), Stage2Objective::TargetPower) => {
+                "ISAC_FJ_TARGET".to_string()
+            }
+            (Evaluated::Learned(Scheme::IsacFjPlus), Stage2Objective::FisherTrace) => {
+                "ISAC_FJ_PLUS (fisher_trace)".to_string()
+            }
+            _ => scheme.name().to_string(),
+        };
+        if variant.beam_structure == Some(BeamStructure::Free) {
+            name += " (free)";
+        }
+        if variant.eve != base.channel.eve_model {
+            name += &format!(" [{} Eve]", variant.eve.name());
+        }
+        name
+    }
+
+    /// A point's summary, its jamming also recorded under `label` for the sidecars.
+    fn summarise(&self, label: &str, m: &[DrawMetrics]) -> PointSummary {
+        let (toward, isotropic) = m.iter().fold((0.0, 0.0), |acc, x| {
+            (
+                acc.0 + x.jamming_toward_target.0,
+                acc.1 + x.jamming_toward_target.1,
+            )
+        });
+        if let Ok(mut map) = self.jamming.lock() {
+            let entry = map.entry(label.to_string()).or_insert((0.0, 0.0));
+            entry.0 += toward;
+            entry.1 += isotropic;
+        }
+        summarise(m)
+    }
+
+    /// `target_jamming_gain` of every label evaluated so far (`null` without jamming).
+    pub fn target_jamming_gains(&self) -> serde_json::Value {
+        let map = self.jamming.lock().map(|m| m.clone()).unwrap_or_default();
+        serde_json::Value::Object(
+            map.into_iter()
+                .map(|(label, (toward, isotropic))| {
+                    let gain = (isotropic > 0.0).then(|| toward / isotropic);
+                    (label, serde_json::json!(gain))
+                })
+                .collect(),
+        )
     }
 
     /// What the BS transmits on realisations `indices` at `c` with a learned model: the
@@ -509,7 +613,16 @@ impl<'a> Lab<'a> {
         let mut rate = 0.0;
         let nt = s.tx().elements();
         let mut cov = Mat::<c64>::zeros(nt, nt);
+        let (theta, phi) = s.target();
+        let a = s.tx().steering(theta, phi).a;
+        let mut jamming = (0.0, 0.0);
         for (sc, d) in designs.iter().enumerate() {
+            if d.jamming.norm_l2() > 0.0 {
+                let p = null_space_projector(r.users_estimated[sc].as_ref())?;
+                let (toward, isotropic) = d.target_jamming(&a, p.as_ref());
+                jamming.0 += toward;
+                jamming.1 += isotropic;
+            }
             let u = user_rates(r.users[sc].as_ref(), &d.beams, d.jamming.as_ref(), noise);
             let e = eve_rates(r.eve[sc].as_ref(), &d.beams, d.jamming.as_ref(), noise);
             leakage += e.iter().sum::<f64>() / n as f64;
@@ -526,23 +639,28 @@ impl<'a> Lab<'a> {
             tx: s.tx(),
             rx: s.rx(),
         };
-        let (theta, phi) = s.target();
-        let j = angle_fim(
-            &geometry.channel(theta, phi),
-            cov.as_ref(),
-            s.fim_scale() * s.snapshots(),
+        let bound = |(theta, phi): (f64, f64), scale: f64| -> Result<[f64; 2], EvalError> {
+            let j = angle_fim(&geometry.channel(theta, phi), cov.as_ref(), scale)?;
+            Ok(crlbs(
+                [[j[(0, 0)], j[(0, 1)]], [j[(1, 0)], j[(1, 1)]]],
+                s.file().sensing.crlb,
+            ))
+        };
+        let truth = bound((theta, phi), s.fim_scale() * s.snapshots())?;
+        let believed = bound(
+            r.target_estimated,
+            self.calibration.scale * s.snapshots(),
         )?;
-        let bound = crlbs(
-            [[j[(0, 0)], j[(0, 1)]], [j[(1, 0)], j[(1, 1)]]],
-            s.file().sensing.crlb,
-        );
         let crlb_max = 10f64.powf(c.crlb_db / 10.0);
+        let worst = believed[0].max(believed[1]);
         Ok(DrawMetrics {
             sum_secrecy: per_user.iter().sum(),
             eve_leakage: leakage,
             user_rate: rate,
             worst_user: per_user.iter().copied().fold(f64::INFINITY, f64::min),
-            crlb_met: bound.iter().all(|b| *b <= crlb_max),
+            crlb_met: truth.iter().all(|b| *b <= crlb_max),
+            crlb_binding: (worst / crlb_max - 1.0).abs() <= BINDING_TOLERANCE,
+            jamming_toward_target: jamming,
         })
     }
 
@@ -555,7 +673,12 @@ impl<'a> Lab<'a> {
         panels: &[Panel],
         started: Instant,
     ) -> Result<Vec<PathBuf>, EvalError> {
-        publish(
+        let mut extra = serde_json::Map::new();
+        extra.insert(
+            "target_jamming_gain".to_string(),
+            self.target_jamming_gains(),
+        );
+        publish_with(
             self.ctx,
             "tuan2025",
             name,
@@ -565,6 +688,7 @@ impl<'a> Lab<'a> {
             self.seed,
             started,
             self.base.file(),
+            extra,
         )
     }
 
@@ -601,6 +725,20 @@ fn summarise(m: &[DrawMetrics]) -> PointSummary {
         eve_leakage: m.iter().map(|x| x.eve_leakage).sum::<f64>() / m.len() as f64,
         user_rate: m.iter().map(|x| x.user_rate).sum::<f64>() / m.len() as f64,
         crlb_met: m.iter().filter(|x| x.crlb_met).count() as f64 / m.len() as f64,
+        crlb_binding: m.iter().filter(|x| x.crlb_binding).count() as f64 / m.len() as f64,
+        target_jamming_gain: {
+            let (toward, isotropic) = m.iter().fold((0.0, 0.0), |acc, x| {
+                (
+                    acc.0 + x.jamming_toward_target.0,
+                    acc.1 + x.jamming_toward_target.1,
+                )
+            });
+            if isotropic > 0.0 {
+                toward / isotropic
+            } else {
+                f64::NAN
+            }
+        },
     }
 }
 
