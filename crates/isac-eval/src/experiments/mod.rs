@@ -213,6 +213,13 @@ pub fn registry() -> &'static [Experiment] {
             run: tuan2025::fig12,
         },
         Experiment {
+            name: "tuan2025-eve-study",
+            paper: "tuan2025",
+            stem: "eve-study",
+            about: "Beyond paper 003: steered vs isotropic jamming over Eve's K-factor, Ne, SNR and offset",
+            run: tuan2025::eve_study,
+        },
+        Experiment {
             name: "tuan2025-table3",
             paper: "tuan2025",
             stem: "table3",

@@ -8,7 +8,7 @@ use std::time::Instant;
 use isac_channel::scenario::friendly_jamming::{Allocation, EveModel};
 use isac_learn::autoencoder::Scheme;
 
-use super::figures::{at, at_powers, panel, series, sum_secrecy};
+use super::figures::{at, at_powers, binding_note, panel, series, sum_secrecy};
 use super::{Evaluated, Lab, PointSummary, Variant};
 use crate::EvalError;
 use crate::experiments::{Report, RunContext, section, table_head, verdict};
@@ -147,6 +147,12 @@ pub fn fig11(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         );
     }
     md.push('\n');
+    let sweeps: Vec<(String, &[PointSummary])> = cases
+        .iter()
+        .zip(&results)
+        .map(|((a, share), r)| (format!("{} {share}", a.name()), r.as_slice()))
+        .collect();
+    md += &binding_note(&lab, "dB", &snr, &sweeps);
     for allocation in ALLOCATIONS {
         let rows: Vec<(f64, &Vec<PointSummary>)> = cases
             .iter()

@@ -9,7 +9,7 @@ use isac_channel::scenario::friendly_jamming::EveModel;
 use isac_learn::autoencoder::{Scheme, TrainedAutoencoder};
 use isac_learn::{Encoder, EncoderKind};
 
-use super::figures::{at, at_powers, panel, series, sum_secrecy};
+use super::figures::{at, at_powers, binding_note, panel, series, sum_secrecy};
 use super::{Evaluated, Lab, PointSummary, Variant};
 use crate::EvalError;
 use crate::experiments::{Report, RunContext, section, table_head, verdict};
@@ -136,6 +136,13 @@ pub fn fig9(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         "ISAC_FJ trained with each encoder on the same task; TT-Q is the trained TT encoder with \
          its cores quantised (no retraining).",
     );
+    let sweeps: Vec<(String, &[PointSummary])> = entries
+        .iter()
+        .zip(&results)
+        .map(|(e, r)| (e.name.clone(), r.as_slice()))
+        .collect();
+    md += &binding_note(&lab, "dB", &snr, &sweeps);
+    md.push('\n');
     md += &table_head(&["encoder", "at 10 dB", "at 20 dB", "at 30 dB"]);
     let value = |r: &[PointSummary], want: f64| at(&snr, r, want, sum_secrecy);
     for (e, r) in entries.iter().zip(&results) {
@@ -232,12 +239,22 @@ pub fn fig10(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
                 .collect(),
         ),
     ];
+    // The trained encoders on the figures' held-out draws at the logged power (where the CRLB
+    // binds, and the target jamming gain for the sidecar).
+    let at_p = evaluate_all(&lab, &entries, &[p])?;
     let files = lab.publish("tuan2025-fig10", "fig10", &csv, &panels, started)?;
     let mut md = section(
         "Paper 003, Fig. 10: training convergence by encoder",
         "tuan2025-fig10",
         &format!("ISAC_FJ, single carrier, held-out draws at P = {p} dB."),
     );
+    let sweeps: Vec<(String, &[PointSummary])> = entries
+        .iter()
+        .zip(&at_p)
+        .map(|(e, r)| (e.name.clone(), r.as_slice()))
+        .collect();
+    md += &binding_note(&lab, "dB", &[p], &sweeps);
+    md.push('\n');
     md += &table_head(&[
         "encoder",
         "secrecy at step 100",
@@ -336,6 +353,13 @@ pub fn table3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             .collect(),
     );
     let files = lab.publish("tuan2025-table3", "table3", &csv, &[bytes_panel], started)?;
+    let sweeps: Vec<(String, &[PointSummary])> = entries
+        .iter()
+        .zip(&results)
+        .map(|(e, r)| (e.name.clone(), r.as_slice()))
+        .collect();
+    md.push('\n');
+    md += &binding_note(&lab, "dB", &[f.system.p_max_db], &sweeps);
     let fc_bytes = rows[0].1 as f64;
     let smallest = rows.iter().map(|r| r.1).min().unwrap_or(0) as f64;
     let _ = writeln!(

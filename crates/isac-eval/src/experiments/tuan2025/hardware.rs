@@ -10,8 +10,8 @@ use isac_channel::impairments::IqImbalance;
 use isac_channel::scenario::friendly_jamming::{EveModel, PhaseModel};
 use isac_learn::autoencoder::Scheme;
 
-use super::figures::{at_powers, panel};
-use super::{Evaluated, Hardware, Lab, Variant};
+use super::figures::{at_powers, binding_note, panel};
+use super::{Evaluated, Hardware, Lab, PointSummary, Variant};
 use crate::EvalError;
 use crate::experiments::{Report, RunContext, section, table_head, verdict};
 use crate::output::{Cell, Csv};
@@ -67,6 +67,7 @@ pub fn fig12(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         "secrecy_degradation_nats",
     ]);
     let mut table: Vec<Lost> = Vec::new();
+    let mut operating: Vec<(String, [PointSummary; 1])> = Vec::new();
     for (pi, &pm) in PHASE_MODELS.iter().enumerate() {
         let schemes: [(&str, Evaluated, Option<usize>, bool); 3] = [
             (
@@ -86,7 +87,9 @@ pub fn fig12(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         for (name, scheme, model, robust) in schemes {
             let m = model.map(|k| &models[k]);
             let v = variant(robust, pm);
-            let ideal = lab.evaluate(scheme, m, v, &point)?[0].sum_secrecy.0;
+            let ideal_point = lab.evaluate(scheme, m, v, &point)?[0];
+            operating.push((format!("{name} {}", pm.name()), [ideal_point]));
+            let ideal = ideal_point.sum_secrecy.0;
             let impaired = |var: f64| {
                 let hw = Hardware {
                     iq,
@@ -171,6 +174,11 @@ pub fn fig12(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         );
     }
     md.push('\n');
+    let sweeps: Vec<(String, &[PointSummary])> = operating
+        .iter()
+        .map(|(label, p)| (label.clone(), p.as_slice()))
+        .collect();
+    md += &binding_note(&lab, "dB", &[f.system.p_max_db], &sweeps);
     for pm in PHASE_MODELS {
         let rows: Vec<&Lost> = table.iter().filter(|row| row.phase_model == pm).collect();
         let last = |k: usize| rows[k].lost.last().copied().unwrap_or(f64::NAN);

@@ -4,12 +4,14 @@
 
 mod allocation;
 mod encoders;
+mod eve_study;
 mod figures;
 mod hardware;
 mod reliability;
 
 pub use allocation::fig11;
 pub use encoders::{fig9, fig10, table3};
+pub use eve_study::eve_study;
 pub use figures::{fig3, fig5, fig6, fig7, fig8};
 pub use hardware::fig12;
 pub use reliability::fig4;
