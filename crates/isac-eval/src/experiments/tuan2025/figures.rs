@@ -7,6 +7,7 @@ use std::time::Instant;
 use isac_channel::scenario::friendly_jamming::{
     BeamStructure, EveModel, PowerModel, Stage2Objective,
 };
+use isac_channel::scenario::FriendlyJammingScenario;
 use isac_learn::autoencoder::{Conditions, Scheme, TrainingLog};
 
 use super::{Evaluated, Lab, PointSummary, Variant};
@@ -693,7 +694,7 @@ pub fn fig6(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
          of the loss and stage 2; MRT-Equal splits the power equally whatever the threshold.",
     );
     md += &calibration_note(&lab);
-    let floor_db = 10.0 * crlb_floor(&lab, f.system.p_max_db).log10();
+    let floor_db = 10.0 * crlb_floor(lab.scenario(), f.system.p_max_db).log10();
     md += &table_head(&[
         "CRLB_0 (dB)",
         "ISAC_FJ",
@@ -771,8 +772,7 @@ pub fn fig6(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
 /// The smallest CRLB any single-carrier design of total power `p_db` can reach at the target
 /// (true echo scale): `max_w 1 / (2 c T P lambda_max(dG_w^H dG_w))`, since `[J^-1]_ww >= 1 / J_ww`
 /// and `J_ww = 2 c T tr(R dG_w^H dG_w) <= 2 c T P lambda_max`.
-pub(super) fn crlb_floor(lab: &Lab<'_>, p_db: f64) -> f64 {
-    let s = lab.scenario();
+pub(super) fn crlb_floor(s: &FriendlyJammingScenario, p_db: f64) -> f64 {
     let geometry = isac_bounds::EchoGeometry {
         tx: s.tx(),
         rx: s.rx(),

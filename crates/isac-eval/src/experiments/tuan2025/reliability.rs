@@ -343,7 +343,7 @@ mod tests {
         let setup = Setup {
             scheme: Scheme::IsacFj,
             encoder: EncoderKind::Fc,
-            scenario: lab.variant(variant()).unwrap(),
+            scenario: lab.variant(variant(Scheme::IsacFj)).unwrap(),
             fim_scale: lab.calibration().scale,
         };
         let model = TrainedAutoencoder {
