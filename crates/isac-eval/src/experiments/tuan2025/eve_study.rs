@@ -141,6 +141,8 @@ struct Outcome {
     row: Row,
     scheme: &'static str,
     summary: PointSummary,
+    /// The summary on OPT_Q's held-out draws (the first of everyone's).
+    matched: PointSummary,
     design: Design,
 }
 
@@ -194,7 +196,7 @@ impl<'a> Lab<'a> {
         let (training, testing) = (draws(TRAINING_DRAWS, train)?, draws(0, held_out)?);
         let an_share = s.file().evaluation.an_power_fraction;
         let label = |scheme: &str| format!("{scheme} [closed form, {}]", row.eve.label());
-        SCHEMES
+        let mut out: Vec<Outcome> = SCHEMES
             .iter()
             .map(|&scheme| {
                 let mut best: Option<(bool, f64, Design)> = None;
@@ -213,10 +215,23 @@ impl<'a> Lab<'a> {
                     row,
                     scheme,
                     summary: self.summarise(&label(scheme), &metrics),
+                    matched: summarise(&metrics[..self.opt_q_draws().min(metrics.len())]),
                     design,
                 })
             })
-            .collect()
+            .collect::<Result<_, EvalError>>()?;
+        // The certified optimum of ZF_AN's class at the reference SNR and Ne.
+        if (row.eve_antennas, row.snr_db) == REFERENCE {
+            let summary = self.evaluate(Evaluated::OptQ, None, row.variant(), &[c])?[0];
+            out.push(Outcome {
+                row,
+                scheme: "OPT_Q",
+                summary,
+                matched: summary,
+                design: Design::Isotropic { share: an_share },
+            });
+        }
+        Ok(out)
     }
 }
 
@@ -390,6 +405,7 @@ pub fn eve_study(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             },
             scheme: name,
             summary,
+            matched: summary,
             design: Design::Isotropic { share: f64::NAN },
         });
     }
@@ -460,13 +476,17 @@ pub fn eve_study(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             "closed forms, Ne = 2, 20 dB",
             &axis_note,
             "sum secrecy rate (nats/s/Hz)",
-            SCHEMES.iter().map(|s| by_k(s, |p| p.sum_secrecy)).collect(),
+            SCHEMES
+                .iter()
+                .chain(&["OPT_Q"])
+                .map(|s| by_k(s, |p| p.sum_secrecy))
+                .collect(),
         ),
         panel(
             "line-of-sight Eve off the target, Ne = 2, 20 dB",
             "Eve's azimuth offset from the target (degrees)",
             "sum secrecy rate (nats/s/Hz)",
-            SCHEMES.iter().map(|s| by_offset(s)).collect(),
+            SCHEMES.iter().chain(&["OPT_Q"]).map(|s| by_offset(s)).collect(),
         ),
         gain_panel,
     ];
@@ -561,6 +581,7 @@ pub fn eve_study(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         let of_row: Vec<&Outcome> = outcomes.iter().filter(|o| o.row == *row).collect();
         let best = of_row
             .iter()
+            .filter(|o| o.scheme != "OPT_Q")
             .max_by(|a, b| a.summary.sum_secrecy.0.total_cmp(&b.summary.sum_secrecy.0));
         let plus = of_row.iter().find(|o| o.scheme == "ISAC_FJ_PLUS");
         if let (Some(best), Some(plus)) = (best, plus) {
@@ -609,6 +630,47 @@ pub fn eve_study(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         REFERENCE.0,
         REFERENCE.1,
         betas.join("; ")
+    );
+    // Distances to the certified optimum of ZF_AN's class along Eve's channel axis.
+    let distances: Vec<String> = order
+        .iter()
+        .map(|&e| (e, 0.0))
+        .chain(offsets.iter().filter(|&&o| o != 0.0).map(|&o| (los, o)))
+        .filter_map(|(e, off)| {
+            let opt = find(e, REFERENCE.0, off, REFERENCE.1, "OPT_Q")?.summary.sum_secrecy;
+            let parts: Vec<String> = SCHEMES
+                .iter()
+                .filter_map(|s| {
+                    let p = find(e, REFERENCE.0, off, REFERENCE.1, s)?.matched.sum_secrecy.0;
+                    let d = opt.0 - p;
+                    Some(format!("{s} {d:+.2} ({:+.0}%)", 100.0 * d / opt.0))
+                })
+                .collect();
+            Some(format!(
+                "{}{}: OPT_Q {:.2} +- {:.2}; {}",
+                e.label(),
+                if off != 0.0 {
+                    format!(" offset {off}")
+                } else {
+                    String::new()
+                },
+                opt.0,
+                opt.1,
+                parts.join(", ")
+            ))
+        })
+        .collect();
+    let _ = writeln!(
+        md,
+        "- Distance to OPT_Q (ZF_AN's beams and budget with the certified best jamming \
+         covariance for Eve's distribution of {} training draws; every scheme on the same first \
+         {} held-out draws; OPT_Q minus the scheme, nats and % of OPT_Q; negative where a closed \
+         form's own power split beats ZF_AN's class), Ne = {}, {} dB:\n  - {}",
+        super::OPT_Q_EVE_DRAWS,
+        lab.opt_q_draws(),
+        REFERENCE.0,
+        REFERENCE.1,
+        distances.join("\n  - ")
     );
     // 4. Learned schemes against their closed forms.
     md += "\nLearned schemes (trained per Eve model, Ne = 2, 20 dB) against the closed forms on \

@@ -239,6 +239,7 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             cases.extend(Scheme::ALL.map(|s| (eve, structure, Evaluated::Learned(s))));
         }
         cases.push((eve, BeamStructure::Zf, Evaluated::ZfAn));
+        cases.push((eve, BeamStructure::Zf, Evaluated::OptQ));
     }
     let jobs: Vec<(Scheme, Variant)> = cases
         .iter()
@@ -365,7 +366,7 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let order: Vec<(BeamStructure, &str)> = STRUCTURES
         .iter()
         .flat_map(|&b| Scheme::ALL.map(|s| (b, s.name())))
-        .chain([(BeamStructure::Zf, "ZF_AN")])
+        .chain([(BeamStructure::Zf, "ZF_AN"), (BeamStructure::Zf, "OPT_Q")])
         .collect();
     let mut head: Vec<String> = vec!["Eve".into(), "SNR (dB)".into()];
     head.extend(order.iter().map(|&(b, name)| match b {
@@ -465,6 +466,52 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             );
         }
     }
+    // Every zf-structured scheme against the certified optimum of ZF_AN's class.
+    let n = lab.opt_q_draws();
+    let _ = writeln!(
+        md,
+        "\nDistance to OPT_Q (ZF_AN's beams and jamming budget, the certified best null-space \
+         jamming covariance for Eve's distribution of {} training draws, each scheme on the \
+         same first {n} held-out draws): OPT_Q minus the scheme, nats (% of OPT_Q); a negative \
+         distance is a scheme that leaves OPT_Q's class (its own power split) or OPT_Q's \
+         sample-average error.\n",
+        super::OPT_Q_EVE_DRAWS
+    );
+    let mut head = vec!["Eve".to_string(), "scheme".to_string()];
+    head.extend(snr.iter().map(|x| format!("{x} dB")));
+    md += &table_head(&head.iter().map(String::as_str).collect::<Vec<_>>());
+    for &eve in &eves {
+        let Some(opt) = find(eve, BeamStructure::Zf, "OPT_Q") else {
+            continue;
+        };
+        for name in Scheme::ALL.map(Scheme::name).iter().chain(&["ZF_AN"]) {
+            let Some(i) = cases
+                .iter()
+                .position(|c| c.0 == eve && c.1 == BeamStructure::Zf && c.2.name() == *name)
+            else {
+                continue;
+            };
+            let (_, structure, scheme) = cases[i];
+            let r = lab.evaluate_draws(
+                scheme,
+                model_of(i),
+                variant(eve, structure, scheme),
+                &conditions,
+                None,
+                n,
+            )?;
+            let cells: Vec<String> = opt
+                .iter()
+                .zip(&r)
+                .map(|(o, p)| {
+                    let d = o.sum_secrecy.0 - p.sum_secrecy.0;
+                    format!("{d:+.2} ({:+.0}%)", 100.0 * d / o.sum_secrecy.0)
+                })
+                .collect();
+            let _ = writeln!(md, "| {eve:?} | {name} | {} |", cells.join(" | "));
+        }
+    }
+    md.push('\n');
     // What the learning adds: the zf-structured schemes against the closed form they contain.
     let gap = |name: &str| match (
         find(EveModel::Rayleigh, BeamStructure::Zf, name),

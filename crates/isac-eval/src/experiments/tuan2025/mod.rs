@@ -32,7 +32,7 @@ use isac_learn::autoencoder::{
     TrainingLog, calibrate, crlbs,
 };
 use isac_learn::{CpuDevice, EncoderKind};
-use isac_sdr::{JammingDesign, mrt_equal, zf_an};
+use isac_sdr::{JammingDesign, JammingProblem, OptimumSettings, mrt_equal, zf_an};
 use rayon::prelude::*;
 
 use std::time::Instant;
@@ -54,7 +54,20 @@ pub enum Evaluated {
     ZfAn,
     /// MRT beams and a probing beam along `a(theta, phi)` in the null space (ref. \[2\]).
     MrtEqual,
+    /// ZF_AN's beams and budget with the certified best null-space jamming covariance for Eve's
+    /// distribution (`isac_sdr::JammingProblem`, [`OPT_Q_EVE_DRAWS`] training draws of her
+    /// channel), on the first [`OPT_Q_DRAWS`] held-out draws.
+    OptQ,
 }
+
+/// Eve's training draws of each OPT_Q solve.
+pub const OPT_Q_EVE_DRAWS: usize = 300;
+
+/// Held-out draws of OPT_Q (one certified solve each).
+pub const OPT_Q_DRAWS: usize = 60;
+
+/// Realisations of OPT_Q's Eve training draws start here (held-out ones start at 0).
+const OPT_Q_TRAINING: u64 = 1 << 41;
 
 impl Evaluated {
     /// The scheme's name in the figures.
@@ -63,6 +76,7 @@ impl Evaluated {
             Self::Learned(s) => s.name(),
             Self::ZfAn => "ZF_AN",
             Self::MrtEqual => "MRT_EQUAL",
+            Self::OptQ => "OPT_Q",
         }
     }
 }
@@ -425,8 +439,29 @@ impl<'a> Lab<'a> {
         points: &[Conditions],
         hardware: Option<Hardware>,
     ) -> Result<Vec<PointSummary>, EvalError> {
+        let draws = match scheme {
+            Evaluated::OptQ => self.opt_q_draws(),
+            _ => self.draws(),
+        };
+        self.evaluate_draws(scheme, model, variant, points, hardware, draws)
+    }
+
+    /// The held-out draws OPT_Q is evaluated on (the first of everyone's).
+    pub fn opt_q_draws(&self) -> usize {
+        self.draws().min(OPT_Q_DRAWS)
+    }
+
+    /// [`Self::evaluate_on`] on the first `draws` held-out draws.
+    pub fn evaluate_draws(
+        &self,
+        scheme: Evaluated,
+        model: Option<&TrainedAutoencoder>,
+        variant: Variant,
+        points: &[Conditions],
+        hardware: Option<Hardware>,
+        draws: usize,
+    ) -> Result<Vec<PointSummary>, EvalError> {
         let scenario = self.variant(variant)?;
-        let draws = self.draws();
         let label = self.label(scheme, variant);
         points
             .par_iter()
@@ -567,14 +602,37 @@ impl<'a> Lab<'a> {
             rx: s.rx(),
         };
         let share = s.file().evaluation.an_power_fraction;
+        let eve_training: Vec<Mat<c64>> = match scheme {
+            Evaluated::OptQ => (0..OPT_Q_EVE_DRAWS as u64)
+                .map(|i| Ok(realize(s, ch.eve_model, 0.0, OPT_Q_TRAINING + i)?.eve[0].clone()))
+                .collect::<Result<_, EvalError>>()?,
+            _ => Vec::new(),
+        };
         let designs = r
             .users_estimated
             .iter()
             .map(|h| match scheme {
-                Evaluated::MrtEqual => mrt_equal(h.as_ref(), &geometry, r.target_estimated, p),
-                _ => zf_an(h.as_ref(), p, share),
+                Evaluated::MrtEqual => Ok(mrt_equal(
+                    h.as_ref(),
+                    &geometry,
+                    r.target_estimated,
+                    p,
+                )?),
+                Evaluated::OptQ => {
+                    let mut d = zf_an(h.as_ref(), p, share)?;
+                    let problem = JammingProblem::new(
+                        h.as_ref(),
+                        &d.beams,
+                        &eve_training,
+                        s.file().system.noise_power,
+                        share * p,
+                    )?;
+                    d.jamming = problem.solve(OptimumSettings::default())?.covariance;
+                    Ok(d)
+                }
+                _ => Ok(zf_an(h.as_ref(), p, share)?),
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, EvalError>>()?;
         self.metrics(s, &r, &designs, c, draw, hardware)
     }
 
