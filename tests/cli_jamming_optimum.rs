@@ -99,3 +99,75 @@ fn bad_input_exits_2_with_one_line() {
         assert!(out.stdout.is_empty());
     }
 }
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["jamming-optimum", "--scenario", SCENARIO, "--json"];
+    all.extend(args.iter().copied());
+    let out = isac(&all);
+    assert!(
+        out.status.success(),
+        "{all:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn at_low_snr_the_optimum_sits_on_the_crlb_and_below_reach_it_is_infeasible() {
+    // 4 dB: the ZF beams and the unconstrained optimum miss CRLB_0 = -30 dB, a constrained one
+    // meets it with equality.
+    let v = json(&["--snr-db", "4", "--draws", "150"]);
+    assert_eq!(v["status"], "optimal", "{v}");
+    assert!(v["gap_nats"].as_f64().unwrap() <= 1e-4);
+    let crlb = v["crlb"].as_f64().unwrap();
+    assert!(crlb <= -30.0 + 1e-6 && crlb > -30.05, "{crlb}");
+    // -3 dB: no jamming covariance of the budget reaches CRLB_0; a result, not an error.
+    let v = json(&["--snr-db", "-3", "--draws", "50"]);
+    assert_eq!(v["status"], "infeasible", "{v}");
+    assert!(v["crlb"].as_f64().unwrap() > -30.0);
+}
+
+#[test]
+fn optimising_the_split_moves_the_budget_and_loses_nothing_on_held_out_draws() {
+    let fixed = json(&["--snr-db", "20", "--draws", "200"]);
+    let split = json(&["--snr-db", "20", "--draws", "200", "--optimise-split"]);
+    let num = |v: &serde_json::Value, f: &str| v[f].as_f64().unwrap();
+    assert_eq!(split["status"], "optimal");
+    let share = num(&split, "jamming_power") / 100.0;
+    assert!(share > 0.02 && share < 0.98 && (share - 0.5).abs() > 1e-3, "{share}");
+    assert!(
+        num(&split, "sum_secrecy_nats")
+            >= num(&fixed, "sum_secrecy_nats")
+                - num(&split, "sum_secrecy_nats_ci95")
+                - num(&fixed, "sum_secrecy_nats_ci95")
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Whatever the arguments, the subcommand ends with a result (0) or one line on stderr and
+    /// exit 2, never a panic.
+    #[test]
+    fn any_arguments_end_in_a_result_or_one_line(
+        snr in proptest::sample::select(vec!["20", "-400", "nan", "inf", "1e309", "abc", "", "-0"]),
+        draws in proptest::sample::select(vec!["0", "1", "3", "12", "-5", "1e3", "100001", "x"]),
+        extra in proptest::sample::select(vec!["", "--optimise-split", "--json", "--bogus"]),
+        scenario in proptest::sample::select(vec![SCENARIO, "/no/such.toml", "Cargo.toml"]),
+    ) {
+        let mut args = vec!["jamming-optimum", "--scenario", scenario, "--snr-db", snr, "--draws", draws];
+        if !extra.is_empty() {
+            args.push(extra);
+        }
+        let out = isac(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        match out.status.code() {
+            Some(0) => proptest::prop_assert!(!out.stdout.is_empty()),
+            Some(2) => proptest::prop_assert!(
+                !err.trim().is_empty() && err.trim().lines().count() == 1,
+                "{args:?}: {err}"
+            ),
+            other => proptest::prop_assert!(false, "{args:?}: exit {other:?}: {err}"),
+        }
+    }
+}

@@ -1,6 +1,7 @@
-//! `isac jamming-optimum --scenario FILE [--snr-db X] [--draws D] [--json]`: the certified best
-//! null-space jamming covariance of paper 003 for the scenario's distribution of Eve's channel,
-//! with the users' zero-forcing beams fixed, beside isotropic null-space jamming.
+//! `isac jamming-optimum --scenario FILE [--snr-db X] [--draws D] [--optimise-split] [--json]`:
+//! the certified best null-space jamming covariance of paper 003 for the scenario's
+//! distribution of Eve's channel, with the users' zero-forcing beams fixed and the joint CRLB
+//! held below `CRLB_0`, beside isotropic null-space jamming.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -10,7 +11,7 @@ use faer::{Col, Mat, c64};
 use isac_bounds::{EchoGeometry, angle_fim, crb_diagonal};
 use isac_channel::fading::realize;
 use isac_channel::scenario::FriendlyJammingScenario;
-use isac_sdr::{JammingProblem, OptimumSettings, OptimumStatus, zf_an};
+use isac_sdr::{JammingOptimum, JammingProblem, OptimumSettings, OptimumStatus, zf_an};
 use serde::Serialize;
 
 use super::{CliError, ComplexJson, matrix_json, print_json};
@@ -25,11 +26,15 @@ pub struct JammingOptimumArgs {
     #[arg(long, value_name = "FILE")]
     scenario: PathBuf,
     /// P_max / sigma^2 in dB (default: the scenario's system.p_max_db).
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
     snr_db: Option<f64>,
     /// Eve draws to optimise over, and as many fresh ones to evaluate on (default 2000).
     #[arg(long, value_name = "D", default_value_t = 2000)]
     draws: usize,
+    /// Also search the communication / jamming power split (golden section on the training
+    /// draws' sum secrecy) instead of the scenario's `evaluation.an_power_fraction`.
+    #[arg(long)]
+    optimise_split: bool,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -90,6 +95,46 @@ fn secrecy(h: &Mat<c64>, beams: &[Col<c64>], q: &Mat<c64>, eve: &Mat<c64>, noise
     total
 }
 
+/// One certified solve at a power split.
+struct Solved {
+    beams: Vec<Col<c64>>,
+    problem: JammingProblem,
+    opt: JammingOptimum,
+    /// Mean sum secrecy on the training draws.
+    training: f64,
+}
+
+/// Golden-section search of the jamming share in [0.02, 0.98] on the training draws' sum
+/// secrecy (an infeasible split counts as minus infinity), 16 solves.
+fn best_split(solve: &dyn Fn(f64) -> Result<Solved, CliError>) -> Result<Solved, CliError> {
+    let score = |x: &Solved| {
+        if x.opt.status == OptimumStatus::Infeasible {
+            f64::NEG_INFINITY
+        } else {
+            x.training
+        }
+    };
+    let ratio = (5f64.sqrt() - 1.0) / 2.0;
+    let (mut lo, mut hi) = (0.02, 0.98);
+    let mut a = hi - ratio * (hi - lo);
+    let mut b = lo + ratio * (hi - lo);
+    let (mut sa, mut sb) = (solve(a)?, solve(b)?);
+    for _ in 0..14 {
+        if score(&sa) >= score(&sb) {
+            hi = b;
+            (b, sb) = (a, sa);
+            a = hi - ratio * (hi - lo);
+            sa = solve(a)?;
+        } else {
+            lo = a;
+            (a, sa) = (b, sb);
+            b = lo + ratio * (hi - lo);
+            sb = solve(b)?;
+        }
+    }
+    Ok(if score(&sa) >= score(&sb) { sa } else { sb })
+}
+
 pub fn run(args: &JammingOptimumArgs) -> Result<(), CliError> {
     let started = Instant::now();
     // One subcarrier: the design is per subcarrier, and realising all N would cost N times more.
@@ -117,51 +162,83 @@ pub fn run(args: &JammingOptimumArgs) -> Result<(), CliError> {
     // The users' channel of realisation 0 (first subcarrier), fixed; Eve's draws 1..=D train,
     // D+1..=2D evaluate.
     let users = realize(&s, ch.eve_model, 0.0, 0)?.users.remove(0);
-    let design = zf_an(users.as_ref(), power, f.evaluation.an_power_fraction)?;
     let eve = |range: std::ops::RangeInclusive<usize>| {
         range
             .map(|d| Ok(realize(&s, ch.eve_model, 0.0, d as u64)?.eve.remove(0)))
             .collect::<Result<Vec<Mat<c64>>, CliError>>()
     };
     let (train, held_out) = (eve(1..=args.draws)?, eve(args.draws + 1..=2 * args.draws)?);
-    let jamming_power = f.evaluation.an_power_fraction * power;
-    let problem = JammingProblem::new(users.as_ref(), &design.beams, &train, noise, jamming_power)?;
-    // Adding Q only adds Fisher information: if the beams alone meet CRLB_0, every Q does.
     let geometry = EchoGeometry {
         tx: s.tx(),
         rx: s.rx(),
     };
     let (theta, phi) = s.target();
     let sensing = geometry.channel(theta, phi);
+    let scale = s.fim_scale() * s.snapshots();
+    // The certified optimum with a share `fraction` of the power on jamming: the beams are
+    // ZF_AN's, and the joint CRLB of beams plus jamming must meet CRLB_0 (enforced when the
+    // unconstrained optimum misses it).
+    let solve = |fraction: f64| -> Result<Solved, CliError> {
+        let design = zf_an(users.as_ref(), power, fraction)?;
+        let problem = JammingProblem::new(
+            users.as_ref(),
+            &design.beams,
+            &train,
+            noise,
+            fraction * power,
+        )?;
+        let mut beams = Mat::<c64>::zeros(s.tx().elements(), s.tx().elements());
+        for b in &design.beams {
+            beams += b * b.adjoint();
+        }
+        let constraint = problem.crlb_constraint(
+            angle_fim(&sensing, beams.as_ref(), scale)?.as_ref(),
+            [&sensing.d_theta, &sensing.d_phi],
+            scale,
+            s.crlb_max(),
+        )?;
+        let opt = problem.solve_constrained(&constraint, OptimumSettings::default())?;
+        let training: f64 = train
+            .iter()
+            .map(|e| secrecy(&users, &design.beams, &opt.covariance, e, noise))
+            .sum::<f64>()
+            / train.len() as f64;
+        Ok(Solved {
+            beams: design.beams,
+            problem,
+            opt,
+            training,
+        })
+    };
+    let Solved {
+        beams,
+        problem,
+        opt,
+        ..
+    } = if args.optimise_split {
+        best_split(&solve)?
+    } else {
+        solve(f.evaluation.an_power_fraction)?
+    };
     let crlb_of = |q: &Mat<c64>| -> Result<f64, CliError> {
         let mut r = q.clone();
-        for b in &design.beams {
+        for b in &beams {
             r += b * b.adjoint();
         }
-        let j = angle_fim(&sensing, r.as_ref(), s.fim_scale() * s.snapshots())?;
+        let j = angle_fim(&sensing, r.as_ref(), scale)?;
         Ok(crb_diagonal(j.as_ref()).map_or(f64::INFINITY, |d| d[0].max(d[1])))
     };
-    let beams_only = crlb_of(&Mat::zeros(s.tx().elements(), s.tx().elements()))?;
-    let opt = problem.solve(OptimumSettings::default())?;
     let crlb = crlb_of(&opt.covariance)?;
-    let crlb_max = s.crlb_max();
-    let status = if beams_only > crlb_max && crlb > crlb_max {
-        return Err(CliError::Internal(format!(
-            "the CRLB constraint binds at {snr_db} dB (beams alone {beams_only:.3e}, unconstrained \
-             optimum {crlb:.3e} > CRLB_0 = {crlb_max:.3e} rad^2): the constrained solve is not \
-             implemented"
-        )));
-    } else {
-        match opt.status {
-            OptimumStatus::Optimal => "optimal",
-            OptimumStatus::IterationLimit => "iteration_limit",
-        }
+    let status = match opt.status {
+        OptimumStatus::Optimal => "optimal",
+        OptimumStatus::IterationLimit => "iteration_limit",
+        OptimumStatus::Infeasible => "infeasible",
     };
     let isotropic = problem.covariance(&problem.isotropic());
     let rates = |q: &Mat<c64>| -> Vec<f64> {
         held_out
             .iter()
-            .map(|e| secrecy(&users, &design.beams, q, e, noise))
+            .map(|e| secrecy(&users, &beams, q, e, noise))
             .collect()
     };
     let (mean, ci) = mean_ci95(&rates(&opt.covariance));

@@ -17,9 +17,10 @@
 //! spends the whole budget and the linear-minimisation oracle is `P_J u u^H` with `u` the
 //! eigenvector of the gradient's smallest eigenvalue.
 //!
-//! No sensing constraint is imposed here: adding `Q` to the beams' covariance only adds Fisher
-//! information, so whenever the beams alone meet a CRLB threshold, every `Q` does (the
-//! caller checks that).
+//! The sensing constraint (the joint CRLB of beams plus jamming below `CRLB_0`) is convex in
+//! `Q` too, and only binds when the beams alone miss it (adding `Q` only adds Fisher
+//! information): [`JammingProblem::solve_constrained`] handles it by Lagrangian duality, with
+//! upper minus lower bound as its certificate.
 
 use faer::{Col, Mat, MatRef, Side, c64};
 use isac_bounds::null_space_projector;
@@ -51,6 +52,9 @@ pub enum OptimumStatus {
     Optimal,
     /// The iteration cap came first (the gap still bounds the distance to the optimum).
     IterationLimit,
+    /// No jamming covariance meets the sensing constraint (proved by a dual lower bound above
+    /// the largest leakage); the covariance returned is the last inner solution.
+    Infeasible,
 }
 
 /// The solution and its certificate.
@@ -64,8 +68,10 @@ pub struct JammingOptimum {
     pub leakage: f64,
     /// The Frank–Wolfe gap at `Q`: `L(Q) - L* <= gap`.
     pub gap: f64,
-    /// Projected-gradient steps taken.
+    /// Projected-gradient steps taken (all inner solves of a constrained solve).
     pub iterations: usize,
+    /// The multipliers of the two CRLB constraints (zero when the constraint is inactive).
+    pub multipliers: [f64; 2],
 }
 
 /// One draw's data in the null-space coordinates.
@@ -291,10 +297,36 @@ impl JammingProblem {
     }
 
     /// Projected gradient from isotropic jamming (backtracking step, grown after every
-    /// accepted one) until the Frank–Wolfe gap meets the tolerance or the iteration cap.
+    /// accepted one) until the Frank–Wolfe gap meets the tolerance or the iteration cap. No
+    /// sensing constraint: see [`Self::solve_constrained`].
     pub fn solve(&self, settings: OptimumSettings) -> Result<JammingOptimum, SdrError> {
-        let mut s = self.isotropic();
-        let (mut value, mut grad) = self.leakage_and_gradient(&s);
+        let run = self.minimise(self.isotropic(), settings, &|s| {
+            Ok(self.leakage_and_gradient(s))
+        })?;
+        Ok(self.optimum(&run, run.status()))
+    }
+
+    fn optimum(&self, run: &Minimised, status: OptimumStatus) -> JammingOptimum {
+        JammingOptimum {
+            status,
+            covariance: hermitian_part(&self.covariance(&run.s)),
+            leakage: self.leakage(&run.s),
+            gap: run.gap,
+            iterations: run.iterations,
+            multipliers: [0.0; 2],
+        }
+    }
+
+    /// Projected gradient on `objective` (value and gradient in `S`) over `{S PSD, tr S <=
+    /// P_J}` from `start`, to the Frank–Wolfe gap `settings.gap_tolerance` or the cap.
+    fn minimise(
+        &self,
+        start: Mat<c64>,
+        settings: OptimumSettings,
+        objective: &dyn Fn(&Mat<c64>) -> Result<(f64, Mat<c64>), SdrError>,
+    ) -> Result<Minimised, SdrError> {
+        let mut s = start;
+        let (mut value, mut grad) = objective(&s)?;
         let mut step = self.power / grad.norm_l2().max(f64::MIN_POSITIVE);
         let mut iterations = 0;
         loop {
@@ -305,9 +337,9 @@ impl JammingProblem {
                 loop {
                     let next = self.project(&(&s - &grad * faer::Scale(c64::new(step, 0.0))))?;
                     let diff = &next - &s;
-                    let (v, g) = self.leakage_and_gradient(&next);
+                    let (v, g) = objective(&next)?;
                     let model = value + inner(&grad, &diff) + inner(&diff, &diff) / (2.0 * step);
-                    if v <= model + 1e-14 * value.abs() {
+                    if v.is_finite() && v <= model + 1e-14 * value.abs() {
                         (s, value, grad) = (next, v, g);
                         step *= 2.0;
                         break;
@@ -323,18 +355,267 @@ impl JammingProblem {
                     continue;
                 }
             }
-            return Ok(JammingOptimum {
-                status: if done {
-                    OptimumStatus::Optimal
-                } else {
-                    OptimumStatus::IterationLimit
-                },
-                covariance: hermitian_part(&self.covariance(&s)),
-                leakage: value,
+            return Ok(Minimised {
+                s,
+                value,
                 gap,
                 iterations,
+                done,
             });
         }
+    }
+
+    /// The sensing constraint `[J(R_0 + Q)^-1]_ww <= crlb_max` of both angles, where
+    /// `J_ij(R) = 2 scale Re tr(R dG_i^H dG_j)` (eq. 18, `operators = [dG_theta, dG_phi]`) and
+    /// `base` is the FIM of the user beams alone (2 x 2).
+    pub fn crlb_constraint(
+        &self,
+        base: MatRef<'_, f64>,
+        operators: [&Mat<c64>; 2],
+        scale: f64,
+        crlb_max: f64,
+    ) -> Result<CrlbConstraint, SdrError> {
+        let nt = self.basis.nrows();
+        if base.nrows() != 2
+            || base.ncols() != 2
+            || operators.iter().any(|d| d.ncols() != nt)
+            || !(scale.is_finite() && scale > 0.0)
+            || !(crlb_max.is_finite() && crlb_max > 0.0)
+        {
+            return Err(SdrError::InvalidParameter {
+                name: "crlb constraint",
+                value: format!("base {}x{}, scale {scale}, crlb_max {crlb_max}", base.nrows(), base.ncols()),
+                requirement: "needs a 2 x 2 FIM, Nt-column operators, scale > 0 and CRLB_0 > 0",
+            });
+        }
+        let y = operators.map(|d| d * &self.basis);
+        let d = [0, 1].map(|i| {
+            [0, 1].map(|j| (y[i].adjoint() * &y[j]) * faer::Scale(c64::new(2.0 * scale, 0.0)))
+        });
+        Ok(CrlbConstraint {
+            base: [[base[(0, 0)], base[(0, 1)]], [base[(1, 0)], base[(1, 1)]]],
+            d,
+            crlb_max,
+        })
+    }
+
+    /// The best jamming covariance under the sensing constraint as well. The constraint is
+    /// convex (a matrix-fractional function of the FIM, affine in `Q`); if the unconstrained
+    /// optimum meets it, that is the answer. Otherwise the method of multipliers on the
+    /// normalised constraints `h_w = CRLB_w / CRLB_0 - 1` (slightly tightened, so that its
+    /// iterates end inside) gives feasible points, whose leakage is an upper bound on the
+    /// optimum; for its multipliers `nu`, the Lagrangian `L(S) + sum_w nu_w h_w(S)` minimised by
+    /// projected gradient gives a lower bound (its value minus its Frank–Wolfe gap, weak
+    /// duality). The gap reported is upper minus lower bound. A lower bound above `L(0)` (no
+    /// jamming, the largest leakage of any `S`) proves the constraint infeasible.
+    pub fn solve_constrained(
+        &self,
+        constraint: &CrlbConstraint,
+        settings: OptimumSettings,
+    ) -> Result<JammingOptimum, SdrError> {
+        let free = self.minimise(self.isotropic(), settings, &|s| {
+            Ok(self.leakage_and_gradient(s))
+        })?;
+        if constraint.met(constraint.crlbs(&free.s)) {
+            return Ok(self.optimum(&free, free.status()));
+        }
+        let m = self.dimension();
+        let ceiling = self.leakage(&Mat::zeros(m, m));
+        let inner_settings = OptimumSettings {
+            gap_tolerance: 0.25 * settings.gap_tolerance,
+            ..settings
+        };
+        // The iterates aim at a bound this much tighter, so that they end feasible.
+        let target = constraint.crlb_max * (1.0 - 1e-6);
+        let h_of = |c: [f64; 2], bound: f64| [0, 1].map(|w| c[w] / bound - 1.0);
+        let mut nu = [0.0f64; 2];
+        let mut rho = 1.0;
+        let mut lower = f64::NEG_INFINITY;
+        let mut best: Option<(f64, Mat<c64>)> = None;
+        let mut s = free.s;
+        let mut iterations = free.iterations;
+        let mut violation = f64::INFINITY;
+        let consider = |x: &Mat<c64>, best: &mut Option<(f64, Mat<c64>)>| {
+            if constraint.met(constraint.crlbs(x)) {
+                let v = self.leakage(x);
+                if best.as_ref().is_none_or(|b| v < b.0) {
+                    *best = Some((v, x.clone()));
+                }
+            } else if let Some((_, feasible)) = best.clone() {
+                // The feasible end of the segment from the best feasible point toward x.
+                let mix = |t: f64| {
+                    &feasible * faer::Scale(c64::new(1.0 - t, 0.0)) + x * faer::Scale(c64::new(t, 0.0))
+                };
+                let (mut lo, mut hi) = (0.0, 1.0);
+                for _ in 0..40 {
+                    let t = 0.5 * (lo + hi);
+                    if constraint.met(constraint.crlbs(&mix(t))) {
+                        lo = t;
+                    } else {
+                        hi = t;
+                    }
+                }
+                let v = self.leakage(&mix(lo));
+                if best.as_ref().is_none_or(|b| v < b.0) {
+                    *best = Some((v, mix(lo)));
+                }
+            }
+        };
+        for _ in 0..60 {
+            // The augmented Lagrangian of the tightened constraint.
+            let (nu_k, rho_k) = (nu, rho);
+            let run = self.minimise(s.clone(), inner_settings, &|x| {
+                let (mut v, mut g) = self.leakage_and_gradient(x);
+                let (c, gc) = constraint.crlbs_and_gradients(x);
+                let h = h_of(c, target);
+                for w in 0..2 {
+                    let shifted = (nu_k[w] + rho_k * h[w]).max(0.0);
+                    v += (shifted * shifted - nu_k[w] * nu_k[w]) / (2.0 * rho_k);
+                    if shifted > 0.0 {
+                        g += &gc[w] * faer::Scale(c64::new(shifted / target, 0.0));
+                    }
+                }
+                Ok((v, g))
+            })?;
+            iterations += run.iterations;
+            s = run.s;
+            consider(&s, &mut best);
+            let h = h_of(constraint.crlbs(&s), target);
+            nu = [0, 1].map(|w| (nu[w] + rho * h[w]).max(0.0));
+            let now = h.iter().fold(0.0f64, |a, x| a.max(*x));
+            if now > 0.25 * violation {
+                rho *= 10.0;
+            }
+            violation = now;
+            // The lower bound at these multipliers (original constraint).
+            let nu_k = nu;
+            let dual = self.minimise(s.clone(), inner_settings, &|x| {
+                let (mut v, mut g) = self.leakage_and_gradient(x);
+                let (c, gc) = constraint.crlbs_and_gradients(x);
+                let h = h_of(c, constraint.crlb_max);
+                for w in 0..2 {
+                    if nu_k[w] > 0.0 {
+                        v += nu_k[w] * h[w];
+                        g += &gc[w] * faer::Scale(c64::new(nu_k[w] / constraint.crlb_max, 0.0));
+                    }
+                }
+                Ok((v, g))
+            })?;
+            iterations += dual.iterations;
+            lower = lower.max(dual.value - dual.gap);
+            consider(&dual.s, &mut best);
+            if lower > ceiling {
+                return Ok(JammingOptimum {
+                    status: OptimumStatus::Infeasible,
+                    covariance: hermitian_part(&self.covariance(&s)),
+                    leakage: self.leakage(&s),
+                    gap: f64::INFINITY,
+                    iterations,
+                    multipliers: nu,
+                });
+            }
+            let upper = best.as_ref().map_or(f64::INFINITY, |b| b.0);
+            if upper - lower <= settings.gap_tolerance {
+                break;
+            }
+        }
+        let upper = best.as_ref().map_or(f64::INFINITY, |b| b.0);
+        let gap = (upper - lower).max(0.0);
+        let (value, s) = best.unwrap_or((f64::INFINITY, s));
+        Ok(JammingOptimum {
+            status: if gap <= settings.gap_tolerance {
+                OptimumStatus::Optimal
+            } else {
+                OptimumStatus::IterationLimit
+            },
+            covariance: hermitian_part(&self.covariance(&s)),
+            leakage: value,
+            gap,
+            iterations,
+            multipliers: nu,
+        })
+    }
+}
+
+/// A projected-gradient run.
+struct Minimised {
+    s: Mat<c64>,
+    value: f64,
+    gap: f64,
+    iterations: usize,
+    done: bool,
+}
+
+impl Minimised {
+    fn status(&self) -> OptimumStatus {
+        if self.done {
+            OptimumStatus::Optimal
+        } else {
+            OptimumStatus::IterationLimit
+        }
+    }
+}
+
+/// The joint-CRLB constraint of [`JammingProblem::crlb_constraint`] in null-space
+/// coordinates: `J(S) = J_0 + [Re tr(S D_ij)]`, `D_ij = 2 scale B^H dG_i^H dG_j B`.
+pub struct CrlbConstraint {
+    base: [[f64; 2]; 2],
+    d: [[Mat<c64>; 2]; 2],
+    crlb_max: f64,
+}
+
+impl CrlbConstraint {
+    /// The FIM at `S`.
+    fn fim(&self, s: &Mat<c64>) -> [[f64; 2]; 2] {
+        let mut j = self.base;
+        for (a, row) in j.iter_mut().enumerate() {
+            for (b, x) in row.iter_mut().enumerate() {
+                *x += inner(&self.d[a][b].adjoint().to_owned(), s);
+            }
+        }
+        j
+    }
+
+    /// `[J(S)^-1]_ww` of both angles (infinite where `J` is singular).
+    pub fn crlbs(&self, s: &Mat<c64>) -> [f64; 2] {
+        let j = self.fim(s);
+        let det = j[0][0] * j[1][1] - j[0][1] * j[1][0];
+        if det > 0.0 {
+            [j[1][1] / det, j[0][0] / det]
+        } else {
+            [f64::INFINITY; 2]
+        }
+    }
+
+    /// The CRLBs and their gradients in `S`: `-sum_ij u_i u_j D_ij` with `u = J^-1 e_w`.
+    pub fn crlbs_and_gradients(&self, s: &Mat<c64>) -> ([f64; 2], [Mat<c64>; 2]) {
+        let j = self.fim(s);
+        let det = j[0][0] * j[1][1] - j[0][1] * j[1][0];
+        let m = s.nrows();
+        if det <= 0.0 {
+            return ([f64::INFINITY; 2], [Mat::zeros(m, m), Mat::zeros(m, m)]);
+        }
+        let inv = [[j[1][1] / det, -j[0][1] / det], [-j[1][0] / det, j[0][0] / det]];
+        let grad = |w: usize| {
+            let u = [inv[0][w], inv[1][w]];
+            let mut g = Mat::<c64>::zeros(m, m);
+            for a in 0..2 {
+                for b in 0..2 {
+                    g -= &self.d[a][b] * faer::Scale(c64::new(u[a] * u[b], 0.0));
+                }
+            }
+            hermitian_part(&g)
+        };
+        ([inv[0][0], inv[1][1]], [grad(0), grad(1)])
+    }
+
+    /// `CRLB_0`.
+    pub fn crlb_max(&self) -> f64 {
+        self.crlb_max
+    }
+
+    fn met(&self, c: [f64; 2]) -> bool {
+        c.iter().all(|x| *x <= self.crlb_max)
     }
 }
 

@@ -45,7 +45,9 @@ pub use error::SdrError;
 pub use friendly_jamming::{
     JammingDesign, mrt_equal, target_jamming_direction, zf_an, zf_mixed,
 };
-pub use jamming_optimum::{JammingOptimum, JammingProblem, OptimumSettings, OptimumStatus};
+pub use jamming_optimum::{
+    CrlbConstraint, JammingOptimum, JammingProblem, OptimumSettings, OptimumStatus,
+};
 pub use problem::{
     Formulation, SdpSolution, SecureBeamformingProblem, Session, SolveStatus, SolverReport,
 };

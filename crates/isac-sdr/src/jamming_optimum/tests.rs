@@ -185,3 +185,125 @@ fn bad_inputs_are_errors() {
         JammingProblem::new(users.as_ref(), &beams, &[gaussian(3, 2, 1, 1)], 1.0, 1.0).is_err()
     );
 }
+
+/// A sensing constraint on a 6-antenna instance: the beams' FIM at `scale` and the operators of
+/// a 3 x 2 transmit / 2 x 2 receive geometry toward (0.3, 0.2) rad.
+fn sensing(users: &Mat<c64>, problem: &JammingProblem, scale: f64, crlb_max: f64) -> CrlbConstraint {
+    let geometry = isac_bounds::EchoGeometry {
+        tx: isac_channel::Upa::new(3, 2, 0.5).unwrap(),
+        rx: isac_channel::Upa::new(2, 2, 0.5).unwrap(),
+    };
+    let ch = geometry.channel(0.3, 0.2);
+    let design = zf_an(users.as_ref(), 100.0, 0.5).unwrap();
+    let mut r = Mat::<c64>::zeros(6, 6);
+    for f in &design.beams {
+        r += f * f.adjoint();
+    }
+    let base = isac_bounds::angle_fim(&ch, r.as_ref(), scale).unwrap();
+    problem
+        .crlb_constraint(base.as_ref(), [&ch.d_theta, &ch.d_phi], scale, crlb_max)
+        .unwrap()
+}
+
+/// The largest of the two CRLBs of beams plus `Q = B S B^H`, from `angle_fim` directly.
+fn direct_crlb(users: &Mat<c64>, problem: &JammingProblem, s: &Mat<c64>, scale: f64) -> f64 {
+    let geometry = isac_bounds::EchoGeometry {
+        tx: isac_channel::Upa::new(3, 2, 0.5).unwrap(),
+        rx: isac_channel::Upa::new(2, 2, 0.5).unwrap(),
+    };
+    let design = zf_an(users.as_ref(), 100.0, 0.5).unwrap();
+    let mut r = problem.covariance(s);
+    for f in &design.beams {
+        r += f * f.adjoint();
+    }
+    let j = isac_bounds::angle_fim(&geometry.channel(0.3, 0.2), r.as_ref(), scale).unwrap();
+    let det = j[(0, 0)] * j[(1, 1)] - j[(0, 1)] * j[(1, 0)];
+    (j[(1, 1)] / det).max(j[(0, 0)] / det)
+}
+
+#[test]
+fn the_crlb_and_its_gradient_match_a_direct_fim_and_central_differences() {
+    let (users, problem) = rayleigh(6, 2, 2, 5, 5);
+    let c = sensing(&users, &problem, 1e-3, 1.0);
+    let m = problem.dimension();
+    let s = problem.isotropic() + hermitian(m, 6) * faer::Scale(c64::new(0.3, 0.0));
+    let s = problem.project(&s).unwrap();
+    let (value, grad) = c.crlbs_and_gradients(&s);
+    let direct = direct_crlb(&users, &problem, &s, 1e-3);
+    assert!((value[0].max(value[1]) - direct).abs() < 1e-10 * direct);
+    for (w, g) in grad.iter().enumerate() {
+        for seed in 0..3 {
+            let d = hermitian(m, 20 + seed);
+            let h = 1e-5;
+            let plus = c.crlbs(&(&s + &d * faer::Scale(c64::new(h, 0.0))))[w];
+            let minus = c.crlbs(&(&s - &d * faer::Scale(c64::new(h, 0.0))))[w];
+            let fd = (plus - minus) / (2.0 * h);
+            let analytic = inner(g, &d);
+            assert!(
+                (fd - analytic).abs() < 1e-6 * analytic.abs().max(1e-12 + 1e-3 * value[w]),
+                "angle {w}: {fd} vs {analytic}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_constrained_optimum_is_feasible_active_and_certified() {
+    let (users, problem) = rayleigh(6, 2, 2, 40, 7);
+    let settings = OptimumSettings::default();
+    let scale = 1e-3;
+    let free = problem.solve(settings).unwrap();
+    let m = problem.dimension();
+    let b = problem.basis();
+    let s_free = b.adjoint() * &free.covariance * b;
+    let probe = sensing(&users, &problem, scale, 1.0);
+    let c_free = probe.crlbs(&s_free);
+    // A witness: all the budget on the beam of the most angle information.
+    let info = &probe.d[0][0] + &probe.d[1][1];
+    let evd = info.self_adjoint_eigen(Side::Lower).unwrap();
+    let u = evd.U().col(m - 1).to_owned();
+    let witness = (&u * u.adjoint()) * faer::Scale(c64::new(50.0, 0.0));
+    let c_witness = probe.crlbs(&witness);
+    let (worst_free, worst_witness) = (c_free[0].max(c_free[1]), c_witness[0].max(c_witness[1]));
+    assert!(worst_witness < worst_free, "{worst_witness} vs {worst_free}");
+    let crlb_max = 0.5 * (worst_witness + worst_free);
+    let c = sensing(&users, &problem, scale, crlb_max);
+    let opt = problem.solve_constrained(&c, settings).unwrap();
+    assert_eq!(opt.status, OptimumStatus::Optimal, "gap {}", opt.gap);
+    let s = b.adjoint() * &opt.covariance * b;
+    let crlb = direct_crlb(&users, &problem, &s, scale);
+    assert!(crlb <= crlb_max * (1.0 + 1e-9), "{crlb} vs {crlb_max}");
+    assert!(crlb >= crlb_max * (1.0 - 1e-3), "active: {crlb} vs {crlb_max}");
+    assert!(opt.leakage >= free.leakage - free.gap);
+    assert!(opt.multipliers.iter().any(|x| *x > 0.0));
+    // The certificate is honest: no feasible random design of the budget beats it by more.
+    let mut beaten = 0;
+    for seed in 0..300u64 {
+        let g = gaussian(m, 1 + (seed % 3) as usize, 50, seed);
+        let x = &g * g.adjoint();
+        let trace: f64 = (0..m).map(|i| x[(i, i)].re).sum();
+        let x = x * faer::Scale(c64::new(50.0 / trace, 0.0));
+        let x = (&x + &witness) * faer::Scale(c64::new(0.5, 0.0));
+        if c.crlbs(&x).iter().all(|v| *v <= crlb_max) {
+            assert!(problem.leakage(&x) >= opt.leakage - opt.gap - 1e-12);
+            beaten += 1;
+        }
+    }
+    assert!(beaten > 10, "only {beaten} feasible random designs");
+}
+
+#[test]
+fn an_unreachable_crlb_is_infeasible_and_a_slack_one_changes_nothing() {
+    let (users, problem) = rayleigh(6, 2, 2, 20, 8);
+    let settings = OptimumSettings::default();
+    let slack = problem
+        .solve_constrained(&sensing(&users, &problem, 1e-3, 1e6), settings)
+        .unwrap();
+    let free = problem.solve(settings).unwrap();
+    assert_eq!(slack.covariance, free.covariance);
+    assert_eq!(slack.multipliers, [0.0; 2]);
+    let impossible = problem
+        .solve_constrained(&sensing(&users, &problem, 1e-3, 1e-12), settings)
+        .unwrap();
+    assert_eq!(impossible.status, OptimumStatus::Infeasible);
+}
