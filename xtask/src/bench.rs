@@ -6,6 +6,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use isac_channel::fading::realize;
 use isac_channel::scenario::FriendlyJammingScenario;
 use isac_learn::fim_estimator::{FimEstimatorSettings, Probe, estimate};
 use isac_learn::{CpuDevice, EncoderKind};
@@ -34,6 +35,7 @@ pub fn run() -> Result<()> {
     }
     let fig4 = time_fig4()?;
     let (fim_seconds, fim_cores) = time_fim_estimator()?;
+    let (optimum_seconds, optimum) = time_jamming_optimum()?;
 
     println!("\nGoals (release, this machine):");
     println!(
@@ -51,6 +53,10 @@ pub fn run() -> Result<()> {
     );
     println!(
         "  FIM estimator, default settings       <= 10 s     measured {fim_seconds:.2} s ({fim_cores:.2} cores busy on average)"
+    );
+    println!(
+        "  jamming optimum, shipped scenario, D = 2000 <= 2 s measured {optimum_seconds:.2} s ({:?}, gap {:.1e} nats, {} steps)",
+        optimum.status, optimum.gap, optimum.iterations
     );
     let criterion = root.join("target/criterion/encoder_train_step_batch128");
     for device in CpuDevice::all() {
@@ -101,6 +107,53 @@ fn time_fim_estimator() -> Result<(f64, f64)> {
         _ => f64::NAN,
     };
     Ok((wall, cores))
+}
+
+/// `isac jamming-optimum`'s solve on the shipped scenario at its `P_max` and D = 2000 Eve draws
+/// (users' realisation 0, ZF_AN's beams and split, the CRLB constraint): wall seconds of the
+/// solve alone, and its result.
+fn time_jamming_optimum() -> Result<(f64, isac_sdr::JammingOptimum)> {
+    let shipped =
+        FriendlyJammingScenario::from_path(&workspace_root().join("scenarios/tuan2025.toml"))?;
+    let mut file = shipped.file().clone();
+    file.set_subcarriers(1);
+    let s = FriendlyJammingScenario::from_file(file)?;
+    let f = s.file();
+    let power = s.subcarrier_power(f.system.p_max_db);
+    let eve_model = f.channel.eve_model;
+    let users = realize(&s, eve_model, 0.0, 0)?.users.remove(0);
+    let eve = (1..=2000u64)
+        .map(|d| Ok(realize(&s, eve_model, 0.0, d)?.eve.remove(0)))
+        .collect::<Result<Vec<_>>>()?;
+    let share = f.evaluation.an_power_fraction;
+    let design = isac_sdr::zf_an(users.as_ref(), power, share)?;
+    let geometry = isac_bounds::EchoGeometry {
+        tx: s.tx(),
+        rx: s.rx(),
+    };
+    let (theta, phi) = s.target();
+    let sensing = geometry.channel(theta, phi);
+    let mut beams = faer::Mat::<faer::c64>::zeros(s.tx().elements(), s.tx().elements());
+    for b in &design.beams {
+        beams += b * b.adjoint();
+    }
+    let scale = s.fim_scale() * s.snapshots();
+    let started = Instant::now();
+    let problem = isac_sdr::JammingProblem::new(
+        users.as_ref(),
+        &design.beams,
+        &eve,
+        f.system.noise_power,
+        share * power,
+    )?;
+    let constraint = problem.crlb_constraint(
+        isac_bounds::angle_fim(&sensing, beams.as_ref(), scale)?.as_ref(),
+        [&sensing.d_theta, &sensing.d_phi],
+        scale,
+        s.crlb_max(),
+    )?;
+    let optimum = problem.solve_constrained(&constraint, isac_sdr::OptimumSettings::default())?;
+    Ok((started.elapsed().as_secs_f64(), optimum))
 }
 
 /// User + system CPU time of this process from `/proc/self/stat` (Linux; None elsewhere).
