@@ -134,7 +134,10 @@ fn optimising_the_split_moves_the_budget_and_loses_nothing_on_held_out_draws() {
     let num = |v: &serde_json::Value, f: &str| v[f].as_f64().unwrap();
     assert_eq!(split["status"], "optimal");
     let share = num(&split, "jamming_power") / 100.0;
-    assert!(share > 0.02 && share < 0.98 && (share - 0.5).abs() > 1e-3, "{share}");
+    assert!(
+        share > 0.02 && share < 0.98 && (share - 0.5).abs() > 1e-3,
+        "{share}"
+    );
     assert!(
         num(&split, "sum_secrecy_nats")
             >= num(&fixed, "sum_secrecy_nats")

@@ -325,7 +325,10 @@ mod tests {
             // A mix is linear in beta; beta = 0 is ZF_AN exactly.
             let half = zf_mixed(h.as_ref(), 10.0, 0.5, &v, 0.5).unwrap();
             assert!((ratio(&half) - 7.5).abs() < 1e-9);
-            assert_eq!(zf_mixed(h.as_ref(), 10.0, 0.5, &v, 0.0).unwrap().jamming, isotropic.jamming);
+            assert_eq!(
+                zf_mixed(h.as_ref(), 10.0, 0.5, &v, 0.0).unwrap().jamming,
+                isotropic.jamming
+            );
             assert!((total_power(&half) / 10.0 - 1.0).abs() < 1e-12);
             // No other unit beam in the null space radiates more toward the target.
             let mut rng = stream(seed, [1, 0, 0]);

@@ -323,7 +323,7 @@ impl JammingProblem {
         &self,
         start: Mat<c64>,
         settings: OptimumSettings,
-        objective: &dyn Fn(&Mat<c64>) -> Result<(f64, Mat<c64>), SdrError>,
+        objective: &Objective<'_>,
     ) -> Result<Minimised, SdrError> {
         let mut s = start;
         let (mut value, mut grad) = objective(&s)?;
@@ -384,7 +384,11 @@ impl JammingProblem {
         {
             return Err(SdrError::InvalidParameter {
                 name: "crlb constraint",
-                value: format!("base {}x{}, scale {scale}, crlb_max {crlb_max}", base.nrows(), base.ncols()),
+                value: format!(
+                    "base {}x{}, scale {scale}, crlb_max {crlb_max}",
+                    base.nrows(),
+                    base.ncols()
+                ),
                 requirement: "needs a 2 x 2 FIM, Nt-column operators, scale > 0 and CRLB_0 > 0",
             });
         }
@@ -444,7 +448,8 @@ impl JammingProblem {
             } else if let Some((_, feasible)) = best.clone() {
                 // The feasible end of the segment from the best feasible point toward x.
                 let mix = |t: f64| {
-                    &feasible * faer::Scale(c64::new(1.0 - t, 0.0)) + x * faer::Scale(c64::new(t, 0.0))
+                    &feasible * faer::Scale(c64::new(1.0 - t, 0.0))
+                        + x * faer::Scale(c64::new(t, 0.0))
                 };
                 let (mut lo, mut hi) = (0.0, 1.0);
                 for _ in 0..40 {
@@ -537,6 +542,9 @@ impl JammingProblem {
     }
 }
 
+/// A smooth objective in `S`: its value and gradient.
+type Objective<'a> = dyn Fn(&Mat<c64>) -> Result<(f64, Mat<c64>), SdrError> + 'a;
+
 /// A projected-gradient run.
 struct Minimised {
     s: Mat<c64>,
@@ -595,7 +603,10 @@ impl CrlbConstraint {
         if det <= 0.0 {
             return ([f64::INFINITY; 2], [Mat::zeros(m, m), Mat::zeros(m, m)]);
         }
-        let inv = [[j[1][1] / det, -j[0][1] / det], [-j[1][0] / det, j[0][0] / det]];
+        let inv = [
+            [j[1][1] / det, -j[0][1] / det],
+            [-j[1][0] / det, j[0][0] / det],
+        ];
         let grad = |w: usize| {
             let u = [inv[0][w], inv[1][w]];
             let mut g = Mat::<c64>::zeros(m, m);

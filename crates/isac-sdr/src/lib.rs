@@ -42,9 +42,7 @@ mod schemes;
 mod search;
 
 pub use error::SdrError;
-pub use friendly_jamming::{
-    JammingDesign, mrt_equal, target_jamming_direction, zf_an, zf_mixed,
-};
+pub use friendly_jamming::{JammingDesign, mrt_equal, target_jamming_direction, zf_an, zf_mixed};
 pub use jamming_optimum::{
     CrlbConstraint, JammingOptimum, JammingProblem, OptimumSettings, OptimumStatus,
 };

@@ -120,6 +120,9 @@ fn line_of_sight_eve_sees_the_target_steering_vector_and_the_same_users() {
             let sv = h.singular_values().unwrap();
             assert!(sv.iter().skip(1).all(|x| *x < 1e-9 * sv[0]), "{sv:?}");
         }
-        assert!(los.eve.windows(2).all(|w| w[0] == w[1]), "flat over subcarriers");
+        assert!(
+            los.eve.windows(2).all(|w| w[0] == w[1]),
+            "flat over subcarriers"
+        );
     }
 }

@@ -217,7 +217,10 @@ impl Autoencoder {
         let bn = batch.samples * batch.subcarriers;
         let encoded = self.encoder.forward(batch.features.clone());
         let width = 2 * (k + 1) * nt;
-        let out = encoded.clone().narrow(1, 0, width).reshape([bn, 2, k + 1, nt]);
+        let out = encoded
+            .clone()
+            .narrow(1, 0, width)
+            .reshape([bn, 2, k + 1, nt]);
         let part = |i: usize| -> Tensor<3> {
             out.clone()
                 .narrow(1, i, 1)
@@ -264,7 +267,9 @@ impl Autoencoder {
                 let beta = match setup.scheme {
                     Scheme::IsacFj => Mixing::Steered,
                     Scheme::AeFj => Mixing::Isotropic,
-                    _ => Mixing::Mixed(sigmoid(encoded.narrow(1, width, 1)).reshape([bn, 1, 1])),
+                    _ => Mixing::Mixed(Box::new(
+                        sigmoid(encoded.narrow(1, width, 1)).reshape([bn, 1, 1]),
+                    )),
                 };
                 let jamming = mixed_jamming(setup, batch, &steered, beta, masks.sense.as_ref());
                 Transmission { beams, jamming }
@@ -425,7 +430,7 @@ enum Mixing {
     /// `beta = 0`: isotropic in the null space (AE_FJ).
     Isotropic,
     /// `beta` per row, `[BN, 1, 1]` in (0, 1) (ISAC_FJ_PLUS).
-    Mixed(Tensor<3>),
+    Mixed(Box<Tensor<3>>),
 }
 
 /// The jamming columns `V` of FJ power `zeta = |v|^2` (the steered column `v`, `[BN, Nt, 1]`):
@@ -461,6 +466,7 @@ fn mixed_jamming(
         Mixing::Steered => steered.clone(),
         Mixing::Isotropic => isotropic(None),
         Mixing::Mixed(beta) => {
+            let beta = *beta;
             let rest = beta.clone().neg().add_scalar(1.0);
             ComplexTensor::cat_columns(&[steered.times(&beta.sqrt()), isotropic(Some(rest))])
         }

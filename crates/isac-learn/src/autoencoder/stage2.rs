@@ -230,9 +230,7 @@ pub fn refine_jamming(
                 then[0] + then[1] < now[0] + now[1]
             };
             let better = match rule.objective {
-                Stage2Objective::FisherTrace => {
-                    next[0][0] + next[1][1] > frame[0][0] + frame[1][1]
-                }
+                Stage2Objective::FisherTrace => next[0][0] + next[1][1] > frame[0][0] + frame[1][1],
                 Stage2Objective::TargetPower => toward_target(&cand) > toward_target(&u),
             };
             if better && ok {

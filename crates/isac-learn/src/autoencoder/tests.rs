@@ -1,8 +1,8 @@
 use std::path::Path;
 
 use isac_bounds::{EchoGeometry, sensing_guided_jamming_direction};
-use isac_channel::scenario::friendly_jamming::Stage2Objective;
 use isac_channel::fading::realize;
+use isac_channel::scenario::friendly_jamming::Stage2Objective;
 use proptest::prelude::*;
 
 use super::*;
@@ -29,6 +29,13 @@ fn setup(scheme: Scheme, n: usize, rho: f64) -> Setup {
     }
 }
 
+fn geometry(setup: &Setup) -> EchoGeometry {
+    EchoGeometry {
+        tx: setup.scenario.tx(),
+        rx: setup.scenario.rx(),
+    }
+}
+
 fn batch(setup: &Setup, draws: u64, c: Conditions, device: &Device) -> Batch {
     let indices: Vec<u64> = (0..draws).collect();
     Batch::new(setup, &indices, &vec![c; draws as usize], 7, device).unwrap()
@@ -45,6 +52,12 @@ fn untrained(setup: Setup, device: &Device) -> TrainedAutoencoder {
 const AT_30_DB: Conditions = Conditions {
     p_db: 30.0,
     crlb_db: -30.0,
+};
+
+/// A loose threshold: stage 2's accept/reject rule then only asks for a better objective.
+const LOOSE: Conditions = Conditions {
+    p_db: 20.0,
+    crlb_db: 20.0,
 };
 
 #[test]
@@ -111,16 +124,8 @@ proptest! {
 fn stage_two_reaches_the_closed_form_fisher_trace() {
     let device = CpuDevice::Flex.device();
     let s = setup(Scheme::IsacFj, 2, 0.0);
-    let geometry = EchoGeometry {
-        tx: s.scenario.tx(),
-        rx: s.scenario.rx(),
-    };
-    // A loose threshold: the accept/reject rule then only asks for a larger trace.
-    let loose = Conditions {
-        p_db: 20.0,
-        crlb_db: 20.0,
-    };
-    let b = batch(&s, 10, loose, &device);
+    let geometry = geometry(&s);
+    let b = batch(&s, 10, LOOSE, &device);
     let frames = untrained(s, &device).deploy(&b).unwrap();
     let mut worst: f64 = 1.0;
     for (d, frame) in frames.iter().enumerate() {
@@ -461,7 +466,10 @@ fn mixed_jamming_contains_ae_fj_and_isac_fj_exactly() {
     // The steered column of ISAC_FJ_PLUS's own transmission, before mixing, is its first
     // column over sqrt(beta); any steered column serves, so take that of ISAC_FJ's encoder.
     let isac = setup(Scheme::IsacFj, 2, 0.0);
-    let steered = untrained(isac.clone(), &device).model.transmit(&isac, &b).jamming;
+    let steered = untrained(isac.clone(), &device)
+        .model
+        .transmit(&isac, &b)
+        .jamming;
     let covariances = |v: ComplexTensor<3>| -> Vec<Mat<c64>> {
         v.to_matrices()
             .unwrap()
@@ -471,7 +479,13 @@ fn mixed_jamming_contains_ae_fj_and_isac_fj_exactly() {
     };
     let constant = |x: f32| Tensor::<3>::full([12, 1, 1], x, &device);
     for (beta, alone) in [(1.0, Mixing::Steered), (0.0, Mixing::Isotropic)] {
-        let mixed = mixed_jamming(&s, &b, &steered, Mixing::Mixed(constant(beta)), None);
+        let mixed = mixed_jamming(
+            &s,
+            &b,
+            &steered,
+            Mixing::Mixed(Box::new(constant(beta))),
+            None,
+        );
         let single = mixed_jamming(&s, &b, &steered, alone, None);
         assert_eq!(mixed.re.dims()[2], 1 + 16);
         assert_eq!(covariances(mixed), covariances(single), "beta = {beta}");
@@ -499,21 +513,14 @@ fn target_power_stage_two_points_the_beam_at_the_target() {
     let mut f = s.scenario.file().clone();
     f.training.stage2_objective = Stage2Objective::TargetPower;
     s.scenario = FriendlyJammingScenario::from_file(f).unwrap();
-    let geometry = EchoGeometry {
-        tx: s.scenario.tx(),
-        rx: s.scenario.rx(),
-    };
-    let loose = Conditions {
-        p_db: 20.0,
-        crlb_db: 20.0,
-    };
-    let b = batch(&s, 6, loose, &device);
+    let geometry = geometry(&s);
+    let b = batch(&s, 6, LOOSE, &device);
     for (d, frame) in untrained(s, &device).deploy(&b).unwrap().iter().enumerate() {
         let (theta, phi) = b.angles_estimated[d];
         let a = geometry.tx.steering(theta, phi).a;
         for (sc, row) in frame.rows.iter().enumerate() {
-            let p = isac_bounds::null_space_projector(b.users_estimated[d * 2 + sc].as_ref())
-                .unwrap();
+            let p =
+                isac_bounds::null_space_projector(b.users_estimated[d * 2 + sc].as_ref()).unwrap();
             let w = &p * &a;
             let v = row.jamming.col(0);
             let cosine = (w.adjoint() * v).norm() / (w.norm_l2() * v.norm_l2());

@@ -188,7 +188,12 @@ fn bad_inputs_are_errors() {
 
 /// A sensing constraint on a 6-antenna instance: the beams' FIM at `scale` and the operators of
 /// a 3 x 2 transmit / 2 x 2 receive geometry toward (0.3, 0.2) rad.
-fn sensing(users: &Mat<c64>, problem: &JammingProblem, scale: f64, crlb_max: f64) -> CrlbConstraint {
+fn sensing(
+    users: &Mat<c64>,
+    problem: &JammingProblem,
+    scale: f64,
+    crlb_max: f64,
+) -> CrlbConstraint {
     let geometry = isac_bounds::EchoGeometry {
         tx: isac_channel::Upa::new(3, 2, 0.5).unwrap(),
         rx: isac_channel::Upa::new(2, 2, 0.5).unwrap(),
@@ -265,7 +270,10 @@ fn the_constrained_optimum_is_feasible_active_and_certified() {
     let witness = (&u * u.adjoint()) * faer::Scale(c64::new(50.0, 0.0));
     let c_witness = probe.crlbs(&witness);
     let (worst_free, worst_witness) = (c_free[0].max(c_free[1]), c_witness[0].max(c_witness[1]));
-    assert!(worst_witness < worst_free, "{worst_witness} vs {worst_free}");
+    assert!(
+        worst_witness < worst_free,
+        "{worst_witness} vs {worst_free}"
+    );
     let crlb_max = 0.5 * (worst_witness + worst_free);
     let c = sensing(&users, &problem, scale, crlb_max);
     let opt = problem.solve_constrained(&c, settings).unwrap();
@@ -273,7 +281,10 @@ fn the_constrained_optimum_is_feasible_active_and_certified() {
     let s = b.adjoint() * &opt.covariance * b;
     let crlb = direct_crlb(&users, &problem, &s, scale);
     assert!(crlb <= crlb_max * (1.0 + 1e-9), "{crlb} vs {crlb_max}");
-    assert!(crlb >= crlb_max * (1.0 - 1e-3), "active: {crlb} vs {crlb_max}");
+    assert!(
+        crlb >= crlb_max * (1.0 - 1e-3),
+        "active: {crlb} vs {crlb_max}"
+    );
     assert!(opt.leakage >= free.leakage - free.gap);
     assert!(opt.multipliers.iter().any(|x| *x > 0.0));
     // The certificate is honest: no feasible random design of the budget beats it by more.

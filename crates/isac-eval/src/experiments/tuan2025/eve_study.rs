@@ -125,7 +125,9 @@ impl Design {
     fn candidates(scheme: &str, an_share: f64) -> Vec<Self> {
         match scheme {
             "ISAC_FJ" => SHARES.map(|share| Self::Fisher { share }).to_vec(),
-            "ISAC_FJ_TARGET" => SHARES.map(|share| Self::Mixed { share, beta: 1.0 }).to_vec(),
+            "ISAC_FJ_TARGET" => SHARES
+                .map(|share| Self::Mixed { share, beta: 1.0 })
+                .to_vec(),
             "ISAC_FJ_PLUS" => SHARES
                 .iter()
                 .flat_map(|&share| BETAS.map(|beta| Self::Mixed { share, beta }))
@@ -147,7 +149,12 @@ struct Outcome {
 }
 
 impl<'a> Lab<'a> {
-    fn draw(&self, s: &FriendlyJammingScenario, eve: EveModel, index: u64) -> Result<Draw, EvalError> {
+    fn draw(
+        &self,
+        s: &FriendlyJammingScenario,
+        eve: EveModel,
+        index: u64,
+    ) -> Result<Draw, EvalError> {
         let realization = realize(s, eve, 0.0, index)?;
         let geometry = EchoGeometry {
             tx: s.tx(),
@@ -321,12 +328,17 @@ pub fn eve_study(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         model: EveModel::Los,
         k_factor_db: None,
     };
-    grid.extend(offsets.iter().filter(|&&o| o != 0.0).map(|&offset_deg| Row {
-        eve: los,
-        eve_antennas: REFERENCE.0,
-        offset_deg,
-        snr_db: REFERENCE.1,
-    }));
+    grid.extend(
+        offsets
+            .iter()
+            .filter(|&&o| o != 0.0)
+            .map(|&offset_deg| Row {
+                eve: los,
+                eve_antennas: REFERENCE.0,
+                offset_deg,
+                snr_db: REFERENCE.1,
+            }),
+    );
     let (train, held_out) = (lab.sized(100, 16), lab.draws());
     lab.progress().start(grid.len() as u64, "eve study");
     let outcomes: Vec<Outcome> = grid
@@ -389,10 +401,8 @@ pub fn eve_study(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     lab.progress().start(jobs.len() as u64, "evaluating");
     let point = at_powers(&lab, &[REFERENCE.1]);
     let mut learned: Vec<Outcome> = Vec::new();
-    for ((&(scheme, v), model), (name, _, _)) in jobs
-        .iter()
-        .zip(&models)
-        .zip(learned_schemes.iter().cycle())
+    for ((&(scheme, v), model), (name, _, _)) in
+        jobs.iter().zip(&models).zip(learned_schemes.iter().cycle())
     {
         let summary = lab.evaluate(Evaluated::Learned(scheme), Some(model), v, &point)?[0];
         let eve = if v.eve == EveModel::Los { los } else { ends[0] };
@@ -486,7 +496,11 @@ pub fn eve_study(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             "line-of-sight Eve off the target, Ne = 2, 20 dB",
             "Eve's azimuth offset from the target (degrees)",
             "sum secrecy rate (nats/s/Hz)",
-            SCHEMES.iter().chain(&["OPT_Q"]).map(|s| by_offset(s)).collect(),
+            SCHEMES
+                .iter()
+                .chain(&["OPT_Q"])
+                .map(|s| by_offset(s))
+                .collect(),
         ),
         gain_panel,
     ];
@@ -511,8 +525,9 @@ pub fn eve_study(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
              `eve-study.csv`; the learned schemes at Rayleigh and line of sight in \
              `eve-study-learned.csv`. Target jamming gain: jamming power toward the target over \
              that of isotropic null-space jamming of the same power (1 isotropic, Nt - K = {} for \
-             `P a / |P a|`)."
-        , lab.scenario().tx().elements() - lab.scenario().users()),
+             `P a / |P a|`).",
+            lab.scenario().tx().elements() - lab.scenario().users()
+        ),
     );
     // 1. The K from which steered jamming pays.
     let order: Vec<EveChannel> = eves.clone();
@@ -533,8 +548,7 @@ pub fn eve_study(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             .map(|&ne| {
                 let flags: Vec<Option<bool>> =
                     order.iter().map(|&e| pays(e, ne, 0.0, snr)).collect();
-                let from = (0..order.len())
-                    .find(|&i| flags[i..].iter().all(|f| *f == Some(true)));
+                let from = (0..order.len()).find(|&i| flags[i..].iter().all(|f| *f == Some(true)));
                 match from {
                     Some(0) => "always (even Rayleigh)".to_string(),
                     Some(i) => order[i].label(),
@@ -637,11 +651,16 @@ pub fn eve_study(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         .map(|&e| (e, 0.0))
         .chain(offsets.iter().filter(|&&o| o != 0.0).map(|&o| (los, o)))
         .filter_map(|(e, off)| {
-            let opt = find(e, REFERENCE.0, off, REFERENCE.1, "OPT_Q")?.summary.sum_secrecy;
+            let opt = find(e, REFERENCE.0, off, REFERENCE.1, "OPT_Q")?
+                .summary
+                .sum_secrecy;
             let parts: Vec<String> = SCHEMES
                 .iter()
                 .filter_map(|s| {
-                    let p = find(e, REFERENCE.0, off, REFERENCE.1, s)?.matched.sum_secrecy.0;
+                    let p = find(e, REFERENCE.0, off, REFERENCE.1, s)?
+                        .matched
+                        .sum_secrecy
+                        .0;
                     let d = opt.0 - p;
                     Some(format!("{s} {d:+.2} ({:+.0}%)", 100.0 * d / opt.0))
                 })

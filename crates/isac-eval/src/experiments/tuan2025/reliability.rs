@@ -248,7 +248,14 @@ pub fn fig4(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let secrecy: Vec<Vec<PointSummary>> = schemes
         .iter()
         .zip(&models)
-        .map(|(&s, m)| lab.evaluate(Evaluated::Learned(s), Some(m), variant(s), &at_powers(&lab, &snr)))
+        .map(|(&s, m)| {
+            lab.evaluate(
+                Evaluated::Learned(s),
+                Some(m),
+                variant(s),
+                &at_powers(&lab, &snr),
+            )
+        })
         .collect::<Result<_, _>>()?;
     let leakage: Vec<f64> = secrecy
         .iter()
