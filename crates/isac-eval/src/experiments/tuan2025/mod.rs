@@ -143,9 +143,10 @@ pub struct Lab<'a> {
     seed: u64,
     calibration: FimCalibration,
     device: isac_learn::Device,
-    /// Jamming toward the target and its isotropic reference, summed by evaluated label, for
-    /// the sidecars' `target_jamming_gain`.
-    jamming: std::sync::Mutex<std::collections::BTreeMap<String, (f64, f64)>>,
+    /// Jamming toward the target and its isotropic reference of every evaluated point, by
+    /// label, for the sidecars' `target_jamming_gain` (summed in sorted order, so the result
+    /// does not depend on which thread finished first).
+    jamming: std::sync::Mutex<std::collections::BTreeMap<String, Vec<(f64, f64)>>>,
 }
 
 /// The variant of the base scenario a model is trained and evaluated on.
@@ -510,11 +511,10 @@ impl<'a> Lab<'a> {
 
     /// A point's summary, its jamming also recorded under `label` for the sidecars.
     fn summarise(&self, label: &str, m: &[DrawMetrics]) -> PointSummary {
-        let (toward, isotropic) = jamming_sums(m);
         if let Ok(mut map) = self.jamming.lock() {
-            let entry = map.entry(label.to_string()).or_insert((0.0, 0.0));
-            entry.0 += toward;
-            entry.1 += isotropic;
+            map.entry(label.to_string())
+                .or_default()
+                .push(jamming_sums(m));
         }
         summarise(m)
     }
@@ -524,7 +524,11 @@ impl<'a> Lab<'a> {
         let map = self.jamming.lock().map(|m| m.clone()).unwrap_or_default();
         serde_json::Value::Object(
             map.into_iter()
-                .map(|(label, (toward, isotropic))| {
+                .map(|(label, mut points)| {
+                    points.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+                    let (toward, isotropic) = points
+                        .iter()
+                        .fold((0.0, 0.0), |acc, x| (acc.0 + x.0, acc.1 + x.1));
                     let gain = (isotropic > 0.0).then(|| toward / isotropic);
                     (label, serde_json::json!(gain))
                 })
