@@ -685,7 +685,7 @@ pub fn eve_study(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
          covariance for Eve's distribution of {} training draws; every scheme on the same first \
          {} held-out draws; OPT_Q minus the scheme, nats and % of OPT_Q; negative where a closed \
          form's own power split beats ZF_AN's class), Ne = {}, {} dB:\n  - {}",
-        super::OPT_Q_EVE_DRAWS,
+        lab.opt_q_eve_draws(),
         lab.opt_q_draws(),
         REFERENCE.0,
         REFERENCE.1,

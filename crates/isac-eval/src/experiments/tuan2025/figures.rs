@@ -481,7 +481,7 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
          sample-average error. OPT_Q here does not impose the CRLB (the solve per held-out draw \
          would cost ten times more where it binds; `isac jamming-optimum` does impose it): at \
          the SNRs where the CRLB binds (above) it is not in the learned schemes' feasible set.\n",
-        super::OPT_Q_EVE_DRAWS
+        lab.opt_q_eve_draws()
     );
     let mut head = vec!["Eve".to_string(), "scheme".to_string()];
     head.extend(snr.iter().map(|x| format!("{x} dB")));
@@ -539,7 +539,7 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
              symmetry, and OPT_Q, optimised on {} Eve draws, trails it by at most {worst:.3} nats \
              on the same held-out draws: the sample-average approximation, an error bar on every \
              distance above.",
-            super::OPT_Q_EVE_DRAWS
+            lab.opt_q_eve_draws()
         );
     }
     // What the learning adds: the zf-structured schemes against the closed form they contain.

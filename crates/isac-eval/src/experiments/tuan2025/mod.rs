@@ -61,10 +61,10 @@ pub enum Evaluated {
     OptQ,
 }
 
-/// Eve's training draws of each OPT_Q solve.
+/// Eve's training draws of each OPT_Q solve (an eighth, at least 50, in a quick run).
 pub const OPT_Q_EVE_DRAWS: usize = 300;
 
-/// Held-out draws of OPT_Q (one certified solve each).
+/// Held-out draws of OPT_Q (one certified solve each; an eighth, at least 16, in a quick run).
 pub const OPT_Q_DRAWS: usize = 60;
 
 /// Realisations of OPT_Q's Eve training draws start here (held-out ones start at 0).
@@ -450,7 +450,12 @@ impl<'a> Lab<'a> {
 
     /// The held-out draws OPT_Q is evaluated on (the first of everyone's).
     pub fn opt_q_draws(&self) -> usize {
-        self.draws().min(OPT_Q_DRAWS)
+        self.draws().min(self.sized(OPT_Q_DRAWS, 16))
+    }
+
+    /// Eve's training draws of each OPT_Q solve.
+    pub fn opt_q_eve_draws(&self) -> usize {
+        self.sized(OPT_Q_EVE_DRAWS, 50)
     }
 
     /// [`Self::evaluate_on`] on the first `draws` held-out draws.
@@ -603,7 +608,7 @@ impl<'a> Lab<'a> {
         };
         let share = s.file().evaluation.an_power_fraction;
         let eve_training: Vec<Mat<c64>> = match scheme {
-            Evaluated::OptQ => (0..OPT_Q_EVE_DRAWS as u64)
+            Evaluated::OptQ => (0..self.opt_q_eve_draws() as u64)
                 .map(|i| Ok(realize(s, ch.eve_model, 0.0, OPT_Q_TRAINING + i)?.eve[0].clone()))
                 .collect::<Result<_, EvalError>>()?,
             _ => Vec::new(),
