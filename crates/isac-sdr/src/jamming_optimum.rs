@@ -52,8 +52,9 @@ pub enum OptimumStatus {
     Optimal,
     /// The iteration cap came first (the gap still bounds the distance to the optimum).
     IterationLimit,
-    /// No jamming covariance meets the sensing constraint (proved by a dual lower bound above
-    /// the largest leakage); the covariance returned is the last inner solution.
+    /// No jamming covariance meets the sensing constraint (proved by a bound on the FIM's
+    /// diagonal, or a dual lower bound above the largest leakage); the covariance returned is
+    /// the unconstrained optimum or the last inner solution.
     Infeasible,
 }
 
@@ -423,7 +424,19 @@ impl JammingProblem {
         if constraint.met(constraint.crlbs(&free.s)) {
             return Ok(self.optimum(&free, free.status()));
         }
+        // A quick proof of infeasibility: [J^-1]_ww >= 1 / J_ww and J_ww(S) <= J0_ww + P_J
+        // lambda_max(D_ww), so if that bound misses CRLB_0 no S meets it.
         let m = self.dimension();
+        for w in 0..2 {
+            let evd = eigen(constraint.d[w][w].as_ref(), "information operator")?;
+            let top = evd.S()[m - 1].re;
+            if 1.0 / (constraint.base[w][w] + self.power * top) > constraint.crlb_max {
+                return Ok(JammingOptimum {
+                    gap: f64::INFINITY,
+                    ..self.optimum(&free, OptimumStatus::Infeasible)
+                });
+            }
+        }
         let ceiling = self.leakage(&Mat::zeros(m, m));
         let inner_settings = OptimumSettings {
             gap_tolerance: 0.25 * settings.gap_tolerance,

@@ -478,9 +478,10 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
          jamming covariance for Eve's distribution of {} training draws, each scheme on the \
          same first {n} held-out draws): OPT_Q minus the scheme, nats (% of OPT_Q); a negative \
          distance is a scheme that leaves OPT_Q's class (its own power split) or OPT_Q's \
-         sample-average error. OPT_Q here does not impose the CRLB (the solve per held-out draw \
-         would cost ten times more where it binds; `isac jamming-optimum` does impose it): at \
-         the SNRs where the CRLB binds (above) it is not in the learned schemes' feasible set.\n",
+         sample-average error. OPT_Q imposes the CRLB as the BS computes it (like the learned \
+         schemes); where no jamming covariance of its budget meets it (ZF_AN's beams keep half \
+         the power), the unconstrained optimum stands in and counts among the draws missing \
+         CRLB_0 in the note above.\n",
         lab.opt_q_eve_draws()
     );
     let mut head = vec!["Eve".to_string(), "scheme".to_string()];

@@ -56,8 +56,8 @@ pub enum Evaluated {
     MrtEqual,
     /// ZF_AN's beams and budget with the certified best null-space jamming covariance for Eve's
     /// distribution (`isac_sdr::JammingProblem`, [`OPT_Q_EVE_DRAWS`] training draws of her
-    /// channel), on the first [`OPT_Q_DRAWS`] held-out draws; the CRLB is not imposed (the
-    /// results sections report where it binds).
+    /// channel) under the CRLB as the BS enforces it, on the first [`OPT_Q_DRAWS`] held-out
+    /// draws; where no jamming covariance meets the CRLB, the unconstrained optimum stands in.
     OptQ,
 }
 
@@ -627,7 +627,23 @@ impl<'a> Lab<'a> {
                         s.file().system.noise_power,
                         share * p,
                     )?;
-                    d.jamming = problem.solve(OptimumSettings::default())?.covariance;
+                    // The CRLB as the BS enforces it (its echo scale, the estimated angles).
+                    let (theta, phi) = r.target_estimated;
+                    let sensing = geometry.channel(theta, phi);
+                    let scale = self.calibration.scale * s.snapshots();
+                    let mut beams = Mat::<c64>::zeros(h.ncols(), h.ncols());
+                    for f in &d.beams {
+                        beams += f * f.adjoint();
+                    }
+                    let constraint = problem.crlb_constraint(
+                        angle_fim(&sensing, beams.as_ref(), scale)?.as_ref(),
+                        [&sensing.d_theta, &sensing.d_phi],
+                        scale,
+                        10f64.powf(c.crlb_db / 10.0),
+                    )?;
+                    d.jamming = problem
+                        .solve_constrained(&constraint, OptimumSettings::default())?
+                        .covariance;
                     Ok(d)
                 }
                 _ => Ok(zf_an(h.as_ref(), p, share)?),
