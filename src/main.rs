@@ -24,9 +24,15 @@ fn main() -> ExitCode {
             ) {
                 e.exit();
             }
-            // Bad input: its first line (the error itself), exit 2.
+            // Bad input: the error on one line (without clap's usage and help hints), exit 2.
             let text = e.render().to_string();
-            eprintln!("{}", text.lines().next().unwrap_or("error: bad arguments"));
+            let message: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+                .filter(|l| !l.is_empty())
+                .collect();
+            eprintln!("{}", message.join(" "));
             return ExitCode::from(2);
         }
     };
