@@ -405,6 +405,14 @@ pub fn eve_study(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         jobs.iter().zip(&models).zip(learned_schemes.iter().cycle())
     {
         let summary = lab.evaluate(Evaluated::Learned(scheme), Some(model), v, &point)?[0];
+        let matched = lab.evaluate_draws(
+            Evaluated::Learned(scheme),
+            Some(model),
+            v,
+            &point,
+            None,
+            lab.opt_q_draws(),
+        )?[0];
         let eve = if v.eve == EveModel::Los { los } else { ends[0] };
         learned.push(Outcome {
             row: Row {
@@ -415,7 +423,7 @@ pub fn eve_study(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             },
             scheme: name,
             summary,
-            matched: summary,
+            matched,
             design: Design::Isotropic { share: f64::NAN },
         });
     }
@@ -693,26 +701,32 @@ pub fn eve_study(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     );
     // 4. Learned schemes against their closed forms.
     md += "\nLearned schemes (trained per Eve model, Ne = 2, 20 dB) against the closed forms on \
-           the same held-out draws, sum secrecy in nats:\n\n";
+           the same held-out draws, and against OPT_Q on its held-out draws (the first of \
+           everyone's), sum secrecy in nats:\n\n";
     md += &table_head(&[
         "Eve",
         "scheme",
         "learned",
         "closed form",
         "learned - closed form",
+        "OPT_Q - learned (same draws)",
         "target jamming gain (learned)",
     ]);
     for o in &learned {
         let closed = find(o.row.eve, o.row.eve_antennas, 0.0, o.row.snr_db, o.scheme);
         let (c, cc) = closed.map_or((f64::NAN, f64::NAN), |c| c.summary.sum_secrecy);
+        let opt = find(o.row.eve, o.row.eve_antennas, 0.0, o.row.snr_db, "OPT_Q")
+            .map_or(f64::NAN, |q| q.summary.sum_secrecy.0);
+        let d = opt - o.matched.sum_secrecy.0;
         let _ = writeln!(
             md,
-            "| {} | {} | {:.2} +- {:.2} | {c:.2} +- {cc:.2} | {:+.2} | {:.2} |",
+            "| {} | {} | {:.2} +- {:.2} | {c:.2} +- {cc:.2} | {:+.2} | {d:+.2} ({:+.0}%) | {:.2} |",
             o.row.eve.label(),
             o.scheme,
             o.summary.sum_secrecy.0,
             o.summary.sum_secrecy.1,
             o.summary.sum_secrecy.0 - c,
+            100.0 * d / opt,
             o.summary.target_jamming_gain
         );
     }
