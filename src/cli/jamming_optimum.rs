@@ -187,16 +187,7 @@ pub fn run(args: &JammingOptimumArgs) -> Result<(), CliError> {
             noise,
             fraction * power,
         )?;
-        let mut beams = Mat::<c64>::zeros(s.tx().elements(), s.tx().elements());
-        for b in &design.beams {
-            beams += b * b.adjoint();
-        }
-        let constraint = problem.crlb_constraint(
-            angle_fim(&sensing, beams.as_ref(), scale)?.as_ref(),
-            [&sensing.d_theta, &sensing.d_phi],
-            scale,
-            s.crlb_max(),
-        )?;
+        let constraint = problem.crlb_constraint(&sensing, &design.beams, scale, s.crlb_max())?;
         let opt = problem.solve_constrained(&constraint, OptimumSettings::default())?;
         let training: f64 = train
             .iter()

@@ -133,10 +133,6 @@ fn time_jamming_optimum() -> Result<(f64, isac_sdr::JammingOptimum)> {
     };
     let (theta, phi) = s.target();
     let sensing = geometry.channel(theta, phi);
-    let mut beams = faer::Mat::<faer::c64>::zeros(s.tx().elements(), s.tx().elements());
-    for b in &design.beams {
-        beams += b * b.adjoint();
-    }
     let scale = s.fim_scale() * s.snapshots();
     let started = Instant::now();
     let problem = isac_sdr::JammingProblem::new(
@@ -146,12 +142,7 @@ fn time_jamming_optimum() -> Result<(f64, isac_sdr::JammingOptimum)> {
         f.system.noise_power,
         share * power,
     )?;
-    let constraint = problem.crlb_constraint(
-        isac_bounds::angle_fim(&sensing, beams.as_ref(), scale)?.as_ref(),
-        [&sensing.d_theta, &sensing.d_phi],
-        scale,
-        s.crlb_max(),
-    )?;
+    let constraint = problem.crlb_constraint(&sensing, &design.beams, scale, s.crlb_max())?;
     let optimum = problem.solve_constrained(&constraint, isac_sdr::OptimumSettings::default())?;
     Ok((started.elapsed().as_secs_f64(), optimum))
 }

@@ -23,7 +23,7 @@
 //! upper minus lower bound as its certificate.
 
 use faer::{Col, Mat, MatRef, Side, c64};
-use isac_bounds::null_space_projector;
+use isac_bounds::{SensingChannel, angle_fim, null_space_projector};
 
 use crate::SdrError;
 
@@ -366,34 +366,34 @@ impl JammingProblem {
         }
     }
 
-    /// The sensing constraint `[J(R_0 + Q)^-1]_ww <= crlb_max` of both angles, where
-    /// `J_ij(R) = 2 scale Re tr(R dG_i^H dG_j)` (eq. 18, `operators = [dG_theta, dG_phi]`) and
-    /// `base` is the FIM of the user beams alone (2 x 2).
+    /// The sensing constraint `[J(R_0 + Q)^-1]_ww <= crlb_max` of both angles toward the
+    /// sensing channel `ch`, where `J_ij(R) = 2 scale Re tr(R dG_i^H dG_j)` (eq. 18) and
+    /// `R_0 = sum_k f_k f_k^H` is the covariance of the user `beams`.
     pub fn crlb_constraint(
         &self,
-        base: MatRef<'_, f64>,
-        operators: [&Mat<c64>; 2],
+        ch: &SensingChannel,
+        beams: &[Col<c64>],
         scale: f64,
         crlb_max: f64,
     ) -> Result<CrlbConstraint, SdrError> {
         let nt = self.basis.nrows();
-        if base.nrows() != 2
-            || base.ncols() != 2
-            || operators.iter().any(|d| d.ncols() != nt)
+        if ch.d_theta.ncols() != nt
+            || beams.iter().any(|f| f.nrows() != nt)
             || !(scale.is_finite() && scale > 0.0)
             || !(crlb_max.is_finite() && crlb_max > 0.0)
         {
             return Err(SdrError::InvalidParameter {
                 name: "crlb constraint",
-                value: format!(
-                    "base {}x{}, scale {scale}, crlb_max {crlb_max}",
-                    base.nrows(),
-                    base.ncols()
-                ),
-                requirement: "needs a 2 x 2 FIM, Nt-column operators, scale > 0 and CRLB_0 > 0",
+                value: format!("scale {scale}, crlb_max {crlb_max}"),
+                requirement: "needs Nt-column operators and beams, scale > 0 and CRLB_0 > 0",
             });
         }
-        let y = operators.map(|d| d * &self.basis);
+        let mut r0 = Mat::<c64>::zeros(nt, nt);
+        for f in beams {
+            r0 += f * f.adjoint();
+        }
+        let base = angle_fim(ch, r0.as_ref(), scale)?;
+        let y = [&ch.d_theta, &ch.d_phi].map(|d| d * &self.basis);
         let d = [0, 1].map(|i| {
             [0, 1].map(|j| (y[i].adjoint() * &y[j]) * faer::Scale(c64::new(2.0 * scale, 0.0)))
         });

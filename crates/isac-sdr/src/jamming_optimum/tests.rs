@@ -198,15 +198,9 @@ fn sensing(
         tx: isac_channel::Upa::new(3, 2, 0.5).unwrap(),
         rx: isac_channel::Upa::new(2, 2, 0.5).unwrap(),
     };
-    let ch = geometry.channel(0.3, 0.2);
     let design = zf_an(users.as_ref(), 100.0, 0.5).unwrap();
-    let mut r = Mat::<c64>::zeros(6, 6);
-    for f in &design.beams {
-        r += f * f.adjoint();
-    }
-    let base = isac_bounds::angle_fim(&ch, r.as_ref(), scale).unwrap();
     problem
-        .crlb_constraint(base.as_ref(), [&ch.d_theta, &ch.d_phi], scale, crlb_max)
+        .crlb_constraint(&geometry.channel(0.3, 0.2), &design.beams, scale, crlb_max)
         .unwrap()
 }
 

@@ -629,16 +629,10 @@ impl<'a> Lab<'a> {
                     )?;
                     // The CRLB as the BS enforces it (its echo scale, the estimated angles).
                     let (theta, phi) = r.target_estimated;
-                    let sensing = geometry.channel(theta, phi);
-                    let scale = self.calibration.scale * s.snapshots();
-                    let mut beams = Mat::<c64>::zeros(h.ncols(), h.ncols());
-                    for f in &d.beams {
-                        beams += f * f.adjoint();
-                    }
                     let constraint = problem.crlb_constraint(
-                        angle_fim(&sensing, beams.as_ref(), scale)?.as_ref(),
-                        [&sensing.d_theta, &sensing.d_phi],
-                        scale,
+                        &geometry.channel(theta, phi),
+                        &d.beams,
+                        self.calibration.scale * s.snapshots(),
                         10f64.powf(c.crlb_db / 10.0),
                     )?;
                     d.jamming = problem
