@@ -470,6 +470,15 @@ impl<'a> Lab<'a> {
     ) -> Result<Vec<PointSummary>, EvalError> {
         let scenario = self.variant(variant)?;
         let label = self.label(scheme, variant);
+        // OPT_Q's Eve training draws depend on the scenario only: drawn once, shared by every
+        // point and held-out draw.
+        let eve_model = scenario.file().channel.eve_model;
+        let eve_training: Vec<Mat<c64>> = match scheme {
+            Evaluated::OptQ => (0..self.opt_q_eve_draws() as u64)
+                .map(|i| Ok(realize(&scenario, eve_model, 0.0, OPT_Q_TRAINING + i)?.eve[0].clone()))
+                .collect::<Result<_, EvalError>>()?,
+            _ => Vec::new(),
+        };
         points
             .par_iter()
             .map(|&c| {
@@ -479,7 +488,7 @@ impl<'a> Lab<'a> {
                         return Err(EvalError::Invalid(format!("no model for {}", s.name())));
                     }
                     _ => (0..draws as u64)
-                        .map(|d| self.closed_form(&scenario, scheme, c, d, hardware))
+                        .map(|d| self.closed_form(&scenario, scheme, c, d, hardware, &eve_training))
                         .collect::<Result<_, _>>()?,
                 };
                 self.progress().inc(1);
@@ -591,6 +600,7 @@ impl<'a> Lab<'a> {
             .collect()
     }
 
+    /// One held-out draw of a closed-form scheme; `eve_training` are OPT_Q's Eve draws.
     fn closed_form(
         &self,
         s: &FriendlyJammingScenario,
@@ -598,6 +608,7 @@ impl<'a> Lab<'a> {
         c: Conditions,
         draw: u64,
         hardware: Option<Hardware>,
+        eve_training: &[Mat<c64>],
     ) -> Result<DrawMetrics, EvalError> {
         let ch = &s.file().channel;
         let r = realize(s, ch.eve_model, ch.csi_error_var, draw)?;
@@ -607,12 +618,6 @@ impl<'a> Lab<'a> {
             rx: s.rx(),
         };
         let share = s.file().evaluation.an_power_fraction;
-        let eve_training: Vec<Mat<c64>> = match scheme {
-            Evaluated::OptQ => (0..self.opt_q_eve_draws() as u64)
-                .map(|i| Ok(realize(s, ch.eve_model, 0.0, OPT_Q_TRAINING + i)?.eve[0].clone()))
-                .collect::<Result<_, EvalError>>()?,
-            _ => Vec::new(),
-        };
         let designs = r
             .users_estimated
             .iter()
@@ -623,7 +628,7 @@ impl<'a> Lab<'a> {
                     let problem = JammingProblem::new(
                         h.as_ref(),
                         &d.beams,
-                        &eve_training,
+                        eve_training,
                         s.file().system.noise_power,
                         share * p,
                     )?;
