@@ -57,6 +57,7 @@ fn fim_estimate_reports_the_contract_and_meets_ten_percent() {
     assert_eq!(v["tx_shape"], serde_json::json!([4, 4]));
     assert_eq!(v["rx_shape"], serde_json::json!([2, 2]));
     assert!((v["theta_rad"].as_f64().unwrap() - 10f64.to_radians()).abs() < 1e-12);
+    assert_eq!(v["device"], "flex", "the default device");
 
     // Recompute the analytic FIM from the printed beam and fim_scale with an independent
     // central finite difference of the echo G(theta, phi) beam (UPA of the notes).
@@ -178,7 +179,13 @@ fn bad_input_exits_2_with_one_line() {
         std::fs::write(&p, text).unwrap();
         p.to_string_lossy().into_owned()
     };
-    let cases = [
+    let fim = |device: &str| {
+        ["fim-estimate", "--scenario", SCENARIO, "--device", device]
+            .map(String::from)
+            .to_vec()
+    };
+    let mut cases = vec![
+        (fim("gpu"), "must be one of flex, ndarray, wgpu"),
         (
             vec![
                 "fim-estimate".to_string(),
@@ -224,6 +231,12 @@ fn bad_input_exits_2_with_one_line() {
         ),
         (vec!["fim-estimate".into()], "--scenario"),
     ];
+    // A device this build lacks names the feature that compiles it in.
+    for device in isac_learn::ModelDevice::ALL {
+        if !device.is_compiled() {
+            cases.push((fim(device.name()), device.feature().unwrap()));
+        }
+    }
     for (args, needle) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = isac(&args);

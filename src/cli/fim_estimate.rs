@@ -1,4 +1,4 @@
-//! `isac fim-estimate --scenario FILE [--json]`: the neural FIM estimator (paper 003,
+//! `isac fim-estimate --scenario FILE [--device DEVICE] [--json]`: the neural FIM estimator (paper 003,
 //! eqs. 12-16) against the analytic FIM of the same probing beam.
 
 use std::path::PathBuf;
@@ -8,7 +8,7 @@ use faer::Mat;
 use isac_bounds::{crb_diagonal, crlb_scalar};
 use isac_channel::scenario::FriendlyJammingScenario;
 use isac_learn::fim_estimator::{FimEstimatorSettings, Probe, estimate, relative_frobenius_error};
-use isac_learn::{CpuDevice, LearnError};
+use isac_learn::{LearnError, ModelDevice};
 use serde::Serialize;
 
 use super::{CliError, ComplexJson, print_json, vector_json};
@@ -21,6 +21,10 @@ pub struct FimEstimateArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// The device the discriminators train on: flex (default), ndarray, or wgpu (a GPU; build
+    /// with `--features wgpu`).
+    #[arg(long, value_name = "DEVICE", default_value = "flex")]
+    device: ModelDevice,
 }
 
 /// CRLBs of (theta, phi): `theta`, `phi` are the paper's `1 / J_ww` (eq. 9); `joint` holds
@@ -40,6 +44,7 @@ struct Joint {
 
 #[derive(Debug, Serialize)]
 struct Output {
+    device: &'static str,
     theta_rad: f64,
     phi_rad: f64,
     tx_shape: [usize; 2],
@@ -77,25 +82,28 @@ fn crlb(j: [[f64; 2]; 2]) -> Crlb {
 
 fn learn_error(e: LearnError) -> CliError {
     match e {
-        LearnError::InvalidConfig { .. } | LearnError::Size { .. } | LearnError::Channel(_) => {
-            CliError::Input(e.to_string())
-        }
+        LearnError::InvalidConfig { .. }
+        | LearnError::Size { .. }
+        | LearnError::Channel(_)
+        | LearnError::DeviceUnavailable { .. } => CliError::Input(e.to_string()),
         LearnError::Bounds(b) => b.into(),
         LearnError::Numerical(_) | LearnError::Store(_) => CliError::Internal(e.to_string()),
     }
 }
 
 pub fn run(args: &FimEstimateArgs) -> Result<(), CliError> {
+    let device = args.device.open().map_err(learn_error)?;
     let scenario = FriendlyJammingScenario::from_path(&args.scenario)?;
     let probe = Probe::from_scenario(&scenario).map_err(learn_error)?;
     let settings = FimEstimatorSettings::from_scenario(&scenario);
     let truth = probe.analytic_fim().map_err(learn_error)?;
-    let e = estimate(&probe, &settings, &CpuDevice::Flex.device()).map_err(learn_error)?;
+    let e = estimate(&probe, &settings, &device).map_err(learn_error)?;
     let analytic = [
         [truth[(0, 0)], truth[(0, 1)]],
         [truth[(1, 0)], truth[(1, 1)]],
     ];
     let out = Output {
+        device: args.device.name(),
         theta_rad: probe.theta,
         phi_rad: probe.phi,
         tx_shape: probe.geometry.tx.shape(),

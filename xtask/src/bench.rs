@@ -8,8 +8,10 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use isac_channel::fading::realize;
 use isac_channel::scenario::FriendlyJammingScenario;
+use isac_learn::autoencoder::{Scheme, Setup, Trainer};
 use isac_learn::fim_estimator::{FimEstimatorSettings, Probe, estimate};
-use isac_learn::{CpuDevice, EncoderKind};
+use isac_learn::{CpuDevice, EncoderKind, ModelDevice};
+use serde_json::json;
 
 use crate::workspace_root;
 
@@ -20,7 +22,22 @@ const BENCHES: [(&str, &str); 3] = [
     ("isac-learn", "train_step"),
 ];
 
-pub fn run() -> Result<()> {
+/// Subcarrier counts of the autoencoder-step timing: the single-carrier batch of 128 samples
+/// and 8 frames of 64 subcarriers (issue 19's two operating points).
+const STEP_SUBCARRIERS: [usize; 2] = [1, 64];
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Skip the criterion benches and print the in-process timings as one JSON object on stdout
+    /// (`autoencoder_step_ms`: device -> {"n1", "n64"}; whole-workload seconds).
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    if args.json {
+        return print_json();
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let root = workspace_root();
     for (package, bench) in BENCHES {
@@ -58,6 +75,11 @@ pub fn run() -> Result<()> {
         "  jamming optimum, shipped scenario, D = 2000 <= 2 s measured {optimum_seconds:.2} s ({:?}, gap {:.1e} nats, {} steps)",
         optimum.status, optimum.gap, optimum.iterations
     );
+    for (device, [n1, n64]) in autoencoder_steps()? {
+        println!(
+            "  {device:<7} autoencoder step (ISAC_FJ, FC) N = 1, batch 128: {n1:.2} ms (goal <= 4 ms, one thread); N = 64, 8 frames: {n64:.2} ms"
+        );
+    }
     let criterion = root.join("target/criterion/encoder_train_step_batch128");
     for device in CpuDevice::all() {
         let step =
@@ -77,6 +99,67 @@ pub fn run() -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `cargo xtask bench --json`.
+fn print_json() -> Result<()> {
+    let steps: serde_json::Map<String, serde_json::Value> = autoencoder_steps()?
+        .into_iter()
+        .map(|(device, [n1, n64])| (device.to_string(), json!({"n1": n1, "n64": n64})))
+        .collect();
+    let (fim_seconds, _) = time_fim_estimator()?;
+    let (optimum_seconds, _) = time_jamming_optimum()?;
+    let out = json!({
+        "rayon_threads": rayon_threads(),
+        "autoencoder_step_ms": steps,
+        "fig4_seconds": time_fig4()?,
+        "fim_estimator_seconds": fim_seconds,
+        "jamming_optimum_seconds": optimum_seconds,
+    });
+    println!("{out}");
+    Ok(())
+}
+
+/// One stage-1 training step of ISAC_FJ with the FC encoder (draws, transmission, loss eq. 40,
+/// backward, Adam), ms, at each of [`STEP_SUBCARRIERS`], on every device this build has (a
+/// device that does not answer, e.g. wgpu without a GPU, is left out with a note on stderr).
+fn autoencoder_steps() -> Result<Vec<(ModelDevice, [f64; 2])>> {
+    let shipped =
+        FriendlyJammingScenario::from_path(&workspace_root().join("scenarios/tuan2025.toml"))?;
+    let mut out = Vec::new();
+    for device in ModelDevice::compiled() {
+        let dev = match device.open() {
+            Ok(dev) => dev,
+            Err(e) => {
+                eprintln!("autoencoder step: {e}; skipped");
+                continue;
+            }
+        };
+        let mut ms = [0.0; 2];
+        for (slot, n) in ms.iter_mut().zip(STEP_SUBCARRIERS) {
+            let mut file = shipped.file().clone();
+            file.set_subcarriers(n);
+            let scenario = FriendlyJammingScenario::from_file(file)?;
+            let setup = Setup {
+                scheme: Scheme::IsacFj,
+                encoder: EncoderKind::Fc,
+                fim_scale: scenario.fim_scale(),
+                scenario,
+            };
+            let mut trainer = Trainer::new(setup, &dev)?;
+            for _ in 0..5 {
+                trainer.step()?; // warm-up: allocator pools, kernel compilation
+            }
+            let timed = if n == 1 { 40 } else { 10 };
+            let started = Instant::now();
+            for _ in 0..timed {
+                trainer.step()?;
+            }
+            *slot = started.elapsed().as_secs_f64() * 1e3 / timed as f64;
+        }
+        out.push((device, ms));
+    }
+    Ok(out)
 }
 
 /// The whole Fig. 4 sweep, timed in-process at full size.

@@ -3,7 +3,7 @@
 //! - `cargo xtask reproduce [--quick] [--only NAME[,NAME]] [--out DIR] [--seed N] [--list]
 //!   [--force] [--shard I/N]`
 //! - `cargo xtask merge [--out DIR] [--force] DIR...`
-//! - `cargo xtask bench`
+//! - `cargo xtask bench [--json]`
 
 mod bench;
 mod reproduce;
@@ -31,7 +31,7 @@ enum Task {
     /// Joins the output directories of `reproduce --shard I/N` into the files of a single run.
     Merge(reproduce::MergeArgs),
     /// Runs the release-mode benchmarks of the hot paths.
-    Bench,
+    Bench(bench::Args),
 }
 
 /// The workspace root (parent of `xtask/`).
@@ -69,7 +69,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Task::Reproduce(args) => reproduce::run(&args),
         Task::Merge(args) => reproduce::merge(&args),
-        Task::Bench => bench::run(),
+        Task::Bench(args) => bench::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use isac_eval::EvalError;
 use isac_eval::experiments::{Experiment, Progress, Provenance, RunContext, Shard, find, registry};
 use isac_eval::output::{fnv1a, write_atomic};
+use isac_learn::ModelDevice;
 use serde::{Deserialize, Serialize};
 
 use crate::{BadInput, workspace_root};
@@ -37,6 +38,10 @@ pub struct Args {
     /// directory; `cargo xtask merge` joins the N directories.
     #[arg(long, value_name = "I/N")]
     shard: Option<Shard>,
+    /// The device paper-003 models train and run on: flex (default), ndarray, or wgpu (a GPU;
+    /// build with `--features wgpu`).
+    #[arg(long, value_name = "DEVICE", default_value = "flex")]
+    device: ModelDevice,
 }
 
 /// What `--shard` records in `<out>/shard.json`, so that `merge` can rerun the same selection.
@@ -47,6 +52,13 @@ struct Manifest {
     seed: Option<u64>,
     only: Vec<String>,
     git_revision: String,
+    /// The device's name (absent in manifests written before `--device`: flex).
+    #[serde(default = "default_device")]
+    device: String,
+}
+
+fn default_device() -> String {
+    ModelDevice::Flex.name().to_string()
 }
 
 #[derive(Debug, clap::Args)]
@@ -99,6 +111,8 @@ pub fn run(args: &Args) -> Result<()> {
             .map(|n| find(n.trim()))
             .collect::<Result<_, _>>()?
     };
+    // A device that is missing fails here, before any experiment runs (exit 2).
+    args.device.open().map_err(|e| BadInput(e.to_string()))?;
     let revision = git_revision(&root);
     let versions = crate_versions(&root);
     let scenarios = scenario_texts(&root.join("scenarios"))?;
@@ -109,6 +123,7 @@ pub fn run(args: &Args) -> Result<()> {
             seed: args.seed,
             only: selected.iter().map(|e| e.name.to_string()).collect(),
             git_revision: revision.clone(),
+            device: args.device.name().to_string(),
         };
         write_atomic(
             &out.join("shard.json"),
@@ -122,8 +137,8 @@ pub fn run(args: &Args) -> Result<()> {
             "{:016x}",
             fnv1a(
                 format!(
-                    "{}|{}|{:?}|{revision}|{scenarios}",
-                    e.name, args.quick, args.seed
+                    "{}|{}|{:?}|{revision}|{scenarios}|{}",
+                    e.name, args.quick, args.seed, args.device
                 )
                 .as_bytes()
             )
@@ -156,6 +171,7 @@ pub fn run(args: &Args) -> Result<()> {
                 inputs_hash,
             },
             shard: args.shard,
+            device: args.device,
         };
         let started = Instant::now();
         let result = (e.run)(&ctx);
@@ -233,6 +249,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
             && a.seed == reference.seed
             && a.only == reference.only
             && a.git_revision == reference.git_revision
+            && a.device == reference.device
     };
     let mut seen = vec![false; count as usize];
     for (shard, m) in &manifests {
@@ -277,6 +294,10 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         list: false,
         force: args.force,
         shard: None,
+        device: reference
+            .device
+            .parse()
+            .map_err(|e: isac_learn::LearnError| BadInput(e.to_string()))?,
     })
 }
 
@@ -436,6 +457,7 @@ mod tests {
             list: false,
             force: false,
             shard: shard.map(|s| s.parse().unwrap()),
+            device: ModelDevice::Flex,
         }
     }
 
@@ -505,13 +527,14 @@ mod tests {
     fn merge_refuses_incomplete_duplicated_or_mixed_parts() {
         let base = std::env::temp_dir().join(format!("isac-xtask-merge-{}", std::process::id()));
         let revision = git_revision(&workspace_root());
-        let part = |dir: &str, shard: &str, quick: bool| {
+        let part = |dir: &str, shard: &str, quick: bool, device: ModelDevice| {
             let m = Manifest {
                 shard: shard.into(),
                 quick,
                 seed: None,
                 only: vec!["hou2023-fig2".into()],
                 git_revision: revision.clone(),
+                device: device.name().into(),
             };
             std::fs::create_dir_all(base.join(dir)).unwrap();
             std::fs::write(
@@ -531,14 +554,17 @@ mod tests {
             assert_eq!(crate::exit_code(&e), 2, "bad input: {e}");
             e.to_string()
         };
-        let (a, b, c) = (
-            part("a", "1/3", true),
-            part("b", "2/3", true),
-            part("c", "2/3", false),
+        let flex = ModelDevice::Flex;
+        let (a, b, c, d) = (
+            part("a", "1/3", true, flex),
+            part("b", "2/3", true, flex),
+            part("c", "2/3", false, flex),
+            part("d", "2/3", true, ModelDevice::Wgpu),
         );
         assert!(merge_of(vec![a.clone(), b.clone()]).contains("missing shards: 3/3"));
         assert!(merge_of(vec![a.clone(), b.clone(), b.clone()]).contains("given twice"));
         assert!(merge_of(vec![a.clone(), c]).contains("other settings"));
+        assert!(merge_of(vec![a.clone(), d]).contains("other settings"));
         assert!(merge_of(vec![base.join("nowhere")]).contains("reproduce --shard"));
         assert!(merge_of(Vec::new()).contains("no shard"));
         assert!(!base.join("out").exists(), "nothing written on refusal");

@@ -40,12 +40,21 @@ impl DelayLine {
         let taps: Vec<Mat<c64>> = (0..l)
             .map(|_| Mat::from_fn(rows, cols, |_, _| complex_normal(rng, 1.0 / l as f64)))
             .collect();
+        // The N distinct twiddles exp(-j 2 pi k / N), accumulated in place (this runs for every
+        // training sample: no matrix is allocated per tap).
+        let twiddles: Vec<c64> = (0..n)
+            .map(|k| c64::cis(-std::f64::consts::TAU * k as f64 / n as f64))
+            .collect();
         (0..n)
             .map(|sc| {
                 let mut h = Mat::<c64>::zeros(rows, cols);
                 for (tap, g) in taps.iter().enumerate() {
-                    let w = c64::cis(-std::f64::consts::TAU * ((sc * tap) % n) as f64 / n as f64);
-                    h += Mat::from_fn(rows, cols, |i, j| g[(i, j)] * w);
+                    let w = twiddles[(sc * tap) % n];
+                    for j in 0..cols {
+                        for i in 0..rows {
+                            h[(i, j)] += g[(i, j)] * w;
+                        }
+                    }
                 }
                 h
             })

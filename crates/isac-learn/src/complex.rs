@@ -17,15 +17,6 @@ pub struct ComplexTensor<const D: usize> {
 }
 
 impl<const D: usize> ComplexTensor<D> {
-    /// Batched matrix product over the last two dimensions:
-    /// `(a + jb)(c + jd) = (ac - bd) + j(ad + bc)`.
-    pub fn matmul(&self, other: &Self) -> Self {
-        Self {
-            re: self.re.clone().matmul(other.re.clone()) - self.im.clone().matmul(other.im.clone()),
-            im: self.re.clone().matmul(other.im.clone()) + self.im.clone().matmul(other.re.clone()),
-        }
-    }
-
     /// The conjugate transpose of the last two dimensions.
     pub fn adjoint(&self) -> Self {
         Self {
@@ -41,6 +32,17 @@ impl<const D: usize> ComplexTensor<D> {
 }
 
 impl ComplexTensor<3> {
+    /// Batched matrix product over the last two dimensions:
+    /// `(a + jb)(c + jd) = (ac - bd) + j(ad + bc)`. (Burn runs one GEMM per matrix; broadcast
+    /// elementwise products summed over the inner dimension measured 1.5-1.9x slower on flex,
+    /// forward and backward, at the shapes of a training step.)
+    pub fn matmul(&self, other: &Self) -> Self {
+        Self {
+            re: self.re.clone().matmul(other.re.clone()) - self.im.clone().matmul(other.im.clone()),
+            im: self.re.clone().matmul(other.im.clone()) + self.im.clone().matmul(other.re.clone()),
+        }
+    }
+
     /// `matrices` (all `rows x cols`) stacked into `[len, rows, cols]` real and imaginary parts.
     pub fn from_matrices(
         matrices: &[MatRef<'_, c64>],

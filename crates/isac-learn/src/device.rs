@@ -1,5 +1,6 @@
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use burn::tensor::Device;
 
@@ -69,5 +70,156 @@ impl FromStr for CpuDevice {
                 let names: Vec<_> = Self::all().iter().map(|d| d.name()).collect();
                 LearnError::invalid("device", s, format!("must be one of {}", names.join(", ")))
             })
+    }
+}
+
+/// The devices a user can ask for (`--device flex|ndarray|wgpu`): the CPU backends and Burn's
+/// wgpu GPU device. Every variant exists in every build, so a name always parses; [`Self::open`]
+/// says which cargo feature a device that was not compiled in needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ModelDevice {
+    /// Burn's pure-Rust CPU backend, the default.
+    Flex,
+    /// Burn's NdArray CPU backend (cargo feature `ndarray`).
+    NdArray,
+    /// Burn's wgpu device (Vulkan, Metal, DX12; cargo feature `wgpu`), with kernel fusion.
+    Wgpu,
+}
+
+/// How long [`ModelDevice::open`] waits for a wgpu adapter before calling it missing.
+pub const WGPU_INIT_TIMEOUT: Duration = Duration::from_secs(20);
+
+impl ModelDevice {
+    /// Every device name, compiled in or not.
+    pub const ALL: [Self; 3] = [Self::Flex, Self::NdArray, Self::Wgpu];
+
+    /// `"flex"`, `"ndarray"` or `"wgpu"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Flex => "flex",
+            Self::NdArray => "ndarray",
+            Self::Wgpu => "wgpu",
+        }
+    }
+
+    /// The cargo feature (of `isac-learn`, forwarded by the `isac` package and xtask) that
+    /// compiles the device in; `None` for the default.
+    pub fn feature(self) -> Option<&'static str> {
+        match self {
+            Self::Flex => None,
+            Self::NdArray => Some("ndarray"),
+            Self::Wgpu => Some("wgpu"),
+        }
+    }
+
+    /// Whether this build has the device.
+    pub fn is_compiled(self) -> bool {
+        match self {
+            Self::Flex => true,
+            Self::NdArray => cfg!(feature = "ndarray"),
+            Self::Wgpu => cfg!(feature = "wgpu"),
+        }
+    }
+
+    /// Every device this build has, default first.
+    pub fn compiled() -> Vec<Self> {
+        Self::ALL.into_iter().filter(|d| d.is_compiled()).collect()
+    }
+
+    /// The inference device (`.autodiff()` records gradients). A device that was not compiled
+    /// in is [`LearnError::DeviceUnavailable`] naming its feature; so is `wgpu` where no adapter
+    /// answers within [`WGPU_INIT_TIMEOUT`] (never a hang). The wgpu runtime is initialised once
+    /// per process and shared by later calls.
+    pub fn open(self) -> Result<Device, LearnError> {
+        let unavailable = |reason: String| LearnError::DeviceUnavailable {
+            device: self.name(),
+            reason,
+        };
+        if !self.is_compiled() {
+            return Err(unavailable(format!(
+                "not compiled in; rebuild with the cargo feature `{}`",
+                self.feature().unwrap_or_default()
+            )));
+        }
+        match self {
+            Self::Flex => Ok(CpuDevice::Flex.device()),
+            #[cfg(feature = "ndarray")]
+            Self::NdArray => Ok(CpuDevice::NdArray.device()),
+            #[cfg(feature = "wgpu")]
+            Self::Wgpu => wgpu::open().map_err(unavailable),
+            #[allow(unreachable_patterns)]
+            _ => unreachable!("is_compiled covers every device"),
+        }
+    }
+}
+
+impl fmt::Display for ModelDevice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for ModelDevice {
+    type Err = LearnError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|d| d.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|d| d.name()).collect();
+                LearnError::invalid("device", s, format!("must be one of {}", names.join(", ")))
+            })
+    }
+}
+
+#[cfg(feature = "wgpu")]
+mod wgpu {
+    use std::sync::OnceLock;
+    use std::sync::mpsc;
+
+    use burn::tensor::{Device, Tensor};
+
+    use super::WGPU_INIT_TIMEOUT;
+
+    /// The process's wgpu device, or why there is none. Burn's runtime can be initialised only
+    /// once per process, so the outcome is kept.
+    static DEVICE: OnceLock<Result<Device, String>> = OnceLock::new();
+
+    /// Initialises the default adapter and reads one value back, on a thread watched by a
+    /// timeout: a missing driver can stall inside the graphics stack rather than fail.
+    pub(super) fn open() -> Result<Device, String> {
+        DEVICE
+            .get_or_init(|| {
+                let (send, receive) = mpsc::channel();
+                std::thread::spawn(move || {
+                    let outcome = Device::wgpu_options()
+                        .init()
+                        .map_err(|e| format!("no wgpu adapter: {e}"))
+                        .and_then(|device| {
+                            match Tensor::<1>::ones([4], &device)
+                                .sum()
+                                .try_into_scalar::<f32>()
+                            {
+                                Ok(sum) if sum == 4.0 => Ok(device),
+                                Ok(sum) => Err(format!("the adapter computed 1+1+1+1 = {sum}")),
+                                Err(e) => Err(format!("the adapter cannot read back: {e:?}")),
+                            }
+                        });
+                    let _ = send.send(outcome);
+                });
+                match receive.recv_timeout(WGPU_INIT_TIMEOUT) {
+                    Ok(outcome) => outcome,
+                    Err(mpsc::RecvTimeoutError::Timeout) => Err(format!(
+                        "no wgpu adapter answered within {} s (is a Vulkan, Metal or DX12 driver installed?)",
+                        WGPU_INIT_TIMEOUT.as_secs()
+                    )),
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        Err("the wgpu runtime panicked while starting (see the message above)".into())
+                    }
+                }
+            })
+            .clone()
     }
 }

@@ -27,6 +27,14 @@ pub enum LearnError {
     /// A device could not hand back tensor data, or training produced non-finite values.
     #[error("numerical failure: {0}")]
     Numerical(String),
+    /// A requested device is not compiled in or does not answer.
+    #[error("device `{device}` is unavailable: {reason}")]
+    DeviceUnavailable {
+        /// The device's name (`--device`).
+        device: &'static str,
+        /// Why, with what to do about it.
+        reason: String,
+    },
     /// A model could not be saved or loaded.
     #[error("model store: {0}")]
     Store(String),

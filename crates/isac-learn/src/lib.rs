@@ -4,7 +4,8 @@
 //! pure-TT encoders with exact power normalisation (eq. 27), the neural Fisher-information
 //! estimator (eqs. 12-16: Donsker-Varadhan discriminators, least squares, PSD projection), and
 //! complex tensors with the differentiable secrecy rates (eq. 28) that learning needs.
-//! Models run on any Burn `Device`; [`CpuDevice`] names the two CPU backends this crate tests.
+//! Models run on any Burn `Device`; [`CpuDevice`] names the two CPU backends this crate tests,
+//! [`ModelDevice`] every device a user can ask for (the GPU one behind the feature `wgpu`).
 //!
 //! Must not: define channel or echo models (`isac-channel`), compute analytic bounds
 //! (`isac-bounds`), or write files and figures (`isac-eval`). Parameters are initialised from
@@ -38,7 +39,7 @@ mod tensor;
 mod tt;
 
 pub use complex::{ComplexTensor, secrecy_rates};
-pub use device::CpuDevice;
+pub use device::{CpuDevice, ModelDevice, WGPU_INIT_TIMEOUT};
 pub use encoder::{Encoder, EncoderKind, EncoderShape, EncoderSummary, MAX_PARAMETERS};
 pub use error::LearnError;
 pub use power::normalize_power;

@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use isac_channel::scenario::FriendlyJammingScenario;
 use isac_channel::scenario::friendly_jamming::PerturbationDesign;
-use isac_learn::CpuDevice;
 use isac_learn::fim_estimator::{FimEstimatorSettings, Probe, estimate, relative_frobenius_error};
 use serde::{Deserialize, Serialize};
 
@@ -76,9 +75,10 @@ pub fn run(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             ..defaults.clone()
         });
     }
+    let device = ctx.device.open()?;
     let rows = ctx.points("fim-estimator", jobs.len(), |i| {
         let settings = &jobs[i];
-        let e = estimate(&probe, settings, &CpuDevice::Flex.device())?;
+        let e = estimate(&probe, settings, &device)?;
         Ok(Row {
             design: settings.design,
             scale: settings.scale,

@@ -49,6 +49,8 @@ pub struct RunContext<'a> {
     pub provenance: Provenance,
     /// Compute only this part of every experiment's points (see [`RunContext::points`]).
     pub shard: Option<Shard>,
+    /// The device paper-003 models train and run on (`--device`; flex by default).
+    pub device: isac_learn::ModelDevice,
 }
 
 impl<'a> RunContext<'a> {
@@ -64,6 +66,7 @@ impl<'a> RunContext<'a> {
             progress: &Silent,
             provenance: Provenance::default(),
             shard: None,
+            device: isac_learn::ModelDevice::Flex,
         }
     }
 }

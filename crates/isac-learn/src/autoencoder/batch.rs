@@ -3,6 +3,7 @@
 //! estimated angles, and the random messages and noise of one transmission.
 
 use burn::tensor::{Device, Tensor};
+use faer::linalg::solvers::Solve;
 use faer::{Mat, c64};
 use isac_bounds::{EchoGeometry, null_space_projector};
 use isac_channel::fading::realize;
@@ -290,8 +291,9 @@ fn sample_rows(
         }
         out.messages.extend(msgs);
         push(&r.users[sc], &mut out.users);
-        push(&null_space_projector(h.as_ref())?, &mut out.projectors);
-        push(&zero_forcing_directions(h)?, &mut out.zero_forcing);
+        let (projector, zero_forcing) = projector_and_zero_forcing(h)?;
+        push(&projector, &mut out.projectors);
+        push(&zero_forcing, &mut out.zero_forcing);
         push(&r.eve[sc], &mut out.eve);
         push(&sensing_channel.d_theta, &mut out.sensing[0]);
         push(&sensing_channel.d_phi, &mut out.sensing[1]);
@@ -305,6 +307,43 @@ fn sample_rows(
         );
     }
     Ok(out)
+}
+
+/// Smallest Cholesky pivot of `H H^H`, relative to its largest diagonal entry, for which
+/// [`projector_and_zero_forcing`] trusts the Gram route (below it, the SVD decides the rank).
+const GRAM_PIVOT_TOLERANCE: f64 = 1e-8;
+
+/// The null-space projector `P = I - H^H (H H^H)^-1 H` (Nt x Nt) and the unit ZF directions
+/// (Nt x K) of an estimated channel, from one K x K Cholesky factorisation of `G = H H^H`: with
+/// `X = G^-1 H`, `P = I - X^H H`, and user k's ZF direction is column k of `X^H` normalised (it
+/// satisfies `h_j^H x = 0` for j != k and `h_k^H x = 1 > 0`, so it is `P_-k h_k / |P_-k h_k|`).
+/// Three SVDs per row took most of a batch; a rank-deficient or ill-conditioned `H` still goes
+/// through them ([`isac_bounds::null_space_projector`], [`zero_forcing_directions`]).
+fn projector_and_zero_forcing(h: &Mat<c64>) -> Result<(Mat<c64>, Mat<c64>), LearnError> {
+    let (k, nt) = (h.nrows(), h.ncols());
+    let gram = h * h.adjoint();
+    let largest = (0..k).map(|i| gram[(i, i)].re).fold(0.0, f64::max);
+    let well_posed = gram.llt(faer::Side::Lower).ok().filter(|llt| {
+        let l = llt.L();
+        (0..k).all(|i| l[(i, i)].re * l[(i, i)].re > GRAM_PIVOT_TOLERANCE * largest)
+    });
+    let Some(llt) = well_posed else {
+        return Ok((
+            null_space_projector(h.as_ref())?,
+            zero_forcing_directions(h)?,
+        ));
+    };
+    let x = llt.solve(h);
+    let mut projector = -(x.adjoint() * h);
+    for i in 0..nt {
+        projector[(i, i)] += c64::new(1.0, 0.0);
+    }
+    let mut zero_forcing = x.adjoint().to_owned();
+    for u in 0..k {
+        let norm = zero_forcing.col(u).norm_l2();
+        zero_forcing.col_mut(u).iter_mut().for_each(|z| *z /= norm);
+    }
+    Ok((projector, zero_forcing))
 }
 
 /// Unit ZF directions (Nt x K): `P_-k h_k / |P_-k h_k|` with `P_-k` the projector onto the null
@@ -333,4 +372,35 @@ fn zero_forcing_directions(h: &Mat<c64>) -> Result<Mat<c64>, LearnError> {
         }
     }
     Ok(z)
+}
+
+#[cfg(test)]
+mod tests {
+    use isac_channel::rng::{complex_normal, stream};
+
+    use super::*;
+
+    fn max_abs(a: &Mat<c64>, b: &Mat<c64>) -> f64 {
+        (a - b).norm_max()
+    }
+
+    /// The Gram route against the SVD route on random full-rank channels (K = 1..4), and on a
+    /// rank-deficient one (two equal users), where it falls back to the SVD.
+    #[test]
+    fn the_gram_route_equals_the_svd_route() {
+        let mut rng = stream(11, [0; 3]);
+        for k in 1..=4 {
+            for _ in 0..20 {
+                let h = Mat::from_fn(k, 16, |_, _| complex_normal(&mut rng, 1.0));
+                let (p, z) = projector_and_zero_forcing(&h).unwrap();
+                assert!(max_abs(&p, &null_space_projector(h.as_ref()).unwrap()) < 1e-12);
+                assert!(max_abs(&z, &zero_forcing_directions(&h).unwrap()) < 1e-12);
+            }
+        }
+        let row = Mat::from_fn(1, 16, |_, _| complex_normal(&mut rng, 1.0));
+        let twice = Mat::from_fn(2, 16, |_, j| row[(0, j)]);
+        // The fallback: the projector of the rank-one channel, as the SVD route gives it.
+        let (p, _) = projector_and_zero_forcing(&twice).unwrap();
+        assert!(max_abs(&p, &null_space_projector(row.as_ref()).unwrap()) < 1e-12);
+    }
 }

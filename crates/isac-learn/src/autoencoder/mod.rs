@@ -25,7 +25,7 @@ use isac_channel::scenario::friendly_jamming::{BeamStructure, CrlbConvention};
 pub use batch::{Batch, Conditions};
 pub use deploy::{Frame, frame_power};
 pub use stage2::{FimCalibration, Stage2Outcome, Stage2Rule, calibrate, crlbs, refine_jamming};
-pub use train::{ConvergencePoint, TrainedAutoencoder, TrainingLog};
+pub use train::{ConvergencePoint, TrainedAutoencoder, Trainer, TrainingLog};
 
 use crate::init::linear;
 use crate::tensor::{from_values, values};
@@ -37,7 +37,7 @@ const FLOOR: f32 = 1e-15;
 
 /// Revision of the model, its training and its cached training log: bump it whenever any of them
 /// changes, so that model caches keyed on it (`isac-eval`) never reuse what older code wrote.
-pub const MODEL_REVISION: u32 = 10;
+pub const MODEL_REVISION: u32 = 11;
 
 /// Stream index of the model weights.
 const STREAM_WEIGHTS: u64 = 0x4145_5747; // "AEWG"

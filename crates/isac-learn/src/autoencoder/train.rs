@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::{Bytes, Device};
 use isac_channel::rng::stream;
@@ -78,6 +78,76 @@ fn scalar(t: burn::tensor::Tensor<1>) -> Result<f64, LearnError> {
     }
 }
 
+/// Stage-1 Adam steps on batches of fresh draws whose power and CRLB threshold are uniform over
+/// the scenario's evaluation ranges (so one model serves every point of a sweep). Step `i` always
+/// sees the same draws, so a model depends on the seed and the number of steps only.
+pub struct Trainer {
+    setup: Setup,
+    grad_device: Device,
+    /// Always `Some` between steps (taken by value for Adam's update, so its tensors are not
+    /// shared and can be updated in place).
+    model: Option<Autoencoder>,
+    optimizer: ModuleOptimizer,
+    power_db: (f64, f64),
+    crlb_db: (f64, f64),
+    steps: usize,
+}
+
+impl Trainer {
+    /// A freshly initialised model on `device` (gradients recorded on its autodiff device).
+    pub fn new(setup: Setup, device: &Device) -> Result<Self, LearnError> {
+        let grad_device = device.clone().autodiff();
+        let model = Autoencoder::new(&setup, &grad_device)?;
+        let f = setup.scenario.file();
+        let (power_db, crlb_db) = (range(&f.evaluation.snr_db), range(&f.evaluation.crlb_db));
+        Ok(Self {
+            setup,
+            grad_device,
+            model: Some(model),
+            optimizer: AdamConfig::new().init(),
+            power_db,
+            crlb_db,
+            steps: 0,
+        })
+    }
+
+    /// One Adam step on the next batch: draws, transmission, loss eq. (40), backward, update.
+    pub fn step(&mut self) -> Result<(), LearnError> {
+        let (s, it) = (&self.setup, self.steps as u64);
+        let seed = s.scenario.seed();
+        let b = s.frames_per_batch();
+        let ((p_lo, p_hi), (c_lo, c_hi)) = (self.power_db, self.crlb_db);
+        let mut rng = stream(seed, [STREAM_CONDITIONS, it, 0]);
+        let conditions: Vec<Conditions> = (0..b)
+            .map(|_| Conditions {
+                p_db: p_lo + (p_hi - p_lo) * rng.random::<f64>(),
+                crlb_db: c_lo + (c_hi - c_lo) * rng.random::<f64>(),
+            })
+            .collect();
+        let indices: Vec<u64> = (0..b as u64)
+            .map(|i| TRAINING_DRAWS + it * b as u64 + i)
+            .collect();
+        let batch = Batch::new(s, &indices, &conditions, seed, &self.grad_device)?;
+        let model = self.model.take().expect("a model between steps");
+        let loss = model.loss(s, &batch).total;
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let lr = s.scenario.file().training.learning_rate;
+        self.model = Some(self.optimizer.step(lr, model, grads));
+        self.steps += 1;
+        Ok(())
+    }
+
+    /// Steps taken.
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
+    /// The model as it stands, without gradients.
+    pub fn model(&self) -> Autoencoder {
+        self.model.as_ref().expect("a model between steps").valid()
+    }
+}
+
 impl TrainedAutoencoder {
     /// Stage 1: `iterations` Adam steps on batches of fresh draws whose power and CRLB threshold
     /// are uniform over the scenario's evaluation ranges (so one model serves every point of a
@@ -94,12 +164,7 @@ impl TrainedAutoencoder {
         let started = Instant::now();
         let f = setup.scenario.file().clone();
         let seed = setup.scenario.seed();
-        let grad_device = device.clone().autodiff();
-        let mut model = Autoencoder::new(&setup, &grad_device)?;
-        let mut optimizer = AdamConfig::new().init();
         let b = setup.frames_per_batch();
-        let (p_lo, p_hi) = range(&f.evaluation.snr_db);
-        let (c_lo, c_hi) = range(&f.evaluation.crlb_db);
         let validation: Vec<(f64, Batch)> = convergence
             .iter()
             .map(|&p_db| {
@@ -116,9 +181,8 @@ impl TrainedAutoencoder {
             .collect::<Result<_, _>>()?;
         let mut log = TrainingLog::default();
         let score = |model: &Autoencoder, iteration: usize, log: &mut TrainingLog| {
-            let valid = model.valid();
             for (p_db, batch) in &validation {
-                let parts = valid.loss(&setup, batch);
+                let parts = model.loss(&setup, batch);
                 log.points.push(ConvergencePoint {
                     iteration,
                     p_db: *p_db,
@@ -128,36 +192,21 @@ impl TrainedAutoencoder {
             }
             Ok::<(), LearnError>(())
         };
+        let mut trainer = Trainer::new(setup.clone(), device)?;
         for it in 0..iterations {
             if log_every > 0 && it % log_every == 0 {
-                score(&model, it, &mut log)?;
+                score(&trainer.model(), it, &mut log)?;
             }
-            let mut rng = stream(seed, [STREAM_CONDITIONS, it as u64, 0]);
-            let conditions: Vec<Conditions> = (0..b)
-                .map(|_| Conditions {
-                    p_db: p_lo + (p_hi - p_lo) * rng.random::<f64>(),
-                    crlb_db: c_lo + (c_hi - c_lo) * rng.random::<f64>(),
-                })
-                .collect();
-            let indices: Vec<u64> = (0..b as u64)
-                .map(|i| TRAINING_DRAWS + it as u64 * b as u64 + i)
-                .collect();
-            let batch = Batch::new(&setup, &indices, &conditions, seed, &grad_device)?;
-            let loss = model.loss(&setup, &batch).total;
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optimizer.step(f.training.learning_rate, model, grads);
+            trainer.step()?;
             on_step();
         }
+        let model = trainer.model();
         if log_every > 0 {
             score(&model, iterations, &mut log)?;
         }
         log.iterations = iterations;
         log.seconds = started.elapsed().as_secs_f64();
-        Ok(Self {
-            setup,
-            model: model.valid(),
-            log,
-        })
+        Ok(Self { setup, model, log })
     }
 
     /// Writes the weights as a burnpack file.
