@@ -223,3 +223,27 @@ mod wgpu {
             .clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_parses_and_a_missing_device_names_its_feature() {
+        for d in ModelDevice::ALL {
+            assert_eq!(d.name().parse::<ModelDevice>().unwrap(), d);
+            assert_eq!(d.feature().is_none(), d == ModelDevice::Flex);
+            if d.is_compiled() {
+                assert!(ModelDevice::compiled().contains(&d));
+            } else {
+                let e = d.open().unwrap_err().to_string();
+                assert!(e.contains(d.feature().unwrap()), "{e}");
+            }
+        }
+        let e = "gpu".parse::<ModelDevice>().unwrap_err().to_string();
+        assert!(e.contains("flex, ndarray, wgpu"), "{e}");
+        assert_eq!(ModelDevice::compiled()[0], ModelDevice::Flex);
+        let flex = ModelDevice::Flex.open().unwrap();
+        assert_eq!(flex, CpuDevice::Flex.device());
+    }
+}

@@ -137,11 +137,6 @@ impl Trainer {
         Ok(())
     }
 
-    /// Steps taken.
-    pub fn steps(&self) -> usize {
-        self.steps
-    }
-
     /// The model as it stands, without gradients.
     pub fn model(&self) -> Autoencoder {
         self.model.as_ref().expect("a model between steps").valid()
