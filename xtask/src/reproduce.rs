@@ -524,6 +524,21 @@ mod tests {
     }
 
     #[test]
+    fn a_device_this_build_lacks_is_bad_input_before_any_experiment_runs() {
+        let base = std::env::temp_dir().join(format!("isac-xtask-device-{}", std::process::id()));
+        for device in ModelDevice::ALL.into_iter().filter(|d| !d.is_compiled()) {
+            let e = run(&Args {
+                device,
+                ..args(&base, "out", None)
+            })
+            .unwrap_err();
+            assert_eq!(crate::exit_code(&e), 2, "{e}");
+            assert!(e.to_string().contains(device.feature().unwrap()), "{e}");
+        }
+        assert!(!base.exists(), "nothing written");
+    }
+
+    #[test]
     fn merge_refuses_incomplete_duplicated_or_mixed_parts() {
         let base = std::env::temp_dir().join(format!("isac-xtask-merge-{}", std::process::id()));
         let revision = git_revision(&workspace_root());

@@ -59,20 +59,6 @@ impl fmt::Display for CpuDevice {
     }
 }
 
-impl FromStr for CpuDevice {
-    type Err = LearnError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::all()
-            .into_iter()
-            .find(|d| d.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = Self::all().iter().map(|d| d.name()).collect();
-                LearnError::invalid("device", s, format!("must be one of {}", names.join(", ")))
-            })
-    }
-}
-
 /// The devices a user can ask for (`--device flex|ndarray|wgpu`): the CPU backends and Burn's
 /// wgpu GPU device. Every variant exists in every build, so a name always parses; [`Self::open`]
 /// says which cargo feature a device that was not compiled in needs.
