@@ -27,5 +27,6 @@
 
 pub use isac_bounds as bounds;
 pub use isac_channel as channel;
+pub use isac_design as design;
 pub use isac_learn as learn;
 pub use isac_sdr as sdr;

@@ -87,6 +87,7 @@ fn learn_error(e: LearnError) -> CliError {
         | LearnError::Channel(_)
         | LearnError::DeviceUnavailable { .. } => CliError::Input(e.to_string()),
         LearnError::Bounds(b) => b.into(),
+        LearnError::Design(d) => d.into(),
         LearnError::Numerical(_) | LearnError::Store(_) => CliError::Internal(e.to_string()),
     }
 }

@@ -11,7 +11,8 @@ use faer::{Col, Mat, c64};
 use isac_bounds::{EchoGeometry, angle_fim, crb_diagonal};
 use isac_channel::fading::realize;
 use isac_channel::scenario::FriendlyJammingScenario;
-use isac_sdr::{JammingOptimum, JammingProblem, OptimumSettings, OptimumStatus, zf_an};
+use isac_design::zf_an;
+use isac_sdr::{JammingOptimum, JammingProblem, OptimumSettings, OptimumStatus};
 use serde::Serialize;
 
 use super::{CliError, ComplexJson, matrix_json, print_json};
@@ -161,10 +162,10 @@ pub fn run(args: &JammingOptimumArgs) -> Result<(), CliError> {
     let ch = &f.channel;
     // The users' channel of realisation 0 (first subcarrier), fixed; Eve's draws 1..=D train,
     // D+1..=2D evaluate.
-    let users = realize(&s, ch.eve_model, 0.0, 0)?.users.remove(0);
+    let users = realize(&s, &ch.eve_model, 0.0, 0)?.users.remove(0);
     let eve = |range: std::ops::RangeInclusive<usize>| {
         range
-            .map(|d| Ok(realize(&s, ch.eve_model, 0.0, d as u64)?.eve.remove(0)))
+            .map(|d| Ok(realize(&s, &ch.eve_model, 0.0, d as u64)?.eve.remove(0)))
             .collect::<Result<Vec<Mat<c64>>, CliError>>()
     };
     let (train, held_out) = (eve(1..=args.draws)?, eve(args.draws + 1..=2 * args.draws)?);

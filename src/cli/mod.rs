@@ -75,6 +75,16 @@ impl From<isac_bounds::BoundsError> for CliError {
     }
 }
 
+impl From<isac_design::DesignError> for CliError {
+    fn from(e: isac_design::DesignError) -> Self {
+        match e {
+            isac_design::DesignError::Bounds(b) => b.into(),
+            isac_design::DesignError::Eigen => Self::Internal(e.to_string()),
+            _ => Self::Input(e.to_string()),
+        }
+    }
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
@@ -91,6 +101,7 @@ impl From<isac_sdr::SdrError> for CliError {
         match e {
             isac_sdr::SdrError::InvalidParameter { .. } => Self::Input(e.to_string()),
             isac_sdr::SdrError::Bounds(b) => b.into(),
+            isac_sdr::SdrError::Design(d) => d.into(),
             isac_sdr::SdrError::Setup(_) => Self::Internal(e.to_string()),
         }
     }

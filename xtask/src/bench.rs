@@ -204,12 +204,12 @@ fn time_jamming_optimum() -> Result<(f64, isac_sdr::JammingOptimum)> {
     let f = s.file();
     let power = s.subcarrier_power(f.system.p_max_db);
     let eve_model = f.channel.eve_model;
-    let users = realize(&s, eve_model, 0.0, 0)?.users.remove(0);
+    let users = realize(&s, &eve_model, 0.0, 0)?.users.remove(0);
     let eve = (1..=2000u64)
-        .map(|d| Ok(realize(&s, eve_model, 0.0, d)?.eve.remove(0)))
+        .map(|d| Ok(realize(&s, &eve_model, 0.0, d)?.eve.remove(0)))
         .collect::<Result<Vec<_>>>()?;
     let share = f.evaluation.an_power_fraction;
-    let design = isac_sdr::zf_an(users.as_ref(), power, share)?;
+    let design = isac_design::zf_an(users.as_ref(), power, share)?;
     let geometry = isac_bounds::EchoGeometry {
         tx: s.tx(),
         rx: s.rx(),

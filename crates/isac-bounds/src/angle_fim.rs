@@ -46,6 +46,12 @@ impl EchoGeometry {
     }
 }
 
+/// `M = dG_theta^H dG_theta + dG_phi^H dG_phi` (Nt x Nt): `v^H M v` is the angle-Fisher trace
+/// per unit `2 c` of a beam `v` (paper 003, eq. 17's objective for one jamming beam).
+pub fn angle_information_matrix(ch: &SensingChannel) -> Mat<c64> {
+    ch.d_theta.adjoint() * &ch.d_theta + ch.d_phi.adjoint() * &ch.d_phi
+}
+
 /// 2 x 2 FIM of `(theta, phi)`, eq. (18): `J_ij = 2 c Re tr(R dG_i^H dG_j)` with
 /// `c = |alpha|^2 / sigma^2` and `R` the transmit covariance summed over snapshots and
 /// subcarriers (G is flat over subcarriers, so eq. 18's sum over n is a sum of R_n).

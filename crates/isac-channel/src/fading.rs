@@ -106,13 +106,70 @@ pub struct Realization {
 /// Stream index of channel realisations.
 const STREAM_REALIZATION: u64 = 0x4348_414e; // "CHAN"
 
+/// Eve's channel on every subcarrier of a realisation: the extension seam behind [`realize`].
+/// [`EveModel`] (the scenario file's `channel.eve_model`) implements it; a user's own model
+/// (an Eve that wanders around the target, a cluster of scatterers) implements it outside this
+/// crate and is evaluated on the same users' draws.
+pub trait EveChannelModel: Send + Sync {
+    /// The model's name in tables and figures.
+    fn name(&self) -> &str;
+
+    /// Eve's channels `H_E^(n)` (Nt x Ne, one per subcarrier) of one realisation of `s`. `nlos`
+    /// is the realisation's own delay-line draw for Eve (CN(0, 1) entries, correlated across
+    /// subcarriers as the scenario's taps make them); `rng` is the realisation's stream after
+    /// the users' and that draw, for whatever else the model needs. Each realisation has its own
+    /// stream, so a model is reproducible and independent of the order draws are made in.
+    fn channels(
+        &self,
+        s: &FriendlyJammingScenario,
+        nlos: Vec<Mat<c64>>,
+        rng: &mut dyn Rng,
+    ) -> Result<Vec<Mat<c64>>, ChannelError>;
+}
+
+impl EveChannelModel for EveModel {
+    fn name(&self) -> &str {
+        EveModel::name(*self)
+    }
+
+    /// Rayleigh: the delay-line draw itself. Her line of sight (`rician`, `los`) is
+    /// `a(theta + offset, phi)` times unit-modulus random phases, flat over subcarriers.
+    fn channels(
+        &self,
+        s: &FriendlyJammingScenario,
+        nlos: Vec<Mat<c64>>,
+        rng: &mut dyn Rng,
+    ) -> Result<Vec<Mat<c64>>, ChannelError> {
+        let c = &s.file().channel;
+        let (nt, ne) = (s.tx().elements(), s.file().system.eve_antennas);
+        let (theta, phi) = s.target();
+        let mut line_of_sight = || {
+            let a = s
+                .tx()
+                .steering(theta + c.eve_offset_deg.to_radians(), phi)
+                .a;
+            let phases: Vec<c64> = (0..ne).map(|_| uniform_phase(rng)).collect();
+            Mat::from_fn(nt, ne, |i, j| a[i] * phases[j])
+        };
+        Ok(match self {
+            EveModel::Rayleigh => nlos,
+            EveModel::Rician => rician(
+                &nlos,
+                line_of_sight().as_ref(),
+                db_to_linear(c.eve_k_factor_db),
+            ),
+            // Flat over subcarriers (the NLoS draw keeps every other stream where it was).
+            EveModel::Los => vec![line_of_sight(); nlos.len()],
+        })
+    }
+}
+
 /// Realisation `index` of the scenario (its own seeded stream, so realisations can be drawn in
-/// any order or in parallel). Eve's model is passed explicitly so that both can be compared on
-/// the same users' draws; her line of sight is `a(theta, phi)` times unit-modulus random phases,
-/// flat over subcarriers.
+/// any order or in parallel). Eve's model is passed explicitly so that several can be compared
+/// on the same users' draws.
 pub fn realize(
     s: &FriendlyJammingScenario,
-    eve_model: EveModel,
+    eve: &dyn EveChannelModel,
     csi_error_var: f64,
     index: u64,
 ) -> Result<Realization, ChannelError> {
@@ -122,25 +179,8 @@ pub fn realize(
     let mut rng = stream(s.seed(), [STREAM_REALIZATION, index, 0]);
     let users = line.draw(&mut rng, k, nt);
     let nlos = line.draw(&mut rng, nt, ne);
+    let eve = eve.channels(s, nlos, &mut rng)?;
     let (theta, phi) = s.target();
-    let mut line_of_sight = || {
-        let a = s
-            .tx()
-            .steering(theta + c.eve_offset_deg.to_radians(), phi)
-            .a;
-        let phases: Vec<c64> = (0..ne).map(|_| uniform_phase(&mut rng)).collect();
-        Mat::from_fn(nt, ne, |i, j| a[i] * phases[j])
-    };
-    let eve = match eve_model {
-        EveModel::Rayleigh => nlos,
-        EveModel::Rician => rician(
-            &nlos,
-            line_of_sight().as_ref(),
-            db_to_linear(c.eve_k_factor_db),
-        ),
-        // Flat over subcarriers (the NLoS draw above keeps every other stream where it was).
-        EveModel::Los => vec![line_of_sight(); nlos.len()],
-    };
     let mut err = stream(s.seed(), [STREAM_REALIZATION, index, 1]);
     let users_estimated = users
         .iter()

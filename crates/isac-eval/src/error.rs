@@ -12,6 +12,9 @@ pub enum EvalError {
     /// An SDR solve could not be set up.
     #[error(transparent)]
     Sdr(#[from] isac_sdr::SdrError),
+    /// A closed-form design failed.
+    #[error(transparent)]
+    Design(#[from] isac_design::DesignError),
     /// A learned model or estimator failed.
     #[error(transparent)]
     Learn(#[from] isac_learn::LearnError),

@@ -33,6 +33,7 @@
 pub mod bler;
 mod error;
 pub mod experiments;
+pub mod held_out;
 pub mod mmse;
 pub mod output;
 mod plot;

@@ -109,8 +109,8 @@ fn agree(ne: usize, jam_cols: usize, jam_var: f64) {
 #[test]
 fn burn_and_faer_impairments_agree() {
     use isac_channel::impairments::IqImbalance;
+    use isac_design::JammingDesign;
     use isac_learn::autoencoder::Transmission;
-    use isac_sdr::JammingDesign;
 
     let (batch, k, nt, j) = (3, 2, 6, 2);
     let iq = IqImbalance::new(0.05, 4f64.to_radians());

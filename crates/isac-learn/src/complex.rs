@@ -3,7 +3,7 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 use faer::{MatRef, c64};
-use isac_bounds::null_space_projector;
+use isac_design::null_space_projector;
 
 use crate::LearnError;
 
@@ -75,7 +75,7 @@ impl ComplexTensor<3> {
     }
 
     /// The orthogonal projectors onto the null spaces of the estimated users' channels
-    /// (`[B, Nt, Nt]`, computed in f64 by `isac_bounds::null_space_projector`). They are data, not
+    /// (`[B, Nt, Nt]`, computed in f64 by `isac_design::null_space_projector`). They are data, not
     /// parameters: `P v` projects a batch of learned FJ beams `[B, Nt, 1]` differentiably.
     pub fn null_space_projectors(
         channels: &[MatRef<'_, c64>],

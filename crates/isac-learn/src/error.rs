@@ -41,6 +41,9 @@ pub enum LearnError {
     /// A bound from `isac-bounds` failed.
     #[error(transparent)]
     Bounds(#[from] BoundsError),
+    /// An error from a closed-form design.
+    #[error(transparent)]
+    Design(#[from] isac_design::DesignError),
     /// A channel model from `isac-channel` failed.
     #[error(transparent)]
     Channel(#[from] ChannelError),

@@ -17,4 +17,7 @@ pub enum SdrError {
     /// An error from the bounds layer.
     #[error(transparent)]
     Bounds(#[from] isac_bounds::BoundsError),
+    /// An error from a closed-form design.
+    #[error(transparent)]
+    Design(#[from] isac_design::DesignError),
 }

@@ -23,7 +23,8 @@
 //! upper minus lower bound as its certificate.
 
 use faer::{Col, Mat, MatRef, Side, c64};
-use isac_bounds::{SensingChannel, angle_fim, null_space_projector};
+use isac_bounds::{SensingChannel, angle_fim};
+use isac_design::null_space_projector;
 
 use crate::SdrError;
 

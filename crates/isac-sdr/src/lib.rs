@@ -32,7 +32,6 @@
 use isac_lapack as _;
 
 mod error;
-mod friendly_jamming;
 mod hermitian;
 mod jamming_optimum;
 pub mod metrics;
@@ -42,7 +41,6 @@ mod schemes;
 mod search;
 
 pub use error::SdrError;
-pub use friendly_jamming::{JammingDesign, mrt_equal, target_jamming_direction, zf_an, zf_mixed};
 pub use jamming_optimum::{
     CrlbConstraint, JammingOptimum, JammingProblem, OptimumSettings, OptimumStatus,
 };

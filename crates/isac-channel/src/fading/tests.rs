@@ -58,18 +58,18 @@ fn rician_keeps_unit_power_and_has_the_line_of_sight_as_mean() {
 #[test]
 fn realizations_are_seeded_sized_and_carry_the_csi_error() {
     let s = FriendlyJammingScenario::from_toml(SHIPPED).unwrap();
-    let r = realize(&s, EveModel::Rayleigh, 0.1, 3).unwrap();
+    let r = realize(&s, &EveModel::Rayleigh, 0.1, 3).unwrap();
     assert_eq!(r.users.len(), 64);
     assert_eq!((r.users[0].nrows(), r.users[0].ncols()), (2, 16));
     assert_eq!((r.eve[0].nrows(), r.eve[0].ncols()), (16, 2));
     // Same index, same draw; another index, another draw; the Rician Eve shares the users' draw.
-    let again = realize(&s, EveModel::Rician, 0.1, 3).unwrap();
+    let again = realize(&s, &EveModel::Rician, 0.1, 3).unwrap();
     assert_eq!(r.users, again.users);
     assert_eq!(r.users_estimated, again.users_estimated);
     assert_ne!(r.eve, again.eve);
     assert_ne!(
         r.users,
-        realize(&s, EveModel::Rayleigh, 0.1, 4).unwrap().users
+        realize(&s, &EveModel::Rayleigh, 0.1, 4).unwrap().users
     );
     // The CSI error has variance rho: 64 subcarriers x 32 entries.
     let (sum, count) = r
@@ -85,7 +85,7 @@ fn realizations_are_seeded_sized_and_carry_the_csi_error() {
         });
     assert!((sum / count / 0.1 - 1.0).abs() < 0.1, "{}", sum / count);
     // Perfect CSI and AoA: the estimates are the truth.
-    let exact = realize(&s, EveModel::Rayleigh, 0.0, 3).unwrap();
+    let exact = realize(&s, &EveModel::Rayleigh, 0.0, 3).unwrap();
     assert_eq!(exact.users, exact.users_estimated);
     assert_eq!(exact.target_estimated, s.target());
 }
@@ -104,8 +104,8 @@ fn line_of_sight_eve_sees_the_target_steering_vector_and_the_same_users() {
     for (ne, offset) in [(1, 0.0), (2, 0.0), (2, 5.0)] {
         let s = with(ne, offset);
         let a = s.tx().steering(theta + offset.to_radians(), phi).a;
-        let los = realize(&s, EveModel::Los, 0.0, 3).unwrap();
-        let rayleigh = realize(&s, EveModel::Rayleigh, 0.0, 3).unwrap();
+        let los = realize(&s, &EveModel::Los, 0.0, 3).unwrap();
+        let rayleigh = realize(&s, &EveModel::Rayleigh, 0.0, 3).unwrap();
         assert_eq!(los.users, rayleigh.users, "the users' draws do not move");
         for h in &los.eve {
             assert_eq!(h.ncols(), ne);

@@ -1,7 +1,7 @@
 use super::*;
 use faer::linalg::solvers::DenseSolveCore;
-use isac_bounds::null_space_projector;
 use isac_channel::rng::{complex_normal, stream};
+use isac_design::null_space_projector;
 use proptest::prelude::*;
 
 fn random(rows: usize, cols: usize, seed: u64) -> Mat<c64> {

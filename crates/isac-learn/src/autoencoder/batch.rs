@@ -3,14 +3,14 @@
 //! estimated angles, and the random messages and noise of one transmission.
 
 use burn::tensor::{Device, Tensor};
-use faer::linalg::solvers::Solve;
 use faer::{Mat, c64};
-use isac_bounds::{EchoGeometry, null_space_projector};
+use isac_bounds::EchoGeometry;
 use isac_channel::fading::realize;
 use isac_channel::impairments::oscillator_phases;
 use isac_channel::rng::{complex_normal, stream};
 #[cfg(doc)]
 use isac_channel::scenario::FriendlyJammingScenario;
+use isac_design::projector_and_zero_forcing;
 use rand::RngExt;
 use rayon::prelude::*;
 
@@ -221,7 +221,7 @@ fn sample_rows(
 ) -> Result<SampleRows, LearnError> {
     let s = &setup.scenario;
     let ch = &s.file().channel;
-    let r = realize(s, ch.eve_model, ch.csi_error_var, index)?;
+    let r = realize(s, &ch.eve_model, ch.csi_error_var, index)?;
     let (k, nt, m) = (
         s.users(),
         s.tx().elements(),
@@ -307,100 +307,4 @@ fn sample_rows(
         );
     }
     Ok(out)
-}
-
-/// Smallest Cholesky pivot of `H H^H`, relative to its largest diagonal entry, for which
-/// [`projector_and_zero_forcing`] trusts the Gram route (below it, the SVD decides the rank).
-const GRAM_PIVOT_TOLERANCE: f64 = 1e-8;
-
-/// The null-space projector `P = I - H^H (H H^H)^-1 H` (Nt x Nt) and the unit ZF directions
-/// (Nt x K) of an estimated channel, from one K x K Cholesky factorisation of `G = H H^H`: with
-/// `X = G^-1 H`, `P = I - X^H H`, and user k's ZF direction is column k of `X^H` normalised (it
-/// satisfies `h_j^H x = 0` for j != k and `h_k^H x = 1 > 0`, so it is `P_-k h_k / |P_-k h_k|`).
-/// Three SVDs per row took most of a batch; a rank-deficient or ill-conditioned `H` still goes
-/// through them ([`isac_bounds::null_space_projector`], [`zero_forcing_directions`]).
-fn projector_and_zero_forcing(h: &Mat<c64>) -> Result<(Mat<c64>, Mat<c64>), LearnError> {
-    let (k, nt) = (h.nrows(), h.ncols());
-    let gram = h * h.adjoint();
-    let largest = (0..k).map(|i| gram[(i, i)].re).fold(0.0, f64::max);
-    let well_posed = gram.llt(faer::Side::Lower).ok().filter(|llt| {
-        let l = llt.L();
-        (0..k).all(|i| l[(i, i)].re * l[(i, i)].re > GRAM_PIVOT_TOLERANCE * largest)
-    });
-    let Some(llt) = well_posed else {
-        return Ok((
-            null_space_projector(h.as_ref())?,
-            zero_forcing_directions(h)?,
-        ));
-    };
-    let x = llt.solve(h);
-    let mut projector = -(x.adjoint() * h);
-    for i in 0..nt {
-        projector[(i, i)] += c64::new(1.0, 0.0);
-    }
-    let mut zero_forcing = x.adjoint().to_owned();
-    for u in 0..k {
-        let norm = zero_forcing.col(u).norm_l2();
-        zero_forcing.col_mut(u).iter_mut().for_each(|z| *z /= norm);
-    }
-    Ok((projector, zero_forcing))
-}
-
-/// Unit ZF directions (Nt x K): `P_-k h_k / |P_-k h_k|` with `P_-k` the projector onto the null
-/// space of the other users' channels (MRT for a single user).
-fn zero_forcing_directions(h: &Mat<c64>) -> Result<Mat<c64>, LearnError> {
-    let (k, nt) = (h.nrows(), h.ncols());
-    let mut z = Mat::<c64>::zeros(nt, k);
-    for u in 0..k {
-        let own = Mat::from_fn(nt, 1, |i, _| h[(u, i)].conj());
-        let d = if k == 1 {
-            own
-        } else {
-            let others = Mat::from_fn(k - 1, nt, |r, i| h[(if r < u { r } else { r + 1 }, i)]);
-            null_space_projector(others.as_ref())? * own
-        };
-        let norm = d.norm_l2();
-        if !(norm > 0.0 && norm.is_finite()) {
-            return Err(LearnError::invalid(
-                "estimated channel",
-                format!("user {u}"),
-                "must not lie in the span of the other users' channels",
-            ));
-        }
-        for i in 0..nt {
-            z[(i, u)] = d[(i, 0)] / norm;
-        }
-    }
-    Ok(z)
-}
-
-#[cfg(test)]
-mod tests {
-    use isac_channel::rng::{complex_normal, stream};
-
-    use super::*;
-
-    fn max_abs(a: &Mat<c64>, b: &Mat<c64>) -> f64 {
-        (a - b).norm_max()
-    }
-
-    /// The Gram route against the SVD route on random full-rank channels (K = 1..4), and on a
-    /// rank-deficient one (two equal users), where it falls back to the SVD.
-    #[test]
-    fn the_gram_route_equals_the_svd_route() {
-        let mut rng = stream(11, [0; 3]);
-        for k in 1..=4 {
-            for _ in 0..20 {
-                let h = Mat::from_fn(k, 16, |_, _| complex_normal(&mut rng, 1.0));
-                let (p, z) = projector_and_zero_forcing(&h).unwrap();
-                assert!(max_abs(&p, &null_space_projector(h.as_ref()).unwrap()) < 1e-12);
-                assert!(max_abs(&z, &zero_forcing_directions(&h).unwrap()) < 1e-12);
-            }
-        }
-        let row = Mat::from_fn(1, 16, |_, _| complex_normal(&mut rng, 1.0));
-        let twice = Mat::from_fn(2, 16, |_, j| row[(0, j)]);
-        // The fallback: the projector of the rank-one channel, as the SVD route gives it.
-        let (p, _) = projector_and_zero_forcing(&twice).unwrap();
-        assert!(max_abs(&p, &null_space_projector(row.as_ref()).unwrap()) < 1e-12);
-    }
 }

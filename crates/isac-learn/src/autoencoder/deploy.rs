@@ -5,7 +5,8 @@
 //! (ISAC_FJ, and the steered part of ISAC_FJ_PLUS).
 
 use faer::Mat;
-use isac_bounds::{EchoGeometry, null_space_projector};
+use isac_bounds::EchoGeometry;
+use isac_design::null_space_projector;
 
 use super::{Batch, RowDesign, Stage2Outcome, Stage2Rule, TrainedAutoencoder, refine_jamming};
 use crate::LearnError;

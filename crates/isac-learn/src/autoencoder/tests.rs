@@ -1,8 +1,9 @@
 use std::path::Path;
 
-use isac_bounds::{EchoGeometry, sensing_guided_jamming_direction};
+use isac_bounds::EchoGeometry;
 use isac_channel::fading::realize;
 use isac_channel::scenario::friendly_jamming::Stage2Objective;
+use isac_design::sensing_guided_jamming_direction;
 use proptest::prelude::*;
 
 use super::*;
@@ -70,7 +71,7 @@ fn null_space_jamming_leaves_no_trace_at_the_users_with_perfect_csi() {
         for (d, frame) in model.deploy(&b).unwrap().iter().enumerate() {
             let r = realize(
                 &s.scenario,
-                s.scenario.file().channel.eve_model,
+                &s.scenario.file().channel.eve_model,
                 0.0,
                 d as u64,
             )
@@ -158,7 +159,7 @@ fn stage_two_never_breaks_a_met_crlb_constraint() {
     };
     let scale = s.fim_scale * s.scenario.snapshots();
     for (d, row) in model.designs(&b).unwrap().into_iter().enumerate() {
-        let p = isac_bounds::null_space_projector(b.users_estimated[d].as_ref()).unwrap();
+        let p = isac_design::null_space_projector(b.users_estimated[d].as_ref()).unwrap();
         let row = RowDesign {
             jamming: &p * &row.jamming,
             beams: row.beams,
@@ -388,7 +389,7 @@ fn free_beams_leave_the_zero_forcing_structure() {
         let model = untrained(s.clone(), &device);
         let mut worst: f64 = 0.0;
         for (frame, d) in model.deploy(&b).unwrap().iter().zip(0u64..) {
-            let r = realize(&s.scenario, s.scenario.file().channel.eve_model, 0.0, d).unwrap();
+            let r = realize(&s.scenario, &s.scenario.file().channel.eve_model, 0.0, d).unwrap();
             let h = &r.users[0];
             let row = &frame.rows[0];
             assert!((frame_power(&frame.rows) / 1000.0 - 1.0).abs() < 1e-12);
@@ -520,7 +521,7 @@ fn target_power_stage_two_points_the_beam_at_the_target() {
         let a = geometry.tx.steering(theta, phi).a;
         for (sc, row) in frame.rows.iter().enumerate() {
             let p =
-                isac_bounds::null_space_projector(b.users_estimated[d * 2 + sc].as_ref()).unwrap();
+                isac_design::null_space_projector(b.users_estimated[d * 2 + sc].as_ref()).unwrap();
             let w = &p * &a;
             let v = row.jamming.col(0);
             let cosine = (w.adjoint() * v).norm() / (w.norm_l2() * v.norm_l2());

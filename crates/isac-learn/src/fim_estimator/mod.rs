@@ -15,10 +15,11 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use faer::{Col, Mat, c64};
-use isac_bounds::{EchoGeometry, angle_fim, sensing_guided_jamming_direction};
+use isac_bounds::{EchoGeometry, angle_fim};
 use isac_channel::rng::{complex_normal, stream};
 use isac_channel::scenario::FriendlyJammingScenario;
 use isac_channel::scenario::friendly_jamming::PerturbationDesign;
+use isac_design::sensing_guided_jamming_direction;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::LearnError;

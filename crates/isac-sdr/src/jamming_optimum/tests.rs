@@ -1,7 +1,7 @@
 use isac_channel::rng::{complex_normal, stream};
 
 use super::*;
-use crate::zf_an;
+use isac_design::zf_an;
 
 fn gaussian(rows: usize, cols: usize, seed: u64, index: u64) -> Mat<c64> {
     let mut rng = stream(seed, [index, 0, 0]);

@@ -10,18 +10,21 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use faer::{Col, c64};
-use isac_bounds::{EchoGeometry, sensing_guided_jamming_direction};
+use isac_bounds::EchoGeometry;
 use isac_channel::fading::{Realization, realize};
 use isac_channel::scenario::FriendlyJammingScenario;
 use isac_channel::scenario::friendly_jamming::EveModel;
+use isac_design::{
+    JammingDesign, sensing_guided_jamming_direction, target_jamming_direction, zf_an, zf_mixed,
+};
 use isac_learn::autoencoder::{Conditions, Scheme};
-use isac_sdr::{JammingDesign, target_jamming_direction, zf_an, zf_mixed};
 use rayon::prelude::*;
 
 use super::figures::{at_powers, binding_note, panel, plus_objective};
-use super::{DrawMetrics, Evaluated, Lab, PointSummary, Variant, summarise};
+use super::{Evaluated, Lab, PointSummary, Variant};
 use crate::EvalError;
 use crate::experiments::{Report, RunContext, section, table_head};
+use crate::held_out::{DrawMetrics, HeldOut, summarise};
 use crate::output::{Cell, Csv};
 use crate::plot::{Panel, Series, Style};
 
@@ -155,7 +158,7 @@ impl<'a> Lab<'a> {
         eve: EveModel,
         index: u64,
     ) -> Result<Draw, EvalError> {
-        let realization = realize(s, eve, 0.0, index)?;
+        let realization = realize(s, &eve, 0.0, index)?;
         let geometry = EchoGeometry {
             tx: s.tx(),
             rx: s.rx(),
@@ -180,11 +183,15 @@ impl<'a> Lab<'a> {
         c: Conditions,
     ) -> Result<Vec<DrawMetrics>, EvalError> {
         let power = s.subcarrier_power(c.p_db);
+        let held_out = HeldOut {
+            believed_fim_scale: self.calibration.scale,
+            ..HeldOut::new(s)
+        };
         draws
             .iter()
             .map(|d| {
                 let x = design.transmit(d, power)?;
-                self.metrics(s, &d.realization, &[x], c, d.index, None)
+                held_out.metrics(&d.realization, &[x], c, d.index)
             })
             .collect()
     }

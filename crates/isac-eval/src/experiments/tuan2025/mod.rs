@@ -19,20 +19,20 @@ pub use reliability::fig4;
 use std::path::PathBuf;
 
 use faer::{Mat, c64};
-use isac_bounds::{EchoGeometry, angle_fim, null_space_projector};
-use isac_channel::fading::{Realization, realize};
-use isac_channel::impairments::{IqImbalance, oscillator_phases};
-use isac_channel::rng::stream;
+use isac_channel::fading::realize;
 use isac_channel::scenario::FriendlyJammingScenario;
 use isac_channel::scenario::friendly_jamming::{
     Allocation, BeamStructure, EveModel, PhaseModel, PowerModel, Stage2Objective,
 };
+use isac_design::{
+    DesignError, DesignInput, JammingDesign, MrtEqual, SubcarrierDesign, ZfAn, zf_an,
+};
 use isac_learn::autoencoder::{
     Batch, Conditions, FimCalibration, Frame, RowDesign, Scheme, Setup, TrainedAutoencoder,
-    TrainingLog, calibrate, crlbs,
+    TrainingLog, calibrate,
 };
 use isac_learn::{EncoderKind, ModelDevice};
-use isac_sdr::{JammingDesign, JammingProblem, OptimumSettings, mrt_equal, zf_an};
+use isac_sdr::{JammingProblem, OptimumSettings};
 use rayon::prelude::*;
 
 use std::time::Instant;
@@ -40,10 +40,11 @@ use std::time::Instant;
 use super::points::all_units;
 use super::{Progress, RunContext, publish_with};
 use crate::EvalError;
+use crate::held_out::{DrawMetrics, HeldOut, jamming_sums, summarise};
+pub use crate::held_out::{Hardware, PointSummary};
 use crate::output::Csv;
 use crate::output::{fnv1a, write_atomic};
 use crate::plot::Panel;
-use crate::secrecy::{eve_rates, mean_ci95, user_rates};
 
 /// A scheme evaluated in the figures: learned, or a closed-form baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,60 +81,6 @@ impl Evaluated {
             Self::OptQ => "OPT_Q",
         }
     }
-}
-
-/// Per-draw metrics of one scheme at one operating point.
-#[derive(Debug, Clone, Copy)]
-struct DrawMetrics {
-    sum_secrecy: f64,
-    user_rate: f64,
-    eve_leakage: f64,
-    worst_user: f64,
-    crlb_met: bool,
-    /// The BS's own CRLB (its echo scale, estimated angles) within 5% of `CRLB_0`.
-    crlb_binding: bool,
-    /// Jamming power toward the true target, summed over subcarriers, and that of isotropic
-    /// null-space jamming of the same power ([`JammingDesign::target_jamming`]).
-    jamming_toward_target: (f64, f64),
-}
-
-/// A draw's CRLB is binding when the BS's CRLB is within this share of `CRLB_0`.
-pub const BINDING_TOLERANCE: f64 = 0.05;
-
-/// Impaired hardware for [`Lab::evaluate_on`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Hardware {
-    /// IQ imbalance.
-    pub iq: IqImbalance,
-    /// Variance of the oscillators' Wiener increment since the design was computed, rad^2.
-    pub phase_noise_var: f64,
-    /// One oscillator for the array, or one per antenna.
-    pub phase_model: PhaseModel,
-}
-
-/// Stream index of the oscillator phases of impaired evaluation.
-const STREAM_HARDWARE: u64 = 0x4857_4152; // "HWAR"
-
-/// A point's averages.
-#[derive(Debug, Clone, Copy)]
-pub struct PointSummary {
-    /// Mean sum secrecy rate (nats/s/Hz per subcarrier) and its 95% CI half-width.
-    pub sum_secrecy: (f64, f64),
-    /// Mean worst-user secrecy rate and its CI half-width.
-    pub worst_user: (f64, f64),
-    /// Mean over draws of the users' rates summed over users (nats, per subcarrier).
-    pub user_rate: f64,
-    /// Mean over draws of Eve's rate summed over the users' streams (nats, per subcarrier).
-    pub eve_leakage: f64,
-    /// Share of draws whose true CRLBs (true angles and echo scale) meet `CRLB_0`.
-    pub crlb_met: f64,
-    /// Share of draws whose CRLB as the BS computes it (its calibrated echo scale at the
-    /// estimated angles, the constraint it enforces) is within [`BINDING_TOLERANCE`] of `CRLB_0`:
-    /// the constraint is active.
-    pub crlb_binding: f64,
-    /// Mean jamming power toward the target over that of isotropic null-space jamming of the
-    /// same power (`NaN` without jamming).
-    pub target_jamming_gain: f64,
 }
 
 /// Shared state of the part-1 figures: the base scenario, the FIM calibration, model cache.
@@ -486,26 +433,45 @@ impl<'a> Lab<'a> {
     ) -> Result<Vec<PointSummary>, EvalError> {
         let scenario = self.variant(variant)?;
         let label = self.label(scheme, variant);
+        let held_out = HeldOut {
+            draws,
+            believed_fim_scale: self.calibration.scale,
+            hardware,
+            ..HeldOut::new(&scenario)
+        };
         // OPT_Q's Eve training draws depend on the scenario only: drawn once, shared by every
         // point and held-out draw.
         let eve_model = scenario.file().channel.eve_model;
         let eve_training: Vec<Mat<c64>> = match scheme {
             Evaluated::OptQ => (0..self.opt_q_eve_draws() as u64)
-                .map(|i| Ok(realize(&scenario, eve_model, 0.0, OPT_Q_TRAINING + i)?.eve[0].clone()))
+                .map(|i| {
+                    Ok(realize(&scenario, &eve_model, 0.0, OPT_Q_TRAINING + i)?.eve[0].clone())
+                })
                 .collect::<Result<_, EvalError>>()?,
             _ => Vec::new(),
+        };
+        let share = scenario.file().evaluation.an_power_fraction;
+        let closed_form: Option<Box<dyn SubcarrierDesign>> = match scheme {
+            Evaluated::Learned(_) => None,
+            Evaluated::ZfAn => Some(Box::new(ZfAn { an_fraction: share })),
+            Evaluated::MrtEqual => Some(Box::new(MrtEqual)),
+            Evaluated::OptQ => Some(Box::new(OptQ {
+                eve_training: &eve_training,
+                an_fraction: share,
+            })),
         };
         points
             .par_iter()
             .map(|&c| {
-                let metrics = match (scheme, model) {
-                    (Evaluated::Learned(_), Some(m)) => self.learned(m, c, draws, hardware)?,
-                    (Evaluated::Learned(s), None) => {
-                        return Err(EvalError::Invalid(format!("no model for {}", s.name())));
+                let metrics = match (&closed_form, model) {
+                    (Some(design), _) => held_out.draw_metrics(design.as_ref(), c)?,
+                    (None, Some(m)) => self.learned(&held_out, m, c)?,
+                    (None, None) => {
+                        return Err(EvalError::Invalid(format!(
+                            "no model for {}",
+                            scheme.name()
+                        )));
                     }
-                    _ => (0..draws as u64)
-                        .map(|d| self.closed_form(&scenario, scheme, c, d, hardware, &eve_training))
-                        .collect::<Result<_, _>>()?,
                 };
                 self.progress().inc(1);
                 Ok(self.summarise(&label, &metrics))
@@ -598,158 +564,19 @@ impl<'a> Lab<'a> {
 
     fn learned(
         &self,
+        held_out: &HeldOut<'_>,
         model: &TrainedAutoencoder,
         c: Conditions,
-        draws: usize,
-        hardware: Option<Hardware>,
     ) -> Result<Vec<DrawMetrics>, EvalError> {
-        let designs = self.learned_designs(model, c, draws)?;
+        let designs = self.learned_designs(model, c, held_out.draws)?;
         designs
             .par_iter()
             .enumerate()
             .map(|(d, designs)| {
-                let s = &model.setup.scenario;
-                let ch = &s.file().channel;
-                let r = realize(s, ch.eve_model, ch.csi_error_var, d as u64)?;
-                self.metrics(s, &r, designs, c, d as u64, hardware)
+                let r = held_out.realize(d as u64)?;
+                held_out.metrics(&r, designs, c, d as u64)
             })
             .collect()
-    }
-
-    /// One held-out draw of a closed-form scheme; `eve_training` are OPT_Q's Eve draws.
-    fn closed_form(
-        &self,
-        s: &FriendlyJammingScenario,
-        scheme: Evaluated,
-        c: Conditions,
-        draw: u64,
-        hardware: Option<Hardware>,
-        eve_training: &[Mat<c64>],
-    ) -> Result<DrawMetrics, EvalError> {
-        let ch = &s.file().channel;
-        let r = realize(s, ch.eve_model, ch.csi_error_var, draw)?;
-        let p = s.subcarrier_power(c.p_db);
-        let geometry = EchoGeometry {
-            tx: s.tx(),
-            rx: s.rx(),
-        };
-        let share = s.file().evaluation.an_power_fraction;
-        let designs = r
-            .users_estimated
-            .iter()
-            .map(|h| match scheme {
-                Evaluated::MrtEqual => Ok(mrt_equal(h.as_ref(), &geometry, r.target_estimated, p)?),
-                Evaluated::OptQ => {
-                    let mut d = zf_an(h.as_ref(), p, share)?;
-                    let problem = JammingProblem::new(
-                        h.as_ref(),
-                        &d.beams,
-                        eve_training,
-                        s.file().system.noise_power,
-                        share * p,
-                    )?;
-                    // The CRLB as the BS enforces it (its echo scale, the estimated angles).
-                    let (theta, phi) = r.target_estimated;
-                    let constraint = problem.crlb_constraint(
-                        &geometry.channel(theta, phi),
-                        &d.beams,
-                        self.calibration.scale * s.snapshots(),
-                        10f64.powf(c.crlb_db / 10.0),
-                    )?;
-                    d.jamming = problem
-                        .solve_constrained(&constraint, OptimumSettings::default())?
-                        .covariance;
-                    Ok(d)
-                }
-                _ => Ok(zf_an(h.as_ref(), p, share)?),
-            })
-            .collect::<Result<Vec<_>, EvalError>>()?;
-        self.metrics(s, &r, &designs, c, draw, hardware)
-    }
-
-    /// Secrecy rates of draw `draw`, whose channels are `r` (the true ones are used), averaged
-    /// over [`FriendlyJammingScenario::rate_slots`], and whether its true CRLBs meet `CRLB_0`.
-    fn metrics(
-        &self,
-        s: &FriendlyJammingScenario,
-        r: &Realization,
-        designs: &[JammingDesign],
-        c: Conditions,
-        draw: u64,
-        hardware: Option<Hardware>,
-    ) -> Result<DrawMetrics, EvalError> {
-        let impaired: Vec<JammingDesign>;
-        let designs = match hardware {
-            None => designs,
-            Some(hw) => {
-                let mut rng = stream(
-                    self.seed,
-                    [STREAM_HARDWARE, draw, hw.phase_noise_var.to_bits()],
-                );
-                let phases = oscillator_phases(
-                    &mut rng,
-                    s.tx().elements(),
-                    hw.phase_noise_var,
-                    hw.phase_model,
-                );
-                impaired = designs.iter().map(|d| d.impaired(hw.iq, &phases)).collect();
-                &impaired
-            }
-        };
-        let noise = s.file().system.noise_power;
-        // Rates are averaged over the N subcarriers, or over the band's slots (fixed band).
-        let (k, n) = (s.users(), s.rate_slots());
-        let mut per_user = vec![0.0; k];
-        let mut leakage = 0.0;
-        let mut rate = 0.0;
-        let nt = s.tx().elements();
-        let mut cov = Mat::<c64>::zeros(nt, nt);
-        let (theta, phi) = s.target();
-        let a = s.tx().steering(theta, phi).a;
-        let mut jamming = (0.0, 0.0);
-        for (sc, d) in designs.iter().enumerate() {
-            if d.jamming.norm_l2() > 0.0 {
-                let p = null_space_projector(r.users_estimated[sc].as_ref())?;
-                let (toward, isotropic) = d.target_jamming(&a, p.as_ref());
-                jamming.0 += toward;
-                jamming.1 += isotropic;
-            }
-            let u = user_rates(r.users[sc].as_ref(), &d.beams, d.jamming.as_ref(), noise);
-            let e = eve_rates(r.eve[sc].as_ref(), &d.beams, d.jamming.as_ref(), noise);
-            leakage += e.iter().sum::<f64>() / n as f64;
-            rate += u.iter().sum::<f64>() / n as f64;
-            for (acc, (u, e)) in per_user.iter_mut().zip(u.iter().zip(&e)) {
-                *acc += (u - e).max(0.0) / n as f64;
-            }
-            cov += &d.jamming;
-            for f in &d.beams {
-                cov += f * f.adjoint();
-            }
-        }
-        let geometry = EchoGeometry {
-            tx: s.tx(),
-            rx: s.rx(),
-        };
-        let bound = |(theta, phi): (f64, f64), scale: f64| -> Result<[f64; 2], EvalError> {
-            let j = angle_fim(&geometry.channel(theta, phi), cov.as_ref(), scale)?;
-            Ok(crlbs(
-                [[j[(0, 0)], j[(0, 1)]], [j[(1, 0)], j[(1, 1)]]],
-                s.file().sensing.crlb,
-            ))
-        };
-        let truth = bound((theta, phi), s.fim_scale() * s.snapshots())?;
-        let believed = bound(r.target_estimated, self.calibration.scale * s.snapshots())?;
-        let crlb_max = 10f64.powf(c.crlb_db / 10.0);
-        let worst = believed[0].max(believed[1]);
-        Ok(DrawMetrics {
-            sum_secrecy: per_user.iter().sum(),
-            eve_leakage: leakage,
-            user_rate: rate,
-            worst_user: per_user.iter().copied().fold(f64::INFINITY, f64::min),
-            crlb_met: truth.iter().all(|b| *b <= crlb_max),
-            crlb_binding: (worst / crlb_max - 1.0).abs() <= BINDING_TOLERANCE,
-            jamming_toward_target: jamming,
-        })
     }
 
     /// Writes a figure's CSV, SVG and sidecar under `<out>/tuan2025/<stem>.*`.
@@ -796,6 +623,48 @@ impl<'a> Lab<'a> {
     }
 }
 
+/// OPT_Q at one held-out draw: ZF_AN's beams and budget with the certified best null-space
+/// jamming covariance for Eve's training draws under the CRLB as the BS enforces it.
+struct OptQ<'a> {
+    eve_training: &'a [Mat<c64>],
+    an_fraction: f64,
+}
+
+impl SubcarrierDesign for OptQ<'_> {
+    fn name(&self) -> &str {
+        "OPT_Q"
+    }
+
+    fn design(&self, x: &DesignInput<'_>) -> Result<JammingDesign, DesignError> {
+        let failed = |e: isac_sdr::SdrError| DesignError::Scheme {
+            scheme: self.name().to_string(),
+            reason: e.to_string(),
+        };
+        let mut d = zf_an(x.users, x.power, self.an_fraction)?;
+        let problem = JammingProblem::new(
+            x.users,
+            &d.beams,
+            self.eve_training,
+            x.noise_power,
+            self.an_fraction * x.power,
+        )
+        .map_err(failed)?;
+        let constraint = problem
+            .crlb_constraint(
+                &x.geometry.channel(x.target.0, x.target.1),
+                &d.beams,
+                x.fim_scale,
+                x.crlb_max,
+            )
+            .map_err(failed)?;
+        d.jamming = problem
+            .solve_constrained(&constraint, OptimumSettings::default())
+            .map_err(failed)?
+            .covariance;
+        Ok(d)
+    }
+}
+
 /// A learned row as a beams-plus-covariance design.
 fn covariance(r: &RowDesign) -> JammingDesign {
     JammingDesign {
@@ -804,40 +673,15 @@ fn covariance(r: &RowDesign) -> JammingDesign {
     }
 }
 
-/// Jamming power toward the target and its isotropic reference, summed over draws.
-fn jamming_sums(m: &[DrawMetrics]) -> (f64, f64) {
-    m.iter().fold((0.0, 0.0), |acc, x| {
-        (
-            acc.0 + x.jamming_toward_target.0,
-            acc.1 + x.jamming_toward_target.1,
-        )
-    })
-}
-
-fn summarise(m: &[DrawMetrics]) -> PointSummary {
-    let sum: Vec<f64> = m.iter().map(|x| x.sum_secrecy).collect();
-    let worst: Vec<f64> = m.iter().map(|x| x.worst_user).collect();
-    PointSummary {
-        sum_secrecy: mean_ci95(&sum),
-        worst_user: mean_ci95(&worst),
-        eve_leakage: m.iter().map(|x| x.eve_leakage).sum::<f64>() / m.len() as f64,
-        user_rate: m.iter().map(|x| x.user_rate).sum::<f64>() / m.len() as f64,
-        crlb_met: m.iter().filter(|x| x.crlb_met).count() as f64 / m.len() as f64,
-        crlb_binding: m.iter().filter(|x| x.crlb_binding).count() as f64 / m.len() as f64,
-        target_jamming_gain: {
-            let (toward, isotropic) = jamming_sums(m);
-            if isotropic > 0.0 {
-                toward / isotropic
-            } else {
-                f64::NAN
-            }
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secrecy::{eve_rates, user_rates};
+    use isac_bounds::{EchoGeometry, angle_fim};
+    use isac_channel::impairments::IqImbalance;
+    use isac_channel::rng::stream;
+    use isac_design::mrt_equal;
+    use isac_learn::autoencoder::crlbs;
 
     #[test]
     fn ideal_hardware_reproduces_the_ideal_results_exactly() {
@@ -930,7 +774,7 @@ mod tests {
             let draws = 200;
             let violated = (0..draws)
                 .filter(|&d| {
-                    let r = realize(&s, EveModel::Rayleigh, 0.0, d).unwrap();
+                    let r = realize(&s, &EveModel::Rayleigh, 0.0, d).unwrap();
                     let x = zf_an(r.users[0].as_ref(), s.subcarrier_power(p_db), 0.5).unwrap();
                     let mut cov = x.jamming.clone();
                     for f in &x.beams {
@@ -961,7 +805,7 @@ mod tests {
         );
         // Fig. 6 at 30 dB: slack at -45 dB for the unconstrained design; -65 dB out of reach.
         let x = zf_an(
-            realize(&s, EveModel::Rayleigh, 0.0, 0).unwrap().users[0].as_ref(),
+            realize(&s, &EveModel::Rayleigh, 0.0, 0).unwrap().users[0].as_ref(),
             s.subcarrier_power(30.0),
             0.5,
         )

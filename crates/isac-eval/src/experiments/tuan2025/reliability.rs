@@ -118,7 +118,7 @@ fn errors(
         .enumerate()
         .map(|(row, &index)| {
             let ch = &f.channel;
-            let r = realize(s, ch.eve_model, ch.csi_error_var, index)?;
+            let r = realize(s, &ch.eve_model, ch.csi_error_var, index)?;
             let he = &r.eve[0];
             let d = &actual[row];
             let g: Vec<Col<c64>> = d.beams.iter().map(|f| he.adjoint() * f).collect();
@@ -324,7 +324,7 @@ mod tests {
     use crate::experiments::RunContext;
 
     /// `sum_k f_k f_k^H + Q` of a design.
-    fn total(d: &isac_sdr::JammingDesign) -> faer::Mat<c64> {
+    fn total(d: &isac_design::JammingDesign) -> faer::Mat<c64> {
         let mut q = d.jamming.clone();
         for f in &d.beams {
             q += f * f.adjoint();

@@ -3,10 +3,12 @@
 //! jamming covariance, which is all the secrecy-rate evaluation needs.
 
 use faer::{Col, Mat, MatRef, c64};
-use isac_bounds::{EchoGeometry, null_space_projector};
+use isac_bounds::EchoGeometry;
 use isac_channel::impairments::IqImbalance;
 
-use crate::SdrError;
+use crate::DesignError;
+use crate::jamming::target_jamming_direction;
+use crate::null_space::null_space_projector;
 
 /// User beams `f_k` (power included) and the jamming covariance `Q` of one subcarrier.
 #[derive(Debug, Clone)]
@@ -59,11 +61,11 @@ impl JammingDesign {
     }
 }
 
-fn check_power(power: f64) -> Result<(), SdrError> {
+fn check_power(power: f64) -> Result<(), DesignError> {
     if power.is_finite() && power > 0.0 {
         Ok(())
     } else {
-        Err(SdrError::InvalidParameter {
+        Err(DesignError::InvalidParameter {
             name: "power",
             value: power.to_string(),
             requirement: "must be finite and > 0",
@@ -71,7 +73,8 @@ fn check_power(power: f64) -> Result<(), SdrError> {
     }
 }
 
-fn scaled(x: Col<c64>, power: f64) -> Col<c64> {
+/// `x` rescaled to squared norm `power`.
+pub(crate) fn scaled(x: Col<c64>, power: f64) -> Col<c64> {
     let s = (power / x.norm_l2().powi(2)).sqrt();
     Col::from_fn(x.nrows(), |i| x[i] * s)
 }
@@ -84,7 +87,7 @@ pub fn mrt_equal(
     geometry: &EchoGeometry,
     target: (f64, f64),
     power: f64,
-) -> Result<JammingDesign, SdrError> {
+) -> Result<JammingDesign, DesignError> {
     check_power(power)?;
     let (k, nt) = (users.nrows(), users.ncols());
     let share = power / (k + 1) as f64;
@@ -98,26 +101,6 @@ pub fn mrt_equal(
     })
 }
 
-/// `P a / |P a|`: the unit beam in the users' null space with the most power toward the target
-/// at `target = (theta, phi)` (the transmit direction `a` of `G = b a^H`; Cauchy-Schwarz).
-pub fn target_jamming_direction(
-    users: MatRef<'_, c64>,
-    geometry: &EchoGeometry,
-    target: (f64, f64),
-) -> Result<Col<c64>, SdrError> {
-    let p = null_space_projector(users)?;
-    let a = geometry.tx.steering(target.0, target.1).a;
-    let v = &p * &a;
-    if v.norm_l2() <= 1e-12 * a.norm_l2() {
-        return Err(SdrError::InvalidParameter {
-            name: "target",
-            value: format!("{target:?}"),
-            requirement: "must have a steering vector with a component in the users' null space",
-        });
-    }
-    Ok(scaled(v, 1.0))
-}
-
 /// Mixed jamming with zero-forcing beams (ISAC_FJ_PLUS's closed form): the beams of
 /// [`zf_an`] with `(1 - jam_fraction) P`, and `Q = jam_fraction P (beta v v^H + (1 - beta) P_N /
 /// (Nt - K))` with `v` a unit beam in the users' null space. `beta = 0` is ZF_AN (isotropic),
@@ -128,16 +111,16 @@ pub fn zf_mixed(
     jam_fraction: f64,
     steered: &Col<c64>,
     beta: f64,
-) -> Result<JammingDesign, SdrError> {
+) -> Result<JammingDesign, DesignError> {
     if !(0.0..=1.0).contains(&beta) {
-        return Err(SdrError::InvalidParameter {
+        return Err(DesignError::InvalidParameter {
             name: "beta",
             value: beta.to_string(),
             requirement: "must be in [0, 1]",
         });
     }
     if steered.nrows() != users.ncols() || (steered.norm_l2() - 1.0).abs() > 1e-9 {
-        return Err(SdrError::InvalidParameter {
+        return Err(DesignError::InvalidParameter {
             name: "steered",
             value: format!("{} entries, norm {}", steered.nrows(), steered.norm_l2()),
             requirement: "must be a unit vector with one entry per transmit antenna",
@@ -158,10 +141,10 @@ pub fn zf_an(
     users: MatRef<'_, c64>,
     power: f64,
     an_fraction: f64,
-) -> Result<JammingDesign, SdrError> {
+) -> Result<JammingDesign, DesignError> {
     check_power(power)?;
     if !(0.0..1.0).contains(&an_fraction) {
-        return Err(SdrError::InvalidParameter {
+        return Err(DesignError::InvalidParameter {
             name: "an_fraction",
             value: an_fraction.to_string(),
             requirement: "must be in [0, 1)",
@@ -172,7 +155,7 @@ pub fn zf_an(
     let zf =
         users.adjoint() * faer::linalg::solvers::DenseSolveCore::inverse(&gram.partial_piv_lu());
     if !(0..nt).all(|i| (0..k).all(|j| zf[(i, j)].re.is_finite() && zf[(i, j)].im.is_finite())) {
-        return Err(SdrError::InvalidParameter {
+        return Err(DesignError::InvalidParameter {
             name: "users",
             value: format!("{k} x {nt}"),
             requirement: "must have full row rank for zero forcing",

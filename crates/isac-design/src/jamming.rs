@@ -1,55 +1,23 @@
-//! The sensing-guided friendly-jamming direction of paper 003 in closed form (notes): the unit
-//! beam in the null space of the users' channel that maximises the Fisher-information trace
-//! of the angles, `tr J = 2 c v^H M v` with `M = dG_theta^H dG_theta + dG_phi^H dG_phi`.
-//! It is the principal eigenvector of `P M P`, `P` the projector onto the null space.
+//! Jamming directions in the users' null space: the sensing-guided beam of paper 003 (eq. 17,
+//! notes), the unit beam that maximises the angle-Fisher trace `tr J = 2 c v^H M v` with
+//! `M = dG_theta^H dG_theta + dG_phi^H dG_phi` (the principal eigenvector of `P M P`), and the
+//! beam with the most power toward the target, `P a / |P a|`.
 
 use faer::{Col, Mat, MatRef, Side, c64};
+use isac_bounds::{EchoGeometry, SensingChannel, angle_information_matrix};
 
-use crate::{BoundsError, SensingChannel};
-
-/// Relative singular-value threshold below which a direction of `H^H` is treated as absent.
-const RANK_TOLERANCE: f64 = 1e-12;
-
-/// `P = I - H^H (H H^H)^+ H`, the orthogonal projector onto `{v : H v = 0}` for the users'
-/// channel `H` (K x Nt, one row per user), computed from an SVD (rank-deficient H allowed).
-pub fn null_space_projector(h: MatRef<'_, c64>) -> Result<Mat<c64>, BoundsError> {
-    let nt = h.ncols();
-    let svd = h
-        .adjoint()
-        .thin_svd()
-        .map_err(|_| BoundsError::InvalidParameter {
-            name: "users' channel",
-            value: format!("{} x {}", h.nrows(), h.ncols()),
-            requirement: "must have a singular value decomposition (finite entries)",
-        })?;
-    let (u, s) = (svd.U(), svd.S());
-    let largest = (0..s.dim()).map(|k| s[k].re).fold(0.0, f64::max);
-    let mut p = Mat::from_fn(nt, nt, |i, j| c64::new(if i == j { 1.0 } else { 0.0 }, 0.0));
-    for k in (0..s.dim()).filter(|&k| s[k].re > RANK_TOLERANCE * largest) {
-        for j in 0..nt {
-            let ujk = u[(j, k)].conj();
-            for i in 0..nt {
-                p[(i, j)] -= u[(i, k)] * ujk;
-            }
-        }
-    }
-    Ok(p)
-}
-
-/// `M = dG_theta^H dG_theta + dG_phi^H dG_phi` (Nt x Nt): `v^H M v` is the angle-Fisher trace
-/// per unit `2 c` of a beam `v`.
-pub fn angle_information_matrix(ch: &SensingChannel) -> Mat<c64> {
-    ch.d_theta.adjoint() * &ch.d_theta + ch.d_phi.adjoint() * &ch.d_phi
-}
+use crate::DesignError;
+use crate::baselines::scaled;
+use crate::null_space::{RANK_TOLERANCE, null_space_projector};
 
 /// The closed-form optimum: a unit beam `v` with `H v = 0` maximising `v^H M v`, and that
 /// maximum. `None`-like failure (an error) if the null space is empty (`K >= Nt` at full rank).
 pub fn sensing_guided_jamming_direction(
     ch: &SensingChannel,
     users: MatRef<'_, c64>,
-) -> Result<(Col<c64>, f64), BoundsError> {
+) -> Result<(Col<c64>, f64), DesignError> {
     if users.ncols() != ch.g.ncols() {
-        return Err(BoundsError::Dimension {
+        return Err(DesignError::Dimension {
             what: "users' channel",
             expected_rows: users.nrows(),
             expected_cols: ch.g.ncols(),
@@ -65,12 +33,12 @@ pub fn sensing_guided_jamming_direction(
     });
     let evd = hermitian
         .self_adjoint_eigen(Side::Lower)
-        .map_err(|_| BoundsError::SingularFim)?;
+        .map_err(|_| DesignError::Eigen)?;
     let n = hermitian.nrows();
     let top = evd.S()[n - 1].re;
     // An empty null space leaves only rounding (relative to M) in P M P.
     if top.is_nan() || top <= RANK_TOLERANCE * m.norm_l2() {
-        return Err(BoundsError::InvalidParameter {
+        return Err(DesignError::InvalidParameter {
             name: "users' channel",
             value: format!("{} users x {} antennas", users.nrows(), users.ncols()),
             requirement: "must leave a null space in which the echo carries angle information",
@@ -79,10 +47,30 @@ pub fn sensing_guided_jamming_direction(
     Ok((evd.U().col(n - 1).to_owned(), top))
 }
 
+/// `P a / |P a|`: the unit beam in the users' null space with the most power toward the target
+/// at `target = (theta, phi)` (the transmit direction `a` of `G = b a^H`; Cauchy-Schwarz).
+pub fn target_jamming_direction(
+    users: MatRef<'_, c64>,
+    geometry: &EchoGeometry,
+    target: (f64, f64),
+) -> Result<Col<c64>, DesignError> {
+    let p = null_space_projector(users)?;
+    let a = geometry.tx.steering(target.0, target.1).a;
+    let v = &p * &a;
+    if v.norm_l2() <= 1e-12 * a.norm_l2() {
+        return Err(DesignError::InvalidParameter {
+            name: "target",
+            value: format!("{target:?}"),
+            requirement: "must have a steering vector with a component in the users' null space",
+        });
+    }
+    Ok(scaled(v, 1.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::EchoGeometry;
+    use isac_bounds::EchoGeometry;
     use isac_channel::Upa;
     use proptest::prelude::*;
 

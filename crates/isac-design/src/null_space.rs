@@ -1,0 +1,143 @@
+//! The users' null space and zero forcing (paper 003, notes "Baselines"): the projector `P`
+//! every jamming design lives in, and the unit ZF directions of the users' beams.
+
+use faer::linalg::solvers::Solve;
+use faer::{Mat, MatRef, c64};
+
+use crate::DesignError;
+
+/// Relative singular-value threshold below which a direction of `H^H` is treated as absent.
+pub(crate) const RANK_TOLERANCE: f64 = 1e-12;
+
+/// `P = I - H^H (H H^H)^+ H`, the orthogonal projector onto `{v : H v = 0}` for the users'
+/// channel `H` (K x Nt, one row per user), computed from an SVD (rank-deficient H allowed).
+pub fn null_space_projector(h: MatRef<'_, c64>) -> Result<Mat<c64>, DesignError> {
+    let nt = h.ncols();
+    let svd = h
+        .adjoint()
+        .thin_svd()
+        .map_err(|_| DesignError::InvalidParameter {
+            name: "users' channel",
+            value: format!("{} x {}", h.nrows(), h.ncols()),
+            requirement: "must have a singular value decomposition (finite entries)",
+        })?;
+    let (u, s) = (svd.U(), svd.S());
+    let largest = (0..s.dim()).map(|k| s[k].re).fold(0.0, f64::max);
+    let mut p = Mat::from_fn(nt, nt, |i, j| c64::new(if i == j { 1.0 } else { 0.0 }, 0.0));
+    for k in (0..s.dim()).filter(|&k| s[k].re > RANK_TOLERANCE * largest) {
+        for j in 0..nt {
+            let ujk = u[(j, k)].conj();
+            for i in 0..nt {
+                p[(i, j)] -= u[(i, k)] * ujk;
+            }
+        }
+    }
+    Ok(p)
+}
+
+/// Smallest Cholesky pivot of `H H^H`, relative to its largest diagonal entry, for which
+/// [`projector_and_zero_forcing`] trusts the Gram route (below it, the SVD decides the rank).
+const GRAM_PIVOT_TOLERANCE: f64 = 1e-8;
+
+/// The null-space projector `P = I - H^H (H H^H)^-1 H` (Nt x Nt) and the unit ZF directions
+/// (Nt x K) of an estimated channel, from one K x K Cholesky factorisation of `G = H H^H`: with
+/// `X = G^-1 H`, `P = I - X^H H`, and user k's ZF direction is column k of `X^H` normalised (it
+/// satisfies `h_j^H x = 0` for j != k and `h_k^H x = 1 > 0`, so it is `P_-k h_k / |P_-k h_k|`).
+/// Three SVDs per row took most of a training batch; a rank-deficient or ill-conditioned `H`
+/// still goes through them ([`null_space_projector`], [`zero_forcing_directions`]).
+pub fn projector_and_zero_forcing(h: &Mat<c64>) -> Result<(Mat<c64>, Mat<c64>), DesignError> {
+    let (k, nt) = (h.nrows(), h.ncols());
+    let gram = h * h.adjoint();
+    let largest = (0..k).map(|i| gram[(i, i)].re).fold(0.0, f64::max);
+    let well_posed = gram.llt(faer::Side::Lower).ok().filter(|llt| {
+        let l = llt.L();
+        (0..k).all(|i| l[(i, i)].re * l[(i, i)].re > GRAM_PIVOT_TOLERANCE * largest)
+    });
+    let Some(llt) = well_posed else {
+        return Ok((
+            null_space_projector(h.as_ref())?,
+            zero_forcing_directions(h)?,
+        ));
+    };
+    let x = llt.solve(h);
+    let mut projector = -(x.adjoint() * h);
+    for i in 0..nt {
+        projector[(i, i)] += c64::new(1.0, 0.0);
+    }
+    let mut zero_forcing = x.adjoint().to_owned();
+    for u in 0..k {
+        let norm = zero_forcing.col(u).norm_l2();
+        zero_forcing.col_mut(u).iter_mut().for_each(|z| *z /= norm);
+    }
+    Ok((projector, zero_forcing))
+}
+
+/// Unit ZF directions (Nt x K): `P_-k h_k / |P_-k h_k|` with `P_-k` the projector onto the null
+/// space of the other users' channels (MRT for a single user).
+pub fn zero_forcing_directions(h: &Mat<c64>) -> Result<Mat<c64>, DesignError> {
+    let (k, nt) = (h.nrows(), h.ncols());
+    let mut z = Mat::<c64>::zeros(nt, k);
+    for u in 0..k {
+        let own = Mat::from_fn(nt, 1, |i, _| h[(u, i)].conj());
+        let d = if k == 1 {
+            own
+        } else {
+            let others = Mat::from_fn(k - 1, nt, |r, i| h[(if r < u { r } else { r + 1 }, i)]);
+            null_space_projector(others.as_ref())? * own
+        };
+        let norm = d.norm_l2();
+        if !(norm > 0.0 && norm.is_finite()) {
+            return Err(DesignError::InvalidParameter {
+                name: "estimated channel",
+                value: format!("user {u}"),
+                requirement: "must not lie in the span of the other users' channels",
+            });
+        }
+        for i in 0..nt {
+            z[(i, u)] = d[(i, 0)] / norm;
+        }
+    }
+    Ok(z)
+}
+
+#[cfg(test)]
+mod tests {
+    use isac_channel::rng::{complex_normal, stream};
+
+    use super::*;
+
+    fn max_abs(a: &Mat<c64>, b: &Mat<c64>) -> f64 {
+        (a - b).norm_max()
+    }
+
+    #[test]
+    fn projector_is_idempotent_and_annihilates_the_users() {
+        let mut rng = stream(3, [0; 3]);
+        let h = Mat::from_fn(2, 16, |_, _| complex_normal(&mut rng, 1.0));
+        let p = null_space_projector(h.as_ref()).unwrap();
+        assert!((&p * &p - &p).norm_l2() < 1e-12);
+        assert!((&h * &p).norm_l2() < 1e-12);
+        let trace: f64 = (0..16).map(|i| p[(i, i)].re).sum();
+        assert!((trace - 14.0).abs() < 1e-12, "rank 16 - K");
+    }
+
+    /// The Gram route against the SVD route on random full-rank channels (K = 1..4), and on a
+    /// rank-deficient one (two equal users), where it falls back to the SVD.
+    #[test]
+    fn the_gram_route_equals_the_svd_route() {
+        let mut rng = stream(11, [0; 3]);
+        for k in 1..=4 {
+            for _ in 0..20 {
+                let h = Mat::from_fn(k, 16, |_, _| complex_normal(&mut rng, 1.0));
+                let (p, z) = projector_and_zero_forcing(&h).unwrap();
+                assert!(max_abs(&p, &null_space_projector(h.as_ref()).unwrap()) < 1e-12);
+                assert!(max_abs(&z, &zero_forcing_directions(&h).unwrap()) < 1e-12);
+            }
+        }
+        let row = Mat::from_fn(1, 16, |_, _| complex_normal(&mut rng, 1.0));
+        let twice = Mat::from_fn(2, 16, |_, j| row[(0, j)]);
+        // The fallback: the projector of the rank-one channel, as the SVD route gives it.
+        let (p, _) = projector_and_zero_forcing(&twice).unwrap();
+        assert!(max_abs(&p, &null_space_projector(row.as_ref()).unwrap()) < 1e-12);
+    }
+}
