@@ -14,12 +14,17 @@ built() { # the registry packages (name@version) a cargo command compiled (not f
         sed 's/.*#//; s/"$//' | sort -u || true
 }
 
+SECONDS=0
 first=$(built cargo build --release)
+t1=$SECONDS
 xtask=$(built cargo build --release -p xtask)
+t2=$SECONDS
 tests=$(built cargo test --workspace --release --no-run)
+t3=$SECONDS
 again=$(comm -12 <(echo "$first") <(printf '%s\n%s\n' "$xtask" "$tests" | sort -u) | sed '/^$/d')
 echo "one-build: cargo build compiled $(echo "$first" | sed '/^$/d' | wc -l) registry crates;" \
-    "then xtask $(echo "$xtask" | sed '/^$/d' | wc -l) more, tests $(echo "$tests" | sed '/^$/d' | wc -l) more"
+    "then xtask $(echo "$xtask" | sed '/^$/d' | wc -l) more, tests $(echo "$tests" | sed '/^$/d' | wc -l) more" \
+    "(${t1} s, $((t2 - t1)) s, $((t3 - t2)) s)"
 if [ -n "$again" ]; then
     echo "one-build: compiled again after cargo build --release:" $again >&2
     exit 1

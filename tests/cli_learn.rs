@@ -60,7 +60,7 @@ fn fim_estimate_reports_the_contract_and_meets_ten_percent() {
     assert_eq!(v["device"], "flex", "the default device");
 
     // Recompute the analytic FIM from the printed beam and fim_scale with an independent
-    // central finite difference of the echo G(theta, phi) beam (UPA of the notes).
+    // central finite difference of the echo G(theta, phi) beam (UPA of docs/conventions.md).
     let re: Vec<f64> = serde_json::from_value(v["beam"]["re"].clone()).unwrap();
     let im: Vec<f64> = serde_json::from_value(v["beam"]["im"].clone()).unwrap();
     let power: f64 = re.iter().zip(&im).map(|(a, b)| a * a + b * b).sum();

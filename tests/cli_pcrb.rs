@@ -101,7 +101,7 @@ fn json_report_is_consistent() {
 
 #[test]
 fn mrt_closed_form_matches_the_independent_reference() {
-    // notes/paper1-secure-isac-pcrb.md: MRT (all power on the user's beam at -10 deg) has an
+    // docs/conventions.md (paper 000): MRT (all power on the user's beam at -10 deg) has an
     // approximate PCRB upper bound of about 5.4e-5 (independent solver stack).
     let dir = tempfile::tempdir().unwrap();
     let cov = write(dir.path(), "mrt.json", &beam_covariance_json(-10.0, 0.1));

@@ -12,6 +12,7 @@ use isac_bounds::{EchoGeometry, angle_fim, crb_diagonal};
 use isac_channel::fading::realize;
 use isac_channel::scenario::FriendlyJammingScenario;
 use isac_design::zf_an;
+use isac_eval::secrecy::mean_ci95;
 use isac_sdr::{JammingOptimum, JammingProblem, OptimumSettings, OptimumStatus};
 use serde::Serialize;
 
@@ -58,14 +59,6 @@ struct Output {
     crlb: f64,
     jamming_covariance: ComplexJson<Vec<Vec<f64>>>,
     seconds: f64,
-}
-
-/// Sample mean and 95% half-width.
-fn mean_ci95(x: &[f64]) -> (f64, f64) {
-    let n = x.len() as f64;
-    let mean = x.iter().sum::<f64>() / n;
-    let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, 1.96 * (var / n).sqrt())
 }
 
 /// `sum_k [R_k - R_E,k]^+` of one Eve draw (eq. 28; the users' channel `h` is K x Nt).

@@ -362,16 +362,24 @@ fn git_revision(root: &Path) -> String {
 fn crate_versions(root: &Path) -> BTreeMap<String, String> {
     let mut versions =
         BTreeMap::from([("isac".to_string(), env!("CARGO_PKG_VERSION").to_string())]);
-    let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
-    let mut name = None;
-    for line in lock.lines() {
-        if let Some(n) = line.strip_prefix("name = ") {
-            name = Some(n.trim_matches('"').to_string());
-        } else if let Some(v) = line.strip_prefix("version = ")
-            && let Some(n) = name.take()
-            && ["burn", "faer", "clarabel", "rand_chacha"].contains(&n.as_str())
-        {
-            versions.insert(n, v.trim_matches('"').to_string());
+    /// The part of `Cargo.lock` read here: `[[package]]` tables with a name and a version.
+    #[derive(serde::Deserialize)]
+    struct Lock {
+        #[serde(default)]
+        package: Vec<Locked>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Locked {
+        name: String,
+        version: String,
+    }
+    let lock: Lock = std::fs::read_to_string(root.join("Cargo.lock"))
+        .ok()
+        .and_then(|text| toml::from_str(&text).ok())
+        .unwrap_or(Lock { package: vec![] });
+    for p in lock.package {
+        if ["burn", "faer", "clarabel", "rand_chacha"].contains(&p.name.as_str()) {
+            versions.insert(p.name, p.version);
         }
     }
     versions

@@ -4,11 +4,9 @@
 
 use faer::{Mat, c64};
 use isac_bounds::{PcrbModel, PcrbSetting, QuadratureSettings};
-use isac_channel::scenario::SecureIsacScenario;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/hou2023.toml");
-    let s = SecureIsacScenario::from_path(path.as_ref())?;
+    let s = isac_channel::scenario::shipped::hou2023()?;
     let model = PcrbModel::new(
         PcrbSetting::from_scenario(&s),
         QuadratureSettings::default(),

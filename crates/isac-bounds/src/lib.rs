@@ -17,10 +17,8 @@
 //! ```
 //! use faer::{Mat, c64};
 //! use isac_bounds::{PcrbModel, PcrbSetting, QuadratureSettings};
-//! use isac_channel::scenario::SecureIsacScenario;
 //!
-//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/hou2023.toml");
-//! let s = SecureIsacScenario::from_path(std::path::Path::new(path))?;
+//! let s = isac_channel::scenario::shipped::hou2023()?;
 //! let model = PcrbModel::new(PcrbSetting::from_scenario(&s), QuadratureSettings::default())?;
 //! let n = s.tx().elements();
 //! let p = s.tx_power() / n as f64;

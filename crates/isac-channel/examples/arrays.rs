@@ -2,13 +2,11 @@
 //! beampattern of a beam steered at 20 degrees
 //! (`cargo run --release -p isac-channel --example arrays`).
 
-use isac_channel::scenario::{FriendlyJammingScenario, SecureIsacScenario};
+use isac_channel::scenario::shipped;
 use isac_channel::{ChannelError, c64};
 
 fn main() -> Result<(), ChannelError> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios");
-    let hou = SecureIsacScenario::from_path(format!("{dir}/hou2023.toml").as_ref())?;
-    let tuan = FriendlyJammingScenario::from_path(format!("{dir}/tuan2025.toml").as_ref())?;
+    let (hou, tuan) = (shipped::hou2023()?, shipped::tuan2025()?);
     println!(
         "paper 000: {}-antenna ULA, targets at {:?} deg (prior std {} rad)",
         hou.tx().elements(),

@@ -1,4 +1,4 @@
-//! Centred antenna arrays (notes: `a(th)_i = exp(j pi d (N-1-2i) sin th)`).
+//! Centred antenna arrays (docs/conventions.md: `a(th)_i = exp(j pi d (N-1-2i) sin th)`).
 //!
 //! The phase reference is the array centre, so `a^H da/dth = 0`: the convention under which
 //! the closed form of Hou & Zhang eq. (24) is exact in the small-variance limit.
@@ -80,7 +80,7 @@ impl Ula {
         (a, da)
     }
 
-    /// `||da/dtheta||^2 = (pi Delta cos theta)^2 sum_i (N-1-2i)^2` (notes, eq. 24 discussion).
+    /// `||da/dtheta||^2 = (pi Delta cos theta)^2 sum_i (N-1-2i)^2` (docs/conventions.md, "Eqs. (21)-(24)").
     pub fn derivative_norm_sqr(&self, theta: f64) -> f64 {
         let n = self.elements;
         let offsets: f64 = (0..n).map(|i| centred_offset(n, i).powi(2)).sum();
@@ -90,7 +90,7 @@ impl Ula {
 
 /// Uniform planar array of `rows x cols` elements (x then y), centred, common spacing.
 ///
-/// Paper 003 (notes): `a(theta, phi) = a_x kron a_y`, index `mx * My + my`, with direction
+/// Paper 003 (docs/conventions.md): `a(theta, phi) = a_x kron a_y`, index `mx * My + my`, with direction
 /// cosines `u_x = cos(phi) sin(theta)` and `u_y = sin(phi)` (theta azimuth, phi elevation).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Upa {

@@ -1,4 +1,4 @@
-//! Frequency-selective fading of paper 003 (notes, "Geometry and channels"): channels on N
+//! Frequency-selective fading of paper 003 (docs/conventions.md, "Geometry and channels"): channels on N
 //! subcarriers from an L-tap delay line, Eve's Rician or pure line-of-sight channel toward the
 //! sensing target, and the CSI and AoA errors of the estimated quantities.
 

@@ -1,4 +1,4 @@
-//! Hardware impairments of paper 003 (Sec. III-F, notes "Impairments"): transmit IQ imbalance
+//! Hardware impairments of paper 003 (Sec. III-F; docs/conventions.md, "Impairments"): transmit IQ imbalance
 //! `x~ = mu x + nu x*` and per-antenna Wiener phase noise `phi[t] = phi[t - 1] + N(0, s^2)`.
 
 use rand::Rng;

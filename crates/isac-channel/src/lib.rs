@@ -27,10 +27,10 @@
 //! }
 //!
 //! // Scenario files are validated into typed values; a bad one is an error naming the key.
-//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/hou2023.toml");
-//! let s = SecureIsacScenario::from_path(std::path::Path::new(path))?;
+//! // The papers' files ship inside this crate (`scenario::shipped`).
+//! let text = isac_channel::scenario::shipped::HOU2023_TOML;
+//! let s = SecureIsacScenario::from_toml(text)?;
 //! assert_eq!(s.tx().elements(), 8);
-//! let text = std::fs::read_to_string(path).unwrap();
 //! let bad = SecureIsacScenario::from_toml(&text.replace("tx_antennas = 8", "tx_antennas = 0"));
 //! assert!(bad.unwrap_err().to_string().contains("array.tx_antennas"));
 //! # Ok::<(), isac_channel::ChannelError>(())
@@ -51,5 +51,8 @@ pub use covariance::{HERMITIAN_TOLERANCE, PSD_TOLERANCE, TransmitCovariance};
 pub use error::ChannelError;
 pub use prior::GaussianMixturePrior;
 
-/// Complex double, the scalar of every channel vector (same type as `faer::c64`).
-pub use faer::c64;
+pub use num_complex;
+/// Complex double, the scalar of every public API of the workspace: num-complex's `Complex64`,
+/// the ecosystem's complex type (and the very type `faer::c64` names), so code that builds a
+/// channel or a covariance entry by entry needs num-complex, re-exported here, and no faer.
+pub use num_complex::Complex64 as c64;

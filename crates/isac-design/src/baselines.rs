@@ -1,4 +1,4 @@
-//! Closed-form baselines of paper 003 (notes, "Baselines"): MRT-Equal and ZF + AN, for K
+//! Closed-form baselines of paper 003 (docs/conventions.md, "Baselines"): MRT-Equal and ZF + AN, for K
 //! single-antenna users on one subcarrier. Each returns the user beams (power included) and the
 //! jamming covariance, which is all the secrecy-rate evaluation needs.
 

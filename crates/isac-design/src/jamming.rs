@@ -1,5 +1,5 @@
 //! Jamming directions in the users' null space: the sensing-guided beam of paper 003 (eq. 17,
-//! notes), the unit beam that maximises the angle-Fisher trace `tr J = 2 c v^H M v` with
+//! docs/conventions.md), the unit beam that maximises the angle-Fisher trace `tr J = 2 c v^H M v` with
 //! `M = dG_theta^H dG_theta + dG_phi^H dG_phi` (the principal eigenvector of `P M P`), and the
 //! beam with the most power toward the target, `P a / |P a|`.
 

@@ -1,4 +1,4 @@
-//! The users' null space and zero forcing (paper 003, notes "Baselines"): the projector `P`
+//! The users' null space and zero forcing (paper 003; docs/conventions.md, "Friendly jamming"): the projector `P`
 //! every jamming design lives in, and the unit ZF directions of the users' beams.
 
 use faer::linalg::solvers::Solve;

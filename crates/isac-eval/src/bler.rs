@@ -3,8 +3,7 @@
 
 use faer::{Col, Mat, MatRef, c64};
 
-/// z of a two-sided 95% interval.
-const Z95: f64 = 1.959_963_984_540_054;
+use crate::secrecy::Z95;
 
 /// Block errors counted so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -144,7 +143,7 @@ mod tests {
             .map(|i| c64::cis(std::f64::consts::FRAC_PI_4 + i as f64 * std::f64::consts::FRAC_PI_2))
             .collect();
         for snr_db in [0.0, 4.0, 8.0] {
-            let snr = 10f64.powf(snr_db / 10.0);
+            let snr = isac_channel::units::db_to_linear(snr_db);
             let count = run_until(1, 2000, 400_000, 10_000, |first, n| {
                 let mut rng = stream(9, [snr_db.to_bits(), first, 0]);
                 let errors = (0..n)

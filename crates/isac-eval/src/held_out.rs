@@ -11,6 +11,7 @@ use isac_channel::impairments::{IqImbalance, oscillator_phases};
 use isac_channel::rng::stream;
 use isac_channel::scenario::FriendlyJammingScenario;
 use isac_channel::scenario::friendly_jamming::PhaseModel;
+use isac_channel::units::db_to_linear;
 use isac_design::{DesignInput, JammingDesign, SubcarrierDesign, null_space_projector};
 use isac_learn::autoencoder::{Conditions, crlbs};
 use rayon::prelude::*;
@@ -143,7 +144,7 @@ impl<'a> HeldOut<'a> {
                             power: s.subcarrier_power(c.p_db),
                             noise_power: s.file().system.noise_power,
                             fim_scale: self.believed_fim_scale * s.snapshots(),
-                            crlb_max: 10f64.powf(c.crlb_db / 10.0),
+                            crlb_max: db_to_linear(c.crlb_db),
                             subcarrier,
                         })
                     })
@@ -224,7 +225,7 @@ impl<'a> HeldOut<'a> {
         };
         let truth = bound((theta, phi), s.fim_scale() * s.snapshots())?;
         let believed = bound(r.target_estimated, self.believed_fim_scale * s.snapshots())?;
-        let crlb_max = 10f64.powf(c.crlb_db / 10.0);
+        let crlb_max = db_to_linear(c.crlb_db);
         let worst = believed[0].max(believed[1]);
         Ok(DrawMetrics {
             sum_secrecy: per_user.iter().sum(),

@@ -14,17 +14,21 @@
 //! use isac_eval::experiments::{RunContext, find};
 //!
 //! let out = std::env::temp_dir().join(format!("isac-eval-doc-{}", std::process::id()));
-//! let scenarios = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios");
+//! // The scenario files the experiments read: here the copies shipped in `isac-channel`.
+//! let scenarios = out.join("scenarios");
+//! std::fs::create_dir_all(&scenarios).unwrap();
+//! let hou2023 = isac_channel::scenario::shipped::HOU2023_TOML;
+//! std::fs::write(scenarios.join("hou2023.toml"), hou2023).unwrap();
 //! let ctx = RunContext {
 //!     quick: true,
-//!     ..RunContext::new(out.clone(), scenarios.into())
+//!     ..RunContext::new(out.clone(), scenarios)
 //! };
 //! let report = (find("hou2023-fig3")?.run)(&ctx)?;
 //! assert!(report.files.iter().all(|f| f.exists()));
 //! assert!(report.markdown.starts_with("## "));
 //!
 //! // The Wilson 95% interval of 3 block errors in 100 blocks contains 3%.
-//! let (lo, hi) = isac_eval::bler::wilson(3, 100, 1.96);
+//! let (lo, hi) = isac_eval::bler::wilson(3, 100, isac_eval::secrecy::Z95);
 //! assert!(lo < 0.03 && 0.03 < hi);
 //! # std::fs::remove_dir_all(out).unwrap();
 //! # Ok::<(), isac_eval::EvalError>(())

@@ -42,7 +42,7 @@ pub struct GridMmse {
 pub struct MseEstimate {
     /// Sample mean of the squared error (rad^2).
     pub mse: f64,
-    /// Half-width of its 95% confidence interval (1.96 standard errors).
+    /// Half-width of its 95% confidence interval ([`Z95`](crate::secrecy::Z95) standard errors).
     pub ci95: f64,
     /// Number of trials.
     pub trials: usize,
@@ -213,7 +213,7 @@ impl GridMmse {
         let var = errors.iter().map(|e| (e - mse).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
         MseEstimate {
             mse,
-            ci95: 1.96 * (var / n).sqrt(),
+            ci95: crate::secrecy::Z95 * (var / n).sqrt(),
             trials,
         }
     }

@@ -2,22 +2,30 @@
 //! half-written table and an interrupted run leaves no partial file behind.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::io::Write as _;
+use std::path::Path;
 
 use crate::EvalError;
 
-/// Writes `contents` to `path` through a temporary sibling and a rename.
+/// Writes `contents` to `path` atomically: into a temporary file in the same directory
+/// (`tempfile`, a unique name, so concurrent writers never share it), flushed to disk
+/// (`fsync`), then renamed over `path`. A reader sees the old file or the new one, never a
+/// part, even across a crash.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), EvalError> {
     let io = |source| EvalError::Io {
         path: path.to_path_buf(),
         source,
     };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let tmp = temporary_sibling(path);
-    std::fs::write(&tmp, contents).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    tmp.write_all(contents).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
 }
 
 /// 64-bit FNV-1a: a stable hash for cache keys and input hashes (std's hasher is not stable
@@ -26,15 +34,6 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
-}
-
-/// `dir/.name.tmp` next to `path`.
-pub fn temporary_sibling(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp"))
 }
 
 /// A CSV table with a fixed header; numbers are written with full precision (`{:e}` round-trips).
@@ -112,7 +111,9 @@ mod tests {
         let path = dir.join("sub/table.csv");
         csv.write(&path).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), csv.as_str());
-        assert!(!temporary_sibling(&path).exists());
+        // Nothing but the file itself is left in its directory.
+        let left: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
+        assert_eq!(left.len(), 1);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -101,15 +101,10 @@ pub fn draw_panels(path: &Path, panels: &[Panel]) -> Result<(), EvalError> {
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| EvalError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    }
-    let tmp = crate::output::temporary_sibling(path);
+    let mut svg = String::new();
     {
-        let root = SVGBackend::new(&tmp, (560 * panels.len() as u32, 440)).into_drawing_area();
+        let root =
+            SVGBackend::with_string(&mut svg, (560 * panels.len() as u32, 440)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(&e))?;
         for (area, panel) in root.split_evenly((1, panels.len())).iter().zip(panels) {
             let (xl, yl) = (panel.x_log, panel.y_log);
@@ -193,8 +188,5 @@ pub fn draw_panels(path: &Path, panels: &[Panel]) -> Result<(), EvalError> {
         }
         root.present().map_err(|e| err(&e))?;
     }
-    std::fs::rename(&tmp, path).map_err(|source| EvalError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    crate::output::write_atomic(path, svg.as_bytes())
 }

@@ -68,7 +68,11 @@ pub fn worst_user_secrecy(user: &[f64], eve: &[f64]) -> f64 {
         .fold(f64::INFINITY, f64::min)
 }
 
-/// Sample mean and 95% confidence half-width (`1.96 s / sqrt(n)`; 0 for fewer than 2 samples).
+/// The two-sided 95% quantile of the standard normal law, `Phi^-1(0.975)`: the one z of every
+/// confidence interval in this crate.
+pub const Z95: f64 = 1.959_963_984_540_054;
+
+/// Sample mean and 95% confidence half-width (`Z95 s / sqrt(n)`; 0 for fewer than 2 samples).
 pub fn mean_ci95(samples: &[f64]) -> (f64, f64) {
     let n = samples.len() as f64;
     let mean = samples.iter().sum::<f64>() / n;
@@ -76,7 +80,7 @@ pub fn mean_ci95(samples: &[f64]) -> (f64, f64) {
         return (mean, 0.0);
     }
     let var = samples.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, 1.96 * (var / n).sqrt())
+    (mean, Z95 * (var / n).sqrt())
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Fortran BLAS/LAPACK symbols for clarabel's SDP cone, implemented on faer.
 //!
 //! Owns: exactly the eight routines clarabel 0.11.1 links against with the features
-//! `sdp, blas-src, lapack-src` (see `notes/clarabel-pure-rust.md`): `dgemm_`, `dsyrk_`,
+//! `sdp, blas-src, lapack-src` (docs/conventions.md, "Clarabel without a system BLAS"): `dgemm_`, `dsyrk_`,
 //! `dsyr2k_` (BLAS) and `dpotrf_`, `dpotrs_`, `dsyevr_`, `dgesdd_`, `dgesvd_` (LAPACK), in the
 //! modes clarabel uses, column-major with leading dimensions honoured and `info` set like
 //! LAPACK (0 success, `-i` bad argument `i`, `> 0` numerical failure). Unsupported modes

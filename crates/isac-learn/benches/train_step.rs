@@ -8,7 +8,6 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Tensor, TensorData};
 use criterion::{Criterion, criterion_group, criterion_main};
 use isac_channel::rng::stream;
-use isac_channel::scenario::FriendlyJammingScenario;
 use isac_learn::{CpuDevice, Encoder, EncoderKind, EncoderShape, normalize_power};
 use rand::RngExt;
 
@@ -24,9 +23,7 @@ fn train_step(c: &mut Criterion) {
 }
 
 fn bench_batch(c: &mut Criterion, batch: usize, devices: &[CpuDevice]) {
-    let scenario =
-        FriendlyJammingScenario::from_toml(include_str!("../../../scenarios/tuan2025.toml"))
-            .expect("shipped scenario");
+    let scenario = isac_channel::scenario::shipped::tuan2025().expect("shipped scenario");
     let sys = &scenario.file().system;
     let shape = EncoderShape::new(sys.users, scenario.tx().elements(), sys.modulation_order);
     let mut group = c.benchmark_group(format!("encoder_train_step_batch{batch}"));

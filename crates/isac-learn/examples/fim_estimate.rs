@@ -1,7 +1,6 @@
 //! Estimates the angle FIM of the shipped paper-003 scenario with the neural estimator and
 //! compares it with the analytic FIM (`cargo run --release -p isac-learn --example fim_estimate`).
 
-use isac_channel::scenario::FriendlyJammingScenario;
 use isac_learn::CpuDevice;
 use isac_learn::fim_estimator::{FimEstimatorSettings, Probe, estimate, relative_frobenius_error};
 
@@ -11,8 +10,7 @@ use isac_learn::fim_estimator::{FimEstimatorSettings, Probe, estimate, relative_
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let scenario =
-        FriendlyJammingScenario::from_toml(include_str!("../../../scenarios/tuan2025.toml"))?;
+    let scenario = isac_channel::scenario::shipped::tuan2025()?;
     let probe = Probe::from_scenario(&scenario)?;
     let settings = FimEstimatorSettings::from_scenario(&scenario);
     let truth = probe.analytic_fim()?;

@@ -10,7 +10,7 @@ use crate::quantize::{quantize_uniform, tt_q_bytes};
 use crate::tensor::values;
 use crate::{LearnError, TtLinear, TtLinearConfig, balanced_factors};
 
-/// Input and output widths of an encoder (notes, "Learning").
+/// Input and output widths of an encoder (docs/conventions.md, "Learning").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EncoderShape {
     /// Per-subcarrier features: `[Re vec H, Im vec H]` (2 K Nt), `gamma_k` (K), `zeta`, `theta`,

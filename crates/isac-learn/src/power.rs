@@ -33,7 +33,7 @@ mod tests {
         ) {
             let device = CpuDevice::Flex.device();
             let x = normal(&mut stream(seed, [0; 3]), batch * n * d, 10f64.powf(log_scale));
-            let budget = 10f64.powf(budget_db / 10.0);
+            let budget = isac_channel::units::db_to_linear(budget_db);
             let y = values(normalize_power(from_values(x, [batch, n, d], &device).unwrap(), budget)).unwrap();
             for b in 0..batch {
                 let p: f64 = y[b * n * d..(b + 1) * n * d].iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / n as f64;

@@ -155,7 +155,7 @@ impl TtLinearConfig {
 
     /// Initialises the cores so that `W` has the Glorot variance `2 / (N + M)`: with uniform
     /// inner rank `r`, each entry of `W` sums `r^(q-1)` products of `q` core entries, so the
-    /// per-core std is `(2 / (N + M) * r^(1-q))^(1/(2q))` (notes). The bias starts at zero.
+    /// per-core std is `(2 / (N + M) * r^(1-q))^(1/(2q))` (docs/conventions.md, "Learning"). The bias starts at zero.
     pub fn init(&self, rng: &mut ChaCha20Rng, device: &Device) -> Result<TtLinear, LearnError> {
         self.validate()?;
         let q = self.in_factors.len() as f64;

@@ -7,10 +7,7 @@ use isac_sdr::{Formulation, Scheme, SecureBeamformingProblem, run_scheme};
 use std::hint::black_box;
 
 fn scenario() -> SecureIsacScenario {
-    SecureIsacScenario::from_path(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/hou2023.toml").as_ref(),
-    )
-    .unwrap()
+    isac_channel::scenario::shipped::hou2023().unwrap()
 }
 
 fn bench(c: &mut Criterion) {

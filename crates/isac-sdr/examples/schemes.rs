@@ -1,12 +1,10 @@
 //! The proposed secure design and both benchmarks of paper 000 at the scenario's PCRB threshold,
 //! with `isac-sdr` alone (`cargo run --release -p isac-sdr --example schemes`).
 
-use isac_channel::scenario::SecureIsacScenario;
 use isac_sdr::{Scheme, run_scheme};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/hou2023.toml");
-    let s = SecureIsacScenario::from_path(path.as_ref())?;
+    let s = isac_channel::scenario::shipped::hou2023()?;
     println!(
         "PCRB threshold Gamma = {:.3e} rad^2, power {} W",
         s.pcrb_max(),

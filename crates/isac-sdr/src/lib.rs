@@ -1,7 +1,7 @@
 //! Secure AN beamforming of Hou & Zhang by semidefinite relaxation.
 //!
 //! Owns: problem (P2.1R) after Charnes-Cooper for a fixed gamma, in normalised units with the
-//! congruence preconditioning of `notes/paper1-secure-isac-pcrb.md`, solved by clarabel
+//! congruence preconditioning of docs/conventions.md (paper 000), solved by clarabel
 //! (pure Rust, BLAS/LAPACK from `isac-lapack`); every solve reports clarabel's status,
 //! residuals, iterations and time, and infeasible is a result.
 //!
@@ -16,11 +16,9 @@
 //! power budget and the sensing constraint, and reports clarabel's status:
 //!
 //! ```
-//! use isac_channel::scenario::SecureIsacScenario;
 //! use isac_sdr::{Scheme, SolveStatus, run_scheme};
 //!
-//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/hou2023.toml");
-//! let s = SecureIsacScenario::from_path(std::path::Path::new(path))?;
+//! let s = isac_channel::scenario::shipped::hou2023()?;
 //! let out = run_scheme(&s, Scheme::Proposed, s.pcrb_max(), None)?;
 //! assert_eq!(out.status, SolveStatus::Optimal);
 //! assert!(out.power <= s.tx_power() * (1.0 + 1e-6));

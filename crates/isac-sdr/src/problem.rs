@@ -1,6 +1,6 @@
 //! Problem (P2.1R) of Hou & Zhang (eqs. 38-43) for a fixed gamma.
 //!
-//! Normalised units (notes): powers over P, every gain an SNR (noise 1):
+//! Normalised units (docs/conventions.md): powers over P, every gain an SNR (noise 1):
 //! `H' = P h h^H / sigma^2`, `A'_k = P (beta0/r^2) a_k a_k^H / sigma_E^2`, and the sensing
 //! constraint (42) divided by `c = 1/Gamma - 1/sigma_theta^2`:
 //! `Q'' = P Qbar 2|beta_bar|^2 / (sigma_R^2 c)`. Charnes-Cooper variables `W, V, t`:
@@ -19,7 +19,7 @@
 //! whose first column is `h/|h|`, `W = B Y B^H`, `V = B Z B^H` (r x r, r = dim S = 5 for the
 //! paper instead of 8): PSD blocks of 55 instead of 136 entries.
 //!
-//! Preconditioning (notes): `Z = T X T^H`, `T = diag(1/sqrt(SNR_u), 1, ..., 1)` in that basis,
+//! Preconditioning (docs/conventions.md): `Z = T X T^H`, `T = diag(1/sqrt(SNR_u), 1, ..., 1)` in that basis,
 //! so that (40) reads `X_11 + t = 1` and no coefficient of size SNR_u reaches the solver; the
 //! objective is divided by SNR_u for the same reason. Every inequality row is divided by its
 //! largest coefficient.

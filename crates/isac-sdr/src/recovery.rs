@@ -1,4 +1,4 @@
-//! Rank-one recovery (the general form of Prop. 2, notes) and its certificate.
+//! Rank-one recovery (the general form of Prop. 2, docs/conventions.md) and its certificate.
 //!
 //! `w = W h / sqrt(h^H W h)`, `V' = V + W - w w^H`. This keeps `h^H W h` (the user's signal),
 //! `W + V` (so power and every sensing quantity), makes the user's interference

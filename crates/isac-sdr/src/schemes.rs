@@ -17,6 +17,7 @@ use crate::{
 /// Which transmit design.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Scheme {
     /// SDR with AN, gamma search and rank-one recovery (Sec. V).
     Proposed,
@@ -24,6 +25,17 @@ pub enum Scheme {
     NoAn,
     /// Benchmark 1: all power on the user's MRT beam; feasible iff its PCRB bound <= Gamma.
     Mrt,
+}
+
+impl Scheme {
+    /// The name in files and on the command line (`proposed`, `no-an`, `mrt`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Proposed => "proposed",
+            Self::NoAn => "no-an",
+            Self::Mrt => "mrt",
+        }
+    }
 }
 
 /// Relative tolerance of the certificate. A `Solved` SDP meets it with room to spare

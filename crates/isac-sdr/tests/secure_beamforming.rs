@@ -12,7 +12,7 @@ fn scenario() -> SecureIsacScenario {
 
 #[test]
 fn proposed_design_reaches_the_independent_reference() {
-    // notes/paper1-secure-isac-pcrb.md: ~19.18 bit/s/Hz at gamma ~0.02 for Gamma = 2.68e-5
+    // docs/conventions.md (paper 000): ~19.18 bit/s/Hz at gamma ~0.02 for Gamma = 2.68e-5
     // (independent solver stack, exact Qbar, sigma_theta = 0.01).
     let s = scenario();
     let out = run_scheme(&s, Scheme::Proposed, 2.68e-5, None).unwrap();
@@ -83,7 +83,7 @@ fn an_unreachable_sensing_threshold_is_an_infeasible_result() {
 }
 
 #[test]
-fn benchmarks_behave_as_the_paper_and_notes_say() {
+fn benchmarks_behave_as_the_paper_and_conventions_say() {
     let s = scenario();
     // Benchmark 2 (no AN): infeasible or zero secrecy for Gamma <= 6e-5.
     let no_an = run_scheme(&s, Scheme::NoAn, 2.68e-5, None).unwrap();

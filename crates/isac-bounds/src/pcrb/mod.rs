@@ -3,7 +3,7 @@
 //! Parameters `omega = (theta, Re beta, Im beta)`, echo `y_R = beta M(theta) x + z_R` with
 //! `M = b a^H`, `z_R ~ CN(0, sigma_R^2 I)`, `theta` drawn from the Gaussian mixture (eq. 9).
 //! With `g1 = E[tr(M^H M R)]`, `g2 = E[tr(Mdot^H Mdot R)]`, `g3 = E[tr(Mdot^H M R)]`
-//! (the printed eq. 21 writes all three as `tr(M^H M R)`; see the notes):
+//! (the printed eq. 21 writes all three as `tr(M^H M R)`; see docs/conventions.md):
 //!
 //! ```text
 //! J = [ (2|b|^2/s2) g2 + 1/st^2 - eps   (2/s2) Re(b* g3)   -(2/s2) Im(b* g3) ]

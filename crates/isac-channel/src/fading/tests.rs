@@ -1,7 +1,7 @@
 use super::*;
 use crate::rng::stream;
 
-const SHIPPED: &str = include_str!("../../../../scenarios/tuan2025.toml");
+const SHIPPED: &str = crate::scenario::shipped::TUAN2025_TOML;
 
 /// Sample mean of `f` over `trials` draws of a 1 x 1 channel on every subcarrier.
 fn empirical(line: DelayLine, trials: u64, f: impl Fn(&[Mat<c64>]) -> c64) -> c64 {

@@ -5,6 +5,7 @@
 
 pub mod friendly_jamming;
 mod secure_isac;
+pub mod shipped;
 
 pub use friendly_jamming::FriendlyJammingScenario;
 pub use secure_isac::{

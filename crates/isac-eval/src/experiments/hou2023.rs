@@ -366,11 +366,7 @@ pub fn fig4(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         .map(|(o, &(g, _))| (g, o))
         .collect();
     let sweep_seconds = sweep_started.elapsed().as_secs_f64();
-    let name = |sc: Scheme| match sc {
-        Scheme::Proposed => "proposed",
-        Scheme::NoAn => "no-an",
-        Scheme::Mrt => "mrt",
-    };
+    let name = Scheme::name;
     let mut csv = Csv::new(&[
         "pcrb_max",
         "scheme",
@@ -498,7 +494,7 @@ pub fn fig4(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     );
     let _ = writeln!(
         w,
-        "Ours: proposed feasible at every Gamma and non-decreasing: **{}**; MRT infeasible at {mrt_infeasible} of {count} points (its closed-form bound is {mrt_bound:.3e}, so it is infeasible exactly for Gamma below that; the paper's \"first five\" depends on its unstated grid); benchmarks' secrecy rate zero wherever feasible: **{}**{}. Reference check: the notes' independent stack gives ~19.18 bit/s/Hz at Gamma = 2.68e-5, and benchmark 2 zero or infeasible for Gamma <= 6e-5.",
+        "Ours: proposed feasible at every Gamma and non-decreasing: **{}**; MRT infeasible at {mrt_infeasible} of {count} points (its closed-form bound is {mrt_bound:.3e}, so it is infeasible exactly for Gamma below that; the paper's \"first five\" depends on its unstated grid); benchmarks' secrecy rate zero wherever feasible: **{}**{}. Reference check: an independent solver stack (docs/conventions.md, \"Reference points\") gives ~19.18 bit/s/Hz at Gamma = 2.68e-5, and benchmark 2 zero or infeasible for Gamma <= 6e-5.",
         verdict(increasing),
         if bench_zero {
             "reproduced"

@@ -15,6 +15,7 @@ use crate::EvalError;
 use crate::mmse::GridMmse;
 use crate::output::{Cell, Csv};
 use crate::plot::{Panel, Series, Style};
+use crate::secrecy::Z95;
 
 /// The covariances compared, all with trace P: isotropic, power on the candidate angles in
 /// proportion to their probabilities, and MRT toward the user.
@@ -227,9 +228,9 @@ fn markdown(rows: &[Row], trials: usize) -> String {
     }
     // Where the bound is tight (MSE ~ PCRB) half of the estimates fall below it by chance; a
     // point counts against the bound only beyond Z_FAMILY standard errors.
-    let z = |r: &Row| (r.mse - r.pcrb) / (r.ci95 / 1.96);
+    let z = |r: &Row| (r.mse - r.pcrb) / (r.ci95 / Z95);
     let below = rows.iter().filter(|r| z(r) < -Z_FAMILY).count();
-    let tight = rows.iter().filter(|r| z(r).abs() <= 1.96).count();
+    let tight = rows.iter().filter(|r| z(r).abs() <= Z95).count();
     let upper_ok = rows.iter().all(|r| r.pcrb <= r.upper);
     let departure = |r: &Row| (r.closed_exact - r.upper).abs() / r.upper;
     let worst = rows
@@ -307,7 +308,7 @@ fn markdown(rows: &[Row], trials: usize) -> String {
         w,
         "- The printed Qbar (`qbar = \"paper\"`) gives a closed-form bound as low as {paper_low:.3}x the \
          exact-limit one: it over-states the Fisher information by up to 570/330 = 1.727 for Nr = 10 \
-         (see the notes), i.e. it promises sensing accuracy the waveform does not deliver.",
+         (see docs/conventions.md), i.e. it promises sensing accuracy the waveform does not deliver.",
     );
     md
 }

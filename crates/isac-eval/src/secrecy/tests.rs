@@ -66,7 +66,21 @@ fn secrecy_aggregates_and_confidence_interval() {
     assert_eq!(sum_secrecy(&[3.0, 1.0], &[1.0, 2.0]), 2.0);
     assert_eq!(worst_user_secrecy(&[3.0, 1.0], &[1.0, 2.0]), 0.0);
     let (m, h) = mean_ci95(&[1.0, 2.0, 3.0, 4.0]);
-    // s = sqrt(5/3), half-width 1.96 s / 2.
-    assert!((m - 2.5).abs() < 1e-15 && (h - 1.96 * (5.0f64 / 3.0).sqrt() / 2.0).abs() < 1e-12);
+    // s = sqrt(5/3), half-width z s / 2.
+    assert!((m - 2.5).abs() < 1e-15 && (h - Z95 * (5.0f64 / 3.0).sqrt() / 2.0).abs() < 1e-12);
     assert_eq!(mean_ci95(&[7.0]), (7.0, 0.0));
+}
+
+/// `Z95` against the normal law itself: the density integrated from 0 to `Z95` (composite
+/// Simpson, error far below the tolerance) is 0.475.
+#[test]
+fn z95_is_the_two_sided_95_percent_normal_quantile() {
+    let n = 20_000;
+    let h = Z95 / n as f64;
+    let phi = |x: f64| (-0.5 * x * x).exp() / std::f64::consts::TAU.sqrt();
+    let inner: f64 = (1..n)
+        .map(|i| phi(i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 })
+        .sum();
+    let mass = h / 3.0 * (phi(0.0) + inner + phi(Z95));
+    assert!((mass - 0.475).abs() < 1e-13, "{mass}");
 }

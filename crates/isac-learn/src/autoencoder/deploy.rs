@@ -56,7 +56,7 @@ impl TrainedAutoencoder {
                 let (theta, phi) = batch.angles_estimated[b];
                 let rule = Stage2Rule {
                     scale: self.setup.fim_scale * s.snapshots(),
-                    crlb_max: 10f64.powf(batch.conditions[b].crlb_db / 10.0),
+                    crlb_max: isac_channel::units::db_to_linear(batch.conditions[b].crlb_db),
                     convention: s.file().sensing.crlb,
                     iterations: s.file().training.stage2_iterations,
                     objective: s.file().training.stage2_objective,

@@ -5,7 +5,7 @@
 //! K message-bearing beams and a candidate FJ beam; the FJ beam is projected into the null space
 //! of the estimated channel, and the frame meets the power budget exactly (eq. 27). Each user's
 //! decoder classifies its message from `[Re y_k, Im y_k]`. The schemes differ only in how the
-//! jamming is transmitted and whether sensing enters the loss (notes, "Baselines").
+//! jamming is transmitted and whether sensing enters the loss (docs/conventions.md, "Baselines").
 
 mod batch;
 mod deploy;
@@ -42,8 +42,9 @@ pub const MODEL_REVISION: u32 = 11;
 /// Stream index of the model weights.
 const STREAM_WEIGHTS: u64 = 0x4145_5747; // "AEWG"
 
-/// The learned schemes compared in Figs. 3 and 6 (notes, "Baselines").
+/// The learned schemes compared in Figs. 3 and 6 (docs/conventions.md, "Baselines").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Scheme {
     /// The proposed scheme: one steered FJ beam in the null space, sensing in the loss, and the
     /// FJ direction refined by stage 2 of Algorithm 1.

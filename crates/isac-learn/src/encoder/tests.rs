@@ -5,7 +5,7 @@ use crate::tensor::from_values;
 use isac_channel::rng::stream;
 use isac_channel::scenario::FriendlyJammingScenario;
 
-const SHIPPED: &str = include_str!("../../../../scenarios/tuan2025.toml");
+const SHIPPED: &str = isac_channel::scenario::shipped::TUAN2025_TOML;
 
 fn setting() -> (EncoderShape, EncoderSection) {
     let s = FriendlyJammingScenario::from_toml(SHIPPED).unwrap();

@@ -43,7 +43,7 @@ pub fn fim_from_divergences(
     Ok([[f[(0, 0)], f[(2, 0)]], [f[(2, 0)], f[(1, 0)]]])
 }
 
-/// Eq. (16) as in the notes: the diagonal floored at 0, then the off-diagonal clipped into
+/// Eq. (16) as in docs/conventions.md: the diagonal floored at 0, then the off-diagonal clipped into
 /// `[-sqrt(J11 J22), sqrt(J11 J22)]`, the nearest PSD matrix with that diagonal.
 pub fn project_psd(j: [[f64; 2]; 2]) -> [[f64; 2]; 2] {
     let (a, d) = (j[0][0].max(0.0), j[1][1].max(0.0));

@@ -5,7 +5,7 @@
 //! to maximise the Donsker-Varadhan bound `E_P[T] - log E_Q[e^T]`, whose supremum is
 //! `KL(P || Q) ~ delta_i^T J delta_i / 2` (eq. 12). The bound evaluated on fresh samples gives
 //! `d_i`; least squares over the `D` perturbations (eqs. 14-15) gives the three entries of the
-//! 2 x 2 FIM, and the PSD step (eq. 16, notes) makes it a valid information matrix.
+//! 2 x 2 FIM, and the PSD step (eq. 16, docs/conventions.md) makes it a valid information matrix.
 
 mod discriminator;
 mod echo;

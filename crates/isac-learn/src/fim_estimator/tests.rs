@@ -1,7 +1,7 @@
 use super::*;
 use crate::CpuDevice;
 
-const SHIPPED: &str = include_str!("../../../../scenarios/tuan2025.toml");
+const SHIPPED: &str = isac_channel::scenario::shipped::TUAN2025_TOML;
 
 fn shipped() -> (Probe, FimEstimatorSettings) {
     let s = FriendlyJammingScenario::from_toml(SHIPPED).unwrap();

@@ -1,5 +1,5 @@
 //! Scenario of Tuan et al. (paper 003): learned multicarrier secure ISAC with sensing-guided
-//! friendly jamming. Every Table II value plus the choices of `notes/paper2-friendly-jamming.md`.
+//! friendly jamming. Every Table II value plus the choices of docs/conventions.md (paper 003).
 
 use std::path::Path;
 
@@ -159,7 +159,7 @@ pub struct SensingSection {
     pub snapshots: usize,
 }
 
-/// The CRLB of one angle (notes: the paper ignores the theta-phi coupling).
+/// The CRLB of one angle (docs/conventions.md: the paper ignores the theta-phi coupling).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CrlbConvention {
@@ -172,6 +172,7 @@ pub enum CrlbConvention {
 /// Eavesdropper channel model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum EveModel {
     /// i.i.d. CN(0, 1) entries (Table II).
     Rayleigh,

@@ -1,6 +1,6 @@
 use super::*;
 
-const SHIPPED: &str = include_str!("../../../../../scenarios/tuan2025.toml");
+const SHIPPED: &str = crate::scenario::shipped::TUAN2025_TOML;
 
 fn error_of(text: &str) -> String {
     FriendlyJammingScenario::from_toml(text)

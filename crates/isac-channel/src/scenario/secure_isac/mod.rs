@@ -89,7 +89,7 @@ pub struct SensingSection {
     pub qbar: QbarConvention,
 }
 
-/// Which Qbar eq. (24) uses (see `notes/paper1-secure-isac-pcrb.md`).
+/// Which Qbar eq. (24) uses (see docs/conventions.md (paper 000)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum QbarConvention {

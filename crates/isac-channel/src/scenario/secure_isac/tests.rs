@@ -1,6 +1,6 @@
 use super::*;
 
-const SHIPPED: &str = include_str!("../../../../../scenarios/hou2023.toml");
+const SHIPPED: &str = crate::scenario::shipped::HOU2023_TOML;
 
 fn error_of(text: &str) -> String {
     SecureIsacScenario::from_toml(text).unwrap_err().to_string()
@@ -9,7 +9,7 @@ fn error_of(text: &str) -> String {
 #[test]
 fn shipped_scenario_has_the_papers_units() {
     let s = SecureIsacScenario::from_toml(SHIPPED).unwrap();
-    // Values of notes/paper1-secure-isac-pcrb.md, computed by hand.
+    // Values of docs/conventions.md (paper 000), computed by hand.
     assert!((s.tx_power() - 0.1).abs() < 1e-15);
     assert!((s.noise_radar() - 1e-9).abs() < 1e-22);
     assert!((s.eve_noise_term() - 1e-8).abs() < 1e-20);

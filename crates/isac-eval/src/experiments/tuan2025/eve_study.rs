@@ -62,7 +62,7 @@ impl EveChannel {
         match self.model {
             EveModel::Rayleigh => lo - 5.0,
             EveModel::Los => hi + 5.0,
-            EveModel::Rician => self.k_factor_db.unwrap_or(f64::NAN),
+            _ => self.k_factor_db.unwrap_or(f64::NAN),
         }
     }
 

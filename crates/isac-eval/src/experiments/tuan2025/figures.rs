@@ -308,6 +308,7 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             EveModel::Rayleigh => "Eve i.i.d. Rayleigh (paper)",
             EveModel::Rician => "Eve Rician toward the target",
             EveModel::Los => "Eve line of sight on the target",
+            other => other.name(),
         };
         let panel = panel(
             title,
@@ -316,13 +317,12 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             lines,
         );
         let stem = match eve {
-            EveModel::Rayleigh => "fig3",
-            EveModel::Rician => "fig3-rician",
-            EveModel::Los => "fig3-los",
+            EveModel::Rayleigh => "fig3".to_string(),
+            other => format!("fig3-{}", other.name()),
         };
         files.extend(lab.publish(
             "tuan2025-fig3",
-            stem,
+            &stem,
             &csv,
             std::slice::from_ref(&panel),
             started,
@@ -895,7 +895,7 @@ pub(super) fn crlb_floor(s: &FriendlyJammingScenario, p_db: f64) -> f64 {
     };
     let (theta, phi) = s.target();
     let ch = geometry.channel(theta, phi);
-    let p = 10f64.powf(p_db / 10.0);
+    let p = isac_channel::units::db_to_linear(p_db);
     [&ch.d_theta, &ch.d_phi]
         .iter()
         .map(|d| {

@@ -48,6 +48,7 @@ use crate::plot::Panel;
 
 /// A scheme evaluated in the figures: learned, or a closed-form baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Evaluated {
     /// One of the learned schemes.
     Learned(Scheme),
