@@ -13,8 +13,7 @@
 
 use faer::{Mat, Side, c64};
 use isac::channel::ChannelError;
-use isac::channel::fading::EveChannelModel;
-use isac::channel::rng::uniform_phase;
+use isac::channel::fading::{EveChannelModel, eve_line_of_sight};
 use isac::channel::scenario::FriendlyJammingScenario;
 use isac::design::{
     DesignError, DesignInput, JammingDesign, MrtEqual, SubcarrierDesign, ZfAn,
@@ -79,10 +78,7 @@ impl EveChannelModel for WanderingEve {
     ) -> Result<Vec<Mat<c64>>, ChannelError> {
         let (theta, phi) = s.target();
         let offset = (CONE_DEG * (2.0 * rng.random::<f64>() - 1.0)).to_radians();
-        let a = s.tx().steering(theta + offset, phi).a;
-        let ne = s.file().system.eve_antennas;
-        let phases: Vec<c64> = (0..ne).map(|_| uniform_phase(rng)).collect();
-        let los = Mat::from_fn(a.nrows(), ne, |i, j| a[i] * phases[j]);
+        let los = eve_line_of_sight(s, (theta + offset, phi), rng);
         Ok(vec![los; nlos.len()])
     }
 }

@@ -85,7 +85,7 @@ pub fn run(args: &SecureBeamformingArgs) -> Result<(), CliError> {
     let out = run_scheme(&scenario, scheme, pcrb_max, args.gamma)?;
     let output = Output {
         status: out.status,
-        scheme: out.scheme,
+        scheme,
         gamma: out.gamma,
         secrecy_rate: out.secrecy_rate,
         sdp_secrecy_rate: out.sdp_secrecy_rate,

@@ -141,16 +141,9 @@ impl EveChannelModel for EveModel {
         rng: &mut dyn Rng,
     ) -> Result<Vec<Mat<c64>>, ChannelError> {
         let c = &s.file().channel;
-        let (nt, ne) = (s.tx().elements(), s.file().system.eve_antennas);
         let (theta, phi) = s.target();
-        let mut line_of_sight = || {
-            let a = s
-                .tx()
-                .steering(theta + c.eve_offset_deg.to_radians(), phi)
-                .a;
-            let phases: Vec<c64> = (0..ne).map(|_| uniform_phase(rng)).collect();
-            Mat::from_fn(nt, ne, |i, j| a[i] * phases[j])
-        };
+        let mut line_of_sight =
+            || eve_line_of_sight(s, (theta + c.eve_offset_deg.to_radians(), phi), rng);
         Ok(match self {
             EveModel::Rayleigh => nlos,
             EveModel::Rician => rician(
@@ -162,6 +155,19 @@ impl EveChannelModel for EveModel {
             EveModel::Los => vec![line_of_sight(); nlos.len()],
         })
     }
+}
+
+/// Eve's pure line-of-sight channel from direction `(theta, phi)` (Nt x Ne): every one of her
+/// antennas sees `a(theta, phi)` times its own unit-modulus random phase, drawn from `rng`.
+pub fn eve_line_of_sight(
+    s: &FriendlyJammingScenario,
+    (theta, phi): (f64, f64),
+    rng: &mut dyn Rng,
+) -> Mat<c64> {
+    let (nt, ne) = (s.tx().elements(), s.file().system.eve_antennas);
+    let a = s.tx().steering(theta, phi).a;
+    let phases: Vec<c64> = (0..ne).map(|_| uniform_phase(rng)).collect();
+    Mat::from_fn(nt, ne, |i, j| a[i] * phases[j])
 }
 
 /// Realisation `index` of the scenario (its own seeded stream, so realisations can be drawn in

@@ -65,11 +65,11 @@ fn check_power(power: f64) -> Result<(), DesignError> {
     if power.is_finite() && power > 0.0 {
         Ok(())
     } else {
-        Err(DesignError::InvalidParameter {
-            name: "power",
-            value: power.to_string(),
-            requirement: "must be finite and > 0",
-        })
+        Err(DesignError::InvalidParameter(
+            "power",
+            power.to_string(),
+            "must be finite and > 0",
+        ))
     }
 }
 
@@ -113,18 +113,18 @@ pub fn zf_mixed(
     beta: f64,
 ) -> Result<JammingDesign, DesignError> {
     if !(0.0..=1.0).contains(&beta) {
-        return Err(DesignError::InvalidParameter {
-            name: "beta",
-            value: beta.to_string(),
-            requirement: "must be in [0, 1]",
-        });
+        return Err(DesignError::InvalidParameter(
+            "beta",
+            beta.to_string(),
+            "must be in [0, 1]",
+        ));
     }
     if steered.nrows() != users.ncols() || (steered.norm_l2() - 1.0).abs() > 1e-9 {
-        return Err(DesignError::InvalidParameter {
-            name: "steered",
-            value: format!("{} entries, norm {}", steered.nrows(), steered.norm_l2()),
-            requirement: "must be a unit vector with one entry per transmit antenna",
-        });
+        return Err(DesignError::InvalidParameter(
+            "steered",
+            format!("{} entries, norm {}", steered.nrows(), steered.norm_l2()),
+            "must be a unit vector with one entry per transmit antenna",
+        ));
     }
     let mut d = zf_an(users, power, jam_fraction)?;
     let steered_power = beta * jam_fraction * power;
@@ -144,22 +144,22 @@ pub fn zf_an(
 ) -> Result<JammingDesign, DesignError> {
     check_power(power)?;
     if !(0.0..1.0).contains(&an_fraction) {
-        return Err(DesignError::InvalidParameter {
-            name: "an_fraction",
-            value: an_fraction.to_string(),
-            requirement: "must be in [0, 1)",
-        });
+        return Err(DesignError::InvalidParameter(
+            "an_fraction",
+            an_fraction.to_string(),
+            "must be in [0, 1)",
+        ));
     }
     let (k, nt) = (users.nrows(), users.ncols());
     let gram = users * users.adjoint();
     let zf =
         users.adjoint() * faer::linalg::solvers::DenseSolveCore::inverse(&gram.partial_piv_lu());
     if !(0..nt).all(|i| (0..k).all(|j| zf[(i, j)].re.is_finite() && zf[(i, j)].im.is_finite())) {
-        return Err(DesignError::InvalidParameter {
-            name: "users",
-            value: format!("{k} x {nt}"),
-            requirement: "must have full row rank for zero forcing",
-        });
+        return Err(DesignError::InvalidParameter(
+            "users",
+            format!("{k} x {nt}"),
+            "must have full row rank for zero forcing",
+        ));
     }
     let share = (1.0 - an_fraction) * power / k as f64;
     let beams = (0..k)

@@ -13,14 +13,13 @@ pub(crate) const RANK_TOLERANCE: f64 = 1e-12;
 /// channel `H` (K x Nt, one row per user), computed from an SVD (rank-deficient H allowed).
 pub fn null_space_projector(h: MatRef<'_, c64>) -> Result<Mat<c64>, DesignError> {
     let nt = h.ncols();
-    let svd = h
-        .adjoint()
-        .thin_svd()
-        .map_err(|_| DesignError::InvalidParameter {
-            name: "users' channel",
-            value: format!("{} x {}", h.nrows(), h.ncols()),
-            requirement: "must have a singular value decomposition (finite entries)",
-        })?;
+    let svd = h.adjoint().thin_svd().map_err(|_| {
+        DesignError::InvalidParameter(
+            "users' channel",
+            format!("{} x {}", h.nrows(), h.ncols()),
+            "must have a singular value decomposition (finite entries)",
+        )
+    })?;
     let (u, s) = (svd.U(), svd.S());
     let largest = (0..s.dim()).map(|k| s[k].re).fold(0.0, f64::max);
     let mut p = Mat::from_fn(nt, nt, |i, j| c64::new(if i == j { 1.0 } else { 0.0 }, 0.0));
@@ -87,11 +86,11 @@ pub fn zero_forcing_directions(h: &Mat<c64>) -> Result<Mat<c64>, DesignError> {
         };
         let norm = d.norm_l2();
         if !(norm > 0.0 && norm.is_finite()) {
-            return Err(DesignError::InvalidParameter {
-                name: "estimated channel",
-                value: format!("user {u}"),
-                requirement: "must not lie in the span of the other users' channels",
-            });
+            return Err(DesignError::InvalidParameter(
+                "estimated channel",
+                format!("user {u}"),
+                "must not lie in the span of the other users' channels",
+            ));
         }
         for i in 0..nt {
             z[(i, u)] = d[(i, 0)] / norm;

@@ -49,8 +49,8 @@ pub const CERTIFICATE_TOLERANCE: f64 = 1e-3;
 pub struct SchemeOutcome {
     /// Optimal, infeasible, or solver failure.
     pub status: SolveStatus,
-    /// The scheme.
-    pub scheme: Scheme,
+    /// The design's name ([`SecureDesign::name`]).
+    pub name: String,
     /// gamma of the returned beams (`None` for MRT or when no gamma was feasible).
     pub gamma: Option<f64>,
     /// Secrecy rate of the recovered beams, eq. (7), bit/s/Hz.
@@ -83,19 +83,66 @@ pub struct SchemeOutcome {
     pub certificate: Option<Certificate>,
 }
 
-/// What a scheme chose, before it is evaluated.
-struct Design {
-    status: SolveStatus,
-    gamma: Option<f64>,
-    beams: RecoveredBeams,
-    /// `(f(gamma), log2((1 + f) / (1 + gamma)))` of the SDP behind the beams.
-    sdp: Option<(f64, f64)>,
-    solves: usize,
-    solver: Option<SolverReport>,
+/// What a paper-000 scheme chose, before it is evaluated ([`evaluate_design`] adds the rates,
+/// the PCRBs, the power and the certificate).
+#[derive(Debug, Clone)]
+pub struct TransmitDesign {
+    /// Optimal, infeasible, or solver failure.
+    pub status: SolveStatus,
+    /// gamma of the beams (`None` for a design without one).
+    pub gamma: Option<f64>,
+    /// The information beam `w`, the AN covariance `V` and its beams.
+    pub beams: RecoveredBeams,
+    /// `(f(gamma), log2((1 + f) / (1 + gamma)))` of the SDP behind the beams, if any (its
+    /// presence with `gamma` asks for the rank-one certificate).
+    pub sdp: Option<(f64, f64)>,
+    /// Whether the design meets the PCRB threshold by construction. A design that does not
+    /// (MRT) is reported infeasible when its closed-form PCRB bound exceeds the threshold.
+    pub enforces_sensing: bool,
+    /// SDPs solved.
+    pub solves: usize,
+    /// The report of the last SDP solved.
+    pub solver: Option<SolverReport>,
+}
+
+/// The extension seam of paper 000: a way to choose the information beam and the AN
+/// covariance for a scenario under a PCRB threshold `pcrb_max` (and, where the design has one,
+/// a fixed `gamma` instead of its search). [`Scheme`] implements it; a user's design does too,
+/// and [`evaluate_design`] reports it exactly as ours.
+pub trait SecureDesign: Sync {
+    /// The design's name in files and tables.
+    fn name(&self) -> &str;
+
+    /// The design's beams for `s`.
+    fn design(
+        &self,
+        s: &SecureIsacScenario,
+        pcrb_max: f64,
+        gamma: Option<f64>,
+    ) -> Result<TransmitDesign, SdrError>;
+}
+
+impl SecureDesign for Scheme {
+    fn name(&self) -> &str {
+        Scheme::name(*self)
+    }
+
+    fn design(
+        &self,
+        s: &SecureIsacScenario,
+        pcrb_max: f64,
+        gamma: Option<f64>,
+    ) -> Result<TransmitDesign, SdrError> {
+        Ok(match self {
+            Scheme::Mrt => mrt(s),
+            Scheme::Proposed => sdr(s, true, pcrb_max, gamma)?,
+            Scheme::NoAn => sdr(s, false, pcrb_max, gamma)?,
+        })
+    }
 }
 
 /// Benchmark 1: all power on the user's MRT beam.
-fn mrt(s: &SecureIsacScenario) -> Design {
+fn mrt(s: &SecureIsacScenario) -> TransmitDesign {
     let (n, h) = (s.tx().elements(), s.user_channel());
     let scale = (s.tx_power() / h.norm_l2().powi(2)).sqrt();
     let beams = RecoveredBeams {
@@ -103,11 +150,12 @@ fn mrt(s: &SecureIsacScenario) -> Design {
         an_covariance: Mat::zeros(n, n),
         an_beams: Vec::new(),
     };
-    Design {
+    TransmitDesign {
         status: SolveStatus::Optimal,
         gamma: None,
         beams,
         sdp: None,
+        enforces_sensing: false,
         solves: 0,
         solver: None,
     }
@@ -119,7 +167,7 @@ fn sdr(
     with_an: bool,
     pcrb_max: f64,
     gamma: Option<f64>,
-) -> Result<Design, SdrError> {
+) -> Result<TransmitDesign, SdrError> {
     let n = s.tx().elements();
     let problem = SecureBeamformingProblem::new(s, pcrb_max, Formulation::Preconditioned, with_an)?;
     let (evaluations, best) = match gamma {
@@ -141,11 +189,12 @@ fn sdr(
         .map(|i| &evaluations[i])
         .filter(|e| e.solution.status == SolveStatus::Optimal);
     Ok(match optimal {
-        Some(e) => Design {
+        Some(e) => TransmitDesign {
             status: SolveStatus::Optimal,
             gamma: Some(e.gamma),
             beams: recover_rank_one(&s.user_channel(), &e.solution.w, &e.solution.v),
             sdp: e.rate().map(|rate| (e.solution.user_sinr, rate)),
+            enforces_sensing: true,
             solves,
             solver,
         },
@@ -154,7 +203,7 @@ fn sdr(
             let infeasible = evaluations
                 .iter()
                 .any(|e| e.solution.status == SolveStatus::Infeasible);
-            Design {
+            TransmitDesign {
                 status: if infeasible {
                     SolveStatus::Infeasible
                 } else {
@@ -167,6 +216,7 @@ fn sdr(
                     an_beams: Vec::new(),
                 },
                 sdp: None,
+                enforces_sensing: true,
                 solves,
                 solver,
             }
@@ -174,26 +224,35 @@ fn sdr(
     })
 }
 
-/// Runs a scheme with threshold `pcrb_max`; `gamma` solves that single gamma instead of searching.
+/// Runs one of our schemes with threshold `pcrb_max` ([`evaluate_design`] of a [`Scheme`]);
+/// `gamma` solves that single gamma instead of searching.
 pub fn run_scheme(
     s: &SecureIsacScenario,
     scheme: Scheme,
     pcrb_max: f64,
     gamma: Option<f64>,
 ) -> Result<SchemeOutcome, SdrError> {
+    evaluate_design(s, &scheme, pcrb_max, gamma)
+}
+
+/// Runs any [`SecureDesign`] with threshold `pcrb_max` and reports it: secrecy rate (eq. 7),
+/// SINRs, exact and closed-form PCRB, power, and the rank-one certificate of an SDP design.
+pub fn evaluate_design(
+    s: &SecureIsacScenario,
+    design: &dyn SecureDesign,
+    pcrb_max: f64,
+    gamma: Option<f64>,
+) -> Result<SchemeOutcome, SdrError> {
     let started = Instant::now();
-    let design = match scheme {
-        Scheme::Mrt => mrt(s),
-        Scheme::Proposed => sdr(s, true, pcrb_max, gamma)?,
-        Scheme::NoAn => sdr(s, false, pcrb_max, gamma)?,
-    };
+    let name = design.name().to_string();
+    let design = design.design(s, pcrb_max, gamma)?;
     let (w, v) = (&design.beams.w, design.beams.an_covariance.as_ref());
     let model = PcrbModel::new(PcrbSetting::from_scenario(s), QuadratureSettings::default())?;
     let r = covariance(w, v);
     let pcrb_upper_closed_form = model.pcrb_upper_closed_form(r.as_ref(), s.qbar())?;
     let (sinr_user, sinr_eve) = (user_sinr(s, w, v), eve_sinrs(s, w, v));
     // MRT is feasible iff it meets the sensing constraint.
-    let status = if scheme == Scheme::Mrt && pcrb_upper_closed_form > pcrb_max {
+    let status = if !design.enforces_sensing && pcrb_upper_closed_form > pcrb_max {
         SolveStatus::Infeasible
     } else {
         design.status
@@ -211,7 +270,7 @@ pub fn run_scheme(
     };
     Ok(SchemeOutcome {
         status,
-        scheme,
+        name,
         gamma: design.gamma,
         secrecy_rate: if status == SolveStatus::Optimal {
             secrecy_rate(sinr_user, &sinr_eve)

@@ -352,7 +352,7 @@ pub fn fig4(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             let (g, sc) = points[i];
             let o = run_scheme(&s, sc, g, None)?;
             Ok(Outcome {
-                scheme: o.scheme,
+                scheme: sc,
                 status: o.status,
                 secrecy_rate: o.secrecy_rate,
                 gamma: o.gamma,
