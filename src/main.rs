@@ -37,7 +37,7 @@ fn main() -> ExitCode {
         }
     };
     match cli::run(args) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) | Err(cli::CliError::Closed) => ExitCode::SUCCESS,
         Err(e) => {
             // One line on stderr, nothing on stdout.
             eprintln!("error: {}", e.to_string().replace('\n', " "));

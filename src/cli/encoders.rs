@@ -8,7 +8,7 @@ use isac_channel::scenario::FriendlyJammingScenario;
 use isac_learn::{CpuDevice, Encoder, EncoderKind, EncoderShape};
 use serde::Serialize;
 
-use super::{CliError, print_json};
+use super::{CliError, outln, print_json};
 
 /// The shipped paper-003 scenario, used when no `--scenario` is given.
 const TABLE_II: &str = include_str!("../../scenarios/tuan2025.toml");
@@ -114,17 +114,23 @@ pub fn run(args: &EncodersArgs) -> Result<(), CliError> {
     if args.json {
         return print_json(&out);
     }
-    println!(
+    outln!(
         "encoders for {} inputs -> {} outputs (paper's Table III beside ours)",
-        out.input_width, out.output_width
+        out.input_width,
+        out.output_width
     );
-    println!(
+    outln!(
         "{:<6} {:>10} {:>10} {:>9} {:>12} {:>11}  layout",
-        "name", "params", "flops", "bytes", "paper params", "paper flops"
+        "name",
+        "params",
+        "flops",
+        "bytes",
+        "paper params",
+        "paper flops"
     );
     let opt = |x: Option<usize>| x.map_or_else(|| "-".to_string(), |v| v.to_string());
     for r in &out.encoders {
-        println!(
+        outln!(
             "{:<6} {:>10} {:>10} {:>9} {:>12} {:>11}  {}",
             r.name,
             r.parameters,
@@ -135,7 +141,7 @@ pub fn run(args: &EncodersArgs) -> Result<(), CliError> {
             r.layout
         );
     }
-    println!(
+    outln!(
         "TT contraction vs dense W: max abs error {:.2e}",
         out.tt_dense_max_abs_error
     );

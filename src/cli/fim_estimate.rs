@@ -11,7 +11,7 @@ use isac_learn::fim_estimator::{FimEstimatorSettings, Probe, estimate, relative_
 use isac_learn::{LearnError, ModelDevice};
 use serde::Serialize;
 
-use super::{CliError, ComplexJson, print_json, vector_json};
+use super::{CliError, ComplexJson, outln, print_json, vector_json};
 
 #[derive(Debug, Args)]
 pub struct FimEstimateArgs {
@@ -129,22 +129,30 @@ pub fn run(args: &FimEstimateArgs) -> Result<(), CliError> {
     if args.json {
         return print_json(&out);
     }
-    println!(
+    outln!(
         "angle FIM at (theta, phi) = ({:.4}, {:.4}) rad, {} perturbations x {} samples, {:.2} s",
-        out.theta_rad, out.phi_rad, out.perturbations, out.samples, out.seconds
+        out.theta_rad,
+        out.phi_rad,
+        out.perturbations,
+        out.samples,
+        out.seconds
     );
     for (name, j) in [
         ("analytic", out.analytic_fim),
         ("estimated", out.estimated_fim),
     ] {
-        println!(
+        outln!(
             "  {name:<9} [[{:.4e}, {:.4e}], [{:.4e}, {:.4e}]]",
-            j[0][0], j[0][1], j[1][0], j[1][1]
+            j[0][0],
+            j[0][1],
+            j[1][0],
+            j[1][1]
         );
     }
-    println!(
+    outln!(
         "  relative Frobenius error {:.3} (quadratic approximation alone {:.4})",
-        out.relative_error, out.quadratic_approximation_error
+        out.relative_error,
+        out.quadratic_approximation_error
     );
     for (name, c) in [
         ("analytic", &out.crlb_analytic),
@@ -154,9 +162,10 @@ pub fn run(args: &FimEstimateArgs) -> Result<(), CliError> {
             || "singular".to_string(),
             |j| format!("{:.3e} / {:.3e}", j.theta, j.phi),
         );
-        println!(
+        outln!(
             "  CRLB {name:<9} 1/J: {:.3e} / {:.3e} rad^2, joint: {joint}",
-            c.theta, c.phi
+            c.theta,
+            c.phi
         );
     }
     Ok(())

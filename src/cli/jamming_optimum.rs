@@ -16,7 +16,7 @@ use isac_eval::secrecy::mean_ci95;
 use isac_sdr::{JammingOptimum, JammingProblem, OptimumSettings, OptimumStatus};
 use serde::Serialize;
 
-use super::{CliError, ComplexJson, matrix_json, print_json};
+use super::{CliError, ComplexJson, matrix_json, outln, print_json};
 
 /// The most Eve draws: each solver step costs D small solves (about 0.1 s per 2000 draws), and
 /// twice this many channels are held in memory.
@@ -257,21 +257,30 @@ pub fn run(args: &JammingOptimumArgs) -> Result<(), CliError> {
     if args.json {
         return print_json(&out);
     }
-    println!(
+    outln!(
         "best null-space jamming at {snr_db} dB over {} Eve draws ({}, {} steps, {:.2} s)",
-        out.draws, out.status, out.iterations, out.seconds
+        out.draws,
+        out.status,
+        out.iterations,
+        out.seconds
     );
-    println!(
+    outln!(
         "  Eve's leakage (training draws)   {:.6} nats, certified within {:.1e}",
-        out.leakage_nats, out.gap_nats
+        out.leakage_nats,
+        out.gap_nats
     );
-    println!(
+    outln!(
         "  sum secrecy (held-out draws)     {:.4} +- {:.4} nats (isotropic {:.4})",
-        out.sum_secrecy_nats, out.sum_secrecy_nats_ci95, out.isotropic_secrecy_nats
+        out.sum_secrecy_nats,
+        out.sum_secrecy_nats_ci95,
+        out.isotropic_secrecy_nats
     );
-    println!(
+    outln!(
         "  jamming power {:.4}, rank {}, gain toward the target {:.3} x isotropic, CRLB {:.1} dB",
-        out.jamming_power, out.jamming_rank, out.target_jamming_gain, out.crlb
+        out.jamming_power,
+        out.jamming_rank,
+        out.target_jamming_gain,
+        out.crlb
     );
     Ok(())
 }

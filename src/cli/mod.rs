@@ -46,6 +46,29 @@ pub enum CliError {
     /// Something failed that the input does not explain.
     #[error("internal error: {0}")]
     Internal(String),
+    /// Standard output was closed by its reader (`isac ... | head`): not an error, the process
+    /// stops quietly with exit 0.
+    #[error("standard output closed")]
+    Closed,
+}
+
+/// `println!` that reports a closed standard output as [`CliError::Closed`] instead of
+/// panicking; use it in functions returning `Result<_, CliError>`.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_line(format_args!($($arg)*))?
+    };
+}
+pub(crate) use outln;
+
+/// One line on standard output.
+pub(crate) fn write_line(args: std::fmt::Arguments<'_>) -> Result<(), CliError> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{args}").map_err(|e| match e.kind() {
+        std::io::ErrorKind::BrokenPipe => CliError::Closed,
+        _ => CliError::Internal(format!("cannot write to standard output: {e}")),
+    })
 }
 
 impl CliError {
@@ -54,6 +77,7 @@ impl CliError {
         match self {
             Self::Input(_) => 2,
             Self::Internal(_) => 1,
+            Self::Closed => 0,
         }
     }
 }
@@ -145,6 +169,6 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<
 fn print_json(value: &impl Serialize) -> Result<(), CliError> {
     let text =
         serde_json::to_string_pretty(value).map_err(|e| CliError::Internal(e.to_string()))?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }

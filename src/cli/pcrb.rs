@@ -8,7 +8,7 @@ use isac_channel::TransmitCovariance;
 use isac_channel::scenario::SecureIsacScenario;
 use serde::Deserialize;
 
-use super::{CliError, print_json, read_json};
+use super::{CliError, outln, print_json, read_json};
 
 #[derive(Debug, Args)]
 pub struct PcrbArgs {
@@ -50,34 +50,36 @@ pub fn run(args: &PcrbArgs) -> Result<(), CliError> {
     if args.json {
         return print_json(&report);
     }
-    println!(
+    outln!(
         "PCRB of the target angle (Hou & Zhang), scenario {}",
         args.scenario.display()
     );
-    println!("  transmit power tr(R)           {:>14.6e} W", r.power());
-    println!(
+    outln!("  transmit power tr(R)           {:>14.6e} W", r.power());
+    outln!(
         "  PCRB, exact (eq. 21)           {:>14.6e} rad^2",
         report.pcrb
     );
-    println!(
+    outln!(
         "  upper bound (eq. 23)           {:>14.6e} rad^2",
         report.pcrb_upper
     );
-    println!(
+    outln!(
         "  closed form (eq. 24, {:<5})    {:>14.6e} rad^2",
         format!("{:?}", scenario.qbar()).to_lowercase(),
         report.pcrb_upper_closed_form
     );
-    println!(
+    outln!(
         "  threshold Gamma                {:>14.6e} rad^2",
         scenario.pcrb_max()
     );
-    println!("  epsilon (eq. 19)               {:>14.6e}", report.epsilon);
-    println!("  Bayesian FIM of (theta, Re beta, Im beta), eq. 20:");
+    outln!("  epsilon (eq. 19)               {:>14.6e}", report.epsilon);
+    outln!("  Bayesian FIM of (theta, Re beta, Im beta), eq. 20:");
     for row in report.bayesian_fim {
-        println!(
+        outln!(
             "    [{:>14.6e} {:>14.6e} {:>14.6e}]",
-            row[0], row[1], row[2]
+            row[0],
+            row[1],
+            row[2]
         );
     }
     Ok(())

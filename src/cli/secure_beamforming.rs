@@ -8,7 +8,7 @@ use isac_channel::scenario::SecureIsacScenario;
 use isac_sdr::{Certificate, Scheme, SolveStatus, SolverReport, run_scheme};
 use serde::Serialize;
 
-use super::{CliError, ComplexJson, matrix_json, print_json, vector_json};
+use super::{CliError, ComplexJson, matrix_json, outln, print_json, vector_json};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum SchemeArg {
@@ -106,39 +106,40 @@ pub fn run(args: &SecureBeamformingArgs) -> Result<(), CliError> {
         return print_json(&output);
     }
     let db = |x: f64| 10.0 * x.log10();
-    println!(
+    outln!(
         "Secure AN beamforming (Hou & Zhang), scheme {:?}, Gamma = {pcrb_max:e} rad^2",
         scheme
     );
-    println!("  status                        {:?}", out.status);
+    outln!("  status                        {:?}", out.status);
     if let Some(g) = out.gamma {
-        println!("  gamma (eve SINR level)        {g:.6e}");
+        outln!("  gamma (eve SINR level)        {g:.6e}");
     }
-    println!(
+    outln!(
         "  secrecy rate (recovered)      {:.4} bit/s/Hz",
         out.secrecy_rate
     );
     if let Some(r) = out.sdp_secrecy_rate {
-        println!("  secrecy rate (SDP)            {r:.4} bit/s/Hz");
+        outln!("  secrecy rate (SDP)            {r:.4} bit/s/Hz");
     }
-    println!(
+    outln!(
         "  user SINR                     {:.2} dB",
         db(out.sinr_user)
     );
     for (th, e) in scenario.file().target.angles_deg.iter().zip(&out.sinr_eve) {
-        println!("  eve SINR at {th:>6.1} deg        {:.2} dB", db(*e));
+        outln!("  eve SINR at {th:>6.1} deg        {:.2} dB", db(*e));
     }
-    println!(
+    outln!(
         "  PCRB bound (eq. 24) / exact   {:.4e} / {:.4e} rad^2",
-        out.pcrb_upper_closed_form, out.pcrb
+        out.pcrb_upper_closed_form,
+        out.pcrb
     );
-    println!(
+    outln!(
         "  power                         {:.6e} W, {} AN beam(s)",
         out.power,
         out.an_beams.len()
     );
     if let Some(c) = &out.certificate {
-        println!(
+        outln!(
             "  certificate                   {} (eve SINR/gamma {:.6}, power/P {:.6}, PCRB/Gamma {:.6})",
             if c.holds { "holds" } else { "FAILS" },
             c.eve_sinr_ratio,
@@ -147,11 +148,14 @@ pub fn run(args: &SecureBeamformingArgs) -> Result<(), CliError> {
         );
     }
     if let Some(r) = &out.solver {
-        println!(
+        outln!(
             "  solver (last)                 {} ({} iterations, residuals {:.1e} / {:.1e})",
-            r.clarabel_status, r.iterations, r.primal_residual, r.dual_residual
+            r.clarabel_status,
+            r.iterations,
+            r.primal_residual,
+            r.dual_residual
         );
     }
-    println!("  {} SDP solve(s) in {:.3} s", out.solves, out.seconds);
+    outln!("  {} SDP solve(s) in {:.3} s", out.solves, out.seconds);
     Ok(())
 }

@@ -269,3 +269,87 @@ pub(crate) fn summarise(m: &[DrawMetrics]) -> PointSummary {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use isac_design::{DesignError, ZfAn, zf_an};
+
+    use super::*;
+
+    /// Records what it is given and transmits ZF_AN.
+    struct Probe(Mutex<Vec<(u64, usize, f64, f64, f64, f64, (f64, f64))>>);
+
+    impl SubcarrierDesign for Probe {
+        fn name(&self) -> &str {
+            "PROBE"
+        }
+
+        fn design(&self, x: &DesignInput<'_>) -> Result<JammingDesign, DesignError> {
+            // The estimated channel's first entry identifies the draw it came from.
+            let tag = x.users[(0, 0)].re.to_bits();
+            self.0.lock().unwrap().push((
+                tag,
+                x.subcarrier,
+                x.power,
+                x.noise_power,
+                x.fim_scale,
+                x.crlb_max,
+                x.target,
+            ));
+            zf_an(x.users, x.power, 0.5)
+        }
+    }
+
+    fn scenario() -> FriendlyJammingScenario {
+        let mut f = isac_channel::scenario::shipped::tuan2025()
+            .unwrap()
+            .file()
+            .clone();
+        f.set_subcarriers(2);
+        f.channel.csi_error_var = 0.1;
+        FriendlyJammingScenario::from_file(f).unwrap()
+    }
+
+    /// A design sees exactly what the BS knows: each draw's estimated channel per subcarrier,
+    /// the estimated target, the subcarrier's power, the noise, the believed echo scale times
+    /// the snapshots and CRLB_0; and its transmission is scored as ZF_AN's is.
+    #[test]
+    fn a_design_sees_the_bs_knowledge_and_is_scored_like_ours() {
+        let s = scenario();
+        let c = Conditions {
+            p_db: 20.0,
+            crlb_db: -30.0,
+        };
+        let held_out = HeldOut {
+            draws: 3,
+            believed_fim_scale: 2.5,
+            ..HeldOut::new(&s)
+        };
+        let probe = Probe(Mutex::new(Vec::new()));
+        let probed = held_out.evaluate(&probe, &[c]).unwrap()[0];
+        let seen = probe.0.into_inner().unwrap();
+        assert_eq!(seen.len(), 3 * 2);
+        for draw in 0..3u64 {
+            let r = realize(&s, &s.file().channel.eve_model, 0.1, draw).unwrap();
+            for n in 0..2 {
+                let (tag, sc, power, noise, scale, crlb, target) = seen[(draw * 2) as usize + n];
+                assert_eq!(tag, r.users_estimated[n][(0, 0)].re.to_bits());
+                assert_eq!(sc, n);
+                assert_eq!(power, s.subcarrier_power(20.0));
+                assert_eq!(noise, s.file().system.noise_power);
+                assert_eq!(scale, 2.5 * s.snapshots());
+                assert!((crlb / 1e-3 - 1.0).abs() < 1e-12);
+                assert_eq!(target, r.target_estimated);
+            }
+        }
+        let ours = held_out.evaluate(&ZfAn { an_fraction: 0.5 }, &[c]).unwrap()[0];
+        assert_eq!(probed.sum_secrecy, ours.sum_secrecy);
+        assert_eq!(probed.eve_leakage, ours.eve_leakage);
+        assert!(
+            (ours.target_jamming_gain - 1.0).abs() < 1e-9,
+            "isotropic AN"
+        );
+    }
+}
