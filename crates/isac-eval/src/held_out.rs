@@ -278,8 +278,20 @@ mod tests {
 
     use super::*;
 
+    /// What a design was given on one subcarrier (the channel by its first entry's bits).
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    struct Seen {
+        tag: u64,
+        subcarrier: usize,
+        power: f64,
+        noise: f64,
+        scale: f64,
+        crlb: f64,
+        target: (f64, f64),
+    }
+
     /// Records what it is given and transmits ZF_AN.
-    struct Probe(Mutex<Vec<(u64, usize, f64, f64, f64, f64, (f64, f64))>>);
+    struct Probe(Mutex<Vec<Seen>>);
 
     impl SubcarrierDesign for Probe {
         fn name(&self) -> &str {
@@ -289,15 +301,15 @@ mod tests {
         fn design(&self, x: &DesignInput<'_>) -> Result<JammingDesign, DesignError> {
             // The estimated channel's first entry identifies the draw it came from.
             let tag = x.users[(0, 0)].re.to_bits();
-            self.0.lock().unwrap().push((
+            self.0.lock().unwrap().push(Seen {
                 tag,
-                x.subcarrier,
-                x.power,
-                x.noise_power,
-                x.fim_scale,
-                x.crlb_max,
-                x.target,
-            ));
+                subcarrier: x.subcarrier,
+                power: x.power,
+                noise: x.noise_power,
+                scale: x.fim_scale,
+                crlb: x.crlb_max,
+                target: x.target,
+            });
             zf_an(x.users, x.power, 0.5)
         }
     }
@@ -334,14 +346,14 @@ mod tests {
         for draw in 0..3u64 {
             let r = realize(&s, &s.file().channel.eve_model, 0.1, draw).unwrap();
             for n in 0..2 {
-                let (tag, sc, power, noise, scale, crlb, target) = seen[(draw * 2) as usize + n];
-                assert_eq!(tag, r.users_estimated[n][(0, 0)].re.to_bits());
-                assert_eq!(sc, n);
-                assert_eq!(power, s.subcarrier_power(20.0));
-                assert_eq!(noise, s.file().system.noise_power);
-                assert_eq!(scale, 2.5 * s.snapshots());
-                assert!((crlb / 1e-3 - 1.0).abs() < 1e-12);
-                assert_eq!(target, r.target_estimated);
+                let x = seen[(draw * 2) as usize + n];
+                assert_eq!(x.tag, r.users_estimated[n][(0, 0)].re.to_bits());
+                assert_eq!(x.subcarrier, n);
+                assert_eq!(x.power, s.subcarrier_power(20.0));
+                assert_eq!(x.noise, s.file().system.noise_power);
+                assert_eq!(x.scale, 2.5 * s.snapshots());
+                assert!((x.crlb / 1e-3 - 1.0).abs() < 1e-12);
+                assert_eq!(x.target, r.target_estimated);
             }
         }
         let ours = held_out.evaluate(&ZfAn { an_fraction: 0.5 }, &[c]).unwrap()[0];
