@@ -13,7 +13,7 @@
 
 use faer::{Mat, Side, c64};
 use isac::channel::ChannelError;
-use isac::channel::fading::{EveChannelModel, eve_line_of_sight};
+use isac::channel::fading::{EveChannelModel, EveDraw, eve_line_of_sight};
 use isac::channel::scenario::FriendlyJammingScenario;
 use isac::design::{
     DesignError, DesignInput, JammingDesign, MrtEqual, SubcarrierDesign, ZfAn,
@@ -21,7 +21,7 @@ use isac::design::{
 };
 use isac::learn::autoencoder::Conditions;
 use isac_eval::held_out::HeldOut;
-use rand::{Rng, RngExt};
+use rand::RngExt;
 
 /// Half-width of the cone both models use, degrees.
 const CONE_DEG: f64 = 10.0;
@@ -70,16 +70,11 @@ impl EveChannelModel for WanderingEve {
         "wandering"
     }
 
-    fn channels(
-        &self,
-        s: &FriendlyJammingScenario,
-        nlos: Vec<Mat<c64>>,
-        rng: &mut dyn Rng,
-    ) -> Result<Vec<Mat<c64>>, ChannelError> {
-        let (theta, phi) = s.target();
-        let offset = (CONE_DEG * (2.0 * rng.random::<f64>() - 1.0)).to_radians();
-        let los = eve_line_of_sight(s, (theta + offset, phi), rng);
-        Ok(vec![los; nlos.len()])
+    fn channels(&self, draw: EveDraw<'_>) -> Result<Vec<Mat<c64>>, ChannelError> {
+        let (theta, phi) = draw.scenario.target();
+        let offset = (CONE_DEG * (2.0 * draw.rng.random::<f64>() - 1.0)).to_radians();
+        let los = eve_line_of_sight(draw.scenario, (theta + offset, phi), draw.rng);
+        Ok(vec![los; draw.nlos.len()])
     }
 }
 

@@ -114,17 +114,21 @@ pub trait EveChannelModel: Send + Sync {
     /// The model's name in tables and figures.
     fn name(&self) -> &str;
 
-    /// Eve's channels `H_E^(n)` (Nt x Ne, one per subcarrier) of one realisation of `s`. `nlos`
-    /// is the realisation's own delay-line draw for Eve (CN(0, 1) entries, correlated across
-    /// subcarriers as the scenario's taps make them); `rng` is the realisation's stream after
-    /// the users' and that draw, for whatever else the model needs. Each realisation has its own
-    /// stream, so a model is reproducible and independent of the order draws are made in.
-    fn channels(
-        &self,
-        s: &FriendlyJammingScenario,
-        nlos: Vec<Mat<c64>>,
-        rng: &mut dyn Rng,
-    ) -> Result<Vec<Mat<c64>>, ChannelError>;
+    /// Eve's channels `H_E^(n)` (Nt x Ne, one per subcarrier) of one realisation.
+    fn channels(&self, draw: EveDraw<'_>) -> Result<Vec<Mat<c64>>, ChannelError>;
+}
+
+/// What an [`EveChannelModel`] draws one realisation from.
+pub struct EveDraw<'a> {
+    /// The scenario (arrays, target, Ne, subcarriers).
+    pub scenario: &'a FriendlyJammingScenario,
+    /// The realisation's own delay-line draw for Eve: CN(0, 1) entries, correlated across
+    /// subcarriers as the scenario's taps make them.
+    pub nlos: Vec<Mat<c64>>,
+    /// The realisation's stream after the users' and that draw, for whatever else the model
+    /// needs. Each realisation has its own stream, so a model is reproducible and independent
+    /// of the order draws are made in.
+    pub rng: &'a mut dyn Rng,
 }
 
 impl EveChannelModel for EveModel {
@@ -134,12 +138,12 @@ impl EveChannelModel for EveModel {
 
     /// Rayleigh: the delay-line draw itself. Her line of sight (`rician`, `los`) is
     /// `a(theta + offset, phi)` times unit-modulus random phases, flat over subcarriers.
-    fn channels(
-        &self,
-        s: &FriendlyJammingScenario,
-        nlos: Vec<Mat<c64>>,
-        rng: &mut dyn Rng,
-    ) -> Result<Vec<Mat<c64>>, ChannelError> {
+    fn channels(&self, draw: EveDraw<'_>) -> Result<Vec<Mat<c64>>, ChannelError> {
+        let EveDraw {
+            scenario: s,
+            nlos,
+            rng,
+        } = draw;
         let c = &s.file().channel;
         let (theta, phi) = s.target();
         let mut line_of_sight =
@@ -185,7 +189,11 @@ pub fn realize(
     let mut rng = stream(s.seed(), [STREAM_REALIZATION, index, 0]);
     let users = line.draw(&mut rng, k, nt);
     let nlos = line.draw(&mut rng, nt, ne);
-    let eve = eve.channels(s, nlos, &mut rng)?;
+    let eve = eve.channels(EveDraw {
+        scenario: s,
+        nlos,
+        rng: &mut rng,
+    })?;
     let (theta, phi) = s.target();
     let mut err = stream(s.seed(), [STREAM_REALIZATION, index, 1]);
     let users_estimated = users
