@@ -129,6 +129,11 @@ impl<'a> HeldOut<'a> {
             tx: s.tx(),
             rx: s.rx(),
         };
+        // The same at every draw and subcarrier.
+        let power = s.subcarrier_power(c.p_db);
+        let noise_power = s.file().system.noise_power;
+        let fim_scale = self.believed_fim_scale * s.snapshots();
+        let crlb_max = db_to_linear(c.crlb_db);
         (0..self.draws as u64)
             .map(|draw| {
                 let r = self.realize(draw)?;
@@ -141,10 +146,10 @@ impl<'a> HeldOut<'a> {
                             users: h.as_ref(),
                             geometry: &geometry,
                             target: r.target_estimated,
-                            power: s.subcarrier_power(c.p_db),
-                            noise_power: s.file().system.noise_power,
-                            fim_scale: self.believed_fim_scale * s.snapshots(),
-                            crlb_max: db_to_linear(c.crlb_db),
+                            power,
+                            noise_power,
+                            fim_scale,
+                            crlb_max,
                             subcarrier,
                         })
                     })
