@@ -21,9 +21,10 @@ xtask=$(built cargo build --release -p xtask)
 t2=$SECONDS
 tests=$(built cargo test --workspace --release --no-run)
 t3=$SECONDS
+count() { echo "$1" | sed '/^$/d' | wc -l; }
 again=$(comm -12 <(echo "$first") <(printf '%s\n%s\n' "$xtask" "$tests" | sort -u) | sed '/^$/d')
-echo "one-build: cargo build compiled $(echo "$first" | sed '/^$/d' | wc -l) registry crates;" \
-    "then xtask $(echo "$xtask" | sed '/^$/d' | wc -l) more, tests $(echo "$tests" | sed '/^$/d' | wc -l) more" \
+echo "one-build: cargo build compiled $(count "$first") registry crates;" \
+    "then xtask $(count "$xtask") more, tests $(count "$tests") more" \
     "(${t1} s, $((t2 - t1)) s, $((t3 - t2)) s)"
 if [ -n "$again" ]; then
     echo "one-build: compiled again after cargo build --release:" $again >&2
