@@ -10,6 +10,7 @@ use isac_channel::scenario::friendly_jamming::{
 };
 use isac_learn::autoencoder::{Conditions, Scheme, TrainingLog};
 
+use super::sweep::{Case, Column, Key, Line, Metric, Reading, Sweep, markdown, reading};
 use super::{Evaluated, Lab, PointSummary, Variant};
 use crate::EvalError;
 use crate::experiments::{Report, RunContext, section, table_head, verdict};
@@ -119,42 +120,6 @@ fn worst_user(p: &PointSummary) -> f64 {
     p.worst_user.0
 }
 
-/// One ISAC_FJ model per variant, each evaluated along the SNR axis at the scenario's CRLB_0.
-fn isac_fj_over_snr(
-    lab: &Lab<'_>,
-    variants: &[Variant],
-    snr: &[f64],
-) -> Result<Vec<Vec<PointSummary>>, EvalError> {
-    let jobs: Vec<(Scheme, Variant)> = variants.iter().map(|&v| (Scheme::IsacFj, v)).collect();
-    let models = lab.models(&jobs)?;
-    lab.progress()
-        .start((variants.len() * snr.len()) as u64, "evaluating");
-    let conditions = at_powers(lab, snr);
-    models
-        .iter()
-        .zip(variants)
-        .map(|(m, &v)| lab.evaluate(Evaluated::Learned(Scheme::IsacFj), Some(m), v, &conditions))
-        .collect()
-}
-
-/// `snr_db, <label>, <mean>, <ci95>` rows: one block of the SNR axis per label.
-fn snr_table(
-    header: [&str; 4],
-    labels: &[Cell<'_>],
-    snr: &[f64],
-    results: &[Vec<PointSummary>],
-    pick: fn(&PointSummary) -> (f64, f64),
-) -> Csv {
-    let mut csv = Csv::new(&header);
-    for (label, res) in labels.iter().zip(results) {
-        for (x, p) in snr.iter().zip(res) {
-            let (mean, ci) = pick(p);
-            csv.row(&[Cell::Num(*x), *label, Cell::Num(mean), Cell::Num(ci)]);
-        }
-    }
-    csv
-}
-
 fn calibration_note(lab: &Lab<'_>) -> String {
     let c = lab.calibration();
     format!(
@@ -218,6 +183,48 @@ fn converged(curve: &[(f64, f64)]) -> bool {
     late_change(curve).abs() < 0.05f64.max(0.02 * last.abs())
 }
 
+/// The paper's Fig. 3 at 20 dB (its text): ISAC_FJ, AE_FJ, DL_AN.
+const FIG3_PAPER: [Reading; 3] = [
+    Reading {
+        series: Key::Text("ISAC_FJ"),
+        x: 20.0,
+        value: 6.9,
+    },
+    Reading {
+        series: Key::Text("AE_FJ"),
+        x: 20.0,
+        value: 4.5,
+    },
+    Reading {
+        series: Key::Text("DL_AN"),
+        x: 20.0,
+        value: 3.6,
+    },
+];
+
+/// `a / b / c` of the paper's values of `schemes` at `x` (empty if it reports none there).
+fn paper_values(readings: &[Reading], schemes: &[&'static str], x: f64) -> String {
+    let values: Vec<String> = schemes
+        .iter()
+        .filter_map(|&s| reading(readings, Key::Text(s), x))
+        .map(|v| v.to_string())
+        .collect();
+    values.join(" / ")
+}
+
+/// The key of a Fig. 3 series: Eve's model, the beam structure, the scheme.
+fn fig3_key(
+    eve: EveModel,
+    structure: BeamStructure,
+    scheme: &'static str,
+) -> [(&'static str, Key); 3] {
+    [
+        ("eve", Key::Text(eve.name())),
+        ("beam_structure", Key::Text(structure.name())),
+        ("scheme", Key::Text(scheme)),
+    ]
+}
+
 /// Fig. 3: sum secrecy vs SNR for ISAC_FJ, AE_FJ, DL_AN and ZF_AN, single carrier, perfect
 /// AoA, for the paper's Rayleigh Eve (`fig3.csv`) and the Rician Eve toward the target
 /// (`fig3-rician.csv`, same columns); the learned schemes with zero-forcing beams (ours) and with
@@ -232,78 +239,38 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         stage2_objective: plus_objective(scheme),
         ..Variant::single_carrier(eve)
     };
-    // (Eve, structure, scheme) of every series; ZF_AN is a closed form with ZF beams.
-    let mut cases: Vec<(EveModel, BeamStructure, Evaluated)> = Vec::new();
-    for &eve in &eves {
-        for &structure in &STRUCTURES {
-            cases.extend(Scheme::ALL.map(|s| (eve, structure, Evaluated::Learned(s))));
-        }
-        cases.push((eve, BeamStructure::Zf, Evaluated::ZfAn));
-        cases.push((eve, BeamStructure::Zf, Evaluated::OptQ));
-    }
-    let jobs: Vec<(Scheme, Variant)> = cases
-        .iter()
-        .filter_map(|&(eve, structure, scheme)| match scheme {
-            Evaluated::Learned(s) => Some((s, variant(eve, structure, scheme))),
-            _ => None,
-        })
-        .collect();
-    let models = lab.models(&jobs)?;
-    let model_of = |case: usize| {
-        let learned = cases[..case]
-            .iter()
-            .filter(|c| matches!(c.2, Evaluated::Learned(_)))
-            .count();
-        matches!(cases[case].2, Evaluated::Learned(_)).then(|| &models[learned])
-    };
-    ctx.progress
-        .start((cases.len() * snr.len()) as u64, "evaluating");
-    let conditions = at_powers(&lab, &snr);
-    let results: Vec<Vec<PointSummary>> = cases
-        .iter()
-        .enumerate()
-        .map(|(i, &(eve, structure, scheme))| {
-            lab.evaluate(
-                scheme,
-                model_of(i),
-                variant(eve, structure, scheme),
-                &conditions,
-            )
-        })
-        .collect::<Result<_, _>>()?;
-    let find = |eve: EveModel, structure: BeamStructure, name: &str| {
-        cases
-            .iter()
-            .position(|c| c.0 == eve && c.1 == structure && c.2.name() == name)
-            .map(|i| &results[i])
-    };
     let label = |structure: BeamStructure, scheme: Evaluated| match (structure, scheme) {
         (BeamStructure::Free, _) => format!("{} (free)", scheme.name()),
         _ => scheme.name().to_string(),
     };
+    // Every series; ZF_AN and OPT_Q are closed forms with ZF beams.
+    let mut cases = Vec::new();
+    for &eve in &eves {
+        let schemes = STRUCTURES
+            .iter()
+            .flat_map(|&b| Scheme::ALL.map(|s| (b, Evaluated::Learned(s))))
+            .chain([Evaluated::ZfAn, Evaluated::OptQ].map(|e| (BeamStructure::Zf, e)));
+        cases.extend(schemes.map(|(structure, scheme)| Case {
+            keys: fig3_key(eve, structure, scheme.name()).to_vec(),
+            label: label(structure, scheme),
+            scheme,
+            variant: variant(eve, structure, scheme),
+        }));
+    }
+    let conditions = at_powers(&lab, &snr);
+    let sweep = Sweep::run(&lab, "snr_db", snr.clone(), &conditions, cases)?;
+    let find = |eve: EveModel, b: BeamStructure, name: &'static str| {
+        sweep.find(&fig3_key(eve, b, name)).map(|l| &l.points)
+    };
+    let of_eve = |eve: EveModel| move |c: &Case| c.key("eve") == Some(Key::Text(eve.name()));
     let mut files = Vec::new();
     let mut panels = Vec::new();
     for eve in eves {
-        let mut csv = Csv::new(&[
-            "snr_db",
-            "scheme",
-            "beam_structure",
-            "sum_secrecy_nats",
-            "sum_secrecy_nats_ci95",
-        ]);
-        let mut lines = Vec::new();
-        for (case, res) in cases.iter().zip(&results).filter(|(c, _)| c.0 == eve) {
-            for (x, p) in snr.iter().zip(res) {
-                csv.row(&[
-                    Cell::Num(*x),
-                    Cell::Text(case.2.name()),
-                    Cell::Text(case.1.name()),
-                    Cell::Num(p.sum_secrecy.0),
-                    Cell::Num(p.sum_secrecy.1),
-                ]);
-            }
-            lines.push(series(label(case.1, case.2), &snr, res, false));
-        }
+        let csv = sweep.csv(
+            &["scheme", "beam_structure"],
+            &[Metric::SumSecrecy],
+            of_eve(eve),
+        );
         let title = match eve {
             EveModel::Rayleigh => "Eve i.i.d. Rayleigh (paper)",
             EveModel::Rician => "Eve Rician toward the target",
@@ -314,7 +281,7 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             title,
             "SNR P/sigma^2 (dB)",
             "sum secrecy rate (nats/s/Hz)",
-            lines,
+            sweep.series(false, of_eve(eve)),
         );
         let stem = match eve {
             EveModel::Rayleigh => "fig3".to_string(),
@@ -330,11 +297,13 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         panels.push(panel);
     }
     // The held-out training loss of every learned model of the paper's Eve.
-    let curves: Vec<(String, Vec<(f64, f64)>)> = cases
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.0 == EveModel::Rayleigh)
-        .filter_map(|(i, c)| model_of(i).map(|m| (label(c.1, c.2), loss_curve(&m.log))))
+    let curves: Vec<(String, Vec<(f64, f64)>)> = sweep
+        .lines(of_eve(EveModel::Rayleigh))
+        .filter_map(|l| {
+            l.model
+                .as_ref()
+                .map(|m| (l.case.label.clone(), loss_curve(&m.log)))
+        })
         .collect();
     panels.push(panel(
         "held-out training loss eq. (40), Rayleigh Eve",
@@ -367,44 +336,53 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
          (`isac jamming-optimum`).",
     );
     md += &calibration_note(&lab);
-    let order: Vec<(BeamStructure, &str)> = STRUCTURES
+    let paper_schemes = ["ISAC_FJ", "AE_FJ", "DL_AN"];
+    let order: Vec<(BeamStructure, &'static str)> = STRUCTURES
         .iter()
         .flat_map(|&b| Scheme::ALL.map(|s| (b, s.name())))
         .chain([(BeamStructure::Zf, "ZF_AN"), (BeamStructure::Zf, "OPT_Q")])
         .collect();
-    let mut head: Vec<String> = vec!["Eve".into(), "SNR (dB)".into()];
-    head.extend(order.iter().map(|&(b, name)| match b {
-        BeamStructure::Zf => name.to_string(),
-        BeamStructure::Free => format!("{name} free"),
+    let mut columns: Vec<Column<'_, (EveModel, usize)>> = vec![
+        Column::new("Eve", |&(eve, _): &(EveModel, usize)| format!("{eve:?}")),
+        Column::new("SNR (dB)", |&(_, i): &(EveModel, usize)| {
+            format!("{}", snr[i])
+        }),
+    ];
+    columns.extend(order.iter().map(|&(b, name)| {
+        let head = match b {
+            BeamStructure::Zf => name.to_string(),
+            BeamStructure::Free => format!("{name} free"),
+        };
+        Column::new(head, move |&(eve, i): &(EveModel, usize)| {
+            find(eve, b, name).map_or(String::new(), |r| {
+                format!("{:.2} +- {:.2}", r[i].sum_secrecy.0, r[i].sum_secrecy.1)
+            })
+        })
     }));
-    head.push("paper (ISAC_FJ / AE_FJ / DL_AN)".into());
-    md += &table_head(&head.iter().map(String::as_str).collect::<Vec<_>>());
-    for &eve in &eves {
-        for (i, x) in snr.iter().enumerate() {
-            let cells: Vec<String> = order
-                .iter()
-                .map(|&(b, name)| {
-                    find(eve, b, name).map_or(String::new(), |r| {
-                        format!("{:.2} +- {:.2}", r[i].sum_secrecy.0, r[i].sum_secrecy.1)
-                    })
-                })
-                .collect();
-            let paper = if (*x - 20.0).abs() < 1e-9 {
-                "6.9 / 4.5 / 3.6"
-            } else {
-                ""
-            };
-            let _ = writeln!(md, "| {eve:?} | {x} | {} | {paper} |", cells.join(" | "));
-        }
-    }
-    md.push('\n');
-    let sweeps: Vec<(String, &[PointSummary])> = cases
+    columns.push(Column::new(
+        format!("paper ({})", paper_schemes.join(" / ")),
+        |&(_, i): &(EveModel, usize)| paper_values(&FIG3_PAPER, &paper_schemes, snr[i]),
+    ));
+    let rows = eves
         .iter()
-        .zip(&results)
-        .filter(|(c, _)| c.1 == BeamStructure::Zf)
-        .map(|(c, r)| (format!("{:?} {}", c.0, c.2.name()), r.as_slice()))
-        .collect();
-    md += &binding_note(&lab, "dB", &snr, &sweeps);
+        .flat_map(|&eve| (0..snr.len()).map(move |i| (eve, i)));
+    md += &markdown(rows, &columns);
+    md.push('\n');
+    md += &binding_note(
+        &lab,
+        "dB",
+        &snr,
+        &sweep
+            .lines(|c| c.key("beam_structure") == Some(Key::Text(BeamStructure::Zf.name())))
+            .map(|l| {
+                let eve = l.case.variant.eve;
+                (
+                    format!("{eve:?} {}", l.case.scheme.name()),
+                    l.points.as_slice(),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
     let top = |eve, b, name| {
         find(eve, b, name)
             .and_then(|r| r.last())
@@ -427,17 +405,21 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         top(EveModel::Rician, BeamStructure::Zf, "ZF_AN"),
         lab.scenario().file().system.eve_antennas
     );
-    let at20 =
-        |eve, b, name| find(eve, b, name).map_or(f64::NAN, |r| at(&snr, r, 20.0, sum_secrecy));
+    let at20 = |eve, b, name| {
+        sweep
+            .find(&fig3_key(eve, b, name))
+            .map_or(f64::NAN, |l| l.at(&snr, 20.0, sum_secrecy))
+    };
+    let paper_at20 = paper_values(&FIG3_PAPER, &paper_schemes, 20.0);
     for &eve in &eves {
         for &b in &STRUCTURES {
-            let beats = |other: &str| match (find(eve, b, "ISAC_FJ"), find(eve, b, other)) {
+            let beats = |other: &'static str| match (find(eve, b, "ISAC_FJ"), find(eve, b, other)) {
                 (Some(isac), Some(o)) => {
                     (0..snr.len()).all(|i| isac[i].sum_secrecy.0 > o[i].sum_secrecy.0)
                 }
                 _ => false,
             };
-            let last = |name: &str, pick: fn(&PointSummary) -> f64| {
+            let last = |name: &'static str, pick: fn(&PointSummary) -> f64| {
                 find(eve, b, name)
                     .and_then(|r| r.last())
                     .map_or(f64::NAN, pick)
@@ -460,7 +442,7 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
                 md,
                 "- {eve:?} Eve, `{}` beams: \"ISAC_FJ outperforms AE_FJ at every power\": **{}**; \
                  \"... and DL_AN\": **{}**; at 20 dB ISAC_FJ / AE_FJ / DL_AN {:.2} / {:.2} / {:.2} \
-                 nats (paper 6.9 / 4.5 / 3.6).{cause}",
+                 nats (paper {paper_at20}).{cause}",
                 b.name(),
                 verdict(beats("AE_FJ")),
                 verdict(beats("DL_AN")),
@@ -492,17 +474,13 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             continue;
         };
         for name in Scheme::ALL.map(Scheme::name).iter().chain(&["ZF_AN"]) {
-            let Some(i) = cases
-                .iter()
-                .position(|c| c.0 == eve && c.1 == BeamStructure::Zf && c.2.name() == *name)
-            else {
+            let Some(line) = sweep.find(&fig3_key(eve, BeamStructure::Zf, name)) else {
                 continue;
             };
-            let (_, structure, scheme) = cases[i];
             let r = lab.evaluate_draws(
-                scheme,
-                model_of(i),
-                variant(eve, structure, scheme),
+                line.case.scheme,
+                line.model.as_ref(),
+                line.case.variant,
                 &conditions,
                 None,
                 n,
@@ -544,7 +522,7 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         );
     }
     // What the learning adds: the zf-structured schemes against the closed form they contain.
-    let gap = |name: &str| match (
+    let gap = |name: &'static str| match (
         find(EveModel::Rayleigh, BeamStructure::Zf, name),
         find(EveModel::Rayleigh, BeamStructure::Zf, "ZF_AN"),
     ) {
@@ -560,14 +538,20 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         "- What the learning adds (Rayleigh): with `zf` beams AE_FJ and DL_AN stay within {:.2} \
          and {:.2} nats of the closed-form ZF_AN at every SNR (the encoder learns powers only, \
          and isotropic null-space jamming is what ZF_AN sends); with `free` beams they reach \
-         {:.2} and {:.2} nats at 20 dB, against the paper's 4.5 and 3.6 for its learned \
+         {:.2} and {:.2} nats at 20 dB, against the paper's {} and {} for its learned \
          baselines.",
         gap("AE_FJ"),
         gap("DL_AN"),
         at20(EveModel::Rayleigh, BeamStructure::Free, "AE_FJ"),
         at20(EveModel::Rayleigh, BeamStructure::Free, "DL_AN"),
+        reading(&FIG3_PAPER, Key::Text("AE_FJ"), 20.0).unwrap_or(f64::NAN),
+        reading(&FIG3_PAPER, Key::Text("DL_AN"), 20.0).unwrap_or(f64::NAN),
     );
-    let iterations = models.first().map_or(0, |m| m.log.iterations);
+    let iterations = sweep
+        .lines
+        .iter()
+        .find_map(|l| l.model.as_ref())
+        .map_or(0, |m| m.log.iterations);
     let flat: Vec<String> = curves
         .iter()
         .map(|(name, c)| format!("{name} {:+.3}", late_change(c)))
@@ -586,6 +570,13 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         markdown: md,
     })
 }
+
+/// The paper's Fig. 5 (its text): ISAC_FJ "saturates around 10 nats at P = 22 dB".
+const FIG5_PAPER: Reading = Reading {
+    series: Key::Text("ISAC_FJ"),
+    x: 22.0,
+    value: 10.0,
+};
 
 /// Fig. 5: convergence of stage 1 (held-out sum secrecy and loss vs iteration at several P).
 pub fn fig5(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
@@ -676,37 +667,44 @@ pub fn fig5(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         &[("ISAC_FJ".to_string(), evaluated.as_slice())],
     );
     let monotone = finals.windows(2).all(|w| w[1] > w[0]);
+    let Reading {
+        x: saturation_db,
+        value: saturation,
+        ..
+    } = FIG5_PAPER;
+    let ours = powers
+        .iter()
+        .position(|&p| p == saturation_db)
+        .map(|i| finals[i]);
     let _ = writeln!(
         md,
         "- \"Rapid convergence within the first 50 iterations\": **{}**.\n- \"Higher power \
-         budgets yield higher sum secrecy\": **{}**.\n- \"Saturates around 10 nats at P = 22 dB\": \
-         ours {:.2} nats at 22 dB (**{}**). Training took {:.1} s for {} iterations.",
+         budgets yield higher sum secrecy\": **{}**.\n- \"Saturates around {saturation} nats at \
+         P = {saturation_db} dB\": ours {:.2} nats at {saturation_db} dB (**{}**). Training took \
+         {:.1} s for {} iterations.",
         verdict(fast),
         verdict(monotone),
-        powers
-            .iter()
-            .position(|&p| p == 22.0)
-            .map_or(f64::NAN, |i| finals[i]),
-        verdict(
-            powers
-                .iter()
-                .position(|&p| p == 22.0)
-                .is_some_and(|i| (finals[i] - 10.0).abs() < 2.0)
-        ),
+        ours.unwrap_or(f64::NAN),
+        verdict(ours.is_some_and(|v| (v - saturation).abs() < 2.0)),
         model.log.seconds,
         model.log.iterations
     );
     // Fig. 3 against Fig. 5 in the paper: at high SNR each user's rate grows by ln(10^(dP/10))
     // per dP dB at most (and Eve's leakage can only lower the secrecy).
     let users = lab.scenario().users();
-    let gain = users as f64 * (0.2f64 * std::f64::consts::LN_10);
+    let fig3_db = 20.0;
+    let fig3 = reading(&FIG3_PAPER, Key::Text("ISAC_FJ"), fig3_db).unwrap_or(f64::NAN);
+    let step_db = saturation_db - fig3_db;
+    let per_user = step_db / 10.0 * std::f64::consts::LN_10;
+    let gain = users as f64 * per_user;
     let _ = writeln!(
         md,
-        "- The paper contradicts itself here: its Fig. 3 gives ISAC_FJ 6.9 nats at 20 dB, and 2 dB \
-         more power raises each user's high-SNR rate by at most ln(10^0.2) = {:.2} nats, so its \
-         K = {users} users can gain at most {gain:.2} nats: {:.2} < 10.",
-        0.2f64 * std::f64::consts::LN_10,
-        6.9 + gain
+        "- The paper contradicts itself here: its Fig. 3 gives ISAC_FJ {fig3} nats at {fig3_db} \
+         dB, and {step_db} dB more power raises each user's high-SNR rate by at most \
+         ln(10^{}) = {per_user:.2} nats, so its K = {users} users can gain at most {gain:.2} \
+         nats: {:.2} < {saturation}.",
+        step_db / 10.0,
+        fig3 + gain
     );
     Ok(Report {
         files,
@@ -714,25 +712,26 @@ pub fn fig5(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     })
 }
 
+/// The paper's Fig. 6 near `CRLB_0 = -30` dB (its text): ISAC_FJ "above 4", MRT-Equal "about 3".
+const FIG6_PAPER: [Reading; 2] = [
+    Reading {
+        series: Key::Text("ISAC_FJ"),
+        x: -30.0,
+        value: 4.0,
+    },
+    Reading {
+        series: Key::Text("MRT_EQUAL"),
+        x: -30.0,
+        value: 3.0,
+    },
+];
+
 /// Fig. 6: sum secrecy vs the CRLB threshold at `P_max`: ISAC_FJ and MRT_EQUAL (the paper's
 /// comparison), with AE_FJ and ISAC_FJ_PLUS (ours) beside them.
 pub fn fig6(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let started = Instant::now();
     let lab = Lab::new(ctx)?;
     let base = Variant::single_carrier(EveModel::Rayleigh);
-    let learned = [Scheme::IsacFj, Scheme::IsacFjPlus, Scheme::AeFj].map(Evaluated::Learned);
-    let variant = |scheme: Evaluated| Variant {
-        stage2_objective: plus_objective(scheme),
-        ..base
-    };
-    let jobs: Vec<(Scheme, Variant)> = learned
-        .iter()
-        .filter_map(|&e| match e {
-            Evaluated::Learned(s) => Some((s, variant(e))),
-            _ => None,
-        })
-        .collect();
-    let models = lab.models(&jobs)?;
     let f = lab.scenario().file();
     let crlb = f.evaluation.crlb_db.clone();
     let conditions: Vec<Conditions> = crlb
@@ -742,41 +741,31 @@ pub fn fig6(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             crlb_db,
         })
         .collect();
-    let schemes: Vec<Evaluated> = learned.into_iter().chain([Evaluated::MrtEqual]).collect();
-    ctx.progress
-        .start((schemes.len() * crlb.len()) as u64, "evaluating");
-    let results: Vec<Vec<PointSummary>> = schemes
-        .iter()
-        .enumerate()
-        .map(|(i, &e)| lab.evaluate(e, models.get(i), variant(e), &conditions))
-        .collect::<Result<_, _>>()?;
-    let mut csv = Csv::new(&[
-        "crlb_db",
-        "scheme",
-        "sum_secrecy_nats",
-        "sum_secrecy_nats_ci95",
-        "crlb_binding_fraction",
-    ]);
-    for (e, res) in schemes.iter().zip(&results) {
-        for (x, p) in crlb.iter().zip(res.iter()) {
-            csv.row(&[
-                Cell::Num(*x),
-                Cell::Text(e.name()),
-                Cell::Num(p.sum_secrecy.0),
-                Cell::Num(p.sum_secrecy.1),
-                Cell::Num(p.crlb_binding),
-            ]);
-        }
-    }
+    let cases = [Scheme::IsacFj, Scheme::IsacFjPlus, Scheme::AeFj]
+        .map(Evaluated::Learned)
+        .into_iter()
+        .chain([Evaluated::MrtEqual])
+        .map(|scheme| Case {
+            keys: vec![("scheme", Key::Text(scheme.name()))],
+            label: scheme.name().to_string(),
+            scheme,
+            variant: Variant {
+                stage2_objective: plus_objective(scheme),
+                ..base
+            },
+        })
+        .collect();
+    let sweep = Sweep::run(&lab, "crlb_db", crlb.clone(), &conditions, cases)?;
+    let csv = sweep.csv(
+        &["scheme"],
+        &[Metric::SumSecrecy, Metric::CrlbBinding],
+        |_| true,
+    );
     let panels = [panel(
         &format!("P = {} dB, single carrier", f.system.p_max_db),
         "CRLB threshold (dB of rad^2)",
         "sum secrecy rate (nats/s/Hz)",
-        schemes
-            .iter()
-            .zip(&results)
-            .map(|(e, r)| series(e.name().into(), &crlb, r, false))
-            .collect(),
+        sweep.series(false, |_| true),
     )];
     let files = lab.publish("tuan2025-fig6", "fig6", &csv, &panels, started)?;
     let mut md = section(
@@ -790,30 +779,25 @@ pub fn fig6(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     );
     md += &calibration_note(&lab);
     let floor_db = 10.0 * crlb_floor(lab.scenario(), f.system.p_max_db).log10();
-    let mut head = vec!["CRLB_0 (dB)".to_string()];
-    head.extend(schemes.iter().map(|e| e.name().to_string()));
-    head.push("feasible".into());
-    md += &table_head(&head.iter().map(String::as_str).collect::<Vec<_>>());
-    for (i, x) in crlb.iter().enumerate() {
-        let cells: Vec<String> = results
-            .iter()
-            .map(|r| {
-                format!(
-                    "{:.2} +- {:.2} (met {:.0}%, active {:.0}%)",
-                    r[i].sum_secrecy.0,
-                    r[i].sum_secrecy.1,
-                    100.0 * r[i].crlb_met,
-                    100.0 * r[i].crlb_binding
-                )
-            })
-            .collect();
-        let _ = writeln!(
-            md,
-            "| {x} | {} | {} |",
-            cells.join(" | "),
-            if *x >= floor_db { "yes" } else { "no" }
-        );
-    }
+    let mut columns = vec![Column::new("CRLB_0 (dB)", |&i: &usize| {
+        format!("{}", crlb[i])
+    })];
+    columns.extend(sweep.lines.iter().map(|l| {
+        Column::new(l.case.label.clone(), move |&i: &usize| {
+            let p = l.points[i];
+            format!(
+                "{:.2} +- {:.2} (met {:.0}%, active {:.0}%)",
+                p.sum_secrecy.0,
+                p.sum_secrecy.1,
+                100.0 * p.crlb_met,
+                100.0 * p.crlb_binding
+            )
+        })
+    }));
+    columns.push(Column::new("feasible", |&i: &usize| {
+        (if crlb[i] >= floor_db { "yes" } else { "no" }).to_string()
+    }));
+    md += &markdown(0..crlb.len(), &columns);
     let _ = writeln!(
         md,
         "\n- No design of power P_max = {} dB meets a threshold below {floor_db:.1} dB: the CRLB \
@@ -825,7 +809,8 @@ pub fn fig6(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     // tightest one it meets on 90% of the draws, and the cause computed from its leakage and
     // users' rates.
     let loosest = (0..crlb.len()).max_by(|&a, &b| crlb[a].total_cmp(&crlb[b]));
-    for (e, r) in schemes.iter().zip(&results).take(learned.len()) {
+    for line in sweep.lines(|c| c.learned().is_some()) {
+        let r = &line.points;
         let tightest = (0..crlb.len())
             .filter(|&i| crlb[i] >= floor_db && r[i].crlb_met >= 0.9)
             .min_by(|&a, &b| crlb[a].total_cmp(&crlb[b]));
@@ -844,7 +829,7 @@ pub fn fig6(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
                  draws) at {}. From {} to {} dB the users' rates go {:.2} -> {:.2} nats, Eve's \
                  leakage {:.2} -> {:.2}, the target jamming gain {:.2} -> {:.2}, and the draws \
                  meeting CRLB_0 {:.0}% -> {:.0}%.",
-                e.name(),
+                line.case.label,
                 crlb[hi],
                 crlb[lo],
                 if falls { "yes" } else { "no" },
@@ -869,15 +854,23 @@ pub fn fig6(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             );
         }
     }
-    let (isac, mrt) = (&results[0], &results[schemes.len() - 1]);
-    let beats = (0..crlb.len()).all(|i| isac[i].sum_secrecy.0 > mrt[i].sum_secrecy.0);
+    let [isac, mrt] = ["ISAC_FJ", "MRT_EQUAL"].map(|name| {
+        sweep
+            .find(&[("scheme", Key::Text(name))])
+            .ok_or_else(|| EvalError::Invalid(format!("fig6 lost its {name} series")))
+    });
+    let (isac, mrt) = (isac?, mrt?);
+    let beats = (0..crlb.len()).all(|i| isac.points[i].sum_secrecy.0 > mrt.points[i].sum_secrecy.0);
+    let paper = |name| reading(&FIG6_PAPER, Key::Text(name), -30.0).unwrap_or(f64::NAN);
     let _ = writeln!(
         md,
         "- \"ISAC_FJ outperforms MRT-Equal at every CRLB level\": **{}**. Paper near -30 dB: \
-         ISAC_FJ above 4, MRT-Equal about 3 nats; ours at -30 dB: {:.2} and {:.2}.",
+         ISAC_FJ above {}, MRT-Equal about {} nats; ours at -30 dB: {:.2} and {:.2}.",
         verdict(beats),
-        at(&crlb, isac, -30.0, sum_secrecy),
-        at(&crlb, mrt, -30.0, sum_secrecy)
+        paper("ISAC_FJ"),
+        paper("MRT_EQUAL"),
+        isac.at(&crlb, -30.0, sum_secrecy),
+        mrt.at(&crlb, -30.0, sum_secrecy)
     );
     Ok(Report {
         files,
@@ -911,21 +904,38 @@ pub(super) fn crlb_floor(s: &FriendlyJammingScenario, p_db: f64) -> f64 {
 /// The power models of Fig. 7: the paper's reading first.
 const POWER_MODELS: [PowerModel; 2] = [PowerModel::FixedBand, PowerModel::PerSubcarrier];
 
-/// The paper's Fig. 7 at 25 dB: `(N, worst-user secrecy)` ("about 0" read as 0).
-const FIG7_PAPER_25DB: [(usize, f64); 4] = [(1, 0.0), (16, 1.6), (32, 4.3), (64, 6.2)];
+/// The paper's Fig. 7 at 25 dB: worst-user secrecy by N ("about 0" read as 0).
+const FIG7_PAPER: [Reading; 4] = [
+    Reading {
+        series: Key::Int(1),
+        x: 25.0,
+        value: 0.0,
+    },
+    Reading {
+        series: Key::Int(16),
+        x: 25.0,
+        value: 1.6,
+    },
+    Reading {
+        series: Key::Int(32),
+        x: 25.0,
+        value: 4.3,
+    },
+    Reading {
+        series: Key::Int(64),
+        x: 25.0,
+        value: 6.2,
+    },
+];
 
 /// The largest distance between a sweep over N and the paper's Fig. 7 at 25 dB, each divided by
 /// its value at the largest N both have (the shape, free of the absolute scale); `NaN` when they
 /// share fewer than two N.
 fn shape_distance(counts: &[usize], ours: &[f64]) -> f64 {
-    let shared: Vec<(f64, f64)> = FIG7_PAPER_25DB
+    let shared: Vec<(f64, f64)> = counts
         .iter()
-        .filter_map(|&(n, paper)| {
-            counts
-                .iter()
-                .position(|&c| c == n)
-                .map(|i| (ours[i], paper))
-        })
+        .zip(ours)
+        .filter_map(|(&n, &o)| reading(&FIG7_PAPER, Key::Int(n as u64), 25.0).map(|p| (o, p)))
         .collect();
     let Some(&(our_top, paper_top)) = shared.last() else {
         return f64::NAN;
@@ -937,6 +947,21 @@ fn shape_distance(counts: &[usize], ours: &[f64]) -> f64 {
         .iter()
         .map(|(o, p)| (o / our_top - p / paper_top).abs())
         .fold(0.0, f64::max)
+}
+
+/// One ISAC_FJ case (Rayleigh Eve, single-carrier defaults) per `(keys, label, variant)`.
+fn isac_fj_cases(
+    cases: impl IntoIterator<Item = (Vec<(&'static str, Key)>, String, Variant)>,
+) -> Vec<Case> {
+    cases
+        .into_iter()
+        .map(|(keys, label, variant)| Case {
+            keys,
+            label,
+            scheme: Evaluated::Learned(Scheme::IsacFj),
+            variant,
+        })
+        .collect()
 }
 
 /// Fig. 7: worst-user secrecy vs SNR for N subcarriers, under both power models: N occupied
@@ -964,37 +989,29 @@ pub fn fig7(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         )));
     }
     let snr = f.evaluation.snr_db.clone();
-    let cases: Vec<(PowerModel, usize)> = POWER_MODELS
-        .iter()
-        .flat_map(|&pm| counts.iter().map(move |&n| (pm, n)))
-        .collect();
-    let variants: Vec<Variant> = cases
-        .iter()
-        .map(|&(pm, n)| Variant {
-            subcarriers: n,
-            power_model: Some(pm),
-            ..Variant::single_carrier(EveModel::Rayleigh)
+    let cases = isac_fj_cases(POWER_MODELS.iter().flat_map(|&pm| {
+        counts.iter().map(move |&n| {
+            (
+                vec![
+                    ("subcarriers", Key::Int(n as u64)),
+                    ("power_model", Key::Text(pm.name())),
+                ],
+                format!("N = {n}"),
+                Variant {
+                    subcarriers: n,
+                    power_model: Some(pm),
+                    ..Variant::single_carrier(EveModel::Rayleigh)
+                },
+            )
         })
-        .collect();
-    let results = isac_fj_over_snr(&lab, &variants, &snr)?;
-    let mut csv = Csv::new(&[
-        "snr_db",
-        "subcarriers",
-        "power_model",
-        "worst_user_secrecy_nats",
-        "worst_user_secrecy_nats_ci95",
-    ]);
-    for ((pm, n), res) in cases.iter().zip(&results) {
-        for (x, p) in snr.iter().zip(res) {
-            csv.row(&[
-                Cell::Num(*x),
-                Cell::Int(*n as u64),
-                Cell::Text(pm.name()),
-                Cell::Num(p.worst_user.0),
-                Cell::Num(p.worst_user.1),
-            ]);
-        }
-    }
+    }));
+    let sweep = Sweep::run(&lab, "snr_db", snr.clone(), &at_powers(&lab, &snr), cases)?;
+    let csv = sweep.csv(
+        &["subcarriers", "power_model"],
+        &[Metric::WorstUser],
+        |_| true,
+    );
+    let of_model = |pm: PowerModel| move |c: &Case| c.variant.power_model == Some(pm);
     let panels: Vec<Panel> = POWER_MODELS
         .iter()
         .map(|&pm| {
@@ -1002,12 +1019,7 @@ pub fn fig7(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
                 &format!("ISAC_FJ, Rayleigh Eve, {}", pm.name()),
                 "SNR P/sigma^2 (dB)",
                 "worst-user secrecy rate (nats/s/Hz)",
-                cases
-                    .iter()
-                    .zip(&results)
-                    .filter(|((m, _), _)| *m == pm)
-                    .map(|((_, n), r)| series(format!("N = {n}"), &snr, r, true))
-                    .collect(),
+                sweep.series(true, of_model(pm)),
             )
         })
         .collect();
@@ -1024,48 +1036,44 @@ pub fn fig7(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         ),
     );
     md += &calibration_note(&lab);
-    md += &table_head(&[
-        "power model",
-        "N",
-        "at 25 dB (ours)",
-        "at 25 dB (paper)",
-        "at 30 dB (ours)",
-    ]);
-    let paper_25 = |n: usize| {
-        FIG7_PAPER_25DB
-            .iter()
-            .find(|p| p.0 == n)
-            .map_or(String::new(), |p| {
-                if p.1 == 0.0 {
-                    "~0".to_string()
-                } else {
-                    p.1.to_string()
-                }
-            })
-    };
-    for ((pm, n), r) in cases.iter().zip(&results) {
-        let _ = writeln!(
-            md,
-            "| {} | {n} | {:.2} | {} | {:.2} |",
-            pm.name(),
-            at(&snr, r, 25.0, worst_user),
-            paper_25(*n),
-            at(&snr, r, 30.0, worst_user)
-        );
-    }
+    let n_of = |l: &Line| l.case.variant.subcarriers;
+    let model_of = |l: &Line| l.case.variant.power_model.map_or("", PowerModel::name);
+    let axis = snr.as_slice();
+    let ours = |x: f64| move |l: &&Line| format!("{:.2}", l.at(axis, x, worst_user));
+    md += &markdown(
+        &sweep.lines,
+        &[
+            Column::new("power model", |l: &&Line| model_of(l).to_string()),
+            Column::new("N", |l: &&Line| n_of(l).to_string()),
+            Column::new("at 25 dB (ours)", ours(25.0)),
+            Column::new("at 25 dB (paper)", |l: &&Line| {
+                reading(&FIG7_PAPER, Key::Int(n_of(l) as u64), 25.0).map_or(String::new(), |v| {
+                    if v == 0.0 {
+                        "~0".to_string()
+                    } else {
+                        v.to_string()
+                    }
+                })
+            }),
+            Column::new("at 30 dB (ours)", ours(30.0)),
+        ],
+    );
     md.push('\n');
-    let sweeps: Vec<(String, &[PointSummary])> = cases
+    let sweeps: Vec<(String, &[PointSummary])> = sweep
+        .lines
         .iter()
-        .zip(&results)
-        .map(|((pm, n), r)| (format!("{} N = {n}", pm.name()), r.as_slice()))
+        .map(|l| {
+            (
+                format!("{} N = {}", model_of(l), n_of(l)),
+                l.points.as_slice(),
+            )
+        })
         .collect();
     md += &binding_note(&lab, "dB", &snr, &sweeps);
     let at25 = |pm: PowerModel| -> Vec<f64> {
-        cases
-            .iter()
-            .zip(&results)
-            .filter(|((m, _), _)| *m == pm)
-            .map(|(_, r)| at(&snr, r, 25.0, worst_user))
+        sweep
+            .lines(of_model(pm))
+            .map(|l| l.at(&snr, 25.0, worst_user))
             .collect()
     };
     let distances: Vec<f64> = POWER_MODELS
@@ -1125,35 +1133,23 @@ pub fn fig8(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let f = lab.scenario().file();
     let rhos = f.channel.csi_error_vars.clone();
     let snr = f.evaluation.snr_db.clone();
-    let variants: Vec<Variant> = rhos
-        .iter()
-        .map(|&rho| Variant {
-            csi_error_var: rho,
-            ..Variant::single_carrier(EveModel::Rayleigh)
-        })
-        .collect();
-    let results = isac_fj_over_snr(&lab, &variants, &snr)?;
-    let labels: Vec<Cell<'_>> = rhos.iter().map(|&rho| Cell::Num(rho)).collect();
-    let csv = snr_table(
-        [
-            "snr_db",
-            "csi_error_var",
-            "sum_secrecy_nats",
-            "sum_secrecy_nats_ci95",
-        ],
-        &labels,
-        &snr,
-        &results,
-        |p| p.sum_secrecy,
-    );
+    let cases = isac_fj_cases(rhos.iter().map(|&rho| {
+        (
+            vec![("csi_error_var", Key::Num(rho))],
+            format!("rho = {rho}"),
+            Variant {
+                csi_error_var: rho,
+                ..Variant::single_carrier(EveModel::Rayleigh)
+            },
+        )
+    }));
+    let sweep = Sweep::run(&lab, "snr_db", snr.clone(), &at_powers(&lab, &snr), cases)?;
+    let csv = sweep.csv(&["csi_error_var"], &[Metric::SumSecrecy], |_| true);
     let panels = [panel(
         "ISAC_FJ, single carrier, Rayleigh Eve",
         "SNR P/sigma^2 (dB)",
         "sum secrecy rate (nats/s/Hz)",
-        rhos.iter()
-            .zip(&results)
-            .map(|(rho, r)| series(format!("rho = {rho}"), &snr, r, false))
-            .collect(),
+        sweep.series(false, |_| true),
     )];
     let files = lab.publish("tuan2025-fig8", "fig8", &csv, &panels, started)?;
     let mut md = section(
@@ -1163,24 +1159,21 @@ pub fn fig8(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
          channels.",
     );
     md += &calibration_note(&lab);
-    md += &table_head(&["rho", "at 10 dB", "at 20 dB", "at 30 dB"]);
-    for (rho, r) in rhos.iter().zip(&results) {
-        let _ = writeln!(
-            md,
-            "| {rho} | {:.2} | {:.2} | {:.2} |",
-            at(&snr, r, 10.0, sum_secrecy),
-            at(&snr, r, 20.0, sum_secrecy),
-            at(&snr, r, 30.0, sum_secrecy)
-        );
-    }
-    let sweeps: Vec<(String, &[PointSummary])> = rhos
-        .iter()
-        .zip(&results)
-        .map(|(rho, r)| (format!("rho = {rho}"), r.as_slice()))
-        .collect();
+    let axis = snr.as_slice();
+    let ours = |x: f64| move |l: &&Line| format!("{:.2}", l.at(axis, x, sum_secrecy));
+    md += &markdown(
+        &sweep.lines,
+        &[
+            Column::new("rho", |l: &&Line| l.case.variant.csi_error_var.to_string()),
+            Column::new("at 10 dB", ours(10.0)),
+            Column::new("at 20 dB", ours(20.0)),
+            Column::new("at 30 dB", ours(30.0)),
+        ],
+    );
     md.push('\n');
-    md += &binding_note(&lab, "dB", &snr, &sweeps);
+    md += &binding_note(&lab, "dB", &snr, &sweep.sweeps(|_| true));
     let top = snr.len() - 1;
+    let results: Vec<&[PointSummary]> = sweep.lines.iter().map(|l| l.points.as_slice()).collect();
     let degrades = results
         .windows(2)
         .all(|w| w[1][top].sum_secrecy.0 <= w[0][top].sum_secrecy.0 + w[0][top].sum_secrecy.1);

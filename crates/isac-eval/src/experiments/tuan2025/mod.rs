@@ -8,6 +8,7 @@ mod eve_study;
 mod figures;
 mod hardware;
 mod reliability;
+mod sweep;
 
 pub use allocation::fig11;
 pub use encoders::{fig9, fig10, table3};
