@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use isac_channel::rng::stream;
 use isac_channel::scenario::FriendlyJammingScenario;
-use isac_learn::{CpuDevice, Encoder, EncoderKind, EncoderShape};
+use isac_learn::{CpuDevice, Encoder, EncoderKind, EncoderShape, LearnConfig};
 use serde::Serialize;
 
 use super::{CliError, outln, print_json};
@@ -49,9 +49,14 @@ pub fn run(args: &EncodersArgs) -> Result<(), CliError> {
         Some(path) => FriendlyJammingScenario::from_path(path)?,
         None => FriendlyJammingScenario::from_toml(TABLE_II)?,
     };
-    let sys = &scenario.file().system;
-    let section = &scenario.file().encoder;
-    let shape = EncoderShape::new(sys.users, scenario.tx().elements(), sys.modulation_order);
+    let config =
+        LearnConfig::from_scenario(&scenario).map_err(|e| CliError::Input(e.to_string()))?;
+    let section = &config.encoder;
+    let shape = EncoderShape::new(
+        scenario.users(),
+        scenario.tx().elements(),
+        scenario.modulation_order(),
+    );
     // Table III of the paper (parameters, FLOPs); it has no TT-Q column.
     let paper = [(62_563, 125_000), (28_371, 57_000), (2_800, 5_600)];
     let mut rows: Vec<Row> = EncoderKind::ALL

@@ -8,7 +8,7 @@ use faer::Mat;
 use isac_bounds::{crb_diagonal, crlb_scalar};
 use isac_channel::scenario::FriendlyJammingScenario;
 use isac_learn::fim_estimator::{FimEstimatorSettings, Probe, estimate, relative_frobenius_error};
-use isac_learn::{LearnError, ModelDevice};
+use isac_learn::{LearnConfig, LearnError, ModelDevice};
 use serde::Serialize;
 
 use super::{CliError, ComplexJson, outln, print_json, vector_json};
@@ -95,8 +95,11 @@ fn learn_error(e: LearnError) -> CliError {
 pub fn run(args: &FimEstimateArgs) -> Result<(), CliError> {
     let device = args.device.open().map_err(learn_error)?;
     let scenario = FriendlyJammingScenario::from_path(&args.scenario)?;
-    let probe = Probe::from_scenario(&scenario).map_err(learn_error)?;
-    let settings = FimEstimatorSettings::from_scenario(&scenario);
+    let section = LearnConfig::from_scenario(&scenario)
+        .map_err(learn_error)?
+        .fim_estimator;
+    let probe = Probe::new(&scenario, section.probe_power_fraction).map_err(learn_error)?;
+    let settings = FimEstimatorSettings::new(&section, scenario.seed());
     let truth = probe.analytic_fim().map_err(learn_error)?;
     let e = estimate(&probe, &settings, &device).map_err(learn_error)?;
     let analytic = [

@@ -12,6 +12,7 @@ use isac_bounds::{EchoGeometry, angle_fim, crb_diagonal};
 use isac_channel::fading::realize;
 use isac_channel::scenario::FriendlyJammingScenario;
 use isac_design::zf_an;
+use isac_eval::config::EvaluationSection;
 use isac_eval::secrecy::mean_ci95;
 use isac_sdr::{JammingOptimum, JammingProblem, OptimumSettings, OptimumStatus};
 use serde::Serialize;
@@ -203,7 +204,10 @@ pub fn run(args: &JammingOptimumArgs) -> Result<(), CliError> {
     } = if args.optimise_split {
         best_split(&solve)?
     } else {
-        solve(f.evaluation.an_power_fraction)?
+        let share = EvaluationSection::from_scenario(&s)
+            .map_err(|e| CliError::Input(e.to_string()))?
+            .an_power_fraction;
+        solve(share)?
     };
     let crlb_of = |q: &Mat<c64>| -> Result<f64, CliError> {
         let mut r = q.clone();

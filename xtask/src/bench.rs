@@ -8,9 +8,10 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use isac_channel::fading::realize;
 use isac_channel::scenario::FriendlyJammingScenario;
+use isac_eval::config::EvaluationSection;
 use isac_learn::autoencoder::{Scheme, Setup, Trainer};
 use isac_learn::fim_estimator::{FimEstimatorSettings, Probe, estimate};
-use isac_learn::{CpuDevice, EncoderKind, ModelDevice};
+use isac_learn::{CpuDevice, EncoderKind, LearnConfig, ModelDevice};
 use serde_json::json;
 
 use crate::workspace_root;
@@ -144,6 +145,8 @@ fn autoencoder_steps() -> Result<Vec<(ModelDevice, [f64; 2])>> {
                 scheme: Scheme::IsacFj,
                 encoder: EncoderKind::Fc,
                 fim_scale: scenario.fim_scale(),
+                config: LearnConfig::from_scenario(&scenario)?,
+                task: EvaluationSection::from_scenario(&scenario)?.task(),
                 scenario,
             };
             let mut trainer = Trainer::new(setup, &dev)?;
@@ -179,8 +182,9 @@ fn time_fig4() -> Result<f64> {
 fn time_fim_estimator() -> Result<(f64, f64)> {
     let scenario =
         FriendlyJammingScenario::from_path(&workspace_root().join("scenarios/tuan2025.toml"))?;
-    let probe = Probe::from_scenario(&scenario)?;
-    let settings = FimEstimatorSettings::from_scenario(&scenario);
+    let section = LearnConfig::from_scenario(&scenario)?.fim_estimator;
+    let probe = Probe::new(&scenario, section.probe_power_fraction)?;
+    let settings = FimEstimatorSettings::new(&section, scenario.seed());
     let cpu_before = process_cpu_seconds();
     let started = Instant::now();
     estimate(&probe, &settings, &CpuDevice::Flex.device())?;
@@ -208,7 +212,7 @@ fn time_jamming_optimum() -> Result<(f64, isac_sdr::JammingOptimum)> {
     let eve = (1..=2000u64)
         .map(|d| Ok(realize(&s, &eve_model, 0.0, d)?.eve.remove(0)))
         .collect::<Result<Vec<_>>>()?;
-    let share = f.evaluation.an_power_fraction;
+    let share = EvaluationSection::from_scenario(&s)?.an_power_fraction;
     let design = isac_design::zf_an(users.as_ref(), power, share)?;
     let geometry = isac_bounds::EchoGeometry {
         tx: s.tx(),

@@ -21,7 +21,7 @@ fn main() -> Result<(), ChannelError> {
         tuan.tx().shape(),
         tuan.tx().elements(),
         tuan.users(),
-        tuan.file().system.subcarriers
+        tuan.subcarriers()
     );
     // |a(theta)^H w|^2 / Nt for w = a(20 deg): the main lobe and its sidelobes.
     let ula = hou.tx();

@@ -29,10 +29,19 @@ pub enum ChannelError {
         /// One-line description with the line number.
         message: String,
     },
+    /// A section another layer owns does not match that layer's schema.
+    #[error("invalid scenario section [{section}]: {message}")]
+    Section {
+        /// The section's name.
+        section: String,
+        /// One-line description (the unknown, missing or mistyped key).
+        message: String,
+    },
 }
 
 impl ChannelError {
-    pub(crate) fn invalid(
+    /// An [`Self::InvalidParameter`] naming `name`, its `value` and the `requirement`.
+    pub fn invalid(
         name: impl Into<String>,
         value: impl std::fmt::Display,
         requirement: impl Into<String>,

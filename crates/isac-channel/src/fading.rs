@@ -168,7 +168,7 @@ pub fn eve_line_of_sight(
     (theta, phi): (f64, f64),
     rng: &mut dyn Rng,
 ) -> Mat<c64> {
-    let (nt, ne) = (s.tx().elements(), s.file().system.eve_antennas);
+    let (nt, ne) = (s.tx().elements(), s.eve_antennas());
     let a = s.tx().steering(theta, phi).a;
     let phases: Vec<c64> = (0..ne).map(|_| uniform_phase(rng)).collect();
     Mat::from_fn(nt, ne, |i, j| a[i] * phases[j])
@@ -184,8 +184,8 @@ pub fn realize(
     index: u64,
 ) -> Result<Realization, ChannelError> {
     let c = &s.file().channel;
-    let line = DelayLine::new(s.file().system.subcarriers, c.taps)?;
-    let (k, nt, ne) = (s.users(), s.tx().elements(), s.file().system.eve_antennas);
+    let line = DelayLine::new(s.subcarriers(), c.taps)?;
+    let (k, nt, ne) = (s.users(), s.tx().elements(), s.eve_antennas());
     let mut rng = stream(s.seed(), [STREAM_REALIZATION, index, 0]);
     let users = line.draw(&mut rng, k, nt);
     let nlos = line.draw(&mut rng, nt, ne);

@@ -89,12 +89,12 @@ pub struct HeldOut<'a> {
 }
 
 impl<'a> HeldOut<'a> {
-    /// The scenario's own draws (`evaluation.draws`), Eve and echo scale, ideal hardware.
-    pub fn new(scenario: &'a FriendlyJammingScenario) -> Self {
+    /// `draws` held-out draws of the scenario's own Eve and echo scale, ideal hardware.
+    pub fn new(scenario: &'a FriendlyJammingScenario, draws: usize) -> Self {
         Self {
             scenario,
             eve: &scenario.file().channel.eve_model,
-            draws: scenario.file().evaluation.draws,
+            draws,
             believed_fim_scale: scenario.fim_scale(),
             hardware: None,
         }
@@ -131,7 +131,7 @@ impl<'a> HeldOut<'a> {
         };
         // The same at every draw and subcarrier.
         let power = s.subcarrier_power(c.p_db);
-        let noise_power = s.file().system.noise_power;
+        let noise_power = s.noise_power();
         let fim_scale = self.believed_fim_scale * s.snapshots();
         let crlb_max = db_to_linear(c.crlb_db);
         (0..self.draws as u64)
@@ -187,7 +187,7 @@ impl<'a> HeldOut<'a> {
                 &impaired
             }
         };
-        let noise = s.file().system.noise_power;
+        let noise = s.noise_power();
         // Rates are averaged over the N subcarriers, or over the band's slots (fixed band).
         let (k, n) = (s.users(), s.rate_slots());
         let mut per_user = vec![0.0; k];
@@ -225,7 +225,7 @@ impl<'a> HeldOut<'a> {
             let j = angle_fim(&geometry.channel(theta, phi), cov.as_ref(), scale)?;
             Ok(crlbs(
                 [[j[(0, 0)], j[(0, 1)]], [j[(1, 0)], j[(1, 1)]]],
-                s.file().sensing.crlb,
+                s.crlb_convention(),
             ))
         };
         let truth = bound((theta, phi), s.fim_scale() * s.snapshots())?;
@@ -340,22 +340,21 @@ mod tests {
             crlb_db: -30.0,
         };
         let held_out = HeldOut {
-            draws: 3,
             believed_fim_scale: 2.5,
-            ..HeldOut::new(&s)
+            ..HeldOut::new(&s, 3)
         };
         let probe = Probe(Mutex::new(Vec::new()));
         let probed = held_out.evaluate(&probe, &[c]).unwrap()[0];
         let seen = probe.0.into_inner().unwrap();
         assert_eq!(seen.len(), 3 * 2);
         for draw in 0..3u64 {
-            let r = realize(&s, &s.file().channel.eve_model, 0.1, draw).unwrap();
+            let r = realize(&s, &s.eve_model(), 0.1, draw).unwrap();
             for n in 0..2 {
                 let x = seen[(draw * 2) as usize + n];
                 assert_eq!(x.tag, r.users_estimated[n][(0, 0)].re.to_bits());
                 assert_eq!(x.subcarrier, n);
                 assert_eq!(x.power, s.subcarrier_power(20.0));
-                assert_eq!(x.noise, s.file().system.noise_power);
+                assert_eq!(x.noise, s.noise_power());
                 assert_eq!(x.scale, 2.5 * s.snapshots());
                 assert!((x.crlb / 1e-3 - 1.0).abs() < 1e-12);
                 assert_eq!(x.target, r.target_estimated);

@@ -35,6 +35,7 @@
 //! ```
 
 pub mod bler;
+pub mod config;
 mod error;
 pub mod experiments;
 pub mod held_out;

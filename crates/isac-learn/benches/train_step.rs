@@ -24,8 +24,14 @@ fn train_step(c: &mut Criterion) {
 
 fn bench_batch(c: &mut Criterion, batch: usize, devices: &[CpuDevice]) {
     let scenario = isac_channel::scenario::shipped::tuan2025().expect("shipped scenario");
-    let sys = &scenario.file().system;
-    let shape = EncoderShape::new(sys.users, scenario.tx().elements(), sys.modulation_order);
+    let shape = EncoderShape::new(
+        scenario.users(),
+        scenario.tx().elements(),
+        scenario.modulation_order(),
+    );
+    let section = isac_learn::LearnConfig::from_scenario(&scenario)
+        .expect("shipped [encoder]")
+        .encoder;
     let mut group = c.benchmark_group(format!("encoder_train_step_batch{batch}"));
     for &device in devices {
         let dev = device.autodiff();
@@ -41,14 +47,8 @@ fn bench_batch(c: &mut Criterion, batch: usize, devices: &[CpuDevice]) {
             &dev,
         );
         for kind in EncoderKind::ALL {
-            let encoder = Encoder::new(
-                kind,
-                shape,
-                &scenario.file().encoder,
-                &mut stream(1, [0; 3]),
-                &dev,
-            )
-            .expect("encoder");
+            let encoder =
+                Encoder::new(kind, shape, &section, &mut stream(1, [0; 3]), &dev).expect("encoder");
             let mut optimizer = AdamConfig::new().init();
             let mut model = Some(encoder);
             group.bench_function(format!("{}/{}", device.name(), kind.name()), |b| {

@@ -1,8 +1,8 @@
 //! Estimates the angle FIM of the shipped paper-003 scenario with the neural estimator and
 //! compares it with the analytic FIM (`cargo run --release -p isac-learn --example fim_estimate`).
 
-use isac_learn::CpuDevice;
 use isac_learn::fim_estimator::{FimEstimatorSettings, Probe, estimate, relative_frobenius_error};
+use isac_learn::{CpuDevice, LearnConfig};
 
 /// mimalloc keeps freed pages for reuse: Burn allocates tens of MB per training step, which the
 /// system allocator returns to the OS and faults back in (FIM estimator 4.3 s -> 1.9 s).
@@ -11,8 +11,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let scenario = isac_channel::scenario::shipped::tuan2025()?;
-    let probe = Probe::from_scenario(&scenario)?;
-    let settings = FimEstimatorSettings::from_scenario(&scenario);
+    let f = LearnConfig::from_scenario(&scenario)?.fim_estimator;
+    let probe = Probe::new(&scenario, f.probe_power_fraction)?;
+    let settings = FimEstimatorSettings::new(&f, scenario.seed());
     let truth = probe.analytic_fim()?;
     let e = estimate(&probe, &settings, &CpuDevice::Flex.device())?;
     println!(

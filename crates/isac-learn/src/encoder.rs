@@ -1,9 +1,9 @@
 //! The encoders of Sec. III-E compared in Table III: FC, DTTE (TT core + two-layer FC head) and
 //! pure TT, plus TT-Q (the TT encoder with quantised cores).
 
+use crate::config::EncoderSection;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
-use isac_channel::scenario::friendly_jamming::EncoderSection;
 use rand_chacha::ChaCha20Rng;
 
 use crate::quantize::{quantize_uniform, tt_q_bytes};

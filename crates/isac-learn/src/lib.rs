@@ -7,6 +7,9 @@
 //! Models run on any Burn `Device`; [`CpuDevice`] names the two CPU backends this crate tests,
 //! [`ModelDevice`] every device a user can ask for (the GPU one behind the feature `wgpu`).
 //!
+//! Owns the typed `[fim_estimator]`, `[training]` and `[encoder]` sections of a paper-003
+//! scenario ([`LearnConfig`]).
+//!
 //! Must not: define channel or echo models (`isac-channel`), compute analytic bounds
 //! (`isac-bounds`), or write files and figures (`isac-eval`). Parameters are initialised from
 //! seeded ChaCha streams, never from a backend's global RNG, so a seed fixes every weight.
@@ -28,6 +31,7 @@
 
 pub mod autoencoder;
 mod complex;
+pub mod config;
 mod device;
 mod encoder;
 mod error;
@@ -39,6 +43,10 @@ mod tensor;
 mod tt;
 
 pub use complex::{ComplexTensor, secrecy_rates};
+pub use config::{
+    BeamStructure, EncoderSection, FimEstimatorSection, LearnConfig, PerturbationDesign,
+    Stage2Objective, TrainingSection,
+};
 pub use device::{CpuDevice, ModelDevice, WGPU_INIT_TIMEOUT};
 pub use encoder::{Encoder, EncoderKind, EncoderShape, EncoderSummary, MAX_PARAMETERS};
 pub use error::LearnError;

@@ -7,8 +7,8 @@
 use std::path::Path;
 
 use isac_channel::scenario::FriendlyJammingScenario;
-use isac_learn::autoencoder::{Batch, Conditions, Scheme, Setup, Trainer};
-use isac_learn::{Device, EncoderKind, ModelDevice};
+use isac_learn::autoencoder::{Batch, Conditions, Scheme, Setup, Task, Trainer};
+use isac_learn::{Device, EncoderKind, LearnConfig, ModelDevice};
 
 /// Adam steps taken on each device before the comparison.
 const STEPS: usize = 3;
@@ -25,6 +25,9 @@ fn setup(scheme: Scheme, encoder: EncoderKind, subcarriers: usize) -> Setup {
         scheme,
         encoder,
         fim_scale: scenario.fim_scale(),
+        config: LearnConfig::from_scenario(&scenario).unwrap(),
+        // The span of the shipped `[evaluation]` grids (isac-eval owns that section).
+        task: Task::spanning(&[0.0, 30.0], &[-65.0, -30.0], 0.5),
         scenario,
     }
 }

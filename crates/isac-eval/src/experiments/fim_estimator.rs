@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use isac_channel::scenario::FriendlyJammingScenario;
-use isac_channel::scenario::friendly_jamming::PerturbationDesign;
 use isac_learn::fim_estimator::{FimEstimatorSettings, Probe, estimate, relative_frobenius_error};
+use isac_learn::{LearnConfig, PerturbationDesign};
 use serde::{Deserialize, Serialize};
 
 use super::{Report, RunContext, publish, section, table_head, verdict};
@@ -40,12 +40,10 @@ pub fn run(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let started = Instant::now();
     let scenario = FriendlyJammingScenario::from_path(&ctx.scenarios_dir.join("tuan2025.toml"))?;
     let seed = ctx.seed.unwrap_or(scenario.seed());
-    let probe = Probe::from_scenario(&scenario)?;
+    let section = LearnConfig::from_scenario(&scenario)?.fim_estimator;
+    let probe = Probe::new(&scenario, section.probe_power_fraction)?;
     let truth = probe.analytic_fim()?;
-    let defaults = FimEstimatorSettings {
-        seed,
-        ..FimEstimatorSettings::from_scenario(&scenario)
-    };
+    let defaults = FimEstimatorSettings::new(&section, seed);
     let (scales, samples, seeds): (&[f64], &[usize], u64) = if ctx.quick {
         (&[0.005, 0.015, 0.05], &[1000], 1)
     } else {

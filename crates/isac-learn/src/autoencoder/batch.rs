@@ -131,14 +131,14 @@ impl Batch {
             .map(|(&index, c)| sample_rows(setup, index, *c, symbol_seed))
             .collect::<Result<_, _>>()?;
         let s = &setup.scenario;
-        let (b, n) = (indices.len(), s.file().system.subcarriers);
+        let (b, n) = (indices.len(), s.subcarriers());
         let (k, nt, ne, nr) = (
             s.users(),
             s.tx().elements(),
-            s.file().system.eve_antennas,
+            s.eve_antennas(),
             s.rx().elements(),
         );
-        let m = s.file().system.modulation_order;
+        let m = s.modulation_order();
         let bn = b * n;
         let cat = |f: &dyn Fn(&SampleRows) -> &Vec<f32>| -> Vec<f32> {
             rows.iter().flat_map(|r| f(r).iter().copied()).collect()
@@ -199,8 +199,8 @@ impl Batch {
             log_crlb_max: per_sample(&|c| c.crlb_db / 10.0 * std::f64::consts::LN_10)?,
             jamming_symbols: complex(cat(&|r| &r.symbols[0]), cat(&|r| &r.symbols[1]), [bn, j, 1])?,
             noise: complex(cat(&|r| &r.noise[0]), cat(&|r| &r.noise[1]), [bn, k, 1])?,
-            noise_power: s.file().system.noise_power,
-            phasors: if s.file().training.robust {
+            noise_power: s.noise_power(),
+            phasors: if setup.config.training.robust {
                 Some(complex(
                     cat(&|r| &r.phasors[0]),
                     cat(&|r| &r.phasors[1]),
@@ -222,14 +222,10 @@ fn sample_rows(
     let s = &setup.scenario;
     let ch = &s.file().channel;
     let r = realize(s, &ch.eve_model, ch.csi_error_var, index)?;
-    let (k, nt, m) = (
-        s.users(),
-        s.tx().elements(),
-        s.file().system.modulation_order,
-    );
+    let (k, nt, m) = (s.users(), s.tx().elements(), s.modulation_order());
     let n = r.users.len();
     let jam = setup.scheme.jamming_columns(nt);
-    let noise = s.file().system.noise_power;
+    let noise = s.noise_power();
     let mut rng = stream(symbol_seed, [STREAM_SYMBOLS, index, 0]);
     let geometry = EchoGeometry {
         tx: s.tx(),
@@ -252,7 +248,7 @@ fn sample_rows(
         phasors: [Vec::new(), Vec::new()],
     };
     let f = s.file();
-    if f.training.robust {
+    if setup.config.training.robust {
         let mut prng = stream(symbol_seed, [STREAM_PHASES, index, 0]);
         let top = f
             .impairments

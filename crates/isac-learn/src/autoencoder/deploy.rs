@@ -57,9 +57,9 @@ impl TrainedAutoencoder {
                 let rule = Stage2Rule {
                     scale: self.setup.fim_scale * s.snapshots(),
                     crlb_max: isac_channel::units::db_to_linear(batch.conditions[b].crlb_db),
-                    convention: s.file().sensing.crlb,
-                    iterations: s.file().training.stage2_iterations,
-                    objective: s.file().training.stage2_objective,
+                    convention: s.crlb_convention(),
+                    iterations: self.setup.config.training.stage2_iterations,
+                    objective: self.setup.config.training.stage2_objective,
                 };
                 Some(refine_jamming(
                     &mut rows,

@@ -20,7 +20,10 @@ use faer::{Col, Mat, c64};
 use isac_channel::impairments::IqImbalance;
 use isac_channel::rng::stream;
 use isac_channel::scenario::FriendlyJammingScenario;
-use isac_channel::scenario::friendly_jamming::{BeamStructure, CrlbConvention};
+use isac_channel::scenario::friendly_jamming::CrlbConvention;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{BeamStructure, LearnConfig};
 
 pub use batch::{Batch, Conditions};
 pub use deploy::{Frame, frame_power};
@@ -109,17 +112,48 @@ pub struct Setup {
     /// `c_hat = |alpha|^2 / sigma_s^2` per snapshot, as calibrated by the neural FIM estimator
     /// (the frame's FIM is `T c_hat` times the covariance term).
     pub fim_scale: f64,
+    /// The scenario's `[training]` and `[encoder]` (and `[fim_estimator]`) sections.
+    pub config: LearnConfig,
+    /// What the model serves: the ranges of its operating points, DL_AN's AN share.
+    pub task: Task,
+}
+
+/// What the evaluation layer asks a model to serve: the ranges training draws `P` and `CRLB_0`
+/// from (uniformly, so one model serves every point of a sweep), and DL_AN's share of isotropic
+/// null-space AN (the figures give it ZF_AN's share).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    /// `(lowest, highest)` `P_max / sigma^2`, dB.
+    pub p_db: (f64, f64),
+    /// `(lowest, highest)` `CRLB_0`, dB of rad^2.
+    pub crlb_db: (f64, f64),
+    /// DL_AN's share of the power in isotropic null-space AN, in `[0, 1)`.
+    pub an_fraction: f64,
+}
+
+impl Task {
+    /// The task spanning the grids `p_db` and `crlb_db` (each from its smallest to its largest
+    /// value).
+    pub fn spanning(p_db: &[f64], crlb_db: &[f64], an_fraction: f64) -> Self {
+        let range = |list: &[f64]| {
+            list.iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+                    (lo.min(x), hi.max(x))
+                })
+        };
+        Self {
+            p_db: range(p_db),
+            crlb_db: range(crlb_db),
+            an_fraction,
+        }
+    }
 }
 
 impl Setup {
     /// The encoder's input and output widths.
     pub fn shape(&self) -> EncoderShape {
         let s = &self.scenario;
-        let shape = EncoderShape::new(
-            s.users(),
-            s.tx().elements(),
-            s.file().system.modulation_order,
-        );
+        let shape = EncoderShape::new(s.users(), s.tx().elements(), s.modulation_order());
         match self.scheme {
             Scheme::IsacFjPlus => shape.with_mixing(),
             _ => shape,
@@ -129,9 +163,8 @@ impl Setup {
     /// Frames per training batch: `batch_size / N`, at least 8 (and at most `batch_size`), so a
     /// step costs about the same at every N while power normalisation still sees whole frames.
     pub fn frames_per_batch(&self) -> usize {
-        let f = self.scenario.file();
-        let b = f.training.batch_size;
-        (b / f.system.subcarriers).max(8).min(b)
+        let b = self.config.training.batch_size;
+        (b / self.scenario.subcarriers()).max(8).min(b)
     }
 
     /// `Nt - K`, the dimension of the users' null space (full-rank channels).
@@ -184,12 +217,12 @@ impl Autoencoder {
         let encoder = Encoder::new(
             setup.encoder,
             setup.shape(),
-            &s.file().encoder,
+            &setup.config.encoder,
             &mut rng,
             device,
         )?;
-        let hidden = s.file().training.decoder_hidden;
-        let m = s.file().system.modulation_order;
+        let hidden = setup.config.training.decoder_hidden;
+        let m = s.modulation_order();
         let decoders = (0..s.users())
             .map(|_| {
                 [
@@ -233,7 +266,7 @@ impl Autoencoder {
             im: part(1),
         };
         let raw = all.narrow_columns(0, k);
-        let mut beams = match s.file().encoder.beam_structure {
+        let mut beams = match setup.config.encoder.beam_structure {
             // Zero-forcing structure (our choice, docs/architecture.md): user k's beam is its unit
             // ZF direction z_k times a learned complex gain c_k = 1/sqrt(Nt) sum_i u_k[i] (power
             // and constellation point), f_k = z_k c_k. It leaves no interference at the other
@@ -276,7 +309,7 @@ impl Autoencoder {
                 Transmission { beams, jamming }
             }
             Scheme::DlAn => {
-                let share = s.file().evaluation.an_power_fraction;
+                let share = setup.task.an_fraction;
                 let scale = frame_scale(&beams, batch, batch.power.clone().mul_scalar(1.0 - share));
                 let mut an = rows_of(batch.power.clone(), batch.subcarriers)
                     .mul_scalar(share / setup.null_dimension() as f64)
@@ -408,13 +441,14 @@ impl Autoencoder {
             .reduce(|a, b| a + b)
             .expect("at least one user")
             .div_scalar(k as f64);
-        let mut total = -secrecy.clone() + ce.mul_scalar(f.training.cross_entropy_weight);
+        let mut total =
+            -secrecy.clone() + ce.mul_scalar(setup.config.training.cross_entropy_weight);
         if setup.scheme.senses() {
             let scale = setup.fim_scale * setup.scenario.snapshots();
             let [log_t, log_p] = log_crlbs(&tx, batch, scale, f.sensing.crlb);
             let hinge = (log_t - batch.log_crlb_max.clone()).clamp_min(0.0)
                 + (log_p - batch.log_crlb_max.clone()).clamp_min(0.0);
-            total = total + hinge.mean().mul_scalar(f.training.crlb_weight);
+            total = total + hinge.mean().mul_scalar(setup.config.training.crlb_weight);
         }
         LossParts {
             total,

@@ -14,7 +14,9 @@ use burn::tensor::Device;
 use faer::{Col, Mat, MatRef, c64};
 use isac_bounds::{SensingChannel, angle_information_matrix};
 use isac_channel::scenario::FriendlyJammingScenario;
-use isac_channel::scenario::friendly_jamming::{CrlbConvention, Stage2Objective};
+use isac_channel::scenario::friendly_jamming::CrlbConvention;
+
+use crate::config::{FimEstimatorSection, Stage2Objective};
 
 use super::RowDesign;
 use crate::LearnError;
@@ -33,17 +35,16 @@ pub struct FimCalibration {
     pub seconds: f64,
 }
 
-/// Runs the neural FIM estimator on the scenario's probe and fits `c_hat`.
+/// Runs the neural FIM estimator (settings `f`, seeded by `seed`) on the scenario's probe and
+/// fits `c_hat`.
 pub fn calibrate(
     s: &FriendlyJammingScenario,
+    f: &FimEstimatorSection,
     seed: u64,
     device: &Device,
 ) -> Result<FimCalibration, LearnError> {
-    let probe = Probe::from_scenario(s)?;
-    let settings = FimEstimatorSettings {
-        seed,
-        ..FimEstimatorSettings::from_scenario(s)
-    };
+    let probe = Probe::new(s, f.probe_power_fraction)?;
+    let settings = FimEstimatorSettings::new(f, seed);
     let estimate = estimate(&probe, &settings, device)?;
     let truth = probe.analytic_fim()?;
     let c = probe.fim_scale();

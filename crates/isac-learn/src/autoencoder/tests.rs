@@ -2,12 +2,11 @@ use std::path::Path;
 
 use isac_bounds::EchoGeometry;
 use isac_channel::fading::realize;
-use isac_channel::scenario::friendly_jamming::Stage2Objective;
 use isac_design::sensing_guided_jamming_direction;
 use proptest::prelude::*;
 
 use super::*;
-use crate::CpuDevice;
+use crate::{CpuDevice, Stage2Objective};
 
 fn scenario(n: usize, rho: f64) -> FriendlyJammingScenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/tuan2025.toml");
@@ -20,12 +19,21 @@ fn scenario(n: usize, rho: f64) -> FriendlyJammingScenario {
     FriendlyJammingScenario::from_file(f).unwrap()
 }
 
+/// The span of the shipped `[evaluation]` grids and its AN share (isac-eval owns that section).
+pub(super) const TASK: Task = Task {
+    p_db: (0.0, 30.0),
+    crlb_db: (-65.0, -30.0),
+    an_fraction: 0.5,
+};
+
 fn setup(scheme: Scheme, n: usize, rho: f64) -> Setup {
     let s = scenario(n, rho);
     Setup {
         scheme,
         encoder: EncoderKind::Fc,
         fim_scale: s.fim_scale(),
+        config: LearnConfig::from_scenario(&s).unwrap(),
+        task: TASK,
         scenario: s,
     }
 }
@@ -69,13 +77,7 @@ fn null_space_jamming_leaves_no_trace_at_the_users_with_perfect_csi() {
         let b = batch(&s, 6, AT_30_DB, &device);
         let model = untrained(s.clone(), &device);
         for (d, frame) in model.deploy(&b).unwrap().iter().enumerate() {
-            let r = realize(
-                &s.scenario,
-                &s.scenario.file().channel.eve_model,
-                0.0,
-                d as u64,
-            )
-            .unwrap();
+            let r = realize(&s.scenario, &s.scenario.eve_model(), 0.0, d as u64).unwrap();
             for (h, row) in r.users.iter().zip(&frame.rows) {
                 let leak = h * &row.jamming;
                 let jam = row.jamming.norm_l2();
@@ -171,7 +173,7 @@ fn stage_two_never_breaks_a_met_crlb_constraint() {
             let rule = |crlb_max: f64, iterations: usize| Stage2Rule {
                 scale,
                 crlb_max,
-                convention: s.scenario.file().sensing.crlb,
+                convention: s.scenario.crlb_convention(),
                 iterations,
                 objective,
             };
@@ -379,17 +381,18 @@ fn hybrid_without_communication_only_subcarriers_is_the_overlapping_model() {
 
 #[test]
 fn free_beams_leave_the_zero_forcing_structure() {
-    use isac_channel::scenario::friendly_jamming::BeamStructure;
+    use crate::BeamStructure;
     let device = CpuDevice::Flex.device();
     let zf = setup(Scheme::AeFj, 1, 0.0);
-    let free = edited(&zf, |f| f.encoder.beam_structure = BeamStructure::Free);
+    let mut free = zf.clone();
+    free.config.encoder.beam_structure = BeamStructure::Free;
     let b = batch(&zf, 4, AT_30_DB, &device);
     let leak = |s: &Setup| {
         // Interference of each beam at the other user (perfect CSI), relative to its own gain.
         let model = untrained(s.clone(), &device);
         let mut worst: f64 = 0.0;
         for (frame, d) in model.deploy(&b).unwrap().iter().zip(0u64..) {
-            let r = realize(&s.scenario, &s.scenario.file().channel.eve_model, 0.0, d).unwrap();
+            let r = realize(&s.scenario, &s.scenario.eve_model(), 0.0, d).unwrap();
             let h = &r.users[0];
             let row = &frame.rows[0];
             assert!((frame_power(&frame.rows) / 1000.0 - 1.0).abs() < 1e-12);
@@ -414,7 +417,7 @@ fn the_fixed_band_shares_the_band_power_over_the_occupied_subcarriers() {
     let device = CpuDevice::Flex.device();
     let s = edited(&setup(Scheme::IsacFj, 4, 0.0), |f| {
         f.system.power_model = PowerModel::FixedBand;
-        f.evaluation.band_subcarriers = 64;
+        f.system.band_subcarriers = 64;
     });
     let b = batch(&s, 2, AT_30_DB, &device);
     for frame in untrained(s.clone(), &device).deploy(&b).unwrap() {
@@ -511,9 +514,7 @@ fn mixed_jamming_contains_ae_fj_and_isac_fj_exactly() {
 fn target_power_stage_two_points_the_beam_at_the_target() {
     let device = CpuDevice::Flex.device();
     let mut s = setup(Scheme::IsacFj, 2, 0.0);
-    let mut f = s.scenario.file().clone();
-    f.training.stage2_objective = Stage2Objective::TargetPower;
-    s.scenario = FriendlyJammingScenario::from_file(f).unwrap();
+    s.config.training.stage2_objective = Stage2Objective::TargetPower;
     let geometry = geometry(&s);
     let b = batch(&s, 6, LOOSE, &device);
     for (d, frame) in untrained(s, &device).deploy(&b).unwrap().iter().enumerate() {

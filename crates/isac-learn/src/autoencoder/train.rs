@@ -12,7 +12,7 @@ use isac_channel::rng::stream;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use super::{Autoencoder, Batch, Conditions, RowDesign, Setup};
+use super::{Autoencoder, Batch, Conditions, RowDesign, Setup, Task};
 use crate::LearnError;
 use crate::tensor::values;
 
@@ -59,13 +59,6 @@ pub struct TrainedAutoencoder {
     pub log: TrainingLog,
 }
 
-fn range(list: &[f64]) -> (f64, f64) {
-    list.iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
-            (lo.min(x), hi.max(x))
-        })
-}
-
 fn scalar(t: burn::tensor::Tensor<1>) -> Result<f64, LearnError> {
     let v = values(t)?;
     let x = f64::from(v[0]);
@@ -98,8 +91,11 @@ impl Trainer {
     pub fn new(setup: Setup, device: &Device) -> Result<Self, LearnError> {
         let grad_device = device.clone().autodiff();
         let model = Autoencoder::new(&setup, &grad_device)?;
-        let f = setup.scenario.file();
-        let (power_db, crlb_db) = (range(&f.evaluation.snr_db), range(&f.evaluation.crlb_db));
+        let Task {
+            p_db: power_db,
+            crlb_db,
+            ..
+        } = setup.task;
         Ok(Self {
             setup,
             grad_device,
@@ -131,7 +127,7 @@ impl Trainer {
         let model = self.model.take().expect("a model between steps");
         let loss = model.loss(s, &batch).total;
         let grads = GradientsParams::from_grads(loss.backward(), &model);
-        let lr = s.scenario.file().training.learning_rate;
+        let lr = s.config.training.learning_rate;
         self.model = Some(self.optimizer.step(lr, model, grads));
         self.steps += 1;
         Ok(())

@@ -9,10 +9,9 @@ const SHIPPED: &str = isac_channel::scenario::shipped::TUAN2025_TOML;
 
 fn setting() -> (EncoderShape, EncoderSection) {
     let s = FriendlyJammingScenario::from_toml(SHIPPED).unwrap();
-    let sys = &s.file().system;
     (
-        EncoderShape::new(sys.users, s.tx().elements(), sys.modulation_order),
-        s.file().encoder.clone(),
+        EncoderShape::new(s.users(), s.tx().elements(), s.modulation_order()),
+        crate::LearnConfig::from_scenario(&s).unwrap().encoder,
     )
 }
 

@@ -13,12 +13,12 @@ mod least_squares;
 
 use std::time::Instant;
 
+use crate::config::{FimEstimatorSection, PerturbationDesign};
 use burn::tensor::Device;
 use faer::{Col, Mat, c64};
 use isac_bounds::{EchoGeometry, angle_fim};
 use isac_channel::rng::{complex_normal, stream};
 use isac_channel::scenario::FriendlyJammingScenario;
-use isac_channel::scenario::friendly_jamming::PerturbationDesign;
 use isac_design::sensing_guided_jamming_direction;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -64,9 +64,8 @@ pub struct FimEstimatorSettings {
 }
 
 impl FimEstimatorSettings {
-    /// The scenario's settings.
-    pub fn from_scenario(s: &FriendlyJammingScenario) -> Self {
-        let f = &s.file().fim_estimator;
+    /// The settings of a scenario's `[fim_estimator]` section, seeded by `seed`.
+    pub fn new(f: &FimEstimatorSection, seed: u64) -> Self {
         Self {
             perturbations: f.perturbations,
             scale: f.perturbation_scale_rad,
@@ -75,7 +74,7 @@ impl FimEstimatorSettings {
             training_steps: f.training_steps,
             learning_rate: f.learning_rate,
             hidden: f.hidden,
-            seed: s.seed(),
+            seed,
         }
     }
 
@@ -171,8 +170,8 @@ pub struct Probe {
 impl Probe {
     /// The scenario's probe: the closed-form sensing-guided jamming direction in the null space
     /// of a seeded i.i.d. CN(0, 1) draw of the users' channel (K x Nt), with power
-    /// `probe_power_fraction * P_max`.
-    pub fn from_scenario(s: &FriendlyJammingScenario) -> Result<Self, LearnError> {
+    /// `probe_power_fraction * P_max` (`[fim_estimator]`).
+    pub fn new(s: &FriendlyJammingScenario, probe_power_fraction: f64) -> Result<Self, LearnError> {
         let geometry = EchoGeometry {
             tx: s.tx(),
             rx: s.rx(),
@@ -183,7 +182,7 @@ impl Probe {
         let users = Mat::from_fn(s.users(), nt, |_, _| complex_normal(&mut rng, 1.0));
         let (direction, _) =
             sensing_guided_jamming_direction(&geometry.channel(theta, phi), users.as_ref())?;
-        let amplitude = (s.file().fim_estimator.probe_power_fraction * s.p_max()).sqrt();
+        let amplitude = (probe_power_fraction * s.p_max()).sqrt();
         let sensing = &s.file().sensing;
         Ok(Self {
             geometry,

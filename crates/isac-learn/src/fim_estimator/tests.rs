@@ -5,16 +5,17 @@ const SHIPPED: &str = isac_channel::scenario::shipped::TUAN2025_TOML;
 
 fn shipped() -> (Probe, FimEstimatorSettings) {
     let s = FriendlyJammingScenario::from_toml(SHIPPED).unwrap();
+    let f = crate::LearnConfig::from_scenario(&s).unwrap().fim_estimator;
     (
-        Probe::from_scenario(&s).unwrap(),
-        FimEstimatorSettings::from_scenario(&s),
+        Probe::new(&s, f.probe_power_fraction).unwrap(),
+        FimEstimatorSettings::new(&f, s.seed()),
     )
 }
 
 #[test]
 fn shipped_probe_is_in_the_users_null_space_with_the_scenario_power() {
     let s = FriendlyJammingScenario::from_toml(SHIPPED).unwrap();
-    let p = Probe::from_scenario(&s).unwrap();
+    let p = Probe::new(&s, 0.5).unwrap();
     let power: f64 = (0..p.beam.nrows()).map(|i| p.beam[i].norm_sqr()).sum();
     assert!((power / (0.5 * s.p_max()) - 1.0).abs() < 1e-12);
     assert!((p.fim_scale() - 0.01).abs() < 1e-15);

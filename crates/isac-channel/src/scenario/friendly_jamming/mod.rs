@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{check, check_db, parse_toml, read_toml};
+use super::{at_least, check, check_db, parse_toml, read_toml};
 use crate::units::db_to_linear;
 use crate::{ChannelError, Upa};
 
@@ -23,14 +23,18 @@ pub struct FriendlyJammingFile {
     pub channel: ChannelSection,
     /// `[impairments]`.
     pub impairments: ImpairmentSection,
-    /// `[fim_estimator]`.
-    pub fim_estimator: FimEstimatorSection,
-    /// `[training]`.
-    pub training: TrainingSection,
-    /// `[encoder]`.
-    pub encoder: EncoderSection,
-    /// `[evaluation]`.
-    pub evaluation: EvaluationSection,
+    /// `[fim_estimator]`, kept as written: `isac-learn` types and validates it.
+    #[serde(default)]
+    pub fim_estimator: toml::Table,
+    /// `[training]`, kept as written: `isac-learn` types and validates it.
+    #[serde(default)]
+    pub training: toml::Table,
+    /// `[encoder]`, kept as written: `isac-learn` types and validates it.
+    #[serde(default)]
+    pub encoder: toml::Table,
+    /// `[evaluation]`, kept as written: `isac-eval` types and validates it.
+    #[serde(default)]
+    pub evaluation: toml::Table,
 }
 
 impl FriendlyJammingFile {
@@ -65,6 +69,8 @@ pub struct SystemSection {
     pub power_model: PowerModel,
     /// |N_c|: the first subcarriers carry communication only in the non-overlapping allocation.
     pub comm_subcarriers: usize,
+    /// B, the slots of the fixed band of `power_model = "fixed_band"` (Fig. 7).
+    pub band_subcarriers: usize,
     /// M, the size of each user's message set (QPSK: 4).
     pub modulation_order: usize,
     /// sigma_n^2 at users and Eve.
@@ -252,186 +258,12 @@ impl PhaseModel {
     }
 }
 
-/// How the FIM estimator places its perturbations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PerturbationDesign {
-    /// `scale (cos(pi i / D), sin(pi i / D))`: deterministic, well-conditioned least squares.
-    Star,
-    /// `N(0, scale^2 I)`, seeded, as in the paper.
-    Gaussian,
-}
-
-/// `[fim_estimator]`: the neural FIM estimator of eqs. (12)-(16).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FimEstimatorSection {
-    /// Share of P_max given to the probing (jamming) beam.
-    pub probe_power_fraction: f64,
-    /// D, the number of perturbations (>= 3 for a 2 x 2 FIM).
-    pub perturbations: usize,
-    /// Perturbation scale in rad (star radius or Gaussian std).
-    pub perturbation_scale_rad: f64,
-    /// Perturbation design.
-    pub design: PerturbationDesign,
-    /// Echo samples per distribution and perturbation, for training and again for evaluation.
-    pub samples: usize,
-    /// Full-batch Adam steps of the discriminators.
-    pub training_steps: usize,
-    /// Adam learning rate of the discriminators.
-    pub learning_rate: f64,
-    /// Hidden width of each discriminator (Table II: 128).
-    pub hidden: usize,
-}
-
-/// `[training]`: the autoencoder's optimiser (Table II).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrainingSection {
-    /// Adam learning rate.
-    pub learning_rate: f64,
-    /// Batch size.
-    pub batch_size: usize,
-    /// Stage-1 (communication) iterations of Algorithm 1.
-    pub stage1_iterations: usize,
-    /// Stage-2 (friendly jamming) iterations of Algorithm 1 per channel realisation: candidate
-    /// FJ beams probed, each accepted or rejected by the CRLB rule.
-    pub stage2_iterations: usize,
-    /// lambda, the CRLB weight of loss eq. (40).
-    pub crlb_weight: f64,
-    /// Weight of the decoders' cross-entropy beside the rate loss (stage 1).
-    pub cross_entropy_weight: f64,
-    /// Hidden width of each user's decoder (Table II: 128).
-    pub decoder_hidden: usize,
-    /// Robust training: every sample of a batch sees the `[impairments]` hardware.
-    pub robust: bool,
-    /// What stage 2 of Algorithm 1 steers the FJ beam toward.
-    pub stage2_objective: Stage2Objective,
-}
-
-/// The objective of stage 2 (paper 003, Algorithm 1): where the steered FJ beam points.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stage2Objective {
-    /// Eq. (17): ascend the trace of the angle FIM, `v^H M v` (the paper).
-    FisherTrace,
-    /// The most jamming power toward the sensed target: `P a / |P a|` in closed form (ours).
-    TargetPower,
-}
-
-impl Stage2Objective {
-    /// The TOML spelling.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::FisherTrace => "fisher_trace",
-            Self::TargetPower => "target_power",
-        }
-    }
-}
-
-/// `[evaluation]`: the sweeps of the figures and the held-out draws (our choices, see docs).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EvaluationSection {
-    /// SNR axis `P_max / sigma^2` in dB (Figs. 3, 7, 8); training draws P uniformly over its range.
-    pub snr_db: Vec<f64>,
-    /// CRLB thresholds in dB of rad^2 (Fig. 6); training draws CRLB_0 uniformly over their range.
-    pub crlb_db: Vec<f64>,
-    /// Powers whose convergence Fig. 5 tracks, dB.
-    pub convergence_p_db: Vec<f64>,
-    /// Subcarrier counts N of Fig. 7.
-    pub subcarrier_counts: Vec<usize>,
-    /// Held-out channel realisations per point.
-    pub draws: usize,
-    /// Share of the power in isotropic artificial noise for DL_AN and ZF_AN.
-    pub an_power_fraction: f64,
-    /// Bit widths of the TT-Q encoders compared in Fig. 9 and Table III.
-    pub tt_q_bits: Vec<u32>,
-    /// Communication-only shares of the subcarriers in the non-overlapping allocation (Fig. 11).
-    pub comm_fractions: Vec<f64>,
-    /// B, the slots of the fixed band of `system.power_model = "fixed_band"` (Fig. 7).
-    pub band_subcarriers: usize,
-}
-
-/// `[encoder]`: shapes of the FC, DTTE, pure-TT and TT-Q encoders (our choices, see docs).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EncoderSection {
-    /// Hidden widths of the FC encoder.
-    pub fc_hidden: Vec<usize>,
-    /// Inner TT rank of every TT layer.
-    pub tt_rank: usize,
-    /// Output width of the DTTE's TT core.
-    pub dtte_core_width: usize,
-    /// Hidden width of the DTTE's two-layer FC head.
-    pub dtte_head_hidden: usize,
-    /// Bit width of TT-Q.
-    pub tt_q_bits: u32,
-    /// How the encoder's outputs become the users' beams.
-    pub beam_structure: BeamStructure,
-}
-
-/// The users' beams of the learned encoders (Fig. 3's ablation).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BeamStructure {
-    /// User k's beam is its unit zero-forcing direction times a learned complex gain (ours): the
-    /// encoder learns powers and constellation points only.
-    Zf,
-    /// The encoder outputs the complex beams themselves, power-normalised by eq. (27), with no
-    /// zero-forcing prior.
-    Free,
-}
-
-impl BeamStructure {
-    /// The label of the figures' CSVs (the TOML spelling).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Zf => "zf",
-            Self::Free => "free",
-        }
-    }
-}
-
 /// A validated paper-003 scenario.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FriendlyJammingScenario {
     file: FriendlyJammingFile,
     tx: Upa,
     rx: Upa,
-}
-
-fn at_least(key: &str, x: usize, min: usize) -> Result<(), ChannelError> {
-    if (min..=MAX_COUNT).contains(&x) {
-        Ok(())
-    } else {
-        Err(ChannelError::invalid(
-            key,
-            x,
-            format!("must be in {min}..={MAX_COUNT}"),
-        ))
-    }
-}
-
-/// A non-empty list of sizes, each in `1..=MAX_COUNT`.
-fn positive_list(key: &str, list: &[usize]) -> Result<(), ChannelError> {
-    if list.is_empty() || list.iter().any(|&x| x == 0 || x > MAX_COUNT) {
-        return Err(ChannelError::invalid(
-            key,
-            format!("{list:?}"),
-            format!("needs at least one entry, each in 1..={MAX_COUNT}"),
-        ));
-    }
-    Ok(())
-}
-
-/// The largest count any key may hold (sizes, samples, iterations, draws): far above any
-/// realistic setting, it turns an absurd value into an error instead of an allocation failure.
-pub const MAX_COUNT: usize = 1 << 24;
-
-/// `x` in the open interval (0, 1).
-fn open_unit(key: &str, x: f64) -> Result<f64, ChannelError> {
-    check(key, x, |x| x > 0.0 && x < 1.0, "must be in (0, 1)")
 }
 
 fn upa(key: &str, shape: [usize; 2], spacing: f64) -> Result<Upa, ChannelError> {
@@ -581,100 +413,16 @@ impl FriendlyJammingScenario {
             "must be in (-90, 90) degrees",
         )?;
 
-        let f = &file.fim_estimator;
-        check(
-            "fim_estimator.probe_power_fraction",
-            f.probe_power_fraction,
-            |x| x > 0.0 && x <= 1.0,
-            "must be in (0, 1]",
-        )?;
-        at_least("fim_estimator.perturbations", f.perturbations, 3)?;
-        open_unit(
-            "fim_estimator.perturbation_scale_rad",
-            f.perturbation_scale_rad,
-        )?;
-        at_least("fim_estimator.samples", f.samples, 2)?;
-        at_least("fim_estimator.training_steps", f.training_steps, 1)?;
-        open_unit("fim_estimator.learning_rate", f.learning_rate)?;
-        at_least("fim_estimator.hidden", f.hidden, 1)?;
-
-        let t = &file.training;
-        open_unit("training.learning_rate", t.learning_rate)?;
-        at_least("training.batch_size", t.batch_size, 1)?;
-        check(
-            "training.crlb_weight",
-            t.crlb_weight,
-            |x| x >= 0.0,
-            "must be >= 0",
-        )?;
-
-        at_least("training.decoder_hidden", t.decoder_hidden, 1)?;
-        check(
-            "training.cross_entropy_weight",
-            t.cross_entropy_weight,
-            |x| x >= 0.0,
-            "must be >= 0",
-        )?;
-
-        let v = &file.evaluation;
-        at_least("evaluation.band_subcarriers", v.band_subcarriers, 1)?;
-        if s.power_model == PowerModel::FixedBand && s.subcarriers > v.band_subcarriers {
+        at_least("system.band_subcarriers", s.band_subcarriers, 1)?;
+        if s.power_model == PowerModel::FixedBand && s.subcarriers > s.band_subcarriers {
             return Err(ChannelError::invalid(
                 "system.subcarriers",
                 s.subcarriers,
                 format!(
-                    "must be at most evaluation.band_subcarriers = {} with the fixed-band power \
+                    "must be at most system.band_subcarriers = {} with the fixed-band power \
                      model",
-                    v.band_subcarriers
+                    s.band_subcarriers
                 ),
-            ));
-        }
-        for (key, list) in [
-            ("evaluation.snr_db", &v.snr_db),
-            ("evaluation.crlb_db", &v.crlb_db),
-            ("evaluation.convergence_p_db", &v.convergence_p_db),
-        ] {
-            if list.is_empty() {
-                return Err(ChannelError::invalid(key, "[]", "needs at least one value"));
-            }
-            for &x in list {
-                check_db(key, x)?;
-            }
-        }
-        positive_list("evaluation.subcarrier_counts", &v.subcarrier_counts)?;
-        at_least("evaluation.draws", v.draws, 2)?;
-        for &x in &v.comm_fractions {
-            check(
-                "evaluation.comm_fractions",
-                x,
-                |x| (0.0..=1.0).contains(&x),
-                "each must be in [0, 1]",
-            )?;
-        }
-        if v.tt_q_bits.iter().any(|b| !(2..=32).contains(b)) {
-            return Err(ChannelError::invalid(
-                "evaluation.tt_q_bits",
-                format!("{:?}", v.tt_q_bits),
-                "each must be in 2..=32",
-            ));
-        }
-        check(
-            "evaluation.an_power_fraction",
-            v.an_power_fraction,
-            |x| (0.0..1.0).contains(&x),
-            "must be in [0, 1)",
-        )?;
-
-        let n = &file.encoder;
-        positive_list("encoder.fc_hidden", &n.fc_hidden)?;
-        at_least("encoder.tt_rank", n.tt_rank, 1)?;
-        at_least("encoder.dtte_core_width", n.dtte_core_width, 1)?;
-        at_least("encoder.dtte_head_hidden", n.dtte_head_hidden, 1)?;
-        if !(2..=32).contains(&n.tt_q_bits) {
-            return Err(ChannelError::invalid(
-                "encoder.tt_q_bits",
-                n.tt_q_bits,
-                "must be in 2..=32",
             ));
         }
         Ok(Self { file, tx, rx })
@@ -705,6 +453,41 @@ impl FriendlyJammingScenario {
         self.file.system.users
     }
 
+    /// N, subcarriers.
+    pub fn subcarriers(&self) -> usize {
+        self.file.system.subcarriers
+    }
+
+    /// Ne, Eve's antennas.
+    pub fn eve_antennas(&self) -> usize {
+        self.file.system.eve_antennas
+    }
+
+    /// M, the size of each user's message set.
+    pub fn modulation_order(&self) -> usize {
+        self.file.system.modulation_order
+    }
+
+    /// `sigma_n^2` at the users and Eve.
+    pub fn noise_power(&self) -> f64 {
+        self.file.system.noise_power
+    }
+
+    /// Which CRLB the sensing constraint bounds.
+    pub fn crlb_convention(&self) -> CrlbConvention {
+        self.file.sensing.crlb
+    }
+
+    /// Eve's channel model.
+    pub fn eve_model(&self) -> EveModel {
+        self.file.channel.eve_model
+    }
+
+    /// rho, the variance of the BS's CSI error.
+    pub fn csi_error_var(&self) -> f64 {
+        self.file.channel.csi_error_var
+    }
+
     /// P_max, linear (unit noise).
     pub fn p_max(&self) -> f64 {
         db_to_linear(self.file.system.p_max_db)
@@ -733,8 +516,7 @@ impl FriendlyJammingScenario {
         match self.file.system.power_model {
             PowerModel::PerSubcarrier => p,
             PowerModel::FixedBand => {
-                p * self.file.evaluation.band_subcarriers as f64
-                    / self.file.system.subcarriers as f64
+                p * self.file.system.band_subcarriers as f64 / self.file.system.subcarriers as f64
             }
         }
     }
@@ -744,7 +526,7 @@ impl FriendlyJammingScenario {
     pub fn rate_slots(&self) -> usize {
         match self.file.system.power_model {
             PowerModel::PerSubcarrier => self.file.system.subcarriers,
-            PowerModel::FixedBand => self.file.evaluation.band_subcarriers,
+            PowerModel::FixedBand => self.file.system.band_subcarriers,
         }
     }
 

@@ -14,7 +14,7 @@ fn shipped_scenario_has_table_ii_values() {
     assert_eq!(s.tx().elements(), 16);
     assert_eq!(s.rx().elements(), 4);
     assert_eq!(s.users(), 2);
-    assert_eq!(s.file().system.subcarriers, 64);
+    assert_eq!(s.subcarriers(), 64);
     assert!((s.p_max() - 1000.0).abs() < 1e-9);
     assert!((s.crlb_max() - 1e-3).abs() < 1e-15);
     let (t, p) = s.target();
@@ -25,10 +25,12 @@ fn shipped_scenario_has_table_ii_values() {
 
 #[test]
 fn unknown_and_missing_keys_are_named() {
-    let msg = error_of(&SHIPPED.replace("hidden = 128", "hidden = 128\nwidth = 3"));
+    let msg = error_of(&SHIPPED.replace("users = 2", "users = 2\nwidth = 3"));
     assert!(msg.contains("width") && !msg.contains('\n'), "{msg}");
-    let msg = error_of(&SHIPPED.replace("tt_rank = 8\n", ""));
-    assert!(msg.contains("tt_rank"), "{msg}");
+    let msg = error_of(&SHIPPED.replace("snapshots = 200", ""));
+    assert!(msg.contains("snapshots"), "{msg}");
+    let msg = error_of(&SHIPPED.replace("[evaluation]", "[evaluaton]"));
+    assert!(msg.contains("evaluaton") && !msg.contains('\n'), "{msg}");
 }
 
 #[test]
@@ -47,7 +49,7 @@ fn out_of_range_values_name_key_and_value() {
         (
             "band_subcarriers = 64",
             "band_subcarriers = 0",
-            "evaluation.band_subcarriers",
+            "system.band_subcarriers",
         ),
         ("p_max_db = 30.0", "p_max_db = nan", "system.p_max_db"),
         (
@@ -66,32 +68,10 @@ fn out_of_range_values_name_key_and_value() {
             "channel.csi_error_vars",
         ),
         (
-            "perturbations = 4",
-            "perturbations = 2",
-            "fim_estimator.perturbations",
-        ),
-        (
-            "perturbation_scale_rad = 0.015",
-            "perturbation_scale_rad = 0",
-            "fim_estimator.perturbation_scale_rad",
-        ),
-        ("samples = 5000", "samples = 1", "fim_estimator.samples"),
-        (
-            "probe_power_fraction = 0.5",
-            "probe_power_fraction = 1.5",
-            "fim_estimator.probe_power_fraction",
-        ),
-        (
             "iq_epsilon = 0.0",
             "iq_epsilon = 1.0",
             "impairments.iq_epsilon",
         ),
-        (
-            "fc_hidden = [256, 128]",
-            "fc_hidden = []",
-            "encoder.fc_hidden",
-        ),
-        ("tt_q_bits = 8", "tt_q_bits = 1", "encoder.tt_q_bits"),
         (
             "echo_gain_db = -20.0",
             "echo_gain_db = -1e200",
@@ -111,7 +91,6 @@ fn bad_enums_are_one_line_errors() {
     for (from, to) in [
         ("crlb = \"joint\"", "crlb = \"both\""),
         ("eve_model = \"rayleigh\"", "eve_model = \"nakagami\""),
-        ("design = \"star\"", "design = \"grid\""),
     ] {
         let msg = error_of(&SHIPPED.replace(from, to));
         assert!(msg.contains("line") && !msg.contains('\n'), "{msg}");
@@ -134,11 +113,11 @@ mod fuzz {
         /// Every float key replaced by an arbitrary float: a one-line error, or a scenario whose
         /// derived quantities are finite and positive.
         #[test]
-        fn arbitrary_floats_are_validated(which in 0usize..12, value in prop::num::f64::ANY) {
+        fn arbitrary_floats_are_validated(which in 0usize..11, value in prop::num::f64::ANY) {
             let keys = ["spacing_wavelengths = 0.5", "noise_power = 1.0", "p_max_db = 30.0",
                 "crlb_max_db = -30.0", "echo_gain_db = -20.0", "eve_k_factor_db = 10.0",
                 "csi_error_var = 0.0", "aoa_error_std_deg = 0.0", "iq_phase_deg = 1.0",
-                "perturbation_scale_rad = 0.015", "learning_rate = 0.003", "crlb_weight = 1.0"];
+                "iq_epsilon = 0.02", "eve_offset_deg = 0.0"];
             let key = keys[which].split(" = ").next().unwrap();
             let literal = crate::scenario::toml_float(value);
             let text = SHIPPED.replacen(keys[which], &format!("{key} = {literal}"), 1);
@@ -152,9 +131,9 @@ mod fuzz {
 
         /// Arbitrary sizes: a typed error or a scenario, never a panic.
         #[test]
-        fn arbitrary_sizes_are_validated(which in 0usize..6, value in 0usize..100_000) {
+        fn arbitrary_sizes_are_validated(which in 0usize..7, value in 0usize..100_000) {
             let keys = ["users = 2", "eve_antennas = 2", "subcarriers = 64", "taps = 64",
-                "perturbations = 4", "tt_rank = 8"];
+                "comm_subcarriers = 32", "band_subcarriers = 64", "snapshots = 200"];
             let key = keys[which].split(" = ").next().unwrap();
             let text = SHIPPED.replacen(keys[which], &format!("{key} = {value}"), 1);
             if let Err(e) = FriendlyJammingScenario::from_toml(&text) {
@@ -182,11 +161,6 @@ fn misspelt_model_choices_are_rejected_with_the_valid_spellings() {
             "phase_model = \"comon\"",
             "`common`",
         ),
-        (
-            "beam_structure = \"zf\"",
-            "beam_structure = \"ZF\"",
-            "`free`",
-        ),
     ] {
         assert!(SHIPPED.contains(from), "{from}");
         let msg = error_of(&SHIPPED.replace(from, to));
@@ -207,15 +181,13 @@ fn the_new_model_choices_parse_and_the_fixed_band_must_hold_n() {
                 "power_model = \"per_subcarrier\"",
                 "power_model = \"fixed_band\"",
             )
-            .replace("phase_model = \"per_antenna\"", "phase_model = \"common\"")
-            .replace("beam_structure = \"zf\"", "beam_structure = \"free\""),
+            .replace("phase_model = \"per_antenna\"", "phase_model = \"common\""),
     )
     .unwrap();
     let f = s.file();
     assert_eq!(f.system.allocation, Allocation::Hybrid);
     assert_eq!(f.system.power_model, PowerModel::FixedBand);
     assert_eq!(f.impairments.phase_model, PhaseModel::Common);
-    assert_eq!(f.encoder.beam_structure, BeamStructure::Free);
     // N = B = 64: the whole band, every subcarrier at P_max, rates over 64 slots.
     assert!((s.subcarrier_power(30.0) - 1000.0).abs() < 1e-9);
     assert_eq!(s.rate_slots(), 64);
@@ -223,12 +195,39 @@ fn the_new_model_choices_parse_and_the_fixed_band_must_hold_n() {
     f.set_subcarriers(16);
     let s = FriendlyJammingScenario::from_file(f.clone()).unwrap();
     assert!((s.subcarrier_power(30.0) - 4000.0).abs() < 1e-9);
-    f.evaluation.band_subcarriers = 8;
+    f.system.band_subcarriers = 8;
     let msg = FriendlyJammingScenario::from_file(f)
         .unwrap_err()
         .to_string();
     assert!(
         msg.contains("system.subcarriers") && msg.contains("band_subcarriers"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn the_physics_alone_is_a_scenario_and_other_layers_sections_are_kept_as_written() {
+    // A team that uses only the channel layer writes only its sections.
+    let physics = SHIPPED.split("\n[fim_estimator]").next().unwrap();
+    let s = FriendlyJammingScenario::from_toml(physics).unwrap();
+    assert!(s.file().training.is_empty() && s.file().evaluation.is_empty());
+    assert_eq!(s.users(), 2);
+    // The shipped file keeps [training] for isac-learn, typed there.
+    let s = FriendlyJammingScenario::from_toml(SHIPPED).unwrap();
+    #[derive(serde::Deserialize)]
+    struct Part {
+        batch_size: usize,
+    }
+    let mut training = s.file().training.clone();
+    training.retain(|k, _| k == "batch_size");
+    let part: Part = crate::scenario::parse_section("training", &training).unwrap();
+    assert_eq!(part.batch_size, 128);
+    let msg = crate::scenario::parse_section::<Part>("training", &toml::Table::new())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        msg.contains("[training]") && msg.contains("batch_size") && !msg.contains('\n'),
         "{msg}"
     );
 }

@@ -29,8 +29,8 @@ pub fn fig11(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     } else {
         f.system.subcarriers
     };
-    let fractions = f.evaluation.comm_fractions.clone();
-    let snr = f.evaluation.snr_db.clone();
+    let fractions = lab.evaluation().comm_fractions.clone();
+    let snr = lab.evaluation().snr_db.clone();
     let cases: Vec<(Allocation, f64)> = ALLOCATIONS
         .iter()
         .flat_map(|&a| fractions.iter().map(move |&share| (a, share)))

@@ -60,7 +60,7 @@ fn entries(lab: &Lab<'_>) -> Result<Vec<Entry>, EvalError> {
         .find(|e| e.kind == EncoderKind::Tt)
         .map(|e| e.model.clone())
         .ok_or_else(|| EvalError::Invalid("no TT model".into()))?;
-    for &bits in &lab.scenario().file().evaluation.tt_q_bits {
+    for &bits in &lab.evaluation().tt_q_bits {
         out.push(Entry {
             name: format!("TT-Q{bits}"),
             kind: EncoderKind::Tt,
@@ -99,7 +99,7 @@ fn evaluate_all(
 pub fn fig9(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let started = Instant::now();
     let lab = Lab::new(ctx)?;
-    let snr = lab.scenario().file().evaluation.snr_db.clone();
+    let snr = lab.evaluation().snr_db.clone();
     let entries = entries(&lab)?;
     let results = evaluate_all(&lab, &entries, &snr)?;
     let mut csv = Csv::new(&[
@@ -181,9 +181,7 @@ pub fn fig10(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let lab = Lab::new(ctx)?;
     let entries = entries(&lab)?;
     let p = lab
-        .scenario()
-        .file()
-        .evaluation
+        .evaluation()
         .convergence_p_db
         .iter()
         .copied()
@@ -315,7 +313,7 @@ pub fn table3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     ]);
     let mut rows = Vec::new();
     for (e, r) in entries.iter().zip(&results) {
-        let summary = Encoder::summary(e.kind, shape, &f.encoder, e.bits);
+        let summary = Encoder::summary(e.kind, shape, &e.model.setup.config.encoder, e.bits);
         let step_ms = 1e3 * e.model.log.seconds / e.model.log.iterations.max(1) as f64;
         csv.row(&[
             Cell::Text(&e.name),

@@ -185,7 +185,7 @@ impl<'a> Lab<'a> {
         let power = s.subcarrier_power(c.p_db);
         let held_out = HeldOut {
             believed_fim_scale: self.calibration.scale,
-            ..HeldOut::new(s)
+            ..HeldOut::new(s, draws.len())
         };
         draws
             .iter()
@@ -208,7 +208,7 @@ impl<'a> Lab<'a> {
                 .collect()
         };
         let (training, testing) = (draws(TRAINING_DRAWS, train)?, draws(0, held_out)?);
-        let an_share = s.file().evaluation.an_power_fraction;
+        let an_share = self.evaluation().an_power_fraction;
         let label = |scheme: &str| format!("{scheme} [closed form, {}]", row.eve.label());
         let mut out: Vec<Outcome> = SCHEMES
             .iter()
@@ -377,7 +377,7 @@ pub fn eve_study(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         (
             "ISAC_FJ_TARGET",
             Scheme::IsacFj,
-            Some(isac_channel::scenario::friendly_jamming::Stage2Objective::TargetPower),
+            Some(isac_learn::Stage2Objective::TargetPower),
         ),
         (
             "ISAC_FJ_PLUS",

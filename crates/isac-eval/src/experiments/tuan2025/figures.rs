@@ -5,10 +5,9 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use isac_channel::scenario::FriendlyJammingScenario;
-use isac_channel::scenario::friendly_jamming::{
-    BeamStructure, EveModel, PowerModel, Stage2Objective,
-};
+use isac_channel::scenario::friendly_jamming::{EveModel, PowerModel};
 use isac_learn::autoencoder::{Conditions, Scheme, TrainingLog};
+use isac_learn::{BeamStructure, Stage2Objective};
 
 use super::sweep::{Case, Column, Key, Line, Metric, Reading, Sweep, markdown, reading};
 use super::{Evaluated, Lab, PointSummary, Variant};
@@ -232,7 +231,7 @@ fn fig3_key(
 pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let started = Instant::now();
     let lab = Lab::new(ctx)?;
-    let snr = lab.scenario().file().evaluation.snr_db.clone();
+    let snr = lab.evaluation().snr_db.clone();
     let eves = [EveModel::Rayleigh, EveModel::Rician];
     let variant = |eve: EveModel, structure: BeamStructure, scheme: Evaluated| Variant {
         beam_structure: Some(structure),
@@ -594,7 +593,7 @@ pub fn fig5(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
             Cell::Num(p.loss),
         ]);
     }
-    let powers = lab.scenario().file().evaluation.convergence_p_db.clone();
+    let powers = lab.evaluation().convergence_p_db.clone();
     let curve = |p_db: f64, f: fn(&isac_learn::autoencoder::ConvergencePoint) -> f64| {
         model
             .log
@@ -733,7 +732,7 @@ pub fn fig6(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let lab = Lab::new(ctx)?;
     let base = Variant::single_carrier(EveModel::Rayleigh);
     let f = lab.scenario().file();
-    let crlb = f.evaluation.crlb_db.clone();
+    let crlb = lab.evaluation().crlb_db.clone();
     let conditions: Vec<Conditions> = crlb
         .iter()
         .map(|&crlb_db| Conditions {
@@ -970,25 +969,24 @@ fn isac_fj_cases(
 pub fn fig7(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let started = Instant::now();
     let lab = Lab::new(ctx)?;
-    let f = lab.scenario().file();
     let counts: Vec<usize> = if lab.quick() {
-        f.evaluation
+        lab.evaluation()
             .subcarrier_counts
             .iter()
             .copied()
             .filter(|&n| n <= 16)
             .collect()
     } else {
-        f.evaluation.subcarrier_counts.clone()
+        lab.evaluation().subcarrier_counts.clone()
     };
-    let band = f.evaluation.band_subcarriers;
+    let band = lab.scenario().file().system.band_subcarriers;
     if let Some(&n) = counts.iter().find(|&&n| n > band) {
         return Err(EvalError::Invalid(format!(
-            "evaluation.subcarrier_counts holds N = {n} above evaluation.band_subcarriers = \
+            "evaluation.subcarrier_counts holds N = {n} above system.band_subcarriers = \
              {band}: the fixed band of Fig. 7 cannot hold it"
         )));
     }
-    let snr = f.evaluation.snr_db.clone();
+    let snr = lab.evaluation().snr_db.clone();
     let cases = isac_fj_cases(POWER_MODELS.iter().flat_map(|&pm| {
         counts.iter().map(move |&n| {
             (
@@ -1132,7 +1130,7 @@ pub fn fig8(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let lab = Lab::new(ctx)?;
     let f = lab.scenario().file();
     let rhos = f.channel.csi_error_vars.clone();
-    let snr = f.evaluation.snr_db.clone();
+    let snr = lab.evaluation().snr_db.clone();
     let cases = isac_fj_cases(rhos.iter().map(|&rho| {
         (
             vec![("csi_error_var", Key::Num(rho))],

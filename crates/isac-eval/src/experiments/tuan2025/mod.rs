@@ -22,9 +22,7 @@ use std::path::PathBuf;
 use faer::{Mat, c64};
 use isac_channel::fading::realize;
 use isac_channel::scenario::FriendlyJammingScenario;
-use isac_channel::scenario::friendly_jamming::{
-    Allocation, BeamStructure, EveModel, PhaseModel, PowerModel, Stage2Objective,
-};
+use isac_channel::scenario::friendly_jamming::{Allocation, EveModel, PhaseModel, PowerModel};
 use isac_design::{
     DesignError, DesignInput, JammingDesign, MrtEqual, SubcarrierDesign, ZfAn, zf_an,
 };
@@ -32,7 +30,9 @@ use isac_learn::autoencoder::{
     Batch, Conditions, FimCalibration, Frame, RowDesign, Scheme, Setup, TrainedAutoencoder,
     TrainingLog, calibrate,
 };
-use isac_learn::{EncoderKind, ModelDevice};
+use isac_learn::{
+    BeamStructure, EncoderKind, FimEstimatorSection, LearnConfig, ModelDevice, Stage2Objective,
+};
 use isac_sdr::{JammingProblem, OptimumSettings};
 use rayon::prelude::*;
 
@@ -41,6 +41,7 @@ use std::time::Instant;
 use super::points::all_units;
 use super::{Progress, RunContext, publish_with};
 use crate::EvalError;
+use crate::config::EvaluationSection;
 use crate::held_out::{DrawMetrics, HeldOut, jamming_sums, summarise};
 pub use crate::held_out::{Hardware, PointSummary};
 use crate::output::Csv;
@@ -89,6 +90,10 @@ impl Evaluated {
 pub struct Lab<'a> {
     ctx: &'a RunContext<'a>,
     base: FriendlyJammingScenario,
+    /// The base scenario's learning sections.
+    learn: LearnConfig,
+    /// The base scenario's `[evaluation]`.
+    evaluation: EvaluationSection,
     seed: u64,
     calibration: FimCalibration,
     device: isac_learn::Device,
@@ -167,6 +172,7 @@ fn keyed_by_device(key: String, device: ModelDevice) -> String {
 fn cached_calibration(
     ctx: &RunContext<'_>,
     base: &FriendlyJammingScenario,
+    settings: &FimEstimatorSection,
     device: &isac_learn::Device,
 ) -> Result<FimCalibration, EvalError> {
     let key = keyed_by_device(
@@ -187,7 +193,7 @@ fn cached_calibration(
     if let Some(c) = cached {
         return Ok(c);
     }
-    let c = calibrate(base, base.seed(), device)?;
+    let c = calibrate(base, settings, base.seed(), device)?;
     let text = serde_json::to_string(&c).map_err(|e| EvalError::Invalid(e.to_string()))?;
     write_atomic(&path, text.as_bytes())?;
     Ok(c)
@@ -205,10 +211,14 @@ impl<'a> Lab<'a> {
         }
         let device = ctx.device.open()?;
         let seed = base.seed();
-        let calibration = cached_calibration(ctx, &base, &device)?;
+        let learn = LearnConfig::from_scenario(&base)?;
+        let evaluation = EvaluationSection::from_scenario(&base)?;
+        let calibration = cached_calibration(ctx, &base, &learn.fim_estimator, &device)?;
         Ok(Self {
             ctx,
             base,
+            learn,
+            evaluation,
             seed,
             calibration,
             device,
@@ -219,6 +229,37 @@ impl<'a> Lab<'a> {
     /// The base scenario.
     pub fn scenario(&self) -> &FriendlyJammingScenario {
         &self.base
+    }
+
+    /// The scenario's `[evaluation]`: the figures' sweeps.
+    pub fn evaluation(&self) -> &EvaluationSection {
+        &self.evaluation
+    }
+
+    /// The learning sections of a variant: robust training, the beam structure and stage 2's
+    /// objective as it asks.
+    pub fn learn_config(&self, v: Variant) -> LearnConfig {
+        let mut c = self.learn.clone();
+        c.training.robust = v.robust;
+        if let Some(structure) = v.beam_structure {
+            c.encoder.beam_structure = structure;
+        }
+        if let Some(objective) = v.stage2_objective {
+            c.training.stage2_objective = objective;
+        }
+        c
+    }
+
+    /// The setup of `scheme` on variant `v` (the calibrated echo scale, the figures' task).
+    pub fn setup(&self, scheme: Scheme, v: Variant) -> Result<Setup, EvalError> {
+        Ok(Setup {
+            scheme,
+            encoder: v.encoder,
+            scenario: self.variant(v)?,
+            fim_scale: self.calibration.scale,
+            config: self.learn_config(v),
+            task: self.evaluation.task(),
+        })
     }
 
     pub(super) fn progress(&self) -> &dyn Progress {
@@ -235,7 +276,6 @@ impl<'a> Lab<'a> {
         f.set_subcarriers(v.subcarriers);
         f.channel.eve_model = v.eve;
         f.channel.csi_error_var = v.csi_error_var;
-        f.training.robust = v.robust;
         if let Some((allocation, share)) = v.comm_fraction {
             f.system.allocation = allocation;
             f.system.comm_subcarriers = (share * v.subcarriers as f64).round() as usize;
@@ -247,18 +287,12 @@ impl<'a> Lab<'a> {
             f.system.power_model = model;
         }
         if f.system.power_model == PowerModel::FixedBand
-            && f.system.subcarriers == f.evaluation.band_subcarriers
+            && f.system.subcarriers == f.system.band_subcarriers
         {
             f.system.power_model = PowerModel::PerSubcarrier;
         }
         if let Some(model) = v.phase_model.filter(|_| v.robust) {
             f.impairments.phase_model = model;
-        }
-        if let Some(structure) = v.beam_structure {
-            f.encoder.beam_structure = structure;
-        }
-        if let Some(objective) = v.stage2_objective {
-            f.training.stage2_objective = objective;
         }
         if let Some(ne) = v.eve_antennas {
             f.system.eve_antennas = ne;
@@ -282,22 +316,24 @@ impl<'a> Lab<'a> {
     }
 
     fn iterations(&self) -> usize {
-        self.sized(self.base.file().training.stage1_iterations, 10)
+        self.sized(self.learn.training.stage1_iterations, 10)
     }
 
     fn draws(&self) -> usize {
-        self.sized(self.base.file().evaluation.draws, 16)
+        self.sized(self.evaluation.draws, 16)
     }
 
     /// The model's cache file stem and its key's hash (which also picks its shard). Stage 2's
     /// objective acts at deployment only, so models differing in it share a file.
     fn cache_path(&self, setup: &Setup) -> (PathBuf, u64) {
-        let mut trained = setup.scenario.file().clone();
+        let mut trained = setup.config.clone();
         trained.training.stage2_objective = Stage2Objective::FisherTrace;
         let key = format!(
-            "{}|{}|{:?}|{}|{}|{}|{}",
+            "{}|{}|{}|{}|{:?}|{}|{}|{}|{}",
             isac_learn::autoencoder::MODEL_REVISION,
+            serde_json::to_string(setup.scenario.file()).unwrap_or_default(),
             serde_json::to_string(&trained).unwrap_or_default(),
+            serde_json::to_string(&setup.task).unwrap_or_default(),
             setup.encoder,
             setup.scheme.name(),
             self.iterations(),
@@ -320,14 +356,7 @@ impl<'a> Lab<'a> {
     pub fn models(&self, jobs: &[(Scheme, Variant)]) -> Result<Vec<TrainedAutoencoder>, EvalError> {
         let setups: Vec<Setup> = jobs
             .iter()
-            .map(|&(scheme, v)| {
-                Ok::<_, EvalError>(Setup {
-                    scheme,
-                    encoder: v.encoder,
-                    scenario: self.variant(v)?,
-                    fim_scale: self.calibration.scale,
-                })
-            })
+            .map(|&(scheme, v)| self.setup(scheme, v))
             .collect::<Result<_, _>>()?;
         let iterations = self.iterations();
         self.progress()
@@ -335,7 +364,7 @@ impl<'a> Lab<'a> {
         // Every 20 steps: the held-out scoring at each convergence power (a forward pass each) then
         // costs about 6% of training (12% at every 10).
         let log_every = if self.ctx.quick { 5 } else { 20 };
-        let log_powers = &self.base.file().evaluation.convergence_p_db;
+        let log_powers = &self.evaluation.convergence_p_db;
         let models: Vec<Option<TrainedAutoencoder>> = setups
             .into_par_iter()
             .map(|setup| {
@@ -436,14 +465,13 @@ impl<'a> Lab<'a> {
         let scenario = self.variant(variant)?;
         let label = self.label(scheme, variant);
         let held_out = HeldOut {
-            draws,
             believed_fim_scale: self.calibration.scale,
             hardware,
-            ..HeldOut::new(&scenario)
+            ..HeldOut::new(&scenario, draws)
         };
         // OPT_Q's Eve training draws depend on the scenario only: drawn once, shared by every
         // point and held-out draw.
-        let eve_model = scenario.file().channel.eve_model;
+        let eve_model = scenario.eve_model();
         let eve_training: Vec<Mat<c64>> = match scheme {
             Evaluated::OptQ => (0..self.opt_q_eve_draws() as u64)
                 .map(|i| {
@@ -452,7 +480,7 @@ impl<'a> Lab<'a> {
                 .collect::<Result<_, EvalError>>()?,
             _ => Vec::new(),
         };
-        let share = scenario.file().evaluation.an_power_fraction;
+        let share = self.evaluation.an_power_fraction;
         let closed_form: Option<Box<dyn SubcarrierDesign>> = match scheme {
             Evaluated::Learned(_) => None,
             Evaluated::ZfAn => Some(Box::new(ZfAn { an_fraction: share })),
@@ -485,10 +513,7 @@ impl<'a> Lab<'a> {
     /// steered by `target_power`), qualified by what the variant changes in the transmission or
     /// Eve's channel.
     pub fn label(&self, scheme: Evaluated, variant: Variant) -> String {
-        let base = self.base.file();
-        let objective = variant
-            .stage2_objective
-            .unwrap_or(base.training.stage2_objective);
+        let objective = self.learn_config(variant).training.stage2_objective;
         let mut name = match (scheme, objective) {
             (Evaluated::Learned(Scheme::IsacFj), Stage2Objective::TargetPower) => {
                 "ISAC_FJ_TARGET".to_string()
@@ -501,7 +526,7 @@ impl<'a> Lab<'a> {
         if variant.beam_structure == Some(BeamStructure::Free) {
             name += " (free)";
         }
-        if variant.eve != base.channel.eve_model {
+        if variant.eve != self.base.eve_model() {
             name += &format!(" [{} Eve]", variant.eve.name());
         }
         name
@@ -768,7 +793,7 @@ mod tests {
             let j = angle_fim(&ch, r.as_ref(), scale).unwrap();
             let c = crlbs(
                 [[j[(0, 0)], j[(0, 1)]], [j[(1, 0)], j[(1, 1)]]],
-                s.file().sensing.crlb,
+                s.crlb_convention(),
             );
             10.0 * c[0].max(c[1]).log10()
         };

@@ -167,7 +167,7 @@ pub fn fig4(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let lab = Lab::new(ctx)?;
     let f = lab.scenario().file();
     let k = f.system.users;
-    let snr = f.evaluation.snr_db.clone();
+    let snr = lab.evaluation().snr_db.clone();
     let schemes = [Scheme::IsacFj, Scheme::AeFj, Scheme::IsacFjPlus];
     let models = lab.models(&schemes.map(|s| (s, variant(s))))?;
     let (cap, len) = if lab.quick() {
@@ -317,8 +317,7 @@ pub fn fig4(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
 
 #[cfg(test)]
 mod tests {
-    use isac_learn::EncoderKind;
-    use isac_learn::autoencoder::{Autoencoder, Setup, TrainingLog};
+    use isac_learn::autoencoder::{Autoencoder, TrainingLog};
 
     use super::*;
     use crate::experiments::RunContext;
@@ -347,12 +346,7 @@ mod tests {
             )
         };
         let lab = Lab::new(&ctx).unwrap();
-        let setup = Setup {
-            scheme: Scheme::IsacFj,
-            encoder: EncoderKind::Fc,
-            scenario: lab.variant(variant(Scheme::IsacFj)).unwrap(),
-            fim_scale: lab.calibration().scale,
-        };
+        let setup = lab.setup(Scheme::IsacFj, variant(Scheme::IsacFj)).unwrap();
         let model = TrainedAutoencoder {
             model: Autoencoder::new(&setup, &lab.device).unwrap(),
             setup,
