@@ -4,7 +4,8 @@
 //! derivatives, the Gaussian-mixture angle prior of Hou & Zhang (eq. 9), the frequency-selective
 //! fading of paper 003 (delay line, Rician Eve, CSI and AoA errors) and its hardware impairments
 //! (IQ imbalance, Wiener phase noise), unit conversions, and the
-//! scenario files (TOML, validated into typed values).
+//! scenario files (TOML; the physics sections validated into typed values, the sections of
+//! other layers kept as written for their owners to type).
 //!
 //! Must not: compute bounds, solve optimisation problems or learn anything. It depends on
 //! no other `isac` crate.

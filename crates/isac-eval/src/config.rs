@@ -117,7 +117,7 @@ mod tests {
     fn bad_keys_and_values_are_named_on_one_line() {
         for (from, to, named) in [
             ("draws = 300", "draws = 300\nrepeats = 2", "repeats"),
-            ("draws = 300\n", "", "draws"),
+            ("draws = 300", "", "draws"),
             ("draws = 300", "draws = 1", "evaluation.draws"),
             (
                 "snr_db = [0.0, 5.0,",

@@ -2,7 +2,7 @@
 //! and the generated sections of `docs/results.md`.
 //!
 //! Owns: everything that turns models and bounds into numbers a reader compares with the
-//! papers. Must not: define channel models, bounds or solvers (it calls the lower crates), or
+//! papers, and the typed `[evaluation]` section of a paper-003 scenario ([`config`]). Must not: define channel models, bounds or solvers (it calls the lower crates), or
 //! write anywhere but the output directory it is given.
 //!
 //! # Example
