@@ -3,7 +3,7 @@
 
 use isac_channel::ChannelError;
 use isac_channel::scenario::{
-    FriendlyJammingScenario, at_least, check, check_db, parse_section, positive_list,
+    FriendlyJammingScenario, at_least, check, check_db, check_each, parse_section, positive_list,
 };
 use isac_learn::autoencoder::Task;
 use serde::{Deserialize, Serialize};
@@ -57,14 +57,12 @@ impl EvaluationSection {
         }
         positive_list("evaluation.subcarrier_counts", &v.subcarrier_counts)?;
         at_least("evaluation.draws", v.draws, 2)?;
-        for &x in &v.comm_fractions {
-            check(
-                "evaluation.comm_fractions",
-                x,
-                |x| (0.0..=1.0).contains(&x),
-                "each must be in [0, 1]",
-            )?;
-        }
+        check_each(
+            "evaluation.comm_fractions",
+            &v.comm_fractions,
+            |x| (0.0..=1.0).contains(&x),
+            "each must be in [0, 1]",
+        )?;
         if v.tt_q_bits.iter().any(|b| !(2..=32).contains(b)) {
             return Err(ChannelError::invalid(
                 "evaluation.tt_q_bits",

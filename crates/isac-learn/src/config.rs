@@ -4,7 +4,7 @@
 //! layer never learns; one TOML file still describes the whole scenario.
 
 use isac_channel::scenario::{
-    FriendlyJammingScenario, at_least, check, open_unit, parse_section, positive_list,
+    FriendlyJammingScenario, at_least, check, non_negative, open_unit, parse_section, positive_list,
 };
 use serde::{Deserialize, Serialize};
 
@@ -56,20 +56,9 @@ impl LearnConfig {
         let t = &self.training;
         open_unit("training.learning_rate", t.learning_rate)?;
         at_least("training.batch_size", t.batch_size, 1)?;
-        check(
-            "training.crlb_weight",
-            t.crlb_weight,
-            |x| x >= 0.0,
-            "must be >= 0",
-        )?;
-
+        non_negative("training.crlb_weight", t.crlb_weight)?;
         at_least("training.decoder_hidden", t.decoder_hidden, 1)?;
-        check(
-            "training.cross_entropy_weight",
-            t.cross_entropy_weight,
-            |x| x >= 0.0,
-            "must be >= 0",
-        )?;
+        non_negative("training.cross_entropy_weight", t.cross_entropy_weight)?;
 
         let n = &self.encoder;
         positive_list("encoder.fc_hidden", &n.fc_hidden)?;

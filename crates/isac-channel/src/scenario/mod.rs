@@ -64,6 +64,25 @@ pub fn check(
     }
 }
 
+/// `Ok(x)` if `x` is finite and `>= 0`, else an error naming `key`.
+pub fn non_negative(key: &str, x: f64) -> Result<f64, ChannelError> {
+    check(key, x, |x| x >= 0.0, "must be >= 0")
+}
+
+/// `Ok(())` if every entry of `list` is finite and satisfies `ok`, else an error naming `key`
+/// and the first bad entry.
+pub fn check_each(
+    key: &str,
+    list: &[f64],
+    ok: impl Fn(f64) -> bool,
+    requirement: &str,
+) -> Result<(), ChannelError> {
+    for &x in list {
+        check(key, x, &ok, requirement)?;
+    }
+    Ok(())
+}
+
 /// A value in dB (or dBm, offset by 30) whose linear power `10^(x/10)` must be a normal,
 /// finite double: a finite dB value far out of range would overflow to inf or underflow to 0.
 pub fn check_db(key: &str, db: f64) -> Result<(), ChannelError> {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{at_least, check, check_db, parse_toml, read_toml};
+use super::{at_least, check, check_db, check_each, non_negative, parse_toml, read_toml};
 use crate::units::db_to_linear;
 use crate::{ChannelError, Upa};
 
@@ -363,20 +363,13 @@ impl FriendlyJammingScenario {
                 format!("must be at most system.subcarriers = {}", s.subcarriers),
             ));
         }
-        check(
-            "channel.csi_error_var",
-            c.csi_error_var,
+        non_negative("channel.csi_error_var", c.csi_error_var)?;
+        check_each(
+            "channel.csi_error_vars",
+            &c.csi_error_vars,
             |x| x >= 0.0,
-            "must be >= 0",
+            "each must be >= 0",
         )?;
-        for &rho in &c.csi_error_vars {
-            check(
-                "channel.csi_error_vars",
-                rho,
-                |x| x >= 0.0,
-                "each must be >= 0",
-            )?;
-        }
         check(
             "channel.aoa_error_std_deg",
             c.aoa_error_std_deg,
@@ -392,14 +385,12 @@ impl FriendlyJammingScenario {
                 "needs at least one value",
             ));
         }
-        for &v in &i.phase_noise_vars {
-            check(
-                "impairments.phase_noise_vars",
-                v,
-                |x| (0.0..=10.0).contains(&x),
-                "each must be in [0, 10] rad^2",
-            )?;
-        }
+        check_each(
+            "impairments.phase_noise_vars",
+            &i.phase_noise_vars,
+            |x| (0.0..=10.0).contains(&x),
+            "each must be in [0, 10] rad^2",
+        )?;
         check(
             "impairments.iq_epsilon",
             i.iq_epsilon,
