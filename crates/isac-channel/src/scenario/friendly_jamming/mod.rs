@@ -133,7 +133,7 @@ pub enum PowerModel {
     /// Parseval), and rates are averaged over the N subcarriers.
     PerSubcarrier,
     /// Fig. 7's reading: the N subcarriers are occupied inside a fixed band of
-    /// `evaluation.band_subcarriers` slots B, the band's total power `B P_max` is split over the
+    /// `system.band_subcarriers` slots B, the band's total power `B P_max` is split over the
     /// N occupied ones, and rates are averaged over the B slots of the band.
     FixedBand,
 }
