@@ -8,15 +8,26 @@ use std::time::Instant;
 use isac_channel::scenario::friendly_jamming::{Allocation, EveModel};
 use isac_learn::autoencoder::Scheme;
 
-use super::figures::{at, at_powers, binding_note, panel, series, sum_secrecy};
+use super::figures::{at, at_powers, binding_note, panel, sum_secrecy};
+use super::sweep::{Case, Column, Key, Line, Metric, SUM_SECRECY, Sweep, markdown};
 use super::{Evaluated, Lab, PointSummary, Variant};
 use crate::EvalError;
-use crate::experiments::{Report, RunContext, section, table_head, verdict};
-use crate::output::{Cell, Csv};
-use crate::plot::{Series, Style};
+use crate::experiments::{Report, RunContext, section, verdict};
 
 /// The allocations of Fig. 11: the paper's reading first.
 const ALLOCATIONS: [Allocation; 2] = [Allocation::Hybrid, Allocation::NonOverlapping];
+
+/// The paper's Fig. 11 at 30 dB by communication-only share (its text and figure).
+const FIG11_PAPER: [(f64, &str); 3] = [
+    (0.0, "secrecy 7.2"),
+    (0.25, "highest secrecy"),
+    (0.5, "rate 33, secrecy 4.8"),
+];
+
+/// The users' sum rate of a point (the channel rate of Fig. 11).
+fn channel_rate(p: &PointSummary) -> f64 {
+    p.user_rate
+}
 
 /// Fig. 11: users' channel rate and secrecy rate vs SNR for each communication-only share, in
 /// the hybrid allocation (the paper's text) and the strict partition of eq. (43).
@@ -31,74 +42,54 @@ pub fn fig11(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     };
     let fractions = lab.evaluation().comm_fractions.clone();
     let snr = lab.evaluation().snr_db.clone();
-    let cases: Vec<(Allocation, f64)> = ALLOCATIONS
+    let cases = ALLOCATIONS
         .iter()
         .flat_map(|&a| fractions.iter().map(move |&share| (a, share)))
-        .collect();
-    let variants: Vec<Variant> = cases
-        .iter()
-        .map(|&case| Variant {
-            subcarriers,
-            comm_fraction: Some(case),
-            ..Variant::single_carrier(EveModel::Rayleigh)
+        .map(|(allocation, share)| Case {
+            keys: vec![
+                ("comm_fraction", Key::Num(share)),
+                ("allocation", Key::Text(allocation.name())),
+            ],
+            label: format!("{} N_c/N = {share}", allocation.name()),
+            scheme: Evaluated::Learned(Scheme::IsacFj),
+            variant: Variant {
+                subcarriers,
+                comm_fraction: Some((allocation, share)),
+                ..Variant::single_carrier(EveModel::Rayleigh)
+            },
         })
         .collect();
-    let jobs: Vec<(Scheme, Variant)> = variants.iter().map(|&v| (Scheme::IsacFj, v)).collect();
-    let models = lab.models(&jobs)?;
-    lab.progress()
-        .start((variants.len() * snr.len()) as u64, "evaluating");
-    let conditions = at_powers(&lab, &snr);
-    let results: Vec<Vec<PointSummary>> = models
-        .iter()
-        .zip(&variants)
-        .map(|(m, &v)| lab.evaluate(Evaluated::Learned(Scheme::IsacFj), Some(m), v, &conditions))
-        .collect::<Result<_, _>>()?;
-    let mut csv = Csv::new(&[
-        "snr_db",
-        "comm_fraction",
-        "allocation",
-        "channel_rate_nats",
-        "secrecy_rate_nats",
-        "secrecy_rate_nats_ci95",
-    ]);
-    for ((allocation, share), res) in cases.iter().zip(&results) {
-        for (x, p) in snr.iter().zip(res) {
-            csv.row(&[
-                Cell::Num(*x),
-                Cell::Num(*share),
-                Cell::Text(allocation.name()),
-                Cell::Num(p.user_rate),
-                Cell::Num(p.sum_secrecy.0),
-                Cell::Num(p.sum_secrecy.1),
-            ]);
-        }
-    }
-    let label = |(a, share): &(Allocation, f64)| format!("{} N_c/N = {share}", a.name());
-    let rate_lines = cases
-        .iter()
-        .zip(&results)
-        .map(|(case, r)| Series {
-            name: label(case),
-            points: snr.iter().zip(r).map(|(&x, p)| (x, p.user_rate)).collect(),
-            style: Style::Line,
-        })
-        .collect();
+    let sweep = Sweep::run(&lab, "snr_db", snr.clone(), &at_powers(&lab, &snr), cases)?;
+    let csv = sweep.csv(
+        &["comm_fraction", "allocation"],
+        &[
+            Metric {
+                column: "channel_rate_nats",
+                value: channel_rate,
+            },
+            Metric {
+                column: "secrecy_rate_nats",
+                value: SUM_SECRECY[0].value,
+            },
+            Metric {
+                column: "secrecy_rate_nats_ci95",
+                value: SUM_SECRECY[1].value,
+            },
+        ],
+        |_| true,
+    );
     let panels = [
         panel(
             "secrecy rate",
             "SNR P/sigma^2 (dB)",
             "sum secrecy rate (nats/s/Hz)",
-            cases
-                .iter()
-                .zip(&results)
-                .map(|(case, r)| series(label(case), &snr, r, false))
-                .collect(),
+            sweep.series(false, |_| true),
         ),
         panel(
             "users' channel rate",
             "SNR P/sigma^2 (dB)",
             "sum rate (nats/s/Hz)",
-            rate_lines,
+            sweep.curves(channel_rate, |_| true),
         ),
     ];
     let files = lab.publish("tuan2025-fig11", "fig11", &csv, &panels, started)?;
@@ -114,51 +105,53 @@ pub fn fig11(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
              and jamming only)."
         ),
     );
-    md += &table_head(&[
-        "allocation",
-        "N_c / N",
-        "rate at 30 dB",
-        "secrecy at 20 dB",
-        "secrecy at 30 dB",
-        "worst user at 30 dB",
-        "paper at 30 dB",
-    ]);
-    let paper = |share: f64| {
-        if share == 0.0 {
-            "secrecy 7.2"
-        } else if (share - 0.25).abs() < 1e-9 {
-            "highest secrecy"
-        } else if (share - 0.5).abs() < 1e-9 {
-            "rate 33, secrecy 4.8"
-        } else {
-            ""
-        }
+    let share_of = |l: &Line| match l.case.key("comm_fraction") {
+        Some(Key::Num(share)) => share,
+        _ => f64::NAN,
     };
-    for ((allocation, share), r) in cases.iter().zip(&results) {
-        let _ = writeln!(
-            md,
-            "| {} | {share} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
-            allocation.name(),
-            at(&snr, r, 30.0, |p| p.user_rate),
-            at(&snr, r, 20.0, sum_secrecy),
-            at(&snr, r, 30.0, sum_secrecy),
-            at(&snr, r, 30.0, |p| p.worst_user.0),
-            paper(*share)
-        );
-    }
+    let allocation_of = |l: &Line| l.case.variant.comm_fraction.map_or("", |(a, _)| a.name());
+    let cell = |x: f64, value: fn(&PointSummary) -> f64| {
+        let axis = snr.as_slice();
+        move |l: &&Line| format!("{:.2}", l.at(axis, x, value))
+    };
+    md += &markdown(
+        &sweep.lines,
+        &[
+            Column::new("allocation", |l: &&Line| allocation_of(l).to_string()),
+            Column::new("N_c / N", |l: &&Line| share_of(l).to_string()),
+            Column::new("rate at 30 dB", cell(30.0, channel_rate)),
+            Column::new("secrecy at 20 dB", cell(20.0, sum_secrecy)),
+            Column::new("secrecy at 30 dB", cell(30.0, sum_secrecy)),
+            Column::new("worst user at 30 dB", cell(30.0, |p| p.worst_user.0)),
+            Column::new("paper at 30 dB", |l: &&Line| {
+                FIG11_PAPER
+                    .iter()
+                    .find(|r| (r.0 - share_of(l)).abs() < 1e-9)
+                    .map_or("", |r| r.1)
+                    .to_string()
+            }),
+        ],
+    );
     md.push('\n');
-    let sweeps: Vec<(String, &[PointSummary])> = cases
+    let sweeps: Vec<(String, &[PointSummary])> = sweep
+        .lines
         .iter()
-        .zip(&results)
-        .map(|((a, share), r)| (format!("{} {share}", a.name()), r.as_slice()))
+        .map(|l| {
+            (
+                format!("{} {}", allocation_of(l), share_of(l)),
+                l.points.as_slice(),
+            )
+        })
         .collect();
     md += &binding_note(&lab, "dB", &snr, &sweeps);
     for allocation in ALLOCATIONS {
-        let rows: Vec<(f64, &Vec<PointSummary>)> = cases
-            .iter()
-            .zip(&results)
-            .filter(|((a, _), _)| *a == allocation)
-            .map(|((_, share), r)| (*share, r))
+        let rows: Vec<(f64, &Vec<PointSummary>)> = sweep
+            .lines(|c| {
+                c.variant
+                    .comm_fraction
+                    .is_some_and(|(a, _)| a == allocation)
+            })
+            .map(|l| (share_of(l), &l.points))
             .collect();
         let secrecy = |r: &Vec<PointSummary>| at(&snr, r, 30.0, sum_secrecy);
         let best = rows

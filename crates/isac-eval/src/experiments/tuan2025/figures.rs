@@ -9,7 +9,10 @@ use isac_channel::scenario::friendly_jamming::{EveModel, PowerModel};
 use isac_learn::autoencoder::{Conditions, Scheme, TrainingLog};
 use isac_learn::{BeamStructure, Stage2Objective};
 
-use super::sweep::{Case, Column, Key, Line, Metric, Reading, Sweep, markdown, reading};
+use super::sweep::{
+    CRLB_BINDING, Case, Column, Key, Line, Reading, SUM_SECRECY, Sweep, WORST_USER, markdown,
+    reading,
+};
 use super::{Evaluated, Lab, PointSummary, Variant};
 use crate::EvalError;
 use crate::experiments::{Report, RunContext, section, table_head, verdict};
@@ -265,11 +268,7 @@ pub fn fig3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let mut files = Vec::new();
     let mut panels = Vec::new();
     for eve in eves {
-        let csv = sweep.csv(
-            &["scheme", "beam_structure"],
-            &[Metric::SumSecrecy],
-            of_eve(eve),
-        );
+        let csv = sweep.csv(&["scheme", "beam_structure"], &SUM_SECRECY, of_eve(eve));
         let title = match eve {
             EveModel::Rayleigh => "Eve i.i.d. Rayleigh (paper)",
             EveModel::Rician => "Eve Rician toward the target",
@@ -757,7 +756,7 @@ pub fn fig6(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let sweep = Sweep::run(&lab, "crlb_db", crlb.clone(), &conditions, cases)?;
     let csv = sweep.csv(
         &["scheme"],
-        &[Metric::SumSecrecy, Metric::CrlbBinding],
+        &[SUM_SECRECY[0], SUM_SECRECY[1], CRLB_BINDING],
         |_| true,
     );
     let panels = [panel(
@@ -1004,11 +1003,7 @@ pub fn fig7(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         })
     }));
     let sweep = Sweep::run(&lab, "snr_db", snr.clone(), &at_powers(&lab, &snr), cases)?;
-    let csv = sweep.csv(
-        &["subcarriers", "power_model"],
-        &[Metric::WorstUser],
-        |_| true,
-    );
+    let csv = sweep.csv(&["subcarriers", "power_model"], &WORST_USER, |_| true);
     let of_model = |pm: PowerModel| move |c: &Case| c.variant.power_model == Some(pm);
     let panels: Vec<Panel> = POWER_MODELS
         .iter()
@@ -1142,7 +1137,7 @@ pub fn fig8(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         )
     }));
     let sweep = Sweep::run(&lab, "snr_db", snr.clone(), &at_powers(&lab, &snr), cases)?;
-    let csv = sweep.csv(&["csi_error_var"], &[Metric::SumSecrecy], |_| true);
+    let csv = sweep.csv(&["csi_error_var"], &SUM_SECRECY, |_| true);
     let panels = [panel(
         "ISAC_FJ, single carrier, Rayleigh Eve",
         "SNR P/sigma^2 (dB)",

@@ -9,7 +9,7 @@ use super::{Evaluated, Lab, PointSummary, Variant};
 use crate::EvalError;
 use crate::experiments::table_head;
 use crate::output::{Cell, Csv};
-use crate::plot::Series;
+use crate::plot::{Series, Style};
 
 /// A key cell of a series: written in its CSV key columns, matched by [`Sweep::find`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -32,34 +32,44 @@ impl Key {
     }
 }
 
-/// What a CSV reports per point, as its columns.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Metric {
-    /// `sum_secrecy_nats, sum_secrecy_nats_ci95`.
-    SumSecrecy,
-    /// `worst_user_secrecy_nats, worst_user_secrecy_nats_ci95`.
-    WorstUser,
-    /// `crlb_binding_fraction`: the share of draws with an active CRLB constraint.
-    CrlbBinding,
+/// A CSV column of a point: its name and how a point gives its value.
+#[derive(Clone, Copy)]
+pub(super) struct Metric {
+    /// The column's name.
+    pub column: &'static str,
+    /// The value of a point.
+    pub value: fn(&PointSummary) -> f64,
 }
 
-impl Metric {
-    fn columns(self) -> &'static [&'static str] {
-        match self {
-            Self::SumSecrecy => &["sum_secrecy_nats", "sum_secrecy_nats_ci95"],
-            Self::WorstUser => &["worst_user_secrecy_nats", "worst_user_secrecy_nats_ci95"],
-            Self::CrlbBinding => &["crlb_binding_fraction"],
-        }
-    }
+/// `sum_secrecy_nats, sum_secrecy_nats_ci95`.
+pub(super) const SUM_SECRECY: [Metric; 2] = [
+    Metric {
+        column: "sum_secrecy_nats",
+        value: |p| p.sum_secrecy.0,
+    },
+    Metric {
+        column: "sum_secrecy_nats_ci95",
+        value: |p| p.sum_secrecy.1,
+    },
+];
 
-    fn values(self, p: &PointSummary) -> Vec<f64> {
-        match self {
-            Self::SumSecrecy => vec![p.sum_secrecy.0, p.sum_secrecy.1],
-            Self::WorstUser => vec![p.worst_user.0, p.worst_user.1],
-            Self::CrlbBinding => vec![p.crlb_binding],
-        }
-    }
-}
+/// `worst_user_secrecy_nats, worst_user_secrecy_nats_ci95`.
+pub(super) const WORST_USER: [Metric; 2] = [
+    Metric {
+        column: "worst_user_secrecy_nats",
+        value: |p| p.worst_user.0,
+    },
+    Metric {
+        column: "worst_user_secrecy_nats_ci95",
+        value: |p| p.worst_user.1,
+    },
+];
+
+/// `crlb_binding_fraction`: the share of draws with an active CRLB constraint.
+pub(super) const CRLB_BINDING: Metric = Metric {
+    column: "crlb_binding_fraction",
+    value: |p| p.crlb_binding,
+};
 
 /// One series of a sweep: a scheme on a variant, named by its keys.
 pub(super) struct Case {
@@ -168,7 +178,7 @@ impl Sweep {
     pub fn csv(&self, columns: &[&str], metrics: &[Metric], keep: impl Fn(&Case) -> bool) -> Csv {
         let mut head = vec![self.axis];
         head.extend(columns);
-        head.extend(metrics.iter().flat_map(|m| m.columns()));
+        head.extend(metrics.iter().map(|m| m.column));
         let mut csv = Csv::new(&head);
         for line in self.lines(keep) {
             for (x, p) in self.x.iter().zip(&line.points) {
@@ -178,7 +188,7 @@ impl Sweep {
                         .iter()
                         .map(|c| line.case.key(c).map_or(Cell::Text(""), Key::cell)),
                 );
-                row.extend(metrics.iter().flat_map(|m| m.values(p)).map(Cell::Num));
+                row.extend(metrics.iter().map(|m| Cell::Num((m.value)(p))));
                 csv.row(&row);
             }
         }
@@ -189,6 +199,26 @@ impl Sweep {
     pub fn series(&self, worst: bool, keep: impl Fn(&Case) -> bool) -> Vec<Series> {
         self.lines(keep)
             .map(|l| series(l.case.label.clone(), &self.x, &l.points, worst))
+            .collect()
+    }
+
+    /// The kept lines of `value` as solid lines (no CI).
+    pub fn curves(
+        &self,
+        value: fn(&PointSummary) -> f64,
+        keep: impl Fn(&Case) -> bool,
+    ) -> Vec<Series> {
+        self.lines(keep)
+            .map(|l| Series {
+                name: l.case.label.clone(),
+                points: self
+                    .x
+                    .iter()
+                    .zip(&l.points)
+                    .map(|(&x, p)| (x, value(p)))
+                    .collect(),
+                style: Style::Line,
+            })
             .collect()
     }
 
@@ -294,7 +324,7 @@ mod tests {
         let s = sweep();
         let csv = s.csv(
             &["n", "scheme"],
-            &[Metric::WorstUser, Metric::CrlbBinding],
+            &[WORST_USER[0], WORST_USER[1], CRLB_BINDING],
             |c| c.scheme == Evaluated::ZfAn,
         );
         let rows: Vec<&str> = csv.as_str().lines().collect();
