@@ -71,13 +71,20 @@ pub fn projector_and_zero_forcing(h: &Mat<c64>) -> Result<(Mat<c64>, Mat<c64>), 
     Ok((projector, zero_forcing))
 }
 
+/// Below this share of `|h_k|` left outside the other users' span, user k's zero-forcing
+/// direction is rounding noise: an error, not a direction.
+const ZF_RESIDUAL_MIN: f64 = 1e-8;
+
 /// Unit ZF directions (Nt x K): `P_-k h_k / |P_-k h_k|` with `P_-k` the projector onto the null
-/// space of the other users' channels (MRT for a single user).
+/// space of the other users' channels (MRT for a single user). A user whose channel lies in the
+/// span of the others' (to [`ZF_RESIDUAL_MIN`] of its norm: two users with the same channel) has
+/// no zero-forcing direction and is an error.
 pub fn zero_forcing_directions(h: &Mat<c64>) -> Result<Mat<c64>, DesignError> {
     let (k, nt) = (h.nrows(), h.ncols());
     let mut z = Mat::<c64>::zeros(nt, k);
     for u in 0..k {
         let own = Mat::from_fn(nt, 1, |i, _| h[(u, i)].conj());
+        let own_norm = own.norm_l2();
         let d = if k == 1 {
             own
         } else {
@@ -85,7 +92,7 @@ pub fn zero_forcing_directions(h: &Mat<c64>) -> Result<Mat<c64>, DesignError> {
             null_space_projector(others.as_ref())? * own
         };
         let norm = d.norm_l2();
-        if !(norm > 0.0 && norm.is_finite()) {
+        if !(norm > ZF_RESIDUAL_MIN * own_norm && norm.is_finite()) {
             return Err(DesignError::InvalidParameter(
                 "estimated channel",
                 format!("user {u}"),
@@ -107,6 +114,24 @@ mod tests {
 
     fn max_abs(a: &Mat<c64>, b: &Mat<c64>) -> f64 {
         (a - b).norm_max()
+    }
+
+    #[test]
+    fn users_in_each_others_span_have_no_zero_forcing_direction() {
+        let mut rng = stream(5, [0; 3]);
+        let h = Mat::from_fn(2, 8, |_, _| complex_normal(&mut rng, 1.0));
+        // The same channel twice: P_-k h_k is rounding noise, not a direction.
+        let same = Mat::from_fn(2, 8, |_, i| h[(0, i)]);
+        let msg = zero_forcing_directions(&same).unwrap_err().to_string();
+        assert!(msg.contains("span"), "{msg}");
+        let scaled = Mat::from_fn(2, 8, |u, i| h[(0, i)] * (1.0 + u as f64));
+        assert!(zero_forcing_directions(&scaled).is_err());
+        // Nearly collinear but distinct users keep exact zero forcing.
+        let near = Mat::from_fn(2, 8, |u, i| h[(0, i)] + h[(1, i)] * (1e-3 * u as f64));
+        let z = zero_forcing_directions(&near).unwrap();
+        let leak: f64 = (0..8).map(|i| near[(1, i)] * z[(i, 0)]).sum::<c64>().norm();
+        let gain: f64 = (0..8).map(|i| near[(0, i)] * z[(i, 0)]).sum::<c64>().norm();
+        assert!(leak < 1e-9 * gain, "{leak} vs {gain}");
     }
 
     #[test]
