@@ -77,7 +77,7 @@ const ZF_RESIDUAL_MIN: f64 = 1e-8;
 
 /// Unit ZF directions (Nt x K): `P_-k h_k / |P_-k h_k|` with `P_-k` the projector onto the null
 /// space of the other users' channels (MRT for a single user). A user whose channel lies in the
-/// span of the others' (to [`ZF_RESIDUAL_MIN`] of its norm: two users with the same channel) has
+/// span of the others' (to 1e-8 of its norm: two users with the same channel, for example) has
 /// no zero-forcing direction and is an error.
 pub fn zero_forcing_directions(h: &Mat<c64>) -> Result<Mat<c64>, DesignError> {
     let (k, nt) = (h.nrows(), h.ncols());
