@@ -42,8 +42,9 @@ const GRAM_PIVOT_TOLERANCE: f64 = 1e-8;
 /// (Nt x K) of an estimated channel, from one K x K Cholesky factorisation of `G = H H^H`: with
 /// `X = G^-1 H`, `P = I - X^H H`, and user k's ZF direction is column k of `X^H` normalised (it
 /// satisfies `h_j^H x = 0` for j != k and `h_k^H x = 1 > 0`, so it is `P_-k h_k / |P_-k h_k|`).
-/// Three SVDs per row took most of a training batch; a rank-deficient or ill-conditioned `H`
-/// still goes through them ([`null_space_projector`], [`zero_forcing_directions`]).
+/// Three SVDs per row took most of a training batch; an ill-conditioned `H` still goes through
+/// them ([`null_space_projector`], [`zero_forcing_directions`]), and a rank-deficient one (a
+/// user in the span of the others) has no zero forcing: an error.
 pub fn projector_and_zero_forcing(h: &Mat<c64>) -> Result<(Mat<c64>, Mat<c64>), DesignError> {
     let (k, nt) = (h.nrows(), h.ncols());
     let gram = h * h.adjoint();
@@ -158,10 +159,29 @@ mod tests {
                 assert!(max_abs(&z, &zero_forcing_directions(&h).unwrap()) < 1e-12);
             }
         }
+        // Ill-conditioned users (relative residual 1e-6, Cholesky pivot below its tolerance): the
+        // SVD fallback, still exact zero forcing.
+        let pair = Mat::from_fn(2, 16, |_, _| complex_normal(&mut rng, 1.0));
+        let near = Mat::from_fn(2, 16, |u, j| {
+            pair[(0, j)] + pair[(1, j)] * (1e-6 * u as f64)
+        });
+        let (p, z) = projector_and_zero_forcing(&near).unwrap();
+        assert!(max_abs(&p, &null_space_projector(near.as_ref()).unwrap()) < 1e-12);
+        let leak: f64 = (0..16)
+            .map(|j| near[(1, j)] * z[(j, 0)])
+            .sum::<c64>()
+            .norm();
+        assert!(leak < 1e-6, "{leak}");
+        // The same user twice: the projector is the rank-one channel's, but zero forcing has no
+        // answer, so the pair is an error.
         let row = Mat::from_fn(1, 16, |_, _| complex_normal(&mut rng, 1.0));
         let twice = Mat::from_fn(2, 16, |_, j| row[(0, j)]);
-        // The fallback: the projector of the rank-one channel, as the SVD route gives it.
-        let (p, _) = projector_and_zero_forcing(&twice).unwrap();
-        assert!(max_abs(&p, &null_space_projector(row.as_ref()).unwrap()) < 1e-12);
+        assert!(
+            max_abs(
+                &null_space_projector(twice.as_ref()).unwrap(),
+                &null_space_projector(row.as_ref()).unwrap()
+            ) < 1e-12
+        );
+        assert!(projector_and_zero_forcing(&twice).is_err());
     }
 }
