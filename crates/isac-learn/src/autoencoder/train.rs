@@ -81,8 +81,6 @@ pub struct Trainer {
     /// shared and can be updated in place).
     model: Option<Autoencoder>,
     optimizer: ModuleOptimizer,
-    power_db: (f64, f64),
-    crlb_db: (f64, f64),
     steps: usize,
 }
 
@@ -91,18 +89,11 @@ impl Trainer {
     pub fn new(setup: Setup, device: &Device) -> Result<Self, LearnError> {
         let grad_device = device.clone().autodiff();
         let model = Autoencoder::new(&setup, &grad_device)?;
-        let Task {
-            p_db: power_db,
-            crlb_db,
-            ..
-        } = setup.task;
         Ok(Self {
             setup,
             grad_device,
             model: Some(model),
             optimizer: AdamConfig::new().init(),
-            power_db,
-            crlb_db,
             steps: 0,
         })
     }
@@ -112,7 +103,11 @@ impl Trainer {
         let (s, it) = (&self.setup, self.steps as u64);
         let seed = s.scenario.seed();
         let b = s.frames_per_batch();
-        let ((p_lo, p_hi), (c_lo, c_hi)) = (self.power_db, self.crlb_db);
+        let Task {
+            p_db: (p_lo, p_hi),
+            crlb_db: (c_lo, c_hi),
+            ..
+        } = s.task;
         let mut rng = stream(seed, [STREAM_CONDITIONS, it, 0]);
         let conditions: Vec<Conditions> = (0..b)
             .map(|_| Conditions {
