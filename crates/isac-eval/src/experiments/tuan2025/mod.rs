@@ -167,8 +167,24 @@ fn keyed_by_device(key: String, device: ModelDevice) -> String {
     }
 }
 
-/// The echo-scale calibration of `base`, computed once per scenario, seed and
-/// `MODEL_REVISION` and cached beside the models (every paper-003 experiment needs it).
+/// The physics of `s` as JSON, for cache keys: the file without the sections other layers own
+/// (those enter a key typed, and only where they change the result).
+fn physics_json(s: &FriendlyJammingScenario) -> String {
+    let mut f = s.file().clone();
+    for section in [
+        &mut f.fim_estimator,
+        &mut f.training,
+        &mut f.encoder,
+        &mut f.evaluation,
+    ] {
+        section.clear();
+    }
+    serde_json::to_string(&f).unwrap_or_default()
+}
+
+/// The echo-scale calibration of `base` with the estimator `settings`, computed once per
+/// physics, settings, seed and `MODEL_REVISION` and cached beside the models (every paper-003
+/// experiment needs it).
 fn cached_calibration(
     ctx: &RunContext<'_>,
     base: &FriendlyJammingScenario,
@@ -177,9 +193,10 @@ fn cached_calibration(
 ) -> Result<FimCalibration, EvalError> {
     let key = keyed_by_device(
         format!(
-            "{}|{}",
+            "{}|{}|{}",
             isac_learn::autoencoder::MODEL_REVISION,
-            serde_json::to_string(base.file()).unwrap_or_default()
+            physics_json(base),
+            serde_json::to_string(settings).unwrap_or_default()
         ),
         ctx.device,
     );
@@ -331,7 +348,7 @@ impl<'a> Lab<'a> {
         let key = format!(
             "{}|{}|{}|{}|{:?}|{}|{}|{}|{}",
             isac_learn::autoencoder::MODEL_REVISION,
-            serde_json::to_string(setup.scenario.file()).unwrap_or_default(),
+            physics_json(&setup.scenario),
             serde_json::to_string(&trained).unwrap_or_default(),
             serde_json::to_string(&setup.task).unwrap_or_default(),
             setup.encoder,
@@ -709,6 +726,53 @@ mod tests {
     use isac_channel::rng::stream;
     use isac_design::mrt_equal;
     use isac_learn::autoencoder::crlbs;
+
+    /// Models differing only in what acts at deployment, or in sections that do not train
+    /// them, share a cache file; the physics and the trained settings do not.
+    #[test]
+    fn the_model_cache_key_holds_the_physics_and_what_trains_only() {
+        let ctx = RunContext {
+            quick: true,
+            ..RunContext::new(
+                std::env::temp_dir().join(format!("isac-key-{}", std::process::id())),
+                concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios").into(),
+            )
+        };
+        let lab = Lab::new(&ctx).unwrap();
+        let base = lab
+            .setup(Scheme::IsacFj, Variant::single_carrier(EveModel::Rayleigh))
+            .unwrap();
+        let key = |s: &Setup| lab.cache_path(s).1;
+        let with_file =
+            |edit: &dyn Fn(&mut isac_channel::scenario::friendly_jamming::FriendlyJammingFile)| {
+                let mut f = base.scenario.file().clone();
+                edit(&mut f);
+                Setup {
+                    scenario: FriendlyJammingScenario::from_file(f).unwrap(),
+                    ..base.clone()
+                }
+            };
+        // The raw sections of the file: typed configs and the task carry what matters.
+        let steered = with_file(&|f| {
+            f.training
+                .insert("stage2_objective".into(), "target_power".into());
+            f.evaluation.insert("draws".into(), 7i64.into());
+        });
+        assert_eq!(key(&base), key(&steered));
+        let mut deployed = base.clone();
+        deployed.config.training.stage2_objective = Stage2Objective::TargetPower;
+        assert_eq!(key(&base), key(&deployed));
+        // What changes the trained model changes the key.
+        let mut robust = base.clone();
+        robust.config.training.robust = true;
+        assert_ne!(key(&base), key(&robust));
+        let mut wider = base.clone();
+        wider.task.p_db.1 += 1.0;
+        assert_ne!(key(&base), key(&wider));
+        let louder = with_file(&|f| f.sensing.echo_gain_db += 1.0);
+        assert_ne!(key(&base), key(&louder));
+        let _ = std::fs::remove_dir_all(ctx.out_dir);
+    }
 
     #[test]
     fn ideal_hardware_reproduces_the_ideal_results_exactly() {
