@@ -36,27 +36,42 @@ impl DelayLine {
     /// `h_l ~ CN(0, 1/L)` and frequency response `H[n] = sum_l h_l exp(-j 2 pi n l / N)`, so each
     /// entry is CN(0, 1) on each subcarrier (L = N: independent across subcarriers).
     pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R, rows: usize, cols: usize) -> Vec<Mat<c64>> {
-        let (n, l) = (self.subcarriers, self.taps);
-        let taps: Vec<Mat<c64>> = (0..l)
-            .map(|_| Mat::from_fn(rows, cols, |_, _| complex_normal(rng, 1.0 / l as f64)))
-            .collect();
-        // The N distinct twiddles exp(-j 2 pi k / N), accumulated in place (this runs for every
-        // training sample: no matrix is allocated per tap).
+        let (n, l, len) = (self.subcarriers, self.taps, rows * cols);
+        // Tap-major, each tap column-major (the order `Mat::from_fn` draws in), real and
+        // imaginary parts apart so that the accumulation below vectorises.
+        let (mut taps_re, mut taps_im) = (Vec::with_capacity(l * len), Vec::with_capacity(l * len));
+        for _ in 0..l * len {
+            let g = complex_normal(rng, 1.0 / l as f64);
+            taps_re.push(g.re);
+            taps_im.push(g.im);
+        }
+        // The N distinct twiddles exp(-j 2 pi k / N). Each subcarrier accumulates the taps in
+        // order, `h += g w` with num-complex's product (the same roundings as a `c64` loop); this
+        // runs for every training sample, N L rows cols multiply-adds per channel.
         let twiddles: Vec<c64> = (0..n)
             .map(|k| c64::cis(-std::f64::consts::TAU * k as f64 / n as f64))
             .collect();
+        let (mut h_re, mut h_im) = (vec![0.0; len], vec![0.0; len]);
         (0..n)
             .map(|sc| {
-                let mut h = Mat::<c64>::zeros(rows, cols);
-                for (tap, g) in taps.iter().enumerate() {
+                h_re.fill(0.0);
+                h_im.fill(0.0);
+                for (tap, (g_re, g_im)) in taps_re
+                    .chunks_exact(len)
+                    .zip(taps_im.chunks_exact(len))
+                    .enumerate()
+                {
                     let w = twiddles[(sc * tap) % n];
-                    for j in 0..cols {
-                        for i in 0..rows {
-                            h[(i, j)] += g[(i, j)] * w;
-                        }
+                    for (((acc_re, acc_im), &a), &b) in
+                        h_re.iter_mut().zip(h_im.iter_mut()).zip(g_re).zip(g_im)
+                    {
+                        *acc_re += a * w.re - b * w.im;
+                        *acc_im += a * w.im + b * w.re;
                     }
                 }
-                h
+                Mat::from_fn(rows, cols, |i, j| {
+                    c64::new(h_re[i + j * rows], h_im[i + j * rows])
+                })
             })
             .collect()
     }

@@ -83,29 +83,57 @@ pub struct Batch {
     pub phasors: Option<ComplexTensor<3>>,
 }
 
+/// Real and imaginary values of one complex field, row-major.
+#[derive(Default)]
+struct Planes([Vec<f32>; 2]);
+
+impl Planes {
+    /// Room for `values` complex values.
+    fn with_capacity(values: usize) -> Self {
+        Self([Vec::with_capacity(values), Vec::with_capacity(values)])
+    }
+
+    /// Appends `m` row by row.
+    fn push(&mut self, m: &Mat<c64>) {
+        let [re, im] = &mut self.0;
+        for i in 0..m.nrows() {
+            for z in m.row(i).iter() {
+                re.push(z.re as f32);
+                im.push(z.im as f32);
+            }
+        }
+    }
+
+    /// Appends one value.
+    fn push_value(&mut self, z: c64) {
+        self.0[0].push(z.re as f32);
+        self.0[1].push(z.im as f32);
+    }
+}
+
 /// Everything one sample contributes, built in parallel.
 struct SampleRows {
     features: Vec<f32>,
     messages: Vec<usize>,
-    users: [Vec<f32>; 2],
+    users: Planes,
     users_estimated: Vec<Mat<c64>>,
-    projectors: [Vec<f32>; 2],
-    zero_forcing: [Vec<f32>; 2],
-    eve: [Vec<f32>; 2],
-    sensing: [[Vec<f32>; 2]; 2],
+    projectors: Planes,
+    zero_forcing: Planes,
+    eve: Planes,
+    sensing: [Planes; 2],
     angles: (f64, f64),
-    symbols: [Vec<f32>; 2],
-    noise: [Vec<f32>; 2],
-    phasors: [Vec<f32>; 2],
+    symbols: Planes,
+    noise: Planes,
+    phasors: Planes,
 }
 
-fn push(m: &Mat<c64>, out: &mut [Vec<f32>; 2]) {
-    for i in 0..m.nrows() {
-        for j in 0..m.ncols() {
-            out[0].push(m[(i, j)].re as f32);
-            out[1].push(m[(i, j)].im as f32);
-        }
+/// The samples' values of one field, concatenated.
+fn concat<'a>(parts: impl Iterator<Item = &'a [f32]> + Clone) -> Vec<f32> {
+    let mut out = Vec::with_capacity(parts.clone().map(<[f32]>::len).sum());
+    for part in parts {
+        out.extend_from_slice(part);
     }
+    out
 }
 
 impl Batch {
@@ -140,13 +168,11 @@ impl Batch {
         );
         let m = s.modulation_order();
         let bn = b * n;
-        let cat = |f: &dyn Fn(&SampleRows) -> &Vec<f32>| -> Vec<f32> {
-            rows.iter().flat_map(|r| f(r).iter().copied()).collect()
-        };
-        let complex = |re: Vec<f32>, im: Vec<f32>, shape: [usize; 3]| {
+        let complex = |field: &dyn Fn(&SampleRows) -> &Planes, shape: [usize; 3]| {
+            let plane = |p: usize| concat(rows.iter().map(|r| field(r).0[p].as_slice()));
             Ok::<_, LearnError>(ComplexTensor {
-                re: from_values(re, shape, device)?,
-                im: from_values(im, shape, device)?,
+                re: from_values(plane(0), shape, device)?,
+                im: from_values(plane(1), shape, device)?,
             })
         };
         let input = setup.shape().input;
@@ -155,13 +181,6 @@ impl Batch {
         for (i, &msg) in messages.iter().enumerate() {
             one_hot[i * m + msg] = 1.0;
         }
-        let sensing = |axis: usize| {
-            complex(
-                cat(&|r| &r.sensing[axis][0]),
-                cat(&|r| &r.sensing[axis][1]),
-                [bn, nr, nt],
-            )
-        };
         let per_sample = |f: &dyn Fn(&Conditions) -> f64| -> Result<Tensor<2>, LearnError> {
             from_values(
                 conditions.iter().map(|c| f(c) as f32).collect(),
@@ -170,46 +189,40 @@ impl Batch {
             )
         };
         let j = setup.scheme.jamming_columns(nt);
-        Ok(Self {
+        let mut batch = Self {
             samples: b,
             subcarriers: n,
             conditions: conditions.to_vec(),
-            features: from_values(cat(&|r| &r.features), [bn, input], device)?,
+            features: from_values(
+                concat(rows.iter().map(|r| r.features.as_slice())),
+                [bn, input],
+                device,
+            )?,
             one_hot: from_values(one_hot, [bn, k * m], device)?,
             messages,
-            users: complex(cat(&|r| &r.users[0]), cat(&|r| &r.users[1]), [bn, k, nt])?,
-            users_estimated: rows
-                .iter()
-                .flat_map(|r| r.users_estimated.iter().cloned())
-                .collect(),
-            zero_forcing: complex(
-                cat(&|r| &r.zero_forcing[0]),
-                cat(&|r| &r.zero_forcing[1]),
-                [bn, nt, k],
-            )?,
-            projectors: complex(
-                cat(&|r| &r.projectors[0]),
-                cat(&|r| &r.projectors[1]),
-                [bn, nt, nt],
-            )?,
-            eve: complex(cat(&|r| &r.eve[0]), cat(&|r| &r.eve[1]), [bn, nt, ne])?,
-            sensing: [sensing(0)?, sensing(1)?],
+            users: complex(&|r| &r.users, [bn, k, nt])?,
+            users_estimated: Vec::new(),
+            zero_forcing: complex(&|r| &r.zero_forcing, [bn, nt, k])?,
+            projectors: complex(&|r| &r.projectors, [bn, nt, nt])?,
+            eve: complex(&|r| &r.eve, [bn, nt, ne])?,
+            sensing: [
+                complex(&|r| &r.sensing[0], [bn, nr, nt])?,
+                complex(&|r| &r.sensing[1], [bn, nr, nt])?,
+            ],
             angles_estimated: rows.iter().map(|r| r.angles).collect(),
             power: per_sample(&|c| s.subcarrier_power(c.p_db))?,
             log_crlb_max: per_sample(&|c| c.crlb_db / 10.0 * std::f64::consts::LN_10)?,
-            jamming_symbols: complex(cat(&|r| &r.symbols[0]), cat(&|r| &r.symbols[1]), [bn, j, 1])?,
-            noise: complex(cat(&|r| &r.noise[0]), cat(&|r| &r.noise[1]), [bn, k, 1])?,
+            jamming_symbols: complex(&|r| &r.symbols, [bn, j, 1])?,
+            noise: complex(&|r| &r.noise, [bn, k, 1])?,
             noise_power: s.noise_power(),
             phasors: if setup.config.training.robust {
-                Some(complex(
-                    cat(&|r| &r.phasors[0]),
-                    cat(&|r| &r.phasors[1]),
-                    [bn, nt, 1],
-                )?)
+                Some(complex(&|r| &r.phasors, [bn, nt, 1])?)
             } else {
                 None
             },
-        })
+        };
+        batch.users_estimated = rows.into_iter().flat_map(|r| r.users_estimated).collect();
+        Ok(batch)
     }
 }
 
@@ -233,19 +246,24 @@ fn sample_rows(
     };
     let (theta, phi) = r.target_estimated;
     let sensing_channel = geometry.channel(theta, phi);
+    let ne = s.eve_antennas();
+    let nr = s.rx().elements();
     let mut out = SampleRows {
-        features: Vec::new(),
-        messages: Vec::new(),
-        users: [Vec::new(), Vec::new()],
-        users_estimated: r.users_estimated.clone(),
-        projectors: [Vec::new(), Vec::new()],
-        zero_forcing: [Vec::new(), Vec::new()],
-        eve: [Vec::new(), Vec::new()],
-        sensing: [[Vec::new(), Vec::new()], [Vec::new(), Vec::new()]],
+        features: Vec::with_capacity(n * setup.shape().input),
+        messages: Vec::with_capacity(n * k),
+        users: Planes::with_capacity(n * k * nt),
+        users_estimated: r.users_estimated,
+        projectors: Planes::with_capacity(n * nt * nt),
+        zero_forcing: Planes::with_capacity(n * nt * k),
+        eve: Planes::with_capacity(n * nt * ne),
+        sensing: [
+            Planes::with_capacity(n * nr * nt),
+            Planes::with_capacity(n * nr * nt),
+        ],
         angles: r.target_estimated,
-        symbols: [Vec::new(), Vec::new()],
-        noise: [Vec::new(), Vec::new()],
-        phasors: [Vec::new(), Vec::new()],
+        symbols: Planes::with_capacity(n * jam),
+        noise: Planes::with_capacity(n * k),
+        phasors: Planes::default(),
     };
     let f = s.file();
     if setup.config.training.robust {
@@ -258,13 +276,15 @@ fn sample_rows(
             .fold(0.0, f64::max);
         let var = top * prng.random::<f64>();
         let phases = oscillator_phases(&mut prng, nt, var, f.impairments.phase_model);
-        let column = Mat::from_fn(nt, 1, |i, _| c64::cis(phases[i]));
+        out.phasors = Planes::with_capacity(n * nt);
         for _ in 0..n {
-            push(&column, &mut out.phasors);
+            for &phase in &phases {
+                out.phasors.push_value(c64::cis(phase));
+            }
         }
     }
     for sc in 0..n {
-        let h = &r.users_estimated[sc];
+        let h = &out.users_estimated[sc];
         let msgs: Vec<usize> = (0..k).map(|_| rng.random_range(0..m)).collect();
         let f = &mut out.features;
         f.extend(
@@ -286,21 +306,19 @@ fn sample_rows(
             f.extend((0..m).map(|i| if i == msg { 1.0 } else { 0.0 }));
         }
         out.messages.extend(msgs);
-        push(&r.users[sc], &mut out.users);
+        out.users.push(&r.users[sc]);
         let (projector, zero_forcing) = projector_and_zero_forcing(h)?;
-        push(&projector, &mut out.projectors);
-        push(&zero_forcing, &mut out.zero_forcing);
-        push(&r.eve[sc], &mut out.eve);
-        push(&sensing_channel.d_theta, &mut out.sensing[0]);
-        push(&sensing_channel.d_phi, &mut out.sensing[1]);
-        push(
-            &Mat::from_fn(jam, 1, |_, _| complex_normal(&mut rng, 1.0)),
-            &mut out.symbols,
-        );
-        push(
-            &Mat::from_fn(k, 1, |_, _| complex_normal(&mut rng, noise)),
-            &mut out.noise,
-        );
+        out.projectors.push(&projector);
+        out.zero_forcing.push(&zero_forcing);
+        out.eve.push(&r.eve[sc]);
+        out.sensing[0].push(&sensing_channel.d_theta);
+        out.sensing[1].push(&sensing_channel.d_phi);
+        for _ in 0..jam {
+            out.symbols.push_value(complex_normal(&mut rng, 1.0));
+        }
+        for _ in 0..k {
+            out.noise.push_value(complex_normal(&mut rng, noise));
+        }
     }
     Ok(out)
 }
