@@ -112,6 +112,45 @@ fn eigen(
         })
 }
 
+/// Solves `A X = B` in place (`A` n x n and `B` n x r, column-major), Gaussian elimination with
+/// partial pivoting; `A` is overwritten. A zero pivot (singular `A`) gives non-finite values.
+fn solve_in_place(a: &mut [c64], b: &mut [c64], n: usize, r: usize) {
+    for k in 0..n {
+        let pivot = (k..n)
+            .max_by(|&i, &j| a[i + k * n].norm_sqr().total_cmp(&a[j + k * n].norm_sqr()))
+            .unwrap_or(k);
+        if pivot != k {
+            for c in 0..n {
+                a.swap(k + c * n, pivot + c * n);
+            }
+            for c in 0..r {
+                b.swap(k + c * n, pivot + c * n);
+            }
+        }
+        let inverse = a[k + k * n].inv();
+        for i in k + 1..n {
+            let factor = a[i + k * n] * inverse;
+            for c in k..n {
+                let v = a[k + c * n];
+                a[i + c * n] -= factor * v;
+            }
+            for c in 0..r {
+                let v = b[k + c * n];
+                b[i + c * n] -= factor * v;
+            }
+        }
+    }
+    for c in 0..r {
+        for k in (0..n).rev() {
+            let mut v = b[k + c * n];
+            for j in k + 1..n {
+                v -= a[k + j * n] * b[j + c * n];
+            }
+            b[k + c * n] = v / a[k + k * n];
+        }
+    }
+}
+
 /// `Re tr(X^H Y)`.
 fn inner(x: &Mat<c64>, y: &Mat<c64>) -> f64 {
     let mut s = 0.0;
@@ -210,31 +249,72 @@ impl JammingProblem {
     }
 
     /// `L` at `Q = B S B^H` and, if `gradient`, its gradient in `S` (m x m Hermitian).
+    ///
+    /// Per draw: `A = sigma^2 I + E^H S E` (Ne x Ne, its Hermitian part), `x_k = A^-1 g_k`,
+    /// `L += ln(1 + g_k^H x_k)` and the gradient `-= (E x_k)(E x_k)^H / (1 + g_k^H x_k)`. This
+    /// runs for every draw at every step of every OPT_Q solve, on matrices of a few entries: plain
+    /// loops over buffers allocated once per call (faer's products and LU allocated and
+    /// dispatched per draw, most of the time).
     fn evaluate(&self, s: &Mat<c64>, gradient: bool) -> (f64, Option<Mat<c64>>) {
         let m = self.dimension();
+        let s_flat: Vec<c64> = (0..m * m).map(|at| s[(at % m, at / m)]).collect();
+        let mut grad = gradient.then(|| vec![c64::ZERO; m * m]);
         let mut value = 0.0;
-        let mut grad = gradient.then(|| Mat::<c64>::zeros(m, m));
+        let (mut t, mut a, mut x, mut w) = (Vec::new(), Vec::new(), Vec::new(), vec![c64::ZERO; m]);
         for d in &self.draws {
-            // A_d = sigma^2 I + E^H S E.
-            let mut a = d.e.adjoint() * s * &d.e;
-            for i in 0..a.nrows() {
-                a[(i, i)] += c64::new(self.noise, 0.0);
+            let ne = d.e.ncols();
+            // T = S E (m x Ne), A = sigma^2 I + E^H T, both column-major.
+            t.clear();
+            for c in 0..ne {
+                let e = d.e.col(c);
+                t.extend((0..m).map(|i| (0..m).map(|j| s_flat[i + j * m] * e[j]).sum::<c64>()));
             }
-            let lu = hermitian_part(&a).partial_piv_lu();
+            a.clear();
+            for c in 0..ne {
+                a.extend((0..ne).map(|r| {
+                    let diagonal = if r == c { self.noise } else { 0.0 };
+                    let e = d.e.col(r);
+                    (0..m).map(|i| e[i].conj() * t[i + c * m]).sum::<c64>() + diagonal
+                }));
+            }
+            for c in 0..ne {
+                for r in c..ne {
+                    let h = (a[r + c * ne] + a[c + r * ne].conj()) * 0.5;
+                    a[r + c * ne] = h;
+                    a[c + r * ne] = h.conj();
+                }
+            }
+            // X = A^-1 [g_1 .. g_K] by Gaussian elimination with partial pivoting.
+            x.clear();
             for g in &d.g {
-                let x = faer::linalg::solvers::Solve::solve(&lu, g.as_mat());
-                let q: f64 = (0..g.nrows()).map(|i| (g[i].conj() * x[(i, 0)]).re).sum();
+                x.extend(g.iter().copied());
+            }
+            solve_in_place(&mut a, &mut x, ne, d.g.len());
+            for (g, xk) in d.g.iter().zip(x.chunks_exact(ne)) {
+                let q: f64 = g.iter().zip(xk).map(|(gi, xi)| (gi.conj() * xi).re).sum();
                 value += (1.0 + q).ln();
                 if let Some(grad) = grad.as_mut() {
-                    let w = &d.e * &x;
-                    *grad -= (&w * w.adjoint()) * faer::Scale(c64::new(1.0 / (1.0 + q), 0.0));
+                    for (i, wi) in w.iter_mut().enumerate() {
+                        *wi = (0..ne).map(|c| d.e[(i, c)] * xk[c]).sum();
+                    }
+                    let scale = 1.0 / (1.0 + q);
+                    for j in 0..m {
+                        let wj = w[j].conj() * scale;
+                        for i in 0..m {
+                            grad[i + j * m] -= w[i] * wj;
+                        }
+                    }
                 }
             }
         }
         let n = self.draws.len() as f64;
         (
             value / n,
-            grad.map(|g| hermitian_part(&(g * faer::Scale(c64::new(1.0 / n, 0.0))))),
+            grad.map(|g| {
+                Mat::from_fn(m, m, |i, j| {
+                    (g[i + j * m] + g[j + i * m].conj()) * (0.5 / n)
+                })
+            }),
         )
     }
 

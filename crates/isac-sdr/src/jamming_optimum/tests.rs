@@ -312,3 +312,21 @@ fn an_unreachable_crlb_is_infeasible_and_a_slack_one_changes_nothing() {
         .unwrap();
     assert_eq!(impossible.status, OptimumStatus::Infeasible);
 }
+
+#[test]
+fn the_small_solve_matches_faers_lu() {
+    let n = 3;
+    let a = gaussian(n, n, 4, 0);
+    let b = gaussian(n, 2, 4, 1);
+    let direct = faer::linalg::solvers::Solve::solve(&a.partial_piv_lu(), &b);
+    let mut a_flat: Vec<c64> = (0..n * n).map(|at| a[(at % n, at / n)]).collect();
+    let mut x: Vec<c64> = (0..n * 2).map(|at| b[(at % n, at / n)]).collect();
+    super::solve_in_place(&mut a_flat, &mut x, n, 2);
+    for (at, v) in x.iter().enumerate() {
+        let d = direct[(at % n, at / n)];
+        assert!(
+            (v - d).norm() < 1e-12 * d.norm().max(1.0),
+            "{at}: {v} vs {d}"
+        );
+    }
+}
