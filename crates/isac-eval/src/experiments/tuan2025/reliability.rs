@@ -180,20 +180,33 @@ pub fn fig4(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
     let mut csv = Csv::new(&[
         "snr_db", "scheme", "receiver", "bler", "ci_low", "ci_high", "blocks", "errors",
     ]);
-    let mut curves: Vec<(String, Vec<ErrorBar>)> = Vec::new();
-    let mut eve_at_top: Vec<(Scheme, f64)> = Vec::new();
-    let mut user_at_15: Vec<(Scheme, f64)> = Vec::new();
-    for (scheme, model) in schemes.iter().zip(&models) {
-        let mut per_receiver: Vec<Vec<ErrorBar>> = vec![Vec::new(); k + 1];
-        for &p in &snr {
-            // Blocks are shared by the receivers (one batch serves all); each stops counting at
-            // its own target.
+    // Every (scheme, SNR) point is its own Monte Carlo over the same indexed blocks, so they run
+    // in parallel (the model's forward passes inside one point are sequential) and the counts do
+    // not depend on the order or the thread count. Blocks are shared by the receivers (one batch
+    // serves all); each stops counting at its own target.
+    let points: Vec<(usize, f64)> = (0..schemes.len())
+        .flat_map(|i| snr.iter().map(move |&p| (i, p)))
+        .collect();
+    let all_counts: Vec<Vec<BlerCount>> = points
+        .par_iter()
+        .map(|&(i, p)| {
             let counts = run_until(k + 1, TARGET_ERRORS, cap, len, |start, n| {
-                let (mut all, eve) = errors(&lab, model, p, start, n)?;
+                let (mut all, eve) = errors(&lab, &models[i], p, start, n)?;
                 all.push(eve);
                 Ok::<_, EvalError>(all)
             })?;
             lab.progress().inc(1);
+            Ok::<_, EvalError>(counts)
+        })
+        .collect::<Result<_, _>>()?;
+    let mut all_counts = all_counts.into_iter();
+    let mut curves: Vec<(String, Vec<ErrorBar>)> = Vec::new();
+    let mut eve_at_top: Vec<(Scheme, f64)> = Vec::new();
+    let mut user_at_15: Vec<(Scheme, f64)> = Vec::new();
+    for scheme in &schemes {
+        let mut per_receiver: Vec<Vec<ErrorBar>> = vec![Vec::new(); k + 1];
+        for &p in &snr {
+            let counts = all_counts.next().expect("one count per point");
             for (r, c) in counts.iter().enumerate() {
                 let name = if r < k {
                     format!("user{}", r + 1)
