@@ -127,15 +127,6 @@ struct SampleRows {
     phasors: Planes,
 }
 
-/// The samples' values of one field, concatenated.
-fn concat<'a>(parts: impl Iterator<Item = &'a [f32]> + Clone) -> Vec<f32> {
-    let mut out = Vec::with_capacity(parts.clone().map(<[f32]>::len).sum());
-    for part in parts {
-        out.extend_from_slice(part);
-    }
-    out
-}
-
 impl Batch {
     /// Realisations `indices` of the setup's scenario at the given operating points, with the
     /// messages and noise of stream `symbol_seed`. Deterministic for any thread count.
@@ -169,7 +160,10 @@ impl Batch {
         let m = s.modulation_order();
         let bn = b * n;
         let complex = |field: &dyn Fn(&SampleRows) -> &Planes, shape: [usize; 3]| {
-            let plane = |p: usize| concat(rows.iter().map(|r| field(r).0[p].as_slice()));
+            let plane = |p: usize| {
+                let parts: Vec<&[f32]> = rows.iter().map(|r| field(r).0[p].as_slice()).collect();
+                parts.concat()
+            };
             Ok::<_, LearnError>(ComplexTensor {
                 re: from_values(plane(0), shape, device)?,
                 im: from_values(plane(1), shape, device)?,
@@ -194,7 +188,10 @@ impl Batch {
             subcarriers: n,
             conditions: conditions.to_vec(),
             features: from_values(
-                concat(rows.iter().map(|r| r.features.as_slice())),
+                rows.iter()
+                    .map(|r| r.features.as_slice())
+                    .collect::<Vec<_>>()
+                    .concat(),
                 [bn, input],
                 device,
             )?,
