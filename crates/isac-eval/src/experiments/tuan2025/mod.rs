@@ -717,6 +717,19 @@ fn covariance(r: &RowDesign) -> JammingDesign {
     }
 }
 
+/// A quick run of the shipped scenarios into a per-process temporary directory named `tag`
+/// (tests of this module and its figures).
+#[cfg(test)]
+pub(super) fn quick_context(tag: &str) -> RunContext<'static> {
+    RunContext {
+        quick: true,
+        ..RunContext::new(
+            std::env::temp_dir().join(format!("{tag}-{}", std::process::id())),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios").into(),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -731,13 +744,7 @@ mod tests {
     /// them, share a cache file; the physics and the trained settings do not.
     #[test]
     fn the_model_cache_key_holds_the_physics_and_what_trains_only() {
-        let ctx = RunContext {
-            quick: true,
-            ..RunContext::new(
-                std::env::temp_dir().join(format!("isac-key-{}", std::process::id())),
-                concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios").into(),
-            )
-        };
+        let ctx = quick_context("isac-key");
         let lab = Lab::new(&ctx).unwrap();
         let base = lab
             .setup(Scheme::IsacFj, Variant::single_carrier(EveModel::Rayleigh))
@@ -777,13 +784,7 @@ mod tests {
     #[test]
     fn ideal_hardware_reproduces_the_ideal_results_exactly() {
         // Closed-form schemes only: nothing is trained or written.
-        let ctx = RunContext {
-            quick: true,
-            ..RunContext::new(
-                std::env::temp_dir().join(format!("isac-hw-{}", std::process::id())),
-                concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios").into(),
-            )
-        };
+        let ctx = quick_context("isac-hw");
         let lab = Lab::new(&ctx).unwrap();
         let v = Variant {
             subcarriers: 2,

@@ -333,7 +333,6 @@ mod tests {
     use isac_learn::autoencoder::{Autoencoder, TrainingLog};
 
     use super::*;
-    use crate::experiments::RunContext;
 
     /// `sum_k f_k f_k^H + Q` of a design.
     fn total(d: &isac_design::JammingDesign) -> faer::Mat<c64> {
@@ -351,13 +350,7 @@ mod tests {
 
     #[test]
     fn the_bler_monte_carlo_transmits_the_design_the_secrecy_figures_evaluate() {
-        let ctx = RunContext {
-            quick: true,
-            ..RunContext::new(
-                std::env::temp_dir().join(format!("isac-bler-{}", std::process::id())),
-                concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios").into(),
-            )
-        };
+        let ctx = super::super::quick_context("isac-bler");
         let lab = Lab::new(&ctx).unwrap();
         let setup = lab.setup(Scheme::IsacFj, variant(Scheme::IsacFj)).unwrap();
         let model = TrainedAutoencoder {
