@@ -35,6 +35,7 @@ pub mod config;
 mod device;
 mod encoder;
 mod error;
+mod host;
 pub mod fim_estimator;
 mod init;
 mod power;

@@ -263,7 +263,7 @@ impl TtLinear {
     /// this is one fused operation with its own backward pass, elsewhere
     /// [`TtLinear::forward_composed`] and Burn's bias add and ReLU.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        if !op::supports(&x.device()) {
+        if !crate::host::supports(&x.device()) {
             let y = self.forward_composed(x);
             let y = match self.bias() {
                 Some(b) => y + b.unsqueeze_dim(0),

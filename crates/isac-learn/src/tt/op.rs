@@ -2,8 +2,8 @@
 //! the autodiff graph records a single node for the whole layer instead of a matmul, reshape and
 //! transpose per core, and the products run in faer's kernels (see [`super::contraction`]).
 //!
-//! Runs on the CPU backends (Flex, NdArray) and their autodiff devices; [`supports`] says
-//! whether a device can run it, and `TtLinear` falls back to composed tensor operations
+//! Runs on the CPU backends (Flex, NdArray) and their autodiff devices;
+//! [`crate::host::supports`] says whether a device can run it, and `TtLinear` falls back to composed tensor operations
 //! elsewhere (GPU devices), so models need no change.
 
 // The extension macro expands code naming NdArray, deprecated in Burn 0.22 and kept reachable on
@@ -15,21 +15,10 @@ use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Autodiff, Backend, DispatchDevice, Flex, TensorMetadata, backend_extension};
-use burn::tensor::{Device, TensorData, try_read_sync};
+use burn::backend::{Autodiff, Backend, Flex, TensorMetadata, backend_extension};
 
 use super::contraction::{self, Tape, TtShape};
-
-/// Whether `device` runs the fused operation.
-pub(crate) fn supports(device: &Device) -> bool {
-    match device.as_dispatch().clone().inner() {
-        DispatchDevice::Flex(_) => true,
-        #[cfg(feature = "ndarray")]
-        DispatchDevice::NdArray(_) => true,
-        #[allow(unreachable_patterns)]
-        _ => false,
-    }
-}
+use crate::host::{HostTensor, upload};
 
 /// The extension: `y = W x (+ b)`, then `max(y, 0)` if `relu` (`[batch, N] -> [batch, M]`), for
 /// the flat parameter vector `weights` of [`contraction::TtShape::split`] (the cores in the
@@ -74,54 +63,6 @@ tt_contraction!([] Flex => |x, w, s| forward::<Flex>(x, w, s).0);
 tt_contraction!([] burn::backend::NdArray => |x, w, s| forward::<burn::backend::NdArray>(x, w, s).0);
 // Training: one autodiff node.
 tt_contraction!([B: HostTensor, C: CheckpointStrategy] Autodiff<B, C> => tracked::<B, C>);
-
-/// Reading a float tensor's values to host memory, row-major, as f32. Burn's generic
-/// `into_data` copies a tensor that is still shared (a parameter, an activation the graph keeps)
-/// element by element on NdArray (~25 ns per value): these read the storage directly.
-pub(crate) trait HostTensor: Backend {
-    fn read(t: FloatTensor<Self>) -> Vec<f32>;
-}
-
-impl HostTensor for Flex {
-    fn read(t: FloatTensor<Self>) -> Vec<f32> {
-        match t.as_slice::<f32>() {
-            Some(values) => values.to_vec(),
-            None => read_generic::<Self>(t),
-        }
-    }
-}
-
-#[cfg(feature = "ndarray")]
-impl HostTensor for burn::backend::NdArray {
-    fn read(t: FloatTensor<Self>) -> Vec<f32> {
-        if let burn::backend::ndarray::NdArrayTensor::F32(storage) = &t {
-            let view = storage.view();
-            return match view.as_slice() {
-                Some(values) => values.to_vec(),
-                None => view.iter().copied().collect(),
-            };
-        }
-        read_generic::<Self>(t)
-    }
-}
-
-/// Any backend's tensor through `into_data` (a CPU backend reads synchronously).
-fn read_generic<B: Backend>(t: FloatTensor<B>) -> Vec<f32> {
-    try_read_sync(B::float_into_data(t))
-        .expect("CPU tensors read synchronously")
-        .expect("CPU tensors read without error")
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .expect("converted to f32")
-}
-
-fn upload<B: Backend, const D: usize>(
-    values: Vec<f32>,
-    shape: [usize; D],
-    device: &B::Device,
-) -> FloatTensor<B> {
-    B::float_from_data(TensorData::new(values, shape), device)
-}
 
 /// The contraction on host memory: `y` on the device of `x`, and what the backward pass needs.
 fn forward<B: HostTensor>(
