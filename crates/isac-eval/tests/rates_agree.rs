@@ -1,12 +1,16 @@
-//! Secrecy rates computed two independent ways agree: the differentiable Burn version used for
-//! training (`isac_learn::secrecy_rates`, an `L D L^H` solve for Eve, f32) and the faer version
-//! used for evaluation (`isac_eval::secrecy`, LU solve, f64), for a steered jamming beam (one
-//! column) and for isotropic jamming spread over several columns, at strong jamming.
+//! Secrecy rates computed independent ways agree: the two differentiable Burn versions used for
+//! training (`isac_learn::secrecy_rates`, fused host loops with a Cholesky solve for Eve in f64
+//! on the CPU devices, and `isac_learn::secrecy_rates_composed`, tensor operations with an
+//! `L D L^H` solve in f32, the GPU path) and the faer version used for evaluation
+//! (`isac_eval::secrecy`, LU solve, f64), for a steered jamming beam (one column) and for
+//! isotropic jamming spread over several columns, at strong jamming.
 
 use faer::{Col, Mat, c64};
 use isac_channel::rng::{complex_normal, stream};
 use isac_eval::secrecy::{eve_rates, user_rates};
-use isac_learn::{ComplexTensor, CpuDevice, Device, Tensor, TensorData, secrecy_rates};
+use isac_learn::{
+    ComplexTensor, CpuDevice, Device, Tensor, TensorData, secrecy_rates, secrecy_rates_composed,
+};
 
 fn tensor(parts: Vec<Vec<c64>>, shape: [usize; 3], device: &Device) -> ComplexTensor<3> {
     let flat: Vec<c64> = parts.into_iter().flatten().collect();
@@ -24,6 +28,16 @@ fn tensor(parts: Vec<Vec<c64>>, shape: [usize; 3], device: &Device) -> ComplexTe
         im: make(|z| z.im),
     }
 }
+
+/// The signature of both Burn versions.
+type Rates = fn(
+    &ComplexTensor<3>,
+    &ComplexTensor<3>,
+    &ComplexTensor<3>,
+    &ComplexTensor<3>,
+    f64,
+    f64,
+) -> (Tensor<2>, Tensor<2>);
 
 fn row_major(m: &Mat<c64>) -> Vec<c64> {
     (0..m.nrows())
@@ -60,7 +74,14 @@ fn agree(ne: usize, jam_cols: usize, jam_var: f64) {
             ]
         })
         .collect();
-    for device in CpuDevice::all() {
+    let rates = [
+        ("fused", secrecy_rates as Rates),
+        ("composed", secrecy_rates_composed),
+    ];
+    for (device, (path, rates)) in CpuDevice::all()
+        .into_iter()
+        .flat_map(|d| rates.map(|r| (d, r)))
+    {
         let dev = device.device();
         let pack = |i: usize, r: usize, c: usize| {
             tensor(
@@ -69,7 +90,7 @@ fn agree(ne: usize, jam_cols: usize, jam_var: f64) {
                 &dev,
             )
         };
-        let (user, eve) = secrecy_rates(
+        let (user, eve) = rates(
             &pack(0, k, nt),
             &pack(1, nt, k),
             &pack(2, nt, jam_cols),
@@ -91,12 +112,12 @@ fn agree(ne: usize, jam_cols: usize, jam_var: f64) {
                 let (u, e) = (f64::from(user[b * k + j]), f64::from(eve[b * k + j]));
                 assert!(
                     (u - u_ref[j]).abs() < 1e-4 * (1.0 + u_ref[j]),
-                    "{device} user {b},{j}: {u} vs {}",
+                    "{device} {path} user {b},{j}: {u} vs {}",
                     u_ref[j]
                 );
                 assert!(
                     (e - e_ref[j]).abs() < eve_tol * (1.0 + e_ref[j]),
-                    "{device} eve {b},{j}: {e} vs {}",
+                    "{device} {path} eve {b},{j}: {e} vs {}",
                     e_ref[j]
                 );
             }

@@ -35,15 +35,15 @@ pub mod config;
 mod device;
 mod encoder;
 mod error;
-mod host;
 pub mod fim_estimator;
+mod host;
 mod init;
 mod power;
 mod quantize;
 mod tensor;
 mod tt;
 
-pub use complex::{ComplexTensor, secrecy_rates};
+pub use complex::{ComplexTensor, secrecy_rates, secrecy_rates_composed};
 pub use config::{
     BeamStructure, EncoderSection, FimEstimatorSection, LearnConfig, PerturbationDesign,
     Stage2Objective, TrainingSection,

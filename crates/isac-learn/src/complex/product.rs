@@ -170,7 +170,10 @@ pub(super) fn pair(
             .chunks_exact_mut(n)
             .zip(a1.chunks_exact(p).zip(a2.chunks_exact(p)))
         {
-            for (c, (col1, col2)) in c_row.iter_mut().zip(t1.chunks_exact(p).zip(t2.chunks_exact(p))) {
+            for (c, (col1, col2)) in c_row
+                .iter_mut()
+                .zip(t1.chunks_exact(p).zip(t2.chunks_exact(p)))
+            {
                 *c = dot(a1_row, col1) + s * dot(a2_row, col2);
             }
         }
@@ -180,12 +183,7 @@ pub(super) fn pair(
 
 /// `scale G B^T` per matrix: `G` `[batch, m, n]`, `B` `[batch, p, n]`, result `[batch, m, p]`
 /// (row `i` is the sum over `j` of `G[i, j]` times column `j` of `B`).
-fn times_transpose(
-    g: &[f32],
-    b: &[f32],
-    scale: f32,
-    [batch, m, p, n]: [usize; 4],
-) -> Vec<f32> {
+fn times_transpose(g: &[f32], b: &[f32], scale: f32, [batch, m, p, n]: [usize; 4]) -> Vec<f32> {
     let mut d = vec![0.0f32; batch * m * p];
     if m * p * n == 0 {
         return d;
@@ -207,12 +205,7 @@ fn times_transpose(
 
 /// `scale A^T G` per matrix: `A` `[batch, m, p]`, `G` `[batch, m, n]`, result `[batch, p, n]`
 /// (built transposed: column `j` is the sum over `i` of `G[i, j]` times row `i` of `A`).
-fn transpose_times(
-    a: &[f32],
-    g: &[f32],
-    scale: f32,
-    [batch, m, p, n]: [usize; 4],
-) -> Vec<f32> {
+fn transpose_times(a: &[f32], g: &[f32], scale: f32, [batch, m, p, n]: [usize; 4]) -> Vec<f32> {
     let mut d = vec![0.0f32; batch * p * n];
     if m * p * n == 0 {
         return d;
