@@ -9,6 +9,7 @@
 
 mod batch;
 mod deploy;
+mod fisher;
 mod stage2;
 mod train;
 
@@ -293,11 +294,9 @@ impl Autoencoder {
         }
         match setup.scheme {
             Scheme::IsacFj | Scheme::AeFj | Scheme::IsacFjPlus => {
-                let both = ComplexTensor::cat_columns(&[beams, candidate]);
-                let scale = frame_scale(&both, batch, batch.power.clone());
-                let both = both.times(&scale);
-                let beams = both.narrow_columns(0, k);
-                let steered = both.narrow_columns(k, 1);
+                let scale = frame_scale(&[&beams, &candidate], batch, batch.power.clone());
+                let beams = beams.times(&scale);
+                let steered = candidate.times(&scale);
                 let beta = match setup.scheme {
                     Scheme::IsacFj => Mixing::Steered,
                     Scheme::AeFj => Mixing::Isotropic,
@@ -310,7 +309,7 @@ impl Autoencoder {
             }
             Scheme::DlAn => {
                 let share = setup.task.an_fraction;
-                let scale = frame_scale(&beams, batch, batch.power.clone().mul_scalar(1.0 - share));
+                let scale = frame_scale(&[&beams], batch, batch.power.clone().mul_scalar(1.0 - share));
                 let mut an = rows_of(batch.power.clone(), batch.subcarriers)
                     .mul_scalar(share / setup.null_dimension() as f64)
                     .sqrt();
@@ -551,11 +550,15 @@ fn rows_of(per_sample: Tensor<2>, subcarriers: usize) -> Tensor<3> {
         .reshape([b * subcarriers, 1, 1])
 }
 
-/// The factor `[BN, 1, 1]` that scales every sample's columns to `budget` (`[B, 1]`) on average
-/// over its subcarriers (eq. 27).
-fn frame_scale(x: &ComplexTensor<3>, batch: &Batch, budget: Tensor<2>) -> Tensor<3> {
+/// The factor `[BN, 1, 1]` that scales every sample's columns (those of every block in
+/// `blocks`) to `budget` (`[B, 1]`) on average over its subcarriers (eq. 27).
+fn frame_scale(blocks: &[&ComplexTensor<3>], batch: &Batch, budget: Tensor<2>) -> Tensor<3> {
     let (b, n) = (batch.samples, batch.subcarriers);
-    let row_power: Tensor<3> = x.abs2().sum_dim(1).sum_dim(2); // [BN, 1, 1]
+    let row_power: Tensor<3> = blocks
+        .iter()
+        .map(|x| x.abs2().sum_dim(1).sum_dim(2))
+        .reduce(|a, b| a + b)
+        .expect("at least one block"); // [BN, 1, 1]
     let frame = row_power.reshape([b, n]).mean_dim(1); // [B, 1]
     rows_of((budget / frame.clamp_min(FLOOR)).sqrt(), n)
 }
@@ -570,23 +573,21 @@ fn log_crlbs(
     convention: CrlbConvention,
 ) -> [Tensor<2>; 2] {
     let (b, n) = (batch.samples, batch.subcarriers);
-    let x = ComplexTensor::cat_columns(&[tx.beams.clone(), tx.jamming.clone()]);
-    let yt = batch.sensing[0].matmul(&x);
-    let yp = batch.sensing[1].matmul(&x);
-    let frame = |t: Tensor<3>| -> Tensor<2> {
-        t.sum_dim(1)
-            .sum_dim(2)
+    let rows = fisher::angle_fim(&batch.sensing, &tx.beams, &tx.jamming); // [BN, 3]
+    let frame = |i: usize| -> Tensor<2> {
+        rows.clone()
+            .narrow(1, i, 1)
             .reshape([b, n])
             .sum_dim(1)
             .mul_scalar(2.0 * scale)
     };
-    let j_tt = frame(yt.abs2());
-    let j_pp = frame(yp.abs2());
+    let j_tt = frame(0);
+    let j_pp = frame(1);
     let tiny = FLOOR;
     match convention {
         CrlbConvention::Paper => [-j_tt.clamp_min(tiny).log(), -j_pp.clamp_min(tiny).log()],
         CrlbConvention::Joint => {
-            let j_tp = frame(yt.re * yp.re + yt.im * yp.im);
+            let j_tp = frame(2);
             // Cauchy-Schwarz makes det >= 0; rounding can cancel it, so floor it relatively.
             let prod = j_tt.clone() * j_pp.clone();
             let det = (prod.clone() - j_tp.square())

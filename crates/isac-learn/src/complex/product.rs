@@ -20,7 +20,7 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, TensorMetadata, backend_extension};
 
-use crate::host::{HostTensor, upload};
+use crate::host::{HostTensor, axpy, dot, upload};
 
 /// The extension: `C[b] = A1[b] B1[b] + s A2[b] B2[b]` for every `b`, with `s = -1` if
 /// `negate` (else `+1`); `A1`, `A2` are `[batch, m, p]` and `B1`, `B2` `[batch, p, n]`.
@@ -233,30 +233,4 @@ fn transpose(x: &[f32], rows: usize, cols: usize, out: &mut [f32]) {
             out[j * rows + i] = *v;
         }
     }
-}
-
-/// `y += a x`.
-fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
-    for (y, x) in y.iter_mut().zip(x) {
-        *y += a * x;
-    }
-}
-
-/// `x . y` in eight partial sums (so the compiler can keep them in one vector register).
-fn dot(x: &[f32], y: &[f32]) -> f32 {
-    const LANES: usize = 8;
-    let mut acc = [0.0f32; LANES];
-    let (xs, ys) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
-    let tail: f32 = xs
-        .remainder()
-        .iter()
-        .zip(ys.remainder())
-        .map(|(a, b)| a * b)
-        .sum();
-    for (a, b) in xs.zip(ys) {
-        for l in 0..LANES {
-            acc[l] += a[l] * b[l];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
 }
