@@ -282,21 +282,13 @@ mod tests {
     use super::*;
     use crate::CpuDevice;
     use crate::tensor::values;
+    use crate::testing::{assert_agree, random_complex, tracked};
     use faer::Mat;
     use isac_channel::rng::{complex_normal, stream};
 
     fn random(rows: usize, cols: usize, seed: u64) -> Mat<c64> {
         let mut rng = stream(seed, [0; 3]);
         Mat::from_fn(rows, cols, |_, _| complex_normal(&mut rng, 1.0))
-    }
-
-    /// A random complex tensor `[b, rows, cols]` on `device`.
-    fn random_tensor(shape: [usize; 3], seed: u64, device: &Device) -> ComplexTensor<3> {
-        let mats: Vec<Mat<c64>> = (0..shape[0])
-            .map(|i| random(shape[1], shape[2], seed + 1000 * i as u64))
-            .collect();
-        ComplexTensor::from_matrices(&mats.iter().map(|m| m.as_ref()).collect::<Vec<_>>(), device)
-            .unwrap()
     }
 
     /// The fused product (host loops, hand-written backward) against Burn's composed
@@ -308,15 +300,11 @@ mod tests {
         for device in CpuDevice::all() {
             let device = device.autodiff();
             for (b, m, p, n) in [(3, 2, 16, 2), (4, 16, 16, 1), (2, 3, 1, 2), (1, 5, 4, 3)] {
-                let x = random_tensor([b, m, p], 1, &device);
-                let y = random_tensor([b, p, n], 2, &device);
-                let weights = random_tensor([b, m, n], 3, &device);
+                let x = random_complex([b, m, p], 1, &device);
+                let y = random_complex([b, p, n], 2, &device);
+                let weights = random_complex([b, m, n], 3, &device);
                 let run = |fused: bool| {
-                    let track = |t: &ComplexTensor<3>| ComplexTensor {
-                        re: t.re.clone().require_grad(),
-                        im: t.im.clone().require_grad(),
-                    };
-                    let (x, y) = (track(&x), track(&y));
+                    let (x, y) = (tracked(&x), tracked(&y));
                     // The second operand enters as the adjoint of a view, like Eve's channel.
                     let yh = y.adjoint().adjoint();
                     let (c, uu) = if fused {
@@ -342,14 +330,11 @@ mod tests {
                     ]
                     .map(|t| values(t).unwrap())
                 };
-                let (fused, composed) = (run(true), run(false));
-                for (f, c) in fused.iter().zip(&composed) {
-                    assert_eq!(f.len(), c.len());
-                    assert!(c.iter().any(|v| v.abs() > 0.1));
-                    for (a, e) in f.iter().zip(c) {
-                        assert!((a - e).abs() < 1e-4 * (1.0 + e.abs()), "{a} vs {e}");
-                    }
-                }
+                assert_agree(
+                    &run(true),
+                    &run(false),
+                    &format!("{device:?} {b} {m} {p} {n}"),
+                );
             }
         }
     }
@@ -364,10 +349,10 @@ mod tests {
             let device = device.autodiff();
             for (b, k, j, ne) in [(3, 2, 1, 2), (2, 1, 17, 1), (4, 2, 17, 4), (2, 2, 3, 3)] {
                 let nt = 16;
-                let users = random_tensor([b, k, nt], 1, &device);
-                let beams = random_tensor([b, nt, k], 2, &device).scale_by(0.5);
-                let jamming = random_tensor([b, nt, j], 3, &device).scale_by(0.3);
-                let eve = random_tensor([b, nt, ne], 4, &device);
+                let users = random_complex([b, k, nt], 1, &device);
+                let beams = random_complex([b, nt, k], 2, &device).scale_by(0.5);
+                let jamming = random_complex([b, nt, j], 3, &device).scale_by(0.3);
+                let eve = random_complex([b, nt, ne], 4, &device);
                 let weights = [5, 6].map(|seed| {
                     Tensor::<2>::from_data(
                         TensorData::new(
@@ -380,11 +365,7 @@ mod tests {
                     )
                 });
                 let run = |fused: bool| {
-                    let track = |t: &ComplexTensor<3>| ComplexTensor {
-                        re: t.re.clone().require_grad(),
-                        im: t.im.clone().require_grad(),
-                    };
-                    let (f, v) = (track(&beams), track(&jamming));
+                    let (f, v) = (tracked(&beams), tracked(&jamming));
                     let rates = if fused {
                         secrecy_rates
                     } else {
@@ -404,15 +385,7 @@ mod tests {
                     ]
                     .map(|t| values(t).unwrap())
                 };
-                let (fused, composed) = (run(true), run(false));
-                for (f, c) in fused.iter().zip(&composed) {
-                    assert_eq!(f.len(), c.len());
-                    let scale = c.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-                    assert!(scale > 1e-3, "{b} {k} {j} {ne}: {c:?}");
-                    for (a, e) in f.iter().zip(c) {
-                        assert!((a - e).abs() < 1e-4 * scale, "{k} {j} {ne}: {a} vs {e}");
-                    }
-                }
+                assert_agree(&run(true), &run(false), &format!("{device:?} {k} {j} {ne}"));
             }
         }
     }

@@ -41,6 +41,8 @@ mod init;
 mod power;
 mod quantize;
 mod tensor;
+#[cfg(test)]
+mod testing;
 mod tt;
 
 pub use complex::{ComplexTensor, secrecy_rates, secrecy_rates_composed};

@@ -337,9 +337,8 @@ impl<'a> Row<'a> {
 mod tests {
     use super::*;
     use crate::CpuDevice;
-    use crate::tensor::{from_values, values};
-    use isac_channel::rng::stream;
-    use rand_distr::{Distribution, StandardNormal};
+    use crate::tensor::values;
+    use crate::testing::{assert_agree, random_complex, tracked};
 
     /// The fused FIM entries (f32 host loops, hand-written backward) against the composed
     /// tensor operations differentiated by Burn: entries and the gradients of beams and
@@ -349,28 +348,15 @@ mod tests {
         for device in CpuDevice::all() {
             let device = device.autodiff();
             for (rows, nr, nt, k, j) in [(3, 16, 16, 2, 1), (2, 4, 6, 1, 7), (1, 3, 5, 2, 2)] {
-                let mut rng = stream(9, [rows as u64, j as u64, 0]);
-                let mut random = |shape: [usize; 3]| {
-                    let len = shape.iter().product();
-                    let mut part = || {
-                        let v: Vec<f32> =
-                            (0..len).map(|_| StandardNormal.sample(&mut rng)).collect();
-                        from_values(v, shape, &device).unwrap()
-                    };
-                    ComplexTensor {
-                        re: part(),
-                        im: part(),
-                    }
-                };
-                let sensing = [random([rows, nr, nt]), random([rows, nr, nt])];
-                let (beams, jamming) = (random([rows, nt, k]), random([rows, nt, j]));
-                let weights = random([rows, 3, 1]).re.reshape([rows, 3]);
+                let seed = 10 * rows as u64 + j as u64;
+                let sensing = [1, 2].map(|i| random_complex([rows, nr, nt], seed + i, &device));
+                let beams = random_complex([rows, nt, k], seed + 3, &device);
+                let jamming = random_complex([rows, nt, j], seed + 4, &device);
+                let weights = random_complex([rows, 3, 1], seed + 5, &device)
+                    .re
+                    .reshape([rows, 3]);
                 let run = |fused: bool| {
-                    let track = |t: &ComplexTensor<3>| ComplexTensor {
-                        re: t.re.clone().require_grad(),
-                        im: t.im.clone().require_grad(),
-                    };
-                    let (f, v) = (track(&beams), track(&jamming));
+                    let (f, v) = (tracked(&beams), tracked(&jamming));
                     let fim = if fused {
                         angle_fim(&sensing, &f, &v)
                     } else {
@@ -386,15 +372,7 @@ mod tests {
                     ]
                     .map(|t| values(t).unwrap())
                 };
-                let (fused, composed) = (run(true), run(false));
-                for (f, c) in fused.iter().zip(&composed) {
-                    assert_eq!(f.len(), c.len());
-                    let scale = c.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-                    assert!(scale > 1e-2);
-                    for (a, e) in f.iter().zip(c) {
-                        assert!((a - e).abs() < 1e-4 * scale, "{a} vs {e}");
-                    }
-                }
+                assert_agree(&run(true), &run(false), &format!("{device:?} {rows} {j}"));
             }
         }
     }

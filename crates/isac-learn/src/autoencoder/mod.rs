@@ -309,7 +309,11 @@ impl Autoencoder {
             }
             Scheme::DlAn => {
                 let share = setup.task.an_fraction;
-                let scale = frame_scale(&[&beams], batch, batch.power.clone().mul_scalar(1.0 - share));
+                let scale = frame_scale(
+                    &[&beams],
+                    batch,
+                    batch.power.clone().mul_scalar(1.0 - share),
+                );
                 let mut an = rows_of(batch.power.clone(), batch.subcarriers)
                     .mul_scalar(share / setup.null_dimension() as f64)
                     .sqrt();

@@ -1,0 +1,48 @@
+//! Test helpers shared by the fused operations' tests: random complex tensors and the
+//! comparison of a fused operation's outputs and gradients with the composed ones.
+
+use burn::tensor::Device;
+use isac_channel::rng::stream;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::ComplexTensor;
+use crate::tensor::from_values;
+
+/// A complex tensor of `shape` with i.i.d. standard normal parts from the stream `seed`.
+pub(crate) fn random_complex(shape: [usize; 3], seed: u64, device: &Device) -> ComplexTensor<3> {
+    let mut rng = stream(seed, [0x7e57, 0, 0]);
+    let len = shape.iter().product();
+    let mut part = || {
+        let v: Vec<f32> = (0..len).map(|_| StandardNormal.sample(&mut rng)).collect();
+        from_values(v, shape, device).expect("matching length")
+    };
+    ComplexTensor {
+        re: part(),
+        im: part(),
+    }
+}
+
+/// `t` as a leaf that records gradients.
+pub(crate) fn tracked(t: &ComplexTensor<3>) -> ComplexTensor<3> {
+    ComplexTensor {
+        re: t.re.clone().require_grad(),
+        im: t.im.clone().require_grad(),
+    }
+}
+
+/// Every fused output within `1e-4` of the largest composed value of its group (none of which
+/// may be all but zero, so the comparison cannot pass vacuously).
+pub(crate) fn assert_agree(fused: &[Vec<f32>], composed: &[Vec<f32>], what: &str) {
+    assert_eq!(fused.len(), composed.len());
+    for (g, (f, c)) in fused.iter().zip(composed).enumerate() {
+        assert_eq!(f.len(), c.len(), "{what}, group {g}");
+        let scale = c.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!(scale > 1e-3, "{what}, group {g}: {c:?}");
+        for (a, e) in f.iter().zip(c) {
+            assert!(
+                (a - e).abs() < 1e-4 * scale,
+                "{what}, group {g}: {a} vs {e}"
+            );
+        }
+    }
+}
