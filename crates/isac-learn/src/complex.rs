@@ -39,7 +39,7 @@ impl ComplexTensor<3> {
     /// Batched matrix product over the last two dimensions:
     /// `(a + jb)(c + jd) = (ac - bd) + j(ad + bc)`. On the CPU devices, for operands with the same
     /// batch length, each part is one fused operation with its own backward pass
-    /// ([`product`]); elsewhere [`ComplexTensor::matmul_composed`].
+    /// (`complex/product.rs`); elsewhere [`ComplexTensor::matmul_composed`].
     pub fn matmul(&self, other: &Self) -> Self {
         let (a, b) = (self.re.dims(), other.re.dims());
         if a[0] != b[0] || !crate::host::supports(&self.re.device()) {
