@@ -29,6 +29,11 @@ impl<const D: usize> ComplexTensor<D> {
         }
     }
 
+    /// Whether either part records gradients (is a parameter or depends on one).
+    pub fn requires_grad(&self) -> bool {
+        self.re.is_require_grad() || self.im.is_require_grad()
+    }
+
     /// `|z|^2` elementwise.
     pub fn abs2(&self) -> Tensor<D> {
         self.re.clone().square() + self.im.clone().square()
@@ -141,10 +146,7 @@ pub fn secrecy_rates(
     noise_user: f64,
     noise_eve: f64,
 ) -> (Tensor<2>, Tensor<2>) {
-    let data_only = [users, eve]
-        .iter()
-        .all(|t| !t.re.is_require_grad() && !t.im.is_require_grad());
-    if !data_only || !crate::host::supports(&users.re.device()) {
+    if users.requires_grad() || eve.requires_grad() || !crate::host::supports(&users.re.device()) {
         return secrecy_rates_composed(users, beams, jamming, eve, noise_user, noise_eve);
     }
     let [b, k, _] = users.re.dims();

@@ -31,10 +31,9 @@ pub(super) fn angle_fim(
     beams: &ComplexTensor<3>,
     jamming: &ComplexTensor<3>,
 ) -> Tensor<2> {
-    let data_only = sensing
-        .iter()
-        .all(|d| !d.re.is_require_grad() && !d.im.is_require_grad());
-    if !data_only || !crate::host::supports(&beams.re.device()) {
+    if sensing.iter().any(ComplexTensor::requires_grad)
+        || !crate::host::supports(&beams.re.device())
+    {
         return angle_fim_composed(sensing, beams, jamming);
     }
     let [st, sp] = sensing;

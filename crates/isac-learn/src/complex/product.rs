@@ -35,30 +35,26 @@ pub(crate) trait ProductPair: Backend {
     ) -> FloatTensor<Self>;
 }
 
-impl ProductPair for Flex {
-    fn product_pair(
-        a1: FloatTensor<Self>,
-        b1: FloatTensor<Self>,
-        a2: FloatTensor<Self>,
-        b2: FloatTensor<Self>,
-        negate: bool,
-    ) -> FloatTensor<Self> {
-        forward::<Self>(&[a1, b1, a2, b2], negate)
-    }
+/// Implements the extension for a CPU backend: the product on host memory, no graph.
+macro_rules! host_product {
+    ($backend:ty) => {
+        impl ProductPair for $backend {
+            fn product_pair(
+                a1: FloatTensor<Self>,
+                b1: FloatTensor<Self>,
+                a2: FloatTensor<Self>,
+                b2: FloatTensor<Self>,
+                negate: bool,
+            ) -> FloatTensor<Self> {
+                forward::<Self>(&[a1, b1, a2, b2], negate)
+            }
+        }
+    };
 }
 
+host_product!(Flex);
 #[cfg(feature = "ndarray")]
-impl ProductPair for burn::backend::NdArray {
-    fn product_pair(
-        a1: FloatTensor<Self>,
-        b1: FloatTensor<Self>,
-        a2: FloatTensor<Self>,
-        b2: FloatTensor<Self>,
-        negate: bool,
-    ) -> FloatTensor<Self> {
-        forward::<Self>(&[a1, b1, a2, b2], negate)
-    }
-}
+host_product!(burn::backend::NdArray);
 
 impl<B: HostTensor, C: CheckpointStrategy> ProductPair for Autodiff<B, C> {
     fn product_pair(
