@@ -355,17 +355,8 @@ mod tests {
                 let beams = random_complex([b, nt, k], 2, &device).scale_by(0.5);
                 let jamming = random_complex([b, nt, j], 3, &device).scale_by(0.3);
                 let eve = random_complex([b, nt, ne], 4, &device);
-                let weights = [5, 6].map(|seed| {
-                    Tensor::<2>::from_data(
-                        TensorData::new(
-                            (0..b * k)
-                                .map(|i| ((seed * 7 + i * 13) % 11) as f32 / 5.0 - 1.0)
-                                .collect::<Vec<f32>>(),
-                            [b, k],
-                        ),
-                        &device,
-                    )
-                });
+                let weights =
+                    [5, 6].map(|seed| random_complex([b, k, 1], seed, &device).re.reshape([b, k]));
                 let run = |fused: bool| {
                     let (f, v) = (tracked(&beams), tracked(&jamming));
                     let rates = if fused {

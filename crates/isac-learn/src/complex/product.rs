@@ -144,7 +144,7 @@ impl<B: HostTensor> Backward<B, 4> for PairBackward {
 /// products of `A`'s rows with the columns of `B`, transposed once per matrix into a scratch
 /// buffer, so every inner loop runs over the shared dimension `p` (`Nt` in a training step)
 /// rather than over the few columns `n`.
-pub(super) fn pair(
+fn pair(
     a1: &[f32],
     b1: &[f32],
     a2: &[f32],

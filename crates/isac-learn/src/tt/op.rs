@@ -3,8 +3,8 @@
 //! transpose per core, and the products run in faer's kernels (see [`super::contraction`]).
 //!
 //! Runs on the CPU backends (Flex, NdArray) and their autodiff devices;
-//! [`crate::host::supports`] says whether a device can run it, and `TtLinear` falls back to composed tensor operations
-//! elsewhere (GPU devices), so models need no change.
+//! [`crate::host::supports`] says whether a device can run it, and `TtLinear` falls back to
+//! composed tensor operations elsewhere (GPU devices), so models need no change.
 
 // The extension macro expands code naming NdArray, deprecated in Burn 0.22 and kept reachable on
 // purpose (see `CpuDevice`): its deprecation warning cannot be silenced on the items alone.
