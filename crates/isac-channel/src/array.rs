@@ -65,6 +65,16 @@ impl Ula {
         self.steering_and_derivative(theta).0
     }
 
+    /// The phase rates `k_i = pi Delta (N-1-2i)` of `a_i = exp(j k_i sin theta)`: a product
+    /// `b(theta)^H W a(theta)` of two ULAs is a sum of `exp(j (k_n - k'_m) sin theta)` terms, whose
+    /// equal rates can be summed before any angle is tried.
+    pub fn phase_rates(&self) -> Vec<f64> {
+        let k = std::f64::consts::PI * self.spacing;
+        (0..self.elements)
+            .map(|i| k * centred_offset(self.elements, i))
+            .collect()
+    }
+
     /// Derivative `da/dtheta`, `j pi Delta (N-1-2i) cos theta a_i`.
     pub fn steering_derivative(&self, theta: f64) -> Col<c64> {
         self.steering_and_derivative(theta).1
@@ -195,6 +205,15 @@ mod tests {
         for i in 0..4 {
             assert!((a[i] - expected[i]).norm() < 1e-15);
         }
+    }
+
+    #[test]
+    fn phase_rates_give_the_steering_vector() {
+        let ula = Ula::new(5, 0.37).unwrap();
+        let th = -0.8_f64;
+        let a = ula.steering(th);
+        let from_rates = Col::from_fn(5, |i| c64::cis(ula.phase_rates()[i] * th.sin()));
+        assert!(max_diff(&a, &from_rates) < 1e-14);
     }
 
     #[test]

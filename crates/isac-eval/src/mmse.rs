@@ -22,10 +22,13 @@ const HALF_WIDTH_STDS: f64 = 10.0;
 /// Largest grid built (memory ~50 MB); a narrower posterior is refused, not approximated.
 pub const MAX_GRID_POINTS: usize = 200_000;
 
+/// One grid point: `ln p(theta | Y) = offset + gain |b^H Y c|^2` up to a constant.
 struct GridPoint {
     theta: f64,
-    log_prior: f64,
-    energy: f64,
+    /// `ln p(theta) - ln e` (`ln p(theta)` where `e = 0`).
+    offset: f64,
+    /// `1 / (sigma_R^2 e)` (0 where `e = 0`: no echo energy, the prior alone).
+    gain: f64,
 }
 
 /// The grid-posterior MMSE estimator for one transmit covariance.
@@ -33,10 +36,16 @@ pub struct GridMmse {
     setting: PcrbSetting,
     probe: Mat<c64>,
     grid: Vec<GridPoint>,
-    /// `conj(b_i) c_j` of every grid point, column-major `(i, j)` like `Y`, the points one after
-    /// another; real and imaginary parts apart, so that `b^H Y c` is one contiguous dot product
-    /// per point (it runs for every point of every trial).
-    weights: [Vec<f64>; 2],
+    /// The statistic through its rates: with `W = Y X^H`, `b^H Y c = b^H W a = sum_mn W_mn
+    /// exp(j (k_n - k'_m) sin theta)` (the arrays' [`phase_rates`](isac_channel::Ula::phase_rates)
+    /// `k` and `k'`), and two ULAs of one spacing have only `Nt + Nr - 1` distinct rates. `rate_of`
+    /// gives each entry of `W` (column-major) its rate's index.
+    rate_of: Vec<usize>,
+    /// `exp(j f sin theta)` of every grid point at every distinct rate `f` (a rate's points one
+    /// after another), real and imaginary parts apart, so that the statistic of every point is
+    /// summed rate by rate along the grid in contiguous (vectorised) loops: it runs for every
+    /// point of every trial.
+    phasors: [Vec<f64>; 2],
 }
 
 /// Monte Carlo estimate of a mean squared error.
@@ -54,30 +63,33 @@ fn col_norm_sqr(x: &Col<c64>) -> f64 {
     (0..x.nrows()).map(|i| x[i].norm_sqr()).sum()
 }
 
-/// Lanes of [`weighted_sum`]'s partial sums (independent, so the loop vectorises).
-const LANES: usize = 4;
-
-/// `sum_k w_k y_k` of complex vectors given as real and imaginary parts: here `b^H Y c` as
-/// `sum_ij conj(b_i) c_j Y_ij`.
-fn weighted_sum([w_re, w_im]: [&[f64]; 2], [y_re, y_im]: [&[f64]; 2]) -> c64 {
-    let (mut re, mut im) = ([0.0; LANES], [0.0; LANES]);
-    let whole = w_re.len() / LANES * LANES;
-    let chunks = w_re[..whole]
-        .chunks_exact(LANES)
-        .zip(w_im[..whole].chunks_exact(LANES))
-        .zip(y_re[..whole].chunks_exact(LANES))
-        .zip(y_im[..whole].chunks_exact(LANES));
-    for (((a, b), c), d) in chunks {
-        for l in 0..LANES {
-            re[l] += a[l] * c[l] - b[l] * d[l];
-            im[l] += a[l] * d[l] + b[l] * c[l];
+/// The distinct rates `f = k_n - k'_m` of the transmit (`k`) and receive (`k'`) phase rates,
+/// and the index of each pair's rate, pairs column-major `(m, n)` like `W`. Rates that agree to
+/// rounding (1e-12 of the largest) are one.
+fn distinct_rates(tx: &[f64], rx: &[f64]) -> (Vec<f64>, Vec<usize>) {
+    let pairs: Vec<f64> = tx
+        .iter()
+        .flat_map(|kn| rx.iter().map(move |km| kn - km))
+        .collect();
+    let tolerance = 1e-12 * pairs.iter().fold(0.0_f64, |a, f| a.max(f.abs()));
+    let mut sorted = pairs.clone();
+    sorted.sort_by(f64::total_cmp);
+    let mut rates: Vec<f64> = Vec::new();
+    for f in sorted {
+        if rates.last().is_none_or(|last| f - last > tolerance) {
+            rates.push(f);
         }
     }
-    let mut z = c64::new(re.iter().sum(), im.iter().sum());
-    for k in whole..w_re.len() {
-        z += c64::new(w_re[k], w_im[k]) * c64::new(y_re[k], y_im[k]);
-    }
-    z
+    let index = pairs
+        .iter()
+        .map(|f| {
+            rates
+                .iter()
+                .position(|r| (r - f).abs() <= tolerance)
+                .expect("every pair's rate is listed")
+        })
+        .collect();
+    (rates, index)
 }
 
 /// `X` with `X X^H = R`: eigenvectors scaled by the square roots of the eigenvalues.
@@ -152,8 +164,8 @@ impl GridMmse {
                 max: MAX_GRID_POINTS,
             });
         }
+        let (rates, rate_of) = distinct_rates(&setting.tx.phase_rates(), &setting.rx.phase_rates());
         let mut grid = Vec::new();
-        let mut weights = [Vec::new(), Vec::new()];
         for (lo, hi) in merged {
             let count = ((hi - lo) / step).ceil() as usize;
             for i in 0..=count {
@@ -161,25 +173,36 @@ impl GridMmse {
                 let b = setting.rx.steering(theta);
                 let c = probe.adjoint() * setting.tx.steering(theta);
                 let energy = col_norm_sqr(&b) * col_norm_sqr(&c);
-                for cj in c.iter() {
-                    for bi in b.iter() {
-                        let w = bi.conj() * cj;
-                        weights[0].push(w.re);
-                        weights[1].push(w.im);
+                let log_prior = prior.log_pdf(theta);
+                grid.push(if energy > 0.0 {
+                    GridPoint {
+                        theta,
+                        offset: log_prior - energy.ln(),
+                        gain: 1.0 / (setting.noise_radar * energy),
                     }
-                }
-                grid.push(GridPoint {
-                    theta,
-                    log_prior: prior.log_pdf(theta),
-                    energy,
+                } else {
+                    GridPoint {
+                        theta,
+                        offset: log_prior,
+                        gain: 0.0,
+                    }
                 });
+            }
+        }
+        let mut phasors = [Vec::new(), Vec::new()];
+        for f in &rates {
+            for g in &grid {
+                let z = c64::cis(f * g.theta.sin());
+                phasors[0].push(z.re);
+                phasors[1].push(z.im);
             }
         }
         Ok(Self {
             setting: setting.clone(),
             probe,
             grid,
-            weights,
+            rate_of,
+            phasors,
         })
     }
 
@@ -198,36 +221,59 @@ impl GridMmse {
         })
     }
 
-    /// Posterior mean of `theta` given one echo block.
-    pub fn estimate(&self, y: MatRef<'_, c64>) -> f64 {
-        let noise = self.setting.noise_radar;
-        let len = y.nrows() * y.ncols();
-        let (mut y_re, mut y_im) = (Vec::with_capacity(len), Vec::with_capacity(len));
-        for j in 0..y.ncols() {
-            for z in y.col(j).iter() {
-                y_re.push(z.re);
-                y_im.push(z.im);
+    /// `sum_mn W_mn` over the entries of `W = Y X^H` of each distinct rate, real and imaginary
+    /// parts apart.
+    fn rate_sums(&self, y: MatRef<'_, c64>) -> [Vec<f64>; 2] {
+        let w = y * self.probe.adjoint();
+        let rates = self.phasors[0].len() / self.grid.len();
+        let mut sums = [vec![0.0; rates], vec![0.0; rates]];
+        for j in 0..w.ncols() {
+            for (i, z) in w.col(j).iter().enumerate() {
+                let r = self.rate_of[j * w.nrows() + i];
+                sums[0][r] += z.re;
+                sums[1][r] += z.im;
             }
         }
+        sums
+    }
+
+    /// `b^H Y c` at every grid point from [`rate_sums`](Self::rate_sums), real and imaginary
+    /// parts apart.
+    fn statistics(&self, sums: &[Vec<f64>; 2]) -> [Vec<f64>; 2] {
+        let points = self.grid.len();
+        let (mut re, mut im) = (vec![0.0; points], vec![0.0; points]);
+        let rates = self.phasors[0]
+            .chunks_exact(points)
+            .zip(self.phasors[1].chunks_exact(points));
+        for ((p_re, p_im), (&w_re, &w_im)) in rates.zip(sums[0].iter().zip(&sums[1])) {
+            for (((r, i), a), b) in re.iter_mut().zip(im.iter_mut()).zip(p_re).zip(p_im) {
+                *r += w_re * a - w_im * b;
+                *i += w_re * b + w_im * a;
+            }
+        }
+        [re, im]
+    }
+
+    /// Posterior mean of `theta` given one echo block.
+    pub fn estimate(&self, y: MatRef<'_, c64>) -> f64 {
+        let [re, im] = self.statistics(&self.rate_sums(y));
         let log_post: Vec<f64> = self
             .grid
             .iter()
-            .zip(self.weights[0].chunks_exact(len))
-            .zip(self.weights[1].chunks_exact(len))
-            .map(|((g, w_re), w_im)| {
-                if g.energy <= 0.0 {
-                    return g.log_prior;
-                }
-                let z = weighted_sum([w_re, w_im], [&y_re, &y_im]);
-                g.log_prior + z.norm_sqr() / (noise * g.energy) - g.energy.ln()
-            })
+            .zip(re.iter().zip(&im))
+            .map(|(g, (r, i))| g.offset + g.gain * (r * r + i * i))
             .collect();
         let max = log_post.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let (mut num, mut den) = (0.0, 0.0);
         for (g, lp) in self.grid.iter().zip(&log_post) {
-            let w = (lp - max).exp();
-            num += w * g.theta;
-            den += w;
+            // exp underflows to a subnormal below -708: such weights change neither sum (the
+            // largest weight is 1).
+            let d = lp - max;
+            if d > -708.0 {
+                let w = d.exp();
+                num += w * g.theta;
+                den += w;
+            }
         }
         num / den
     }
@@ -260,30 +306,40 @@ impl GridMmse {
 mod tests {
     use super::*;
 
-    /// The grid statistic against faer's `b^H Y c`, on a length that is not a multiple of the
-    /// lanes.
+    /// The statistic through the rate sums against faer's `b^H Y X^H a` at every grid point:
+    /// arrays of one spacing (their rates merge to `Nt + Nr - 1`) and of two (none merge).
     #[test]
-    fn weighted_sum_is_the_bilinear_form() {
-        let mut rng = stream(3, [0; 3]);
-        let (nr, nc) = (3, 5);
-        let b = Col::from_fn(nr, |_| complex_normal(&mut rng, 1.0));
-        let c = Col::from_fn(nc, |_| complex_normal(&mut rng, 1.0));
-        let y = Mat::from_fn(nr, nc, |_, _| complex_normal(&mut rng, 1.0));
-        let direct = b.adjoint() * &y * &c;
-        let (mut w, mut v) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
-        for j in 0..nc {
-            for i in 0..nr {
-                let x = b[i].conj() * c[j];
-                w[0].push(x.re);
-                w[1].push(x.im);
-                v[0].push(y[(i, j)].re);
-                v[1].push(y[(i, j)].im);
+    fn rate_sums_give_the_bilinear_form() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/hou2023.toml");
+        let scenario =
+            isac_channel::scenario::SecureIsacScenario::from_path(std::path::Path::new(path))
+                .unwrap();
+        let mut rng = stream(5, [0; 3]);
+        for (nt, nr, tx_spacing, rx_spacing, rates) in
+            [(8, 10, 0.5, 0.5, 17), (4, 3, 0.5, 0.37, 12)]
+        {
+            let mut setting = PcrbSetting::from_scenario(&scenario);
+            setting.tx = isac_channel::Ula::new(nt, tx_spacing).unwrap();
+            setting.rx = isac_channel::Ula::new(nr, rx_spacing).unwrap();
+            setting.prior = setting.prior.with_std(0.05).unwrap();
+            let a = Mat::from_fn(nt, nt, |_, _| complex_normal(&mut rng, 1.0));
+            let r = &a * a.adjoint();
+            let est = GridMmse::new(&setting, r.as_ref()).unwrap();
+            let y = Mat::from_fn(nr, nt, |_, _| complex_normal(&mut rng, 1.0));
+            let sums = est.rate_sums(y.as_ref());
+            assert_eq!(sums[0].len(), rates);
+            let [re, im] = est.statistics(&sums);
+            for (g, z) in est.grid.iter().zip(re.iter().zip(&im)) {
+                let z = c64::new(*z.0, *z.1);
+                let b = setting.rx.steering(g.theta);
+                let c = est.probe.adjoint() * setting.tx.steering(g.theta);
+                let direct = b.adjoint() * &y * &c;
+                assert!(
+                    (z - direct).norm() < 1e-10 * direct.norm().max(1.0),
+                    "{z} vs {direct} at {}",
+                    g.theta
+                );
             }
         }
-        let z = weighted_sum([&w[0], &w[1]], [&v[0], &v[1]]);
-        assert!(
-            (z - direct).norm() < 1e-12 * direct.norm().max(1.0),
-            "{z} vs {direct}"
-        );
     }
 }
