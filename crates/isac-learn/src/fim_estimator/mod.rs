@@ -7,6 +7,7 @@
 //! `d_i`; least squares over the `D` perturbations (eqs. 14-15) gives the three entries of the
 //! 2 x 2 FIM, and the PSD step (eq. 16, docs/conventions.md) makes it a valid information matrix.
 
+mod bound;
 mod discriminator;
 mod echo;
 mod least_squares;
