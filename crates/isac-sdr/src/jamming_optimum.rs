@@ -76,18 +76,17 @@ pub struct JammingOptimum {
     pub multipliers: [f64; 2],
 }
 
-/// One draw's data in the null-space coordinates.
-struct Draw {
-    /// `E = B^H H_d`, m x Ne.
-    e: Mat<c64>,
-    /// `g_k = H_d^H f_k`, Ne each.
-    g: Vec<Col<c64>>,
-}
-
 /// The problem: fixed beams, Eve's draws, the null space of the users' channel, the budget.
 pub struct JammingProblem {
     basis: Mat<c64>,
-    draws: Vec<Draw>,
+    /// `E_d = B^H H_d` of every draw side by side, m x (sum of the draws' Ne).
+    eve: Mat<c64>,
+    /// The first column of each draw's block in `eve`, then the total.
+    offsets: Vec<usize>,
+    /// `g_dk = H_d^H f_k`: each draw's K vectors of its Ne entries, one after another (draw d's
+    /// start at `K offsets[d]`).
+    gains: Vec<c64>,
+    users: usize,
     noise: f64,
     power: f64,
 }
@@ -218,16 +217,28 @@ impl JammingProblem {
             ));
         }
         let basis = Mat::from_fn(nt, keep.len(), |i, j| evd.U()[(i, keep[j])]);
-        let draws = eve
+        let mut offsets = vec![0];
+        for h in eve {
+            offsets.push(offsets[offsets.len() - 1] + h.ncols());
+        }
+        let mut stacked = Mat::<c64>::zeros(nt, offsets[eve.len()]);
+        for (h, &first) in eve.iter().zip(&offsets) {
+            stacked
+                .as_mut()
+                .subcols_mut(first, h.ncols())
+                .copy_from(h.as_ref());
+        }
+        let gains = eve
             .iter()
-            .map(|h| Draw {
-                e: basis.adjoint() * h,
-                g: beams.iter().map(|f| h.adjoint() * f).collect(),
-            })
+            .flat_map(|h| beams.iter().map(move |f| h.adjoint() * f))
+            .flat_map(|g| g.iter().copied().collect::<Vec<_>>())
             .collect();
         Ok(Self {
+            eve: basis.adjoint() * &stacked,
             basis,
-            draws,
+            offsets,
+            gains,
+            users: beams.len(),
             noise,
             power,
         })
@@ -251,30 +262,32 @@ impl JammingProblem {
     /// `L` at `Q = B S B^H` and, if `gradient`, its gradient in `S` (m x m Hermitian).
     ///
     /// Per draw: `A = sigma^2 I + E^H S E` (Ne x Ne, its Hermitian part), `x_k = A^-1 g_k`,
-    /// `L += ln(1 + g_k^H x_k)` and the gradient `-= (E x_k)(E x_k)^H / (1 + g_k^H x_k)`. This
-    /// runs for every draw at every step of every OPT_Q solve, on matrices of a few entries: plain
-    /// loops over buffers allocated once per call (faer's products and LU allocated and
-    /// dispatched per draw, most of the time).
+    /// `L += ln(1 + g_k^H x_k)` and the gradient `-= w_k w_k^H` with `w_k = E x_k / sqrt(1 + g_k^H
+    /// x_k)`. This runs for every draw at every step of every OPT_Q solve: the two products of
+    /// size m x m x (D Ne), `S [E_1 .. E_D]` and `W W^H` over all draws' `w_k`, are one faer
+    /// product each; the per-draw work left (`A`, its small solve, `w_k`) is plain loops over
+    /// buffers allocated once per call.
     fn evaluate(&self, s: &Mat<c64>, gradient: bool) -> (f64, Option<Mat<c64>>) {
-        let m = self.dimension();
-        let s_flat: Vec<c64> = (0..m * m).map(|at| s[(at % m, at / m)]).collect();
-        let mut grad = gradient.then(|| vec![c64::ZERO; m * m]);
+        let (m, k) = (self.dimension(), self.users);
+        let draws = self.offsets.len() - 1;
+        let t = s * &self.eve;
+        let mut w = if gradient {
+            Mat::<c64>::zeros(m, draws * k)
+        } else {
+            Mat::zeros(0, 0)
+        };
         let mut value = 0.0;
-        let (mut t, mut a, mut x, mut w) = (Vec::new(), Vec::new(), Vec::new(), vec![c64::ZERO; m]);
-        for d in &self.draws {
-            let ne = d.e.ncols();
-            // T = S E (m x Ne), A = sigma^2 I + E^H T, both column-major.
-            t.clear();
-            for c in 0..ne {
-                let e = d.e.col(c);
-                t.extend((0..m).map(|i| (0..m).map(|j| s_flat[i + j * m] * e[j]).sum::<c64>()));
-            }
+        let (mut a, mut x) = (Vec::new(), Vec::new());
+        for d in 0..draws {
+            let (first, ne) = (self.offsets[d], self.offsets[d + 1] - self.offsets[d]);
+            // A = sigma^2 I + E^H T (column-major), then its Hermitian part.
             a.clear();
             for c in 0..ne {
+                let tc = t.col_as_slice(first + c);
                 a.extend((0..ne).map(|r| {
                     let diagonal = if r == c { self.noise } else { 0.0 };
-                    let e = d.e.col(r);
-                    (0..m).map(|i| e[i].conj() * t[i + c * m]).sum::<c64>() + diagonal
+                    let e = self.eve.col_as_slice(first + r);
+                    e.iter().zip(tc).map(|(e, t)| e.conj() * t).sum::<c64>() + diagonal
                 }));
             }
             for c in 0..ne {
@@ -285,35 +298,31 @@ impl JammingProblem {
                 }
             }
             // X = A^-1 [g_1 .. g_K] by Gaussian elimination with partial pivoting.
+            let g = &self.gains[first * k..(first + ne) * k];
             x.clear();
-            for g in &d.g {
-                x.extend(g.iter().copied());
-            }
-            solve_in_place(&mut a, &mut x, ne, d.g.len());
-            for (g, xk) in d.g.iter().zip(x.chunks_exact(ne)) {
-                let q: f64 = g.iter().zip(xk).map(|(gi, xi)| (gi.conj() * xi).re).sum();
+            x.extend_from_slice(g);
+            solve_in_place(&mut a, &mut x, ne, k);
+            for (u, (gk, xk)) in g.chunks_exact(ne).zip(x.chunks_exact(ne)).enumerate() {
+                let q: f64 = gk.iter().zip(xk).map(|(gi, xi)| (gi.conj() * xi).re).sum();
                 value += (1.0 + q).ln();
-                if let Some(grad) = grad.as_mut() {
-                    for (i, wi) in w.iter_mut().enumerate() {
-                        *wi = (0..ne).map(|c| d.e[(i, c)] * xk[c]).sum();
-                    }
-                    let scale = 1.0 / (1.0 + q);
-                    for j in 0..m {
-                        let wj = w[j].conj() * scale;
-                        for i in 0..m {
-                            grad[i + j * m] -= w[i] * wj;
+                if gradient {
+                    let scale = 1.0 / (1.0 + q).sqrt();
+                    let column = w.col_as_slice_mut(d * k + u);
+                    for (c, xc) in xk.iter().enumerate() {
+                        let e = self.eve.col_as_slice(first + c);
+                        for (wi, ei) in column.iter_mut().zip(e) {
+                            *wi += ei * xc * scale;
                         }
                     }
                 }
             }
         }
-        let n = self.draws.len() as f64;
+        let n = draws as f64;
         (
             value / n,
-            grad.map(|g| {
-                Mat::from_fn(m, m, |i, j| {
-                    (g[i + j * m] + g[j + i * m].conj()) * (0.5 / n)
-                })
+            gradient.then(|| {
+                let g = &w * w.adjoint();
+                Mat::from_fn(m, m, |i, j| (g[(i, j)] + g[(j, i)].conj()) * (-0.5 / n))
             }),
         )
     }

@@ -28,18 +28,36 @@ fn log_det(a: &Mat<c64>) -> f64 {
     (0..a.nrows()).map(|i| evd.S()[i].re.ln()).sum()
 }
 
+/// Eve's antenna count in draw `d` of the mixed problems: 1, 2 and 3 in turn.
+fn mixed_antennas(d: u64) -> usize {
+    1 + (d % 3) as usize
+}
+
+/// K = 2 users of `nt` antennas, ZF + AN beams, and D draws of Eve with 1, 2 and 3 antennas in
+/// turn (the draws' blocks of different widths side by side).
+fn mixed(nt: usize, draws: u64, seed: u64) -> (Mat<c64>, JammingProblem) {
+    let users = gaussian(2, nt, seed, 0);
+    let design = zf_an(users.as_ref(), 100.0, 0.5).unwrap();
+    let eve: Vec<Mat<c64>> = (1..=draws)
+        .map(|d| gaussian(nt, mixed_antennas(d), seed, d))
+        .collect();
+    let problem = JammingProblem::new(users.as_ref(), &design.beams, &eve, 1.0, 50.0).unwrap();
+    (users, problem)
+}
+
 #[test]
 fn the_leakage_is_the_log_det_of_eves_channel() {
-    let (users, problem) = rayleigh(6, 2, 2, 4, 1);
+    let (users, problem) = mixed(6, 4, 1);
     let s =
         problem.isotropic() + hermitian(problem.dimension(), 2) * faer::Scale(c64::new(0.5, 0.0));
     let q = problem.covariance(&s);
     let design = zf_an(users.as_ref(), 100.0, 0.5).unwrap();
     let mut direct = 0.0;
     for d in 1..=4 {
-        let h = gaussian(6, 2, 1, d);
+        let ne = mixed_antennas(d);
+        let h = gaussian(6, ne, 1, d);
         let mut a = h.adjoint() * &q * &h;
-        for i in 0..2 {
+        for i in 0..ne {
             a[(i, i)] += c64::new(1.0, 0.0);
         }
         let a = hermitian_part(&a);
@@ -57,21 +75,22 @@ fn the_leakage_is_the_log_det_of_eves_channel() {
 
 #[test]
 fn the_gradient_matches_central_differences() {
-    let (_, problem) = rayleigh(6, 2, 2, 5, 3);
-    let m = problem.dimension();
-    let s = problem.isotropic();
-    let (_, grad) = problem.leakage_and_gradient(&s);
-    for seed in 0..3 {
-        let d = hermitian(m, 10 + seed);
-        let h = 1e-4;
-        let plus = problem.leakage(&(&s + &d * faer::Scale(c64::new(h, 0.0))));
-        let minus = problem.leakage(&(&s - &d * faer::Scale(c64::new(h, 0.0))));
-        let fd = (plus - minus) / (2.0 * h);
-        let analytic = inner(&grad, &d);
-        assert!(
-            (fd - analytic).abs() < 1e-6 * analytic.abs().max(1e-3),
-            "{fd} vs {analytic}"
-        );
+    for (_, problem) in [rayleigh(6, 2, 2, 5, 3), mixed(6, 5, 4)] {
+        let m = problem.dimension();
+        let s = problem.isotropic();
+        let (_, grad) = problem.leakage_and_gradient(&s);
+        for seed in 0..3 {
+            let d = hermitian(m, 10 + seed);
+            let h = 1e-4;
+            let plus = problem.leakage(&(&s + &d * faer::Scale(c64::new(h, 0.0))));
+            let minus = problem.leakage(&(&s - &d * faer::Scale(c64::new(h, 0.0))));
+            let fd = (plus - minus) / (2.0 * h);
+            let analytic = inner(&grad, &d);
+            assert!(
+                (fd - analytic).abs() < 1e-6 * analytic.abs().max(1e-3),
+                "{fd} vs {analytic}"
+            );
+        }
     }
 }
 
