@@ -10,8 +10,18 @@ use crate::DesignError;
 pub(crate) const RANK_TOLERANCE: f64 = 1e-12;
 
 /// `P = I - H^H (H H^H)^+ H`, the orthogonal projector onto `{v : H v = 0}` for the users'
-/// channel `H` (K x Nt, one row per user), computed from an SVD (rank-deficient H allowed).
+/// channel `H` (K x Nt, one row per user): from one K x K Cholesky factorisation of `H H^H`
+/// where its pivots are well above rounding (every full-rank channel in practice), else from an
+/// SVD (rank-deficient H allowed).
 pub fn null_space_projector(h: MatRef<'_, c64>) -> Result<Mat<c64>, DesignError> {
+    match gram_solution(h) {
+        Some(x) => Ok(gram_projector(h, &x)),
+        None => svd_projector(h),
+    }
+}
+
+/// [`null_space_projector`] from an SVD of `H^H`, whatever the rank.
+fn svd_projector(h: MatRef<'_, c64>) -> Result<Mat<c64>, DesignError> {
     let nt = h.ncols();
     let svd = h.adjoint().thin_svd().map_err(|_| {
         DesignError::InvalidParameter(
@@ -35,7 +45,8 @@ pub fn null_space_projector(h: MatRef<'_, c64>) -> Result<Mat<c64>, DesignError>
 }
 
 /// Smallest Cholesky pivot of `H H^H`, relative to its largest diagonal entry, for which
-/// [`projector_and_zero_forcing`] trusts the Gram route (below it, the SVD decides the rank).
+/// [`null_space_projector`] and [`projector_and_zero_forcing`] trust the Gram route (below it,
+/// the SVD decides the rank).
 const GRAM_PIVOT_TOLERANCE: f64 = 1e-8;
 
 /// The null-space projector `P = I - H^H (H H^H)^-1 H` (Nt x Nt) and the unit ZF directions
@@ -43,33 +54,41 @@ const GRAM_PIVOT_TOLERANCE: f64 = 1e-8;
 /// `X = G^-1 H`, `P = I - X^H H`, and user k's ZF direction is column k of `X^H` normalised (it
 /// satisfies `h_j^H x = 0` for j != k and `h_k^H x = 1 > 0`, so it is `P_-k h_k / |P_-k h_k|`).
 /// Three SVDs per row took most of a training batch; an ill-conditioned `H` still goes through
-/// them ([`null_space_projector`], [`zero_forcing_directions`]), and a rank-deficient one (a
-/// user in the span of the others) has no zero forcing: an error.
+/// the SVD and [`zero_forcing_directions`], and a rank-deficient one (a user in the span of the
+/// others) has no zero forcing: an error.
 pub fn projector_and_zero_forcing(h: &Mat<c64>) -> Result<(Mat<c64>, Mat<c64>), DesignError> {
-    let (k, nt) = (h.nrows(), h.ncols());
-    let gram = h * h.adjoint();
-    let largest = (0..k).map(|i| gram[(i, i)].re).fold(0.0, f64::max);
-    let well_posed = gram.llt(faer::Side::Lower).ok().filter(|llt| {
-        let l = llt.L();
-        (0..k).all(|i| l[(i, i)].re * l[(i, i)].re > GRAM_PIVOT_TOLERANCE * largest)
-    });
-    let Some(llt) = well_posed else {
-        return Ok((
-            null_space_projector(h.as_ref())?,
-            zero_forcing_directions(h)?,
-        ));
+    let Some(x) = gram_solution(h.as_ref()) else {
+        return Ok((svd_projector(h.as_ref())?, zero_forcing_directions(h)?));
     };
-    let x = llt.solve(h);
-    let mut projector = -(x.adjoint() * h);
-    for i in 0..nt {
-        projector[(i, i)] += c64::new(1.0, 0.0);
-    }
+    let projector = gram_projector(h.as_ref(), &x);
     let mut zero_forcing = x.adjoint().to_owned();
-    for u in 0..k {
+    for u in 0..h.nrows() {
         let norm = zero_forcing.col(u).norm_l2();
         zero_forcing.col_mut(u).iter_mut().for_each(|z| *z /= norm);
     }
     Ok((projector, zero_forcing))
+}
+
+/// `X = (H H^H)^-1 H` from a Cholesky factorisation of the Gram matrix, or `None` where a
+/// pivot falls below [`GRAM_PIVOT_TOLERANCE`] (the SVD then decides the rank).
+fn gram_solution(h: MatRef<'_, c64>) -> Option<Mat<c64>> {
+    let k = h.nrows();
+    let gram = h * h.adjoint();
+    let largest = (0..k).map(|i| gram[(i, i)].re).fold(0.0, f64::max);
+    let llt = gram.llt(faer::Side::Lower).ok().filter(|llt| {
+        let l = llt.L();
+        (0..k).all(|i| l[(i, i)].re * l[(i, i)].re > GRAM_PIVOT_TOLERANCE * largest)
+    })?;
+    Some(llt.solve(h))
+}
+
+/// `P = I - X^H H` for `X` of [`gram_solution`].
+fn gram_projector(h: MatRef<'_, c64>, x: &Mat<c64>) -> Mat<c64> {
+    let mut projector = -(x.adjoint() * h);
+    for i in 0..h.ncols() {
+        projector[(i, i)] += c64::new(1.0, 0.0);
+    }
+    projector
 }
 
 /// Below this share of `|h_k|` left outside the other users' span, user k's zero-forcing
@@ -155,7 +174,9 @@ mod tests {
             for _ in 0..20 {
                 let h = Mat::from_fn(k, 16, |_, _| complex_normal(&mut rng, 1.0));
                 let (p, z) = projector_and_zero_forcing(&h).unwrap();
-                assert!(max_abs(&p, &null_space_projector(h.as_ref()).unwrap()) < 1e-12);
+                let svd = svd_projector(h.as_ref()).unwrap();
+                assert!(max_abs(&p, &svd) < 1e-12);
+                assert!(max_abs(&null_space_projector(h.as_ref()).unwrap(), &svd) < 1e-12);
                 assert!(max_abs(&z, &zero_forcing_directions(&h).unwrap()) < 1e-12);
             }
         }
@@ -166,7 +187,8 @@ mod tests {
             pair[(0, j)] + pair[(1, j)] * (1e-6 * u as f64)
         });
         let (p, z) = projector_and_zero_forcing(&near).unwrap();
-        assert!(max_abs(&p, &null_space_projector(near.as_ref()).unwrap()) < 1e-12);
+        assert!(max_abs(&p, &svd_projector(near.as_ref()).unwrap()) < 1e-12);
+        assert!(max_abs(&null_space_projector(near.as_ref()).unwrap(), &p) < 1e-12);
         let leak: f64 = (0..16)
             .map(|j| near[(1, j)] * z[(j, 0)])
             .sum::<c64>()
