@@ -11,7 +11,7 @@
 //! (Theorem 1), that one estimate fixes the FIM of every candidate.
 
 use burn::tensor::Device;
-use faer::{Col, Mat, MatRef, c64};
+use faer::{Col, Mat, c64};
 use isac_bounds::{SensingChannel, angle_information_matrix};
 use isac_channel::scenario::FriendlyJammingScenario;
 use isac_channel::scenario::friendly_jamming::CrlbConvention;
@@ -75,20 +75,52 @@ pub struct Stage2Outcome {
     pub crlb: [f64; 2],
 }
 
-/// 2 x 2 FIM per unit `2 c` of the columns of `x` (`Re((dG_i x)^H dG_j x)` summed over columns).
-fn unit_fim(ch: &SensingChannel, x: MatRef<'_, c64>) -> [[f64; 2]; 2] {
-    let y = [&ch.d_theta * x, &ch.d_phi * x];
-    let mut j = [[0.0; 2]; 2];
-    for (a, ya) in y.iter().enumerate() {
-        for (b, yb) in y.iter().enumerate() {
-            for c in 0..x.ncols() {
-                for r in 0..ya.nrows() {
-                    j[a][b] += (ya[(r, c)].conj() * yb[(r, c)]).re;
-                }
-            }
+/// `out = A x` for a column-major `A` (no allocation: stage 2 runs this for every candidate of
+/// every subcarrier of every held-out frame, on matrices of a few hundred entries).
+fn apply(a: &Mat<c64>, x: &[c64], out: &mut [c64]) {
+    out.fill(c64::ZERO);
+    for (j, &xj) in x.iter().enumerate() {
+        for (o, &aij) in out.iter_mut().zip(a.col_as_slice(j)) {
+            *o += aij * xj;
         }
     }
-    j
+}
+
+/// The sensing operators and buffers for their echoes of one column.
+struct Echoes<'a> {
+    operators: [&'a Mat<c64>; 2],
+    y: [Vec<c64>; 2],
+}
+
+impl<'a> Echoes<'a> {
+    fn new(ch: &'a SensingChannel) -> Self {
+        let nr = ch.d_theta.nrows();
+        Self {
+            operators: [&ch.d_theta, &ch.d_phi],
+            y: [vec![c64::ZERO; nr], vec![c64::ZERO; nr]],
+        }
+    }
+
+    /// 2 x 2 FIM per unit `2 c` of one column `x`: `Re((dG_i x)^H dG_j x)`.
+    fn fim(&mut self, x: &[c64]) -> [[f64; 2]; 2] {
+        for (d, y) in self.operators.iter().zip(&mut self.y) {
+            apply(d, x, y);
+        }
+        let mut j = [[0.0; 2]; 2];
+        for (a, ya) in self.y.iter().enumerate() {
+            for (b, yb) in self.y.iter().enumerate() {
+                j[a][b] = ya.iter().zip(yb).map(|(p, q)| (p.conj() * q).re).sum();
+            }
+        }
+        j
+    }
+
+    /// The FIM of [`Self::fim`] summed over the columns of `x`.
+    fn fim_of_columns(&mut self, x: &Mat<c64>) -> [[f64; 2]; 2] {
+        (0..x.ncols()).fold([[0.0; 2]; 2], |acc, c| {
+            add(acc, self.fim(x.col_as_slice(c)), 1.0)
+        })
+    }
 }
 
 fn add(a: [[f64; 2]; 2], b: [[f64; 2]; 2], s: f64) -> [[f64; 2]; 2] {
@@ -114,10 +146,6 @@ pub fn crlbs(j: [[f64; 2]; 2], convention: CrlbConvention) -> [f64; 2] {
             }
         }
     }
-}
-
-fn column(x: &Col<c64>) -> Mat<c64> {
-    Mat::from_fn(x.nrows(), 1, |i, _| x[i])
 }
 
 /// The accept/reject rule and the objective of stage 2.
@@ -162,65 +190,79 @@ pub fn refine_jamming(
         });
     }
     let m = angle_information_matrix(ch);
-    let fim_of = |r: &RowDesign| {
+    let mut echoes = Echoes::new(ch);
+    let mut frame = rows.iter().fold([[0.0; 2]; 2], |acc, r| {
         let f = Mat::from_fn(r.jamming.nrows(), r.beams.len(), |i, j| r.beams[j][i]);
-        add(
-            unit_fim(ch, f.as_ref()),
-            unit_fim(ch, r.jamming.as_ref()),
-            1.0,
-        )
-    };
-    let mut frame = rows
-        .iter()
-        .map(fim_of)
-        .fold([[0.0; 2]; 2], |acc, j| add(acc, j, 1.0));
+        let beams = echoes.fim_of_columns(&f);
+        add(add(acc, beams, 1.0), echoes.fim_of_columns(&r.jamming), 1.0)
+    });
     let fime = |j: [[f64; 2]; 2]| crlbs(add([[0.0; 2]; 2], j, 2.0 * rule.scale), rule.convention);
-    let toward_target = |u: &Col<c64>| (steering.adjoint() * u).norm();
+    let steering: Vec<c64> = steering.iter().copied().collect();
+    let toward_target = |u: &[c64]| {
+        let inner: c64 = steering.iter().zip(u).map(|(a, x)| a.conj() * x).sum();
+        inner.norm()
+    };
+    let norm = |x: &[c64]| x.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
+    let nt = steering.len();
+    let (mut g, mut blend, mut cand, mut target) = (
+        vec![c64::ZERO; nt],
+        vec![c64::ZERO; nt],
+        vec![c64::ZERO; nt],
+        vec![c64::ZERO; nt],
+    );
     let (mut accepted, mut rejected) = (0, 0);
     for (row, p) in rows.iter_mut().zip(projectors) {
-        let v = row.jamming.col(0).to_owned();
-        let zeta = v.squared_norm_l2();
+        let zeta = row.jamming.col(0).squared_norm_l2();
         if zeta <= 0.0 {
             continue;
         }
-        let mut u = Col::from_fn(v.nrows(), |i| v[i] / zeta.sqrt());
-        let mut own = unit_fim(ch, column(&u).as_ref());
-        let target = p * steering;
-        let target_norm = target.norm_l2();
+        let mut u: Vec<c64> = row
+            .jamming
+            .col_as_slice(0)
+            .iter()
+            .map(|v| v / zeta.sqrt())
+            .collect();
+        let mut own = echoes.fim(&u);
+        apply(p, &steering, &mut target);
+        let target_norm = norm(&target);
         let mut step = 1.0;
         for _ in 0..rule.iterations {
-            let cand = match rule.objective {
+            match rule.objective {
                 Stage2Objective::FisherTrace => {
-                    let g = &m * &u;
-                    let gn = g.norm_l2();
+                    apply(&m, &u, &mut g);
+                    let gn = norm(&g);
                     if gn == 0.0 {
                         break;
                     }
-                    p * Col::from_fn(u.nrows(), |i| u[i] + g[i] * (step / gn))
+                    for ((b, ui), gi) in blend.iter_mut().zip(&u).zip(&g) {
+                        *b = ui + gi * (step / gn);
+                    }
                 }
                 Stage2Objective::TargetPower => {
                     if target_norm == 0.0 {
                         break;
                     }
-                    // Align the phase of w with u's, so the blend never cancels.
-                    let w = &target * faer::Scale(c64::new(1.0 / target_norm, 0.0));
-                    let inner = w.adjoint() * &u;
+                    // Align the phase of w = P a / |P a| with u's, so the blend never cancels.
+                    let inner: c64 = target.iter().zip(&u).map(|(w, x)| w.conj() * x).sum();
                     let phase = if inner.norm() > 0.0 {
                         inner / inner.norm()
                     } else {
                         c64::new(1.0, 0.0)
                     };
-                    p * Col::from_fn(u.nrows(), |i| u[i] * (1.0 - step) + w[i] * phase * step)
+                    for ((b, ui), wi) in blend.iter_mut().zip(&u).zip(&target) {
+                        *b = ui * (1.0 - step) + wi / target_norm * phase * step;
+                    }
                 }
-            };
-            let norm = cand.norm_l2();
-            if norm == 0.0 {
+            }
+            apply(p, &blend, &mut cand);
+            let size = norm(&cand);
+            if size == 0.0 {
                 step *= 0.5;
                 rejected += 1;
                 continue;
             }
-            let cand = Col::from_fn(cand.nrows(), |i| cand[i] / norm);
-            let cand_fim = unit_fim(ch, column(&cand).as_ref());
+            cand.iter_mut().for_each(|c| *c /= size);
+            let cand_fim = echoes.fim(&cand);
             let next = add(add(frame, own, -zeta), cand_fim, zeta);
             let (now, then) = (fime(frame), fime(next));
             let met = |c: [f64; 2]| c.iter().all(|x| *x <= rule.crlb_max);
@@ -235,7 +277,7 @@ pub fn refine_jamming(
                 Stage2Objective::TargetPower => toward_target(&cand) > toward_target(&u),
             };
             if better && ok {
-                u = cand;
+                u.copy_from_slice(&cand);
                 own = cand_fim;
                 frame = next;
                 if rule.objective == Stage2Objective::FisherTrace {
@@ -247,8 +289,8 @@ pub fn refine_jamming(
                 rejected += 1;
             }
         }
-        for i in 0..u.nrows() {
-            row.jamming[(i, 0)] = u[i] * zeta.sqrt();
+        for (i, ui) in u.iter().enumerate() {
+            row.jamming[(i, 0)] = ui * zeta.sqrt();
         }
     }
     Ok(Stage2Outcome {
