@@ -228,11 +228,12 @@ impl JammingProblem {
                 .subcols_mut(first, h.ncols())
                 .copy_from(h.as_ref());
         }
-        let gains = eve
-            .iter()
-            .flat_map(|h| beams.iter().map(move |f| h.adjoint() * f))
-            .flat_map(|g| g.iter().copied().collect::<Vec<_>>())
-            .collect();
+        let mut gains = Vec::with_capacity(offsets[eve.len()] * beams.len());
+        for h in eve {
+            for f in beams {
+                gains.extend((h.adjoint() * f).iter().copied());
+            }
+        }
         Ok(Self {
             eve: basis.adjoint() * &stacked,
             basis,
