@@ -2,15 +2,23 @@
 //! subcarriers from an L-tap delay line, Eve's Rician or pure line-of-sight channel toward the
 //! sensing target, and the CSI and AoA errors of the estimated quantities.
 
+use std::cell::RefCell;
+
 use faer::{Mat, MatRef, c64};
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
+use rustfft::FftPlanner;
 
 use crate::ChannelError;
 use crate::rng::{complex_normal, stream, uniform_phase};
 use crate::scenario::FriendlyJammingScenario;
 use crate::scenario::friendly_jamming::EveModel;
 use crate::units::db_to_linear;
+
+thread_local! {
+    /// rustfft's planner, which keeps one plan per length (a thread's delay lines share them).
+    static PLANNER: RefCell<FftPlanner<f64>> = RefCell::new(FftPlanner::new());
+}
 
 /// An L-tap delay line observed on N subcarriers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,44 +43,26 @@ impl DelayLine {
     /// A `rows x cols` channel on every subcarrier: every entry has i.i.d. taps
     /// `h_l ~ CN(0, 1/L)` and frequency response `H[n] = sum_l h_l exp(-j 2 pi n l / N)`, so each
     /// entry is CN(0, 1) on each subcarrier (L = N: independent across subcarriers).
+    ///
+    /// The taps are drawn tap by tap, each tap's matrix column-major (the order `Mat::from_fn`
+    /// draws in), and each entry's response is the FFT of its taps zero-padded to N: this runs
+    /// for every training sample, and the direct sum's N L multiply-adds per entry were most of
+    /// a 64-subcarrier batch.
     pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R, rows: usize, cols: usize) -> Vec<Mat<c64>> {
         let (n, l, len) = (self.subcarriers, self.taps, rows * cols);
-        // Tap-major, each tap column-major (the order `Mat::from_fn` draws in), real and
-        // imaginary parts apart so that the accumulation below vectorises.
-        let (mut taps_re, mut taps_im) = (Vec::with_capacity(l * len), Vec::with_capacity(l * len));
-        for _ in 0..l * len {
-            let g = complex_normal(rng, 1.0 / l as f64);
-            taps_re.push(g.re);
-            taps_im.push(g.im);
+        // Entry-major: entry e = i + j rows holds its N (zero-padded) taps at e N ..
+        let mut spectra = vec![c64::new(0.0, 0.0); len * n];
+        for tap in 0..l {
+            for e in 0..len {
+                spectra[e * n + tap] = complex_normal(rng, 1.0 / l as f64);
+            }
         }
-        // The N distinct twiddles exp(-j 2 pi k / N). Each subcarrier accumulates the taps in
-        // order, `h += g w` with num-complex's product (the same roundings as a `c64` loop); this
-        // runs for every training sample, N L rows cols multiply-adds per channel.
-        let twiddles: Vec<c64> = (0..n)
-            .map(|k| c64::cis(-std::f64::consts::TAU * k as f64 / n as f64))
-            .collect();
-        let (mut h_re, mut h_im) = (vec![0.0; len], vec![0.0; len]);
+        if n > 1 {
+            let fft = PLANNER.with(|planner| planner.borrow_mut().plan_fft_forward(n));
+            fft.process(&mut spectra);
+        }
         (0..n)
-            .map(|sc| {
-                h_re.fill(0.0);
-                h_im.fill(0.0);
-                for (tap, (g_re, g_im)) in taps_re
-                    .chunks_exact(len)
-                    .zip(taps_im.chunks_exact(len))
-                    .enumerate()
-                {
-                    let w = twiddles[(sc * tap) % n];
-                    for (((acc_re, acc_im), &a), &b) in
-                        h_re.iter_mut().zip(h_im.iter_mut()).zip(g_re).zip(g_im)
-                    {
-                        *acc_re += a * w.re - b * w.im;
-                        *acc_im += a * w.im + b * w.re;
-                    }
-                }
-                Mat::from_fn(rows, cols, |i, j| {
-                    c64::new(h_re[i + j * rows], h_im[i + j * rows])
-                })
-            })
+            .map(|sc| Mat::from_fn(rows, cols, |i, j| spectra[(i + j * rows) * n + sc]))
             .collect()
     }
 

@@ -1,7 +1,6 @@
 //! The users' null space and zero forcing (paper 003; docs/conventions.md, "Friendly jamming"): the projector `P`
 //! every jamming design lives in, and the unit ZF directions of the users' beams.
 
-use faer::linalg::solvers::Solve;
 use faer::{Mat, MatRef, c64};
 
 use crate::DesignError;
@@ -61,34 +60,98 @@ pub fn projector_and_zero_forcing(h: &Mat<c64>) -> Result<(Mat<c64>, Mat<c64>), 
         return Ok((svd_projector(h.as_ref())?, zero_forcing_directions(h)?));
     };
     let projector = gram_projector(h.as_ref(), &x);
-    let mut zero_forcing = x.adjoint().to_owned();
-    for u in 0..h.nrows() {
-        let norm = zero_forcing.col(u).norm_l2();
-        zero_forcing.col_mut(u).iter_mut().for_each(|z| *z /= norm);
-    }
+    let nt = h.ncols();
+    let norms: Vec<f64> = x
+        .chunks_exact(nt)
+        .map(|row| row.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt())
+        .collect();
+    let zero_forcing = Mat::from_fn(nt, h.nrows(), |i, u| x[u * nt + i].conj() / norms[u]);
     Ok((projector, zero_forcing))
 }
 
-/// `X = (H H^H)^-1 H` from a Cholesky factorisation of the Gram matrix, or `None` where a
-/// pivot falls below [`GRAM_PIVOT_TOLERANCE`] (the SVD then decides the rank).
-fn gram_solution(h: MatRef<'_, c64>) -> Option<Mat<c64>> {
-    let k = h.nrows();
-    let gram = h * h.adjoint();
-    let largest = (0..k).map(|i| gram[(i, i)].re).fold(0.0, f64::max);
-    let llt = gram.llt(faer::Side::Lower).ok().filter(|llt| {
-        let l = llt.L();
-        (0..k).all(|i| l[(i, i)].re * l[(i, i)].re > GRAM_PIVOT_TOLERANCE * largest)
-    })?;
-    Some(llt.solve(h))
+/// `X = (H H^H)^-1 H` (K x Nt, row-major) from a Cholesky factorisation of the Gram matrix, or
+/// `None` where a pivot falls below [`GRAM_PIVOT_TOLERANCE`] (the SVD then decides the rank).
+/// Plain loops over contiguous rows: this runs for every row of every training batch, where
+/// faer's general routines spent most of their time allocating and dispatching for 2 x 2
+/// factors.
+fn gram_solution(h: MatRef<'_, c64>) -> Option<Vec<c64>> {
+    let (k, nt) = (h.nrows(), h.ncols());
+    let zero = c64::new(0.0, 0.0);
+    let rows: Vec<c64> = (0..k).flat_map(|r| h.row(r).iter().copied()).collect();
+    let row = |r: usize| &rows[r * nt..(r + 1) * nt];
+    // The lower triangle of G = H H^H, then its Cholesky factor L in place (row-major).
+    let mut l = vec![zero; k * k];
+    for r in 0..k {
+        for c in 0..=r {
+            l[r * k + c] = row(r).iter().zip(row(c)).map(|(a, b)| a * b.conj()).sum();
+        }
+    }
+    let largest = (0..k).map(|i| l[i * k + i].re).fold(0.0, f64::max);
+    for r in 0..k {
+        for c in 0..=r {
+            let m = l[r * k + c]
+                - (0..c)
+                    .map(|t| l[r * k + t] * l[c * k + t].conj())
+                    .sum::<c64>();
+            l[r * k + c] = if r == c {
+                // NaN fails the comparison too: the SVD route reports non-finite entries.
+                let trusted = m.re > GRAM_PIVOT_TOLERANCE * largest;
+                if !trusted {
+                    return None;
+                }
+                c64::new(m.re.sqrt(), 0.0)
+            } else {
+                m / l[c * k + c].re
+            };
+        }
+    }
+    // X solves L L^H X = H: forward substitution row by row (Y = L^-1 H), then backward.
+    let mut x = rows;
+    for r in 0..k {
+        let (done, rest) = x.split_at_mut(r * nt);
+        let target = &mut rest[..nt];
+        for t in 0..r {
+            let coef = l[r * k + t];
+            for (y, z) in target.iter_mut().zip(&done[t * nt..(t + 1) * nt]) {
+                *y -= coef * z;
+            }
+        }
+        let pivot = l[r * k + r].re;
+        target.iter_mut().for_each(|y| *y /= pivot);
+    }
+    for r in (0..k).rev() {
+        let (head, done) = x.split_at_mut((r + 1) * nt);
+        let target = &mut head[r * nt..];
+        for t in r + 1..k {
+            let coef = l[t * k + r].conj();
+            for (y, z) in target.iter_mut().zip(&done[(t - r - 1) * nt..(t - r) * nt]) {
+                *y -= coef * z;
+            }
+        }
+        let pivot = l[r * k + r].re;
+        target.iter_mut().for_each(|y| *y /= pivot);
+    }
+    Some(x)
 }
 
-/// `P = I - X^H H` for `X` of [`gram_solution`].
-fn gram_projector(h: MatRef<'_, c64>, x: &Mat<c64>) -> Mat<c64> {
-    let mut projector = -(x.adjoint() * h);
-    for i in 0..h.ncols() {
-        projector[(i, i)] += c64::new(1.0, 0.0);
+/// `P = I - X^H H` for `X` of [`gram_solution`], column by column.
+fn gram_projector(h: MatRef<'_, c64>, x: &[c64]) -> Mat<c64> {
+    let (k, nt) = (h.nrows(), h.ncols());
+    let mut p = Mat::<c64>::identity(nt, nt);
+    for b in 0..nt {
+        let column = p
+            .col_mut(b)
+            .try_as_col_major_mut()
+            .expect("a fresh matrix is contiguous");
+        let column = column.as_slice_mut();
+        for r in 0..k {
+            let coef = h[(r, b)];
+            for (out, xr) in column.iter_mut().zip(&x[r * nt..(r + 1) * nt]) {
+                *out -= xr.conj() * coef;
+            }
+        }
     }
-    projector
+    p
 }
 
 /// Below this share of `|h_k|` left outside the other users' span, user k's zero-forcing

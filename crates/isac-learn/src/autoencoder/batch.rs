@@ -4,7 +4,7 @@
 
 use burn::tensor::{Device, Tensor};
 use faer::{Mat, c64};
-use isac_bounds::EchoGeometry;
+use isac_bounds::{EchoGeometry, SensingChannel};
 use isac_channel::fading::realize;
 use isac_channel::impairments::oscillator_phases;
 use isac_channel::rng::{complex_normal, stream};
@@ -120,7 +120,6 @@ struct SampleRows {
     projectors: Planes,
     zero_forcing: Planes,
     eve: Planes,
-    sensing: [Planes; 2],
     angles: (f64, f64),
     symbols: Planes,
     noise: Planes,
@@ -151,12 +150,7 @@ impl Batch {
             .collect::<Result<_, _>>()?;
         let s = &setup.scenario;
         let (b, n) = (indices.len(), s.subcarriers());
-        let (k, nt, ne, nr) = (
-            s.users(),
-            s.tx().elements(),
-            s.eve_antennas(),
-            s.rx().elements(),
-        );
+        let (k, nt, ne) = (s.users(), s.tx().elements(), s.eve_antennas());
         let m = s.modulation_order();
         let bn = b * n;
         let complex = |field: &dyn Fn(&SampleRows) -> &Planes, shape: [usize; 3]| {
@@ -183,6 +177,7 @@ impl Batch {
             )
         };
         let j = setup.scheme.jamming_columns(nt);
+        let angles: Vec<(f64, f64)> = rows.iter().map(|r| r.angles).collect();
         let mut batch = Self {
             samples: b,
             subcarriers: n,
@@ -202,11 +197,8 @@ impl Batch {
             zero_forcing: complex(&|r| &r.zero_forcing, [bn, nt, k])?,
             projectors: complex(&|r| &r.projectors, [bn, nt, nt])?,
             eve: complex(&|r| &r.eve, [bn, nt, ne])?,
-            sensing: [
-                complex(&|r| &r.sensing[0], [bn, nr, nt])?,
-                complex(&|r| &r.sensing[1], [bn, nr, nt])?,
-            ],
-            angles_estimated: rows.iter().map(|r| r.angles).collect(),
+            sensing: sensing_operators(setup, &angles, n, device)?,
+            angles_estimated: angles,
             power: per_sample(&|c| s.subcarrier_power(c.p_db))?,
             log_crlb_max: per_sample(&|c| c.crlb_db / 10.0 * std::f64::consts::LN_10)?,
             jamming_symbols: complex(&|r| &r.symbols, [bn, j, 1])?,
@@ -237,14 +229,8 @@ fn sample_rows(
     let jam = setup.scheme.jamming_columns(nt);
     let noise = s.noise_power();
     let mut rng = stream(symbol_seed, [STREAM_SYMBOLS, index, 0]);
-    let geometry = EchoGeometry {
-        tx: s.tx(),
-        rx: s.rx(),
-    };
     let (theta, phi) = r.target_estimated;
-    let sensing_channel = geometry.channel(theta, phi);
     let ne = s.eve_antennas();
-    let nr = s.rx().elements();
     let mut out = SampleRows {
         features: Vec::with_capacity(n * setup.shape().input),
         messages: Vec::with_capacity(n * k),
@@ -253,10 +239,6 @@ fn sample_rows(
         projectors: Planes::with_capacity(n * nt * nt),
         zero_forcing: Planes::with_capacity(n * nt * k),
         eve: Planes::with_capacity(n * nt * ne),
-        sensing: [
-            Planes::with_capacity(n * nr * nt),
-            Planes::with_capacity(n * nr * nt),
-        ],
         angles: r.target_estimated,
         symbols: Planes::with_capacity(n * jam),
         noise: Planes::with_capacity(n * k),
@@ -308,8 +290,6 @@ fn sample_rows(
         out.projectors.push(&projector);
         out.zero_forcing.push(&zero_forcing);
         out.eve.push(&r.eve[sc]);
-        out.sensing[0].push(&sensing_channel.d_theta);
-        out.sensing[1].push(&sensing_channel.d_phi);
         for _ in 0..jam {
             out.symbols.push_value(complex_normal(&mut rng, 1.0));
         }
@@ -318,4 +298,50 @@ fn sample_rows(
         }
     }
     Ok(out)
+}
+
+/// `dG/dtheta`, `dG/dphi` (`[BN, Nr, Nt]` each) of every row at its sample's estimated angles.
+/// Samples at the same angles as the sample before them (every sample, without an angle error)
+/// reuse its operators instead of evaluating the steering vectors again.
+fn sensing_operators(
+    setup: &Setup,
+    angles: &[(f64, f64)],
+    subcarriers: usize,
+    device: &Device,
+) -> Result<[ComplexTensor<3>; 2], LearnError> {
+    let s = &setup.scenario;
+    let geometry = EchoGeometry {
+        tx: s.tx(),
+        rx: s.rx(),
+    };
+    let (nr, nt) = (s.rx().elements(), s.tx().elements());
+    let rows = angles.len() * subcarriers;
+    let mut planes = [
+        Planes::with_capacity(rows * nr * nt),
+        Planes::with_capacity(rows * nr * nt),
+    ];
+    let mut last: Option<((f64, f64), SensingChannel)> = None;
+    for &(theta, phi) in angles {
+        let channel = match last.take() {
+            Some((at, channel)) if at == (theta, phi) => channel,
+            _ => geometry.channel(theta, phi),
+        };
+        for _ in 0..subcarriers {
+            planes[0].push(&channel.d_theta);
+            planes[1].push(&channel.d_phi);
+        }
+        last = Some(((theta, phi), channel));
+    }
+    let shape = [rows, nr, nt];
+    let [Planes([tr, ti]), Planes([pr, pi])] = planes;
+    Ok([
+        ComplexTensor {
+            re: from_values(tr, shape, device)?,
+            im: from_values(ti, shape, device)?,
+        },
+        ComplexTensor {
+            re: from_values(pr, shape, device)?,
+            im: from_values(pi, shape, device)?,
+        },
+    ])
 }
