@@ -45,7 +45,9 @@ mod tensor;
 mod testing;
 mod tt;
 
-pub use complex::{ComplexTensor, secrecy_rates, secrecy_rates_composed};
+pub use complex::{
+    ComplexTensor, received_signal, received_signal_composed, secrecy_rates, secrecy_rates_composed,
+};
 pub use config::{
     BeamStructure, EncoderSection, FimEstimatorSection, LearnConfig, PerturbationDesign,
     Stage2Objective, TrainingSection,

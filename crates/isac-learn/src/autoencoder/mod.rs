@@ -31,9 +31,12 @@ pub use deploy::{Frame, frame_power};
 pub use stage2::{FimCalibration, Stage2Outcome, Stage2Rule, calibrate, crlbs, refine_jamming};
 pub use train::{ConvergencePoint, TrainedAutoencoder, Trainer, TrainingLog};
 
+use crate::complex::{received_from, transmitted};
 use crate::init::linear;
 use crate::tensor::{from_values, values};
-use crate::{ComplexTensor, Encoder, EncoderKind, EncoderShape, LearnError, secrecy_rates};
+use crate::{
+    ComplexTensor, Encoder, EncoderKind, EncoderShape, LearnError, received_signal, secrecy_rates,
+};
 
 /// Floor of divisors and logarithms: small enough to be inactive in practice, large enough that
 /// its reciprocal squared (in gradients) stays finite in f32.
@@ -328,51 +331,51 @@ impl Autoencoder {
         }
     }
 
-    /// The received `y_k = h_k^H (sum_j f_j + V eta) + n_k` of every row, `[BN, K, 1]`, after
-    /// each user's automatic gain control: divided by the square root of its mean received power
-    /// `sum_j |h_k^H f_j|^2 + |h_k^H V|^2 + sigma^2`, so the decoders see the same scale at every
-    /// power. With `hardware`, the sent vector passes the impairments first: `mu D x + nu (D x)*`.
+    /// The received `y_k = h_k^H (sum_j f_j + V eta) + n_k` of every row, `[BN, K, 2]` (real and
+    /// imaginary parts), after each user's automatic gain control: divided by the square root of
+    /// its mean received power `sum_j |h_k^H f_j|^2 + |h_k^H V|^2 + sigma^2`, so the decoders see
+    /// the same scale at every power ([`received_signal`]). With `hardware`, the sent vector
+    /// passes the impairments first: `mu D x + nu (D x)*`.
     pub fn receive(
         &self,
         tx: &Transmission,
         batch: &Batch,
         hardware: Option<(IqImbalance, &ComplexTensor<3>)>,
-    ) -> ComplexTensor<3> {
-        let mut sent = ComplexTensor {
-            re: tx.beams.re.clone().sum_dim(2),
-            im: tx.beams.im.clone().sum_dim(2),
-        }
-        .add(&tx.jamming.matmul(&batch.jamming_symbols));
-        if let Some((iq, phasors)) = hardware {
-            let d = phasors.mul(&sent);
-            sent = d.times_complex(iq.mu).add(&d.conj().times_complex(iq.nu));
-        }
-        let noise = batch.noise_power;
-        let power: Tensor<3> = (batch.users.matmul(&tx.beams).abs2().sum_dim(2)
-            + batch.users.matmul(&tx.jamming).abs2().sum_dim(2))
-        .add_scalar(noise);
-        batch
-            .users
-            .matmul(&sent)
-            .add(&batch.noise)
-            .times(&power.sqrt().recip())
+    ) -> Tensor<3> {
+        let (users, noise) = (&batch.users, &batch.noise);
+        let symbols = &batch.jamming_symbols;
+        let Some((iq, phasors)) = hardware else {
+            return received_signal(
+                users,
+                &tx.beams,
+                &tx.jamming,
+                symbols,
+                noise,
+                batch.noise_power,
+            );
+        };
+        let d = phasors.mul(&transmitted(&tx.beams, &tx.jamming, symbols));
+        let sent = d.times_complex(iq.mu).add(&d.conj().times_complex(iq.nu));
+        received_from(
+            users,
+            &tx.beams,
+            &tx.jamming,
+            &sent,
+            noise,
+            batch.noise_power,
+        )
     }
 
-    /// Log-probabilities of every user's message, `[BN, M]` per user.
-    pub fn decode(&self, y: &ComplexTensor<3>) -> Vec<Tensor<2>> {
-        let [bn, k, _] = y.re.dims();
+    /// Log-probabilities of every user's message, `[BN, M]` per user, from the received signals
+    /// `[BN, K, 2]` of [`Autoencoder::receive`].
+    pub fn decode(&self, y: &Tensor<3>) -> Vec<Tensor<2>> {
+        let [bn, k, _] = y.dims();
         self.decoders
             .iter()
             .enumerate()
             .take(k)
             .map(|(u, [l1, l2])| {
-                let x = Tensor::cat(
-                    vec![
-                        y.re.clone().narrow(1, u, 1).reshape([bn, 1]),
-                        y.im.clone().narrow(1, u, 1).reshape([bn, 1]),
-                    ],
-                    1,
-                );
+                let x = y.clone().narrow(1, u, 1).reshape([bn, 2]);
                 log_softmax(l2.forward(relu(l1.forward(x))), 1)
             })
             .collect()

@@ -403,7 +403,7 @@ impl Sample {
 }
 
 /// `out = row X` for a row `[p]` and `X` `[p, cols]` (row-major).
-fn product_row(row: &[c64], x: &[c64], cols: usize, out: &mut [c64]) {
+pub(super) fn product_row(row: &[c64], x: &[c64], cols: usize, out: &mut [c64]) {
     out.fill(c64::new(0.0, 0.0));
     for (r, x_row) in row.iter().zip(x.chunks_exact(cols)) {
         axpy(*r, x_row, out);
@@ -411,7 +411,7 @@ fn product_row(row: &[c64], x: &[c64], cols: usize, out: &mut [c64]) {
 }
 
 /// `y += a x`.
-fn axpy(a: c64, x: &[c64], y: &mut [c64]) {
+pub(super) fn axpy(a: c64, x: &[c64], y: &mut [c64]) {
     for (y, x) in y.iter_mut().zip(x) {
         *y += a * x;
     }
