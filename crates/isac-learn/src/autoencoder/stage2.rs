@@ -75,36 +75,70 @@ pub struct Stage2Outcome {
     pub crlb: [f64; 2],
 }
 
-/// `out = A x` for a column-major `A` (no allocation: stage 2 runs this for every candidate of
-/// every subcarrier of every held-out frame, on matrices of a few hundred entries).
-fn apply(a: &Mat<c64>, x: &[c64], out: &mut [c64]) {
-    out.fill(c64::ZERO);
-    for (j, &xj) in x.iter().enumerate() {
-        for (o, &aij) in out.iter_mut().zip(a.col_as_slice(j)) {
-            *o += aij * xj;
+/// A complex matrix as column-major real and imaginary planes: [`Planes::apply`] then runs over
+/// contiguous `f64` (vectorised) with the operations of `c64` arithmetic in the same order, so
+/// its products are those of a `c64` loop, bit for bit. Stage 2 applies these matrices (a few
+/// hundred entries) to every candidate of every subcarrier of every held-out frame.
+struct Planes {
+    rows: usize,
+    re: Vec<f64>,
+    im: Vec<f64>,
+}
+
+impl Planes {
+    fn new(a: &Mat<c64>) -> Self {
+        let entries = (0..a.ncols()).flat_map(|j| a.col_as_slice(j).iter());
+        Self {
+            rows: a.nrows(),
+            re: entries.clone().map(|z| z.re).collect(),
+            im: entries.map(|z| z.im).collect(),
+        }
+    }
+
+    /// `out = A x`, accumulated in `acc` (the real and imaginary planes of `A`'s rows).
+    fn apply(&self, x: &[c64], acc: &mut [Vec<f64>; 2], out: &mut [c64]) {
+        let [acc_re, acc_im] = acc;
+        acc_re.fill(0.0);
+        acc_im.fill(0.0);
+        let columns = self
+            .re
+            .chunks_exact(self.rows)
+            .zip(self.im.chunks_exact(self.rows));
+        for (&xj, (a_re, a_im)) in x.iter().zip(columns) {
+            for (((o_re, o_im), &ar), &ai) in
+                acc_re.iter_mut().zip(acc_im.iter_mut()).zip(a_re).zip(a_im)
+            {
+                *o_re += ar * xj.re - ai * xj.im;
+                *o_im += ar * xj.im + ai * xj.re;
+            }
+        }
+        for ((o, &re), &im) in out.iter_mut().zip(acc_re.iter()).zip(acc_im.iter()) {
+            *o = c64::new(re, im);
         }
     }
 }
 
 /// The sensing operators and buffers for their echoes of one column.
-struct Echoes<'a> {
-    operators: [&'a Mat<c64>; 2],
+struct Echoes {
+    operators: [Planes; 2],
     y: [Vec<c64>; 2],
+    acc: [Vec<f64>; 2],
 }
 
-impl<'a> Echoes<'a> {
-    fn new(ch: &'a SensingChannel) -> Self {
+impl Echoes {
+    fn new(ch: &SensingChannel) -> Self {
         let nr = ch.d_theta.nrows();
         Self {
-            operators: [&ch.d_theta, &ch.d_phi],
+            operators: [Planes::new(&ch.d_theta), Planes::new(&ch.d_phi)],
             y: [vec![c64::ZERO; nr], vec![c64::ZERO; nr]],
+            acc: [vec![0.0; nr], vec![0.0; nr]],
         }
     }
 
     /// 2 x 2 FIM per unit `2 c` of one column `x`: `Re((dG_i x)^H dG_j x)`.
     fn fim(&mut self, x: &[c64]) -> [[f64; 2]; 2] {
         for (d, y) in self.operators.iter().zip(&mut self.y) {
-            apply(d, x, y);
+            d.apply(x, &mut self.acc, y);
         }
         let mut j = [[0.0; 2]; 2];
         for (a, ya) in self.y.iter().enumerate() {
@@ -189,7 +223,7 @@ pub fn refine_jamming(
             got: rows.len(),
         });
     }
-    let m = angle_information_matrix(ch);
+    let m = Planes::new(&angle_information_matrix(ch));
     let mut echoes = Echoes::new(ch);
     let mut frame = rows.iter().fold([[0.0; 2]; 2], |acc, r| {
         let f = Mat::from_fn(r.jamming.nrows(), r.beams.len(), |i, j| r.beams[j][i]);
@@ -210,8 +244,10 @@ pub fn refine_jamming(
         vec![c64::ZERO; nt],
         vec![c64::ZERO; nt],
     );
+    let mut acc = [vec![0.0; nt], vec![0.0; nt]];
     let (mut accepted, mut rejected) = (0, 0);
     for (row, p) in rows.iter_mut().zip(projectors) {
+        let p = Planes::new(p);
         let zeta = row.jamming.col(0).squared_norm_l2();
         if zeta <= 0.0 {
             continue;
@@ -223,13 +259,13 @@ pub fn refine_jamming(
             .map(|v| v / zeta.sqrt())
             .collect();
         let mut own = echoes.fim(&u);
-        apply(p, &steering, &mut target);
+        p.apply(&steering, &mut acc, &mut target);
         let target_norm = norm(&target);
         let mut step = 1.0;
         for _ in 0..rule.iterations {
             match rule.objective {
                 Stage2Objective::FisherTrace => {
-                    apply(&m, &u, &mut g);
+                    m.apply(&u, &mut acc, &mut g);
                     let gn = norm(&g);
                     if gn == 0.0 {
                         break;
@@ -254,7 +290,7 @@ pub fn refine_jamming(
                     }
                 }
             }
-            apply(p, &blend, &mut cand);
+            p.apply(&blend, &mut acc, &mut cand);
             let size = norm(&cand);
             if size == 0.0 {
                 step *= 0.5;
