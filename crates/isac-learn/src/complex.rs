@@ -1,6 +1,7 @@
 //! Complex tensors as pairs of real Burn tensors (Burn has no complex dtype), with the few
 //! operations the secrecy-rate loss needs, each written once and tested against faer.
 
+mod beam_gradients;
 mod product;
 mod received;
 mod secrecy;

@@ -22,7 +22,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, TensorMetadata, backend_extension};
 use faer::c64;
 
-use super::secrecy::{axpy, product_row};
+use super::beam_gradients::{BeamGradients, accumulate, load_sample, product_row};
 use crate::host::{HostTensor, upload};
 
 /// The extension: `[B, K, 2]`, the real and imaginary parts of every user's `y_i`, for `users`
@@ -149,35 +149,15 @@ impl<B: HostTensor> Backward<B, 4> for SignalBackward {
         let (k, nt, j) = (shape.k, shape.nt, shape.j);
         let upstream = B::view(&grad);
         let host = inputs.each_ref().map(B::view);
-        let mut gf = [
-            vec![0.0f32; shape.batch * nt * k],
-            vec![0.0f32; shape.batch * nt * k],
-        ];
-        let mut gv = [
-            vec![0.0f32; shape.batch * nt * j],
-            vec![0.0f32; shape.batch * nt * j],
-        ];
+        let mut gradients = BeamGradients::new(shape.batch, nt, k, j);
         let mut s = Sample::new(shape);
         for b in 0..shape.batch {
             s.load(&host, b);
             s.solve(noise_power);
             s.backward(&upstream[b * 2 * k..(b + 1) * 2 * k]);
-            for (out, grad, len) in [(&mut gf, &s.grad_f, nt * k), (&mut gv, &s.grad_v, nt * j)] {
-                for (n, z) in grad.iter().enumerate() {
-                    out[0][b * len + n] = z.re as f32;
-                    out[1][b * len + n] = z.im as f32;
-                }
-            }
+            gradients.store(b, &s.grad_f, &s.grad_v);
         }
-        let [pfr, pfi, pvr, pvi] = ops.parents;
-        let [gfr, gfi] = gf;
-        let [gvr, gvi] = gv;
-        for (parent, values, shape) in [
-            (pfr, gfr, [shape.batch, nt, k]),
-            (pfi, gfi, [shape.batch, nt, k]),
-            (pvr, gvr, [shape.batch, nt, j]),
-            (pvi, gvi, [shape.batch, nt, j]),
-        ] {
+        for (parent, (values, shape)) in ops.parents.into_iter().zip(gradients.planes()) {
             if let Some(node) = parent {
                 grads.register::<B>(node.id, upload::<B, 3>(values, shape, &device));
             }
@@ -253,18 +233,11 @@ impl Sample {
     /// Sample `b`'s operands from the host views `[Re U, Im U, Re F, Im F, Re V, Im V, Re s,
     /// Im s, Re n, Im n]`.
     fn load(&mut self, host: &[std::borrow::Cow<'_, [f32]>; 10], b: usize) {
-        let Shape { k, nt, j, .. } = self.shape;
-        let copy = |out: &mut Vec<c64>, re: &[f32], im: &[f32], len: usize| {
-            let (re, im) = (&re[b * len..(b + 1) * len], &im[b * len..(b + 1) * len]);
-            for ((z, r), i) in out.iter_mut().zip(re).zip(im) {
-                *z = c64::new(f64::from(*r), f64::from(*i));
-            }
-        };
-        copy(&mut self.u, &host[0], &host[1], k * nt);
-        copy(&mut self.f, &host[2], &host[3], nt * k);
-        copy(&mut self.v, &host[4], &host[5], nt * j);
-        copy(&mut self.s, &host[6], &host[7], j);
-        copy(&mut self.n, &host[8], &host[9], k);
+        load_sample(&mut self.u, &host[0], &host[1], b);
+        load_sample(&mut self.f, &host[2], &host[3], b);
+        load_sample(&mut self.v, &host[4], &host[5], b);
+        load_sample(&mut self.s, &host[6], &host[7], b);
+        load_sample(&mut self.n, &host[8], &host[9], b);
     }
 
     /// `A`, `B`, `z` and `r`.
@@ -305,16 +278,13 @@ impl Sample {
         // G_F = U^H G_A, G_V = U^H G_B.
         self.grad_f.fill(c64::new(0.0, 0.0));
         self.grad_v.fill(c64::new(0.0, 0.0));
-        for n in 0..nt {
-            let (gf, gv) = (
-                &mut self.grad_f[n * k..(n + 1) * k],
-                &mut self.grad_v[n * j..(n + 1) * j],
-            );
-            for i in 0..k {
-                let u = self.u[i * nt + n].conj();
-                axpy(u, &self.grad_a[i * k..(i + 1) * k], gf);
-                axpy(u, &self.grad_b[i * j..(i + 1) * j], gv);
-            }
-        }
+        let u = &self.u;
+        accumulate(
+            |n, i| u[i * nt + n].conj(),
+            k,
+            [&self.grad_a, &self.grad_b],
+            [k, j],
+            [&mut self.grad_f, &mut self.grad_v],
+        );
     }
 }

@@ -26,6 +26,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, TensorMetadata, backend_extension};
 use faer::c64;
 
+use super::beam_gradients::{BeamGradients, accumulate, axpy, load_sample, product_row};
 use crate::host::{HostTensor, upload};
 
 /// The extension: `[B, 2, K]`, the users' rates (`[:, 0, :]`) and Eve's (`[:, 1, :]`) in nats,
@@ -141,36 +142,16 @@ impl<B: HostTensor> Backward<B, 4> for RatesBackward {
         let (k, nt, j) = (shape.k, shape.nt, shape.j);
         let upstream = B::view(&grad);
         let host = inputs.each_ref().map(B::view);
-        let mut gf = [
-            vec![0.0f32; shape.batch * nt * k],
-            vec![0.0f32; shape.batch * nt * k],
-        ];
-        let mut gv = [
-            vec![0.0f32; shape.batch * nt * j],
-            vec![0.0f32; shape.batch * nt * j],
-        ];
+        let mut gradients = BeamGradients::new(shape.batch, nt, k, j);
         let mut s = Sample::new(shape);
         for b in 0..shape.batch {
             s.load(&host, b);
             s.solve(noise);
             let d = &upstream[b * 2 * k..(b + 1) * 2 * k];
             s.backward(&d[..k], &d[k..], noise);
-            for (out, grad, len) in [(&mut gf, &s.grad_f, nt * k), (&mut gv, &s.grad_v, nt * j)] {
-                for (n, z) in grad.iter().enumerate() {
-                    out[0][b * len + n] = z.re as f32;
-                    out[1][b * len + n] = z.im as f32;
-                }
-            }
+            gradients.store(b, &s.grad_f, &s.grad_v);
         }
-        let [pfr, pfi, pvr, pvi] = ops.parents;
-        let [gfr, gfi] = gf;
-        let [gvr, gvi] = gv;
-        for (parent, values, shape) in [
-            (pfr, gfr, [shape.batch, nt, k]),
-            (pfi, gfi, [shape.batch, nt, k]),
-            (pvr, gvr, [shape.batch, nt, j]),
-            (pvi, gvi, [shape.batch, nt, j]),
-        ] {
+        for (parent, (values, shape)) in ops.parents.into_iter().zip(gradients.planes()) {
             if let Some(node) = parent {
                 grads.register::<B>(node.id, upload::<B, 3>(values, shape, &device));
             }
@@ -257,17 +238,10 @@ impl Sample {
     /// Sample `b`'s operands from the host views `[Re U, Im U, Re F, Im F, Re V, Im V, Re H_E,
     /// Im H_E]`.
     fn load(&mut self, host: &[std::borrow::Cow<'_, [f32]>; 8], b: usize) {
-        let Shape { k, nt, j, ne, .. } = self.shape;
-        let copy = |out: &mut Vec<c64>, re: &[f32], im: &[f32], len: usize| {
-            let (re, im) = (&re[b * len..(b + 1) * len], &im[b * len..(b + 1) * len]);
-            for ((z, r), i) in out.iter_mut().zip(re).zip(im) {
-                *z = c64::new(f64::from(*r), f64::from(*i));
-            }
-        };
-        copy(&mut self.u, &host[0], &host[1], k * nt);
-        copy(&mut self.f, &host[2], &host[3], nt * k);
-        copy(&mut self.v, &host[4], &host[5], nt * j);
-        copy(&mut self.h_e, &host[6], &host[7], nt * ne);
+        load_sample(&mut self.u, &host[0], &host[1], b);
+        load_sample(&mut self.f, &host[2], &host[3], b);
+        load_sample(&mut self.v, &host[4], &host[5], b);
+        load_sample(&mut self.h_e, &host[6], &host[7], b);
     }
 
     /// The rates and the intermediates the backward pass reuses.
@@ -383,36 +357,21 @@ impl Sample {
         // G_F = U^H G_A + H_E G_G, G_V = U^H G_B + H_E G_W.
         self.grad_f.fill(c64::new(0.0, 0.0));
         self.grad_v.fill(c64::new(0.0, 0.0));
-        for n in 0..nt {
-            let (gf, gv) = (
-                &mut self.grad_f[n * k..(n + 1) * k],
-                &mut self.grad_v[n * j..(n + 1) * j],
-            );
-            for i in 0..k {
-                let u = self.u[i * nt + n].conj();
-                axpy(u, &grad_a[i * k..(i + 1) * k], gf);
-                axpy(u, &grad_b[i * j..(i + 1) * j], gv);
-            }
-            for l in 0..ne {
-                let e = self.h_e[n * ne + l];
-                axpy(e, &grad_g[l * k..(l + 1) * k], gf);
-                axpy(e, &grad_w[l * j..(l + 1) * j], gv);
-            }
-        }
-    }
-}
-
-/// `out = row X` for a row `[p]` and `X` `[p, cols]` (row-major).
-pub(super) fn product_row(row: &[c64], x: &[c64], cols: usize, out: &mut [c64]) {
-    out.fill(c64::new(0.0, 0.0));
-    for (r, x_row) in row.iter().zip(x.chunks_exact(cols)) {
-        axpy(*r, x_row, out);
-    }
-}
-
-/// `y += a x`.
-pub(super) fn axpy(a: c64, x: &[c64], y: &mut [c64]) {
-    for (y, x) in y.iter_mut().zip(x) {
-        *y += a * x;
+        let (gf, gv) = (&mut self.grad_f, &mut self.grad_v);
+        let (u, h_e) = (&self.u, &self.h_e);
+        accumulate(
+            |n, i| u[i * nt + n].conj(),
+            k,
+            [&grad_a, &grad_b],
+            [k, j],
+            [gf, gv],
+        );
+        accumulate(
+            |n, l| h_e[n * ne + l],
+            ne,
+            [&grad_g, &grad_w],
+            [k, j],
+            [gf, gv],
+        );
     }
 }
