@@ -22,7 +22,7 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, TensorMetadata, backend_extension};
 
-use crate::host::{HostTensor, axpy, upload};
+use crate::host::{HostTensor, axpy, dot, upload};
 
 /// The extension: `[D, 1]`, the bound of every perturbation for samples `x` `[D, 2S, F]` (`S =
 /// samples` nominal rows, then `S` perturbed) and the bank's `w1` `[D, F, H]`, `b1` `[D, 1, H]`,
@@ -88,6 +88,13 @@ impl Dims {
     }
 }
 
+/// Hidden units whose pre-activations [`Discriminator::hidden`] keeps in registers (four AVX
+/// vectors).
+const HIDDEN_BLOCK: usize = 32;
+
+/// Samples whose gradient terms the backward pass adds to `W1`'s gradient in one pass.
+const SAMPLE_BLOCK: usize = 4;
+
 /// One perturbation's discriminator: `w1` (`F x H`, row-major), `b1`, `w2` (`H` each), `b2`.
 struct Discriminator<'a> {
     w1: &'a [f32],
@@ -97,21 +104,37 @@ struct Discriminator<'a> {
 }
 
 impl Discriminator<'_> {
-    /// The pre-activations `z = W1^T x + b1` of one sample into `z`.
+    /// The pre-activations `z = W1^T x + b1` of one sample into `z`, [`HIDDEN_BLOCK`] units at a
+    /// time held in registers across all features (each unit still sums `b1` and then the
+    /// features in order).
     fn hidden(&self, x: &[f32], z: &mut [f32]) {
-        z.copy_from_slice(self.b1);
-        for (&xf, row) in x.iter().zip(self.w1.chunks_exact(z.len())) {
-            axpy(xf, row, z);
+        let h = z.len();
+        for (block, out) in z.chunks_mut(HIDDEN_BLOCK).enumerate() {
+            let start = block * HIDDEN_BLOCK;
+            if let Ok(out) = <&mut [f32; HIDDEN_BLOCK]>::try_from(&mut *out) {
+                let mut acc = [0.0f32; HIDDEN_BLOCK];
+                acc.copy_from_slice(&self.b1[start..start + HIDDEN_BLOCK]);
+                for (&xf, row) in x.iter().zip(self.w1.chunks_exact(h)) {
+                    for (a, &w) in acc.iter_mut().zip(&row[start..start + HIDDEN_BLOCK]) {
+                        *a += xf * w;
+                    }
+                }
+                *out = acc;
+            } else {
+                out.copy_from_slice(&self.b1[start..start + out.len()]);
+                for (&xf, row) in x.iter().zip(self.w1.chunks_exact(h)) {
+                    axpy(xf, &row[start..start + out.len()], out);
+                }
+            }
         }
     }
 
-    /// The score `w2 . relu(z) + b2` of pre-activations `z`.
-    fn score(&self, z: &[f32]) -> f32 {
-        z.iter()
-            .zip(self.w2)
-            .map(|(z, w)| z.max(0.0) * w)
-            .sum::<f32>()
-            + self.b2
+    /// The score `w2 . relu(z) + b2` of pre-activations `z` (rectified in place). The dot
+    /// product runs in [`dot`]'s eight partial sums: one running sum was a chain of `H`
+    /// dependent additions per sample, longer than the hidden layer's multiply-adds.
+    fn score(&self, z: &mut [f32]) -> f32 {
+        z.iter_mut().for_each(|v| *v = v.max(0.0));
+        dot(z, self.w2) + self.b2
     }
 }
 
@@ -161,7 +184,7 @@ fn forward<B: HostTensor>(
         let first = scores.len();
         for sample in x.chunks_exact(dims.f) {
             net.hidden(sample, &mut z);
-            scores.push(net.score(&z));
+            scores.push(net.score(&mut z));
         }
         bounds.push(bound_and_weights(&scores[first..], dims.s).0 as f32);
     }
@@ -228,7 +251,8 @@ impl<B: HostTensor> Backward<B, 4> for BoundBackward {
             vec![0.0f32; d * h],
             vec![0.0f32; d],
         );
-        let (mut z, mut dz) = (vec![0.0f32; h], vec![0.0f32; h]);
+        let mut z = vec![0.0f32; h];
+        let mut dz = vec![0.0f32; SAMPLE_BLOCK * h];
         for k in 0..d {
             let (x, net) = perturbation(&host, dims, k);
             let g = f64::from(upstream[k]);
@@ -243,18 +267,40 @@ impl<B: HostTensor> Backward<B, 4> for BoundBackward {
             let dw1 = &mut dw1[k * f * h..][..f * h];
             let (db1, dw2) = (&mut db1[k * h..][..h], &mut dw2[k * h..][..h]);
             let mut total = 0.0f64;
-            for (i, sample) in x.chunks_exact(f).enumerate() {
-                let dt = slope(i);
-                total += f64::from(dt);
-                net.hidden(sample, &mut z);
-                for (((dz, dw2), &z), &w2) in dz.iter_mut().zip(dw2.iter_mut()).zip(&z).zip(net.w2)
-                {
-                    *dw2 += dt * z.max(0.0);
-                    *dz = if z > 0.0 { dt * w2 } else { 0.0 };
+            // Samples in blocks: each W1 gradient entry takes the block's terms in sample order
+            // while it sits in a register, instead of one pass over W1 per sample.
+            for (b, block) in x.chunks(SAMPLE_BLOCK * f).enumerate() {
+                let count = block.len() / f;
+                for (j, sample) in block.chunks_exact(f).enumerate() {
+                    let dt = slope(b * SAMPLE_BLOCK + j);
+                    total += f64::from(dt);
+                    net.hidden(sample, &mut z);
+                    let dz = &mut dz[j * h..(j + 1) * h];
+                    for (((dz, dw2), &z), &w2) in
+                        dz.iter_mut().zip(dw2.iter_mut()).zip(&z).zip(net.w2)
+                    {
+                        *dw2 += dt * z.max(0.0);
+                        *dz = if z > 0.0 { dt * w2 } else { 0.0 };
+                    }
+                    axpy(1.0, dz, db1);
                 }
-                axpy(1.0, &dz, db1);
-                for (&xf, row) in sample.iter().zip(dw1.chunks_exact_mut(h)) {
-                    axpy(xf, &dz, row);
+                for (feature, row) in dw1.chunks_exact_mut(h).enumerate() {
+                    if count == SAMPLE_BLOCK {
+                        let xs: [f32; SAMPLE_BLOCK] =
+                            std::array::from_fn(|j| block[j * f + feature]);
+                        let blocks: [&[f32]; SAMPLE_BLOCK] =
+                            std::array::from_fn(|j| &dz[j * h..(j + 1) * h]);
+                        let [d0, d1, d2, d3] = blocks;
+                        for ((((g, &a), &b), &c), &e) in
+                            row.iter_mut().zip(d0).zip(d1).zip(d2).zip(d3)
+                        {
+                            *g = *g + xs[0] * a + xs[1] * b + xs[2] * c + xs[3] * e;
+                        }
+                    } else {
+                        for j in 0..count {
+                            axpy(block[j * f + feature], &dz[j * h..(j + 1) * h], row);
+                        }
+                    }
                 }
             }
             db2[k] = total as f32;

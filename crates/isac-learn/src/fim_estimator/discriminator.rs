@@ -131,12 +131,13 @@ mod tests {
 
     /// The fused bound (f32 host loops, hand-written backward) against the composed tensor
     /// operations differentiated by Burn: the bounds and the gradients of all four parameters,
-    /// on every CPU device, with upstream weights of both signs.
+    /// on every CPU device, with upstream weights of both signs. The shapes cover the fused
+    /// loops' blocks (32 hidden units, 4 samples) whole and in part.
     #[test]
     fn the_fused_bound_equals_the_composed_one_with_gradients() {
         for device in CpuDevice::all() {
             let device = device.autodiff();
-            for (d, s, f, h) in [(2, 7, 3, 5), (4, 40, 8, 16)] {
+            for (d, s, f, h) in [(2, 7, 3, 5), (4, 40, 8, 16), (3, 9, 4, 72)] {
                 let bank = DiscriminatorBank::new(d, f, h, 3, &device);
                 let x = random_complex([d, 2 * s, f], 10 + s as u64, &device).re;
                 let upstream = Tensor::<1>::from_floats([1.5, -0.7, 0.4, 2.0], &device)
