@@ -214,9 +214,9 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     out = {"torch": torch.__version__, "threads": args.threads}
-    out["eager_ms"] = {"n1": time_steps(1, 40, False), "n64": time_steps(64, 10, False)}
+    out["eager_ms"] = {"n1": time_steps(1, 200, False), "n64": time_steps(64, 40, False)}
     if args.compile:
-        out["compiled_ms"] = {"n1": time_steps(1, 40, True), "n64": time_steps(64, 10, True)}
+        out["compiled_ms"] = {"n1": time_steps(1, 200, True), "n64": time_steps(64, 40, True)}
     print(json.dumps(out))
 
 
