@@ -132,14 +132,16 @@ fn forward<B: HostTensor>(inputs: [FloatTensor<B>; 8]) -> FloatTensor<B> {
     let host = inputs.each_ref().map(B::view);
     let mut out = Vec::with_capacity(shape.rows * 3);
     let mut row = Row::new(shape);
+    let mut y = [Split::zeros(shape.nr), Split::zeros(shape.nr)];
     for r in 0..shape.rows {
         row.load(&host, r);
         let mut fim = [0.0f64; 3];
         for c in 0..shape.k + shape.j {
-            let [yt, yp] = row.echoes(c);
+            row.echoes(c, &mut y);
+            let [yt, yp] = &y;
             fim[0] += yt.norm2();
             fim[1] += yp.norm2();
-            fim[2] += yt.inner(&yp);
+            fim[2] += yt.inner(yp);
         }
         out.extend(fim.map(|v| v as f32));
     }
@@ -184,13 +186,16 @@ impl<B: HostTensor> Backward<B, 4> for FimBackward {
             vec![0.0f32; s.rows * cols * s.nt],
         );
         let mut row = Row::new(s);
+        let mut y = [Split::zeros(s.nr), Split::zeros(s.nr)];
+        let (mut a, mut b) = (Split::zeros(s.nr), Split::zeros(s.nr));
         for r in 0..s.rows {
             row.load(&host, r);
             let [g_tt, g_pp, g_tp] = [0, 1, 2].map(|i| upstream[r * 3 + i]);
             for c in 0..cols {
-                let [yt, yp] = row.echoes(c);
-                let a = yt.scaled(2.0 * g_tt).plus_scaled(&yp, g_tp);
-                let b = yp.scaled(2.0 * g_pp).plus_scaled(&yt, g_tp);
+                row.echoes(c, &mut y);
+                let [yt, yp] = &y;
+                a.combine(2.0 * g_tt, yt, g_tp, yp);
+                b.combine(2.0 * g_pp, yp, g_tp, yt);
                 let at = (r * cols + c) * s.nt;
                 let (gr, gi) = (&mut g_re[at..at + s.nt], &mut g_im[at..at + s.nt]);
                 row.adjoint_apply(0, &a, gr, gi);
@@ -246,18 +251,13 @@ impl Split {
         f64::from(dot(&self.re, &z.re) + dot(&self.im, &z.im))
     }
 
-    fn scaled(&self, a: f32) -> Self {
-        Self {
-            re: self.re.iter().map(|v| a * v).collect(),
-            im: self.im.iter().map(|v| a * v).collect(),
+    /// `self = s x + t z`, in place (the backward pass runs it for every column of every row).
+    fn combine(&mut self, s: f32, x: &Self, t: f32, z: &Self) {
+        for (out, x) in [(&mut self.re, &x.re), (&mut self.im, &x.im)] {
+            out.iter_mut().zip(x).for_each(|(o, v)| *o = s * v);
         }
-    }
-
-    /// `self + a z`.
-    fn plus_scaled(mut self, z: &Self, a: f32) -> Self {
-        axpy(a, &z.re, &mut self.re);
-        axpy(a, &z.im, &mut self.im);
-        self
+        axpy(t, &z.re, &mut self.re);
+        axpy(t, &z.im, &mut self.im);
     }
 }
 
@@ -299,21 +299,19 @@ impl<'a> Row<'a> {
         }
     }
 
-    /// `[D_t x, D_p x]` for column `c` of `X`.
-    fn echoes(&self, c: usize) -> [Split; 2] {
+    /// `[D_t x, D_p x]` for column `c` of `X`, into `out` (`Nr` each).
+    fn echoes(&self, c: usize, out: &mut [Split; 2]) {
         let Shape { nr, nt, .. } = self.shape;
         let (xr, xi) = (&self.x.re[c * nt..][..nt], &self.x.im[c * nt..][..nt]);
-        [0, 1].map(|a| {
+        for (a, y) in out.iter_mut().enumerate() {
             let (dr, di) = (self.operators[2 * a], self.operators[2 * a + 1]);
-            let mut y = Split::zeros(nr);
             for i in 0..nr {
                 let at = self.offset + i * nt;
                 let (dr, di) = (&dr[at..at + nt], &di[at..at + nt]);
                 y.re[i] = dot(dr, xr) - dot(di, xi);
                 y.im[i] = dot(dr, xi) + dot(di, xr);
             }
-            y
-        })
+        }
     }
 
     /// `g += D_a^H y` (`a = 0` for theta, `1` for phi) into split parts.
