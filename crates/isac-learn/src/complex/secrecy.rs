@@ -205,7 +205,12 @@ struct Sample {
     user: Vec<f64>,
     q: Vec<f64>,
     eve: Vec<f64>,
-    /// `G_F` `[Nt, K]` and `G_V` `[Nt, J]`.
+    /// `G_A`, `G_B`, `G_G`, `G_W` (the intermediates' gradients), `G_F` `[Nt, K]` and `G_V`
+    /// `[Nt, J]`.
+    grad_a: Vec<c64>,
+    grad_b: Vec<c64>,
+    grad_g: Vec<c64>,
+    grad_w: Vec<c64>,
     grad_f: Vec<c64>,
     grad_v: Vec<c64>,
 }
@@ -230,6 +235,10 @@ impl Sample {
             user: vec![0.0; k],
             q: vec![0.0; k],
             eve: vec![0.0; k],
+            grad_a: zeros(k * k),
+            grad_b: zeros(k * j),
+            grad_g: zeros(ne * k),
+            grad_w: zeros(ne * j),
             grad_f: zeros(nt * k),
             grad_v: zeros(nt * j),
         }
@@ -322,36 +331,33 @@ impl Sample {
     /// [`Sample::solve`]).
     fn backward(&mut self, du: &[f32], de: &[f32], [noise_user, _]: [f64; 2]) {
         let Shape { k, nt, j, ne, .. } = self.shape;
-        let mut grad_a = vec![c64::new(0.0, 0.0); k * k];
-        let mut grad_b = vec![c64::new(0.0, 0.0); k * j];
-        for i in 0..k {
-            let d = f64::from(du[i]);
+        for (i, &du) in du.iter().enumerate() {
+            let d = f64::from(du);
             let t = self.total[i];
             let c1 = d / (t + noise_user);
             let c2 = d / (t - self.a[i * k + i].norm_sqr() + noise_user);
             for c in 0..k {
                 let coef = if c == i { c1 } else { c1 - c2 };
-                grad_a[i * k + c] = self.a[i * k + c] * (2.0 * coef);
+                self.grad_a[i * k + c] = self.a[i * k + c] * (2.0 * coef);
             }
             for c in 0..j {
-                grad_b[i * j + c] = self.b[i * j + c] * (2.0 * (c1 - c2));
+                self.grad_b[i * j + c] = self.b[i * j + c] * (2.0 * (c1 - c2));
             }
         }
         // G_G[:, k] = 2 w_k x_k; G_W = -2 sum_k w_k x_k (W^H x_k)^H.
-        let mut grad_g = vec![c64::new(0.0, 0.0); ne * k];
-        let mut grad_w = vec![c64::new(0.0, 0.0); ne * j];
-        for kk in 0..k {
-            let wk = f64::from(de[kk]) / (1.0 + self.q[kk]);
+        self.grad_w.fill(c64::new(0.0, 0.0));
+        for (kk, &de) in de.iter().enumerate() {
+            let wk = f64::from(de) / (1.0 + self.q[kk]);
             let x = &self.x[kk * ne..(kk + 1) * ne];
             for c in 0..j {
                 // conj(y_c) = sum_m W[m, c] conj(x_m).
                 let y_conj: c64 = (0..ne).map(|m| self.w[m * j + c] * x[m].conj()).sum();
-                for l in 0..ne {
-                    grad_w[l * j + c] -= x[l] * y_conj * (2.0 * wk);
+                for (l, xl) in x.iter().enumerate() {
+                    self.grad_w[l * j + c] -= xl * y_conj * (2.0 * wk);
                 }
             }
-            for l in 0..ne {
-                grad_g[l * k + kk] = x[l] * (2.0 * wk);
+            for (l, xl) in x.iter().enumerate() {
+                self.grad_g[l * k + kk] = xl * (2.0 * wk);
             }
         }
         // G_F = U^H G_A + H_E G_G, G_V = U^H G_B + H_E G_W.
@@ -362,14 +368,14 @@ impl Sample {
         accumulate(
             |n, i| u[i * nt + n].conj(),
             k,
-            [&grad_a, &grad_b],
+            [&self.grad_a, &self.grad_b],
             [k, j],
             [gf, gv],
         );
         accumulate(
             |n, l| h_e[n * ne + l],
             ne,
-            [&grad_g, &grad_w],
+            [&self.grad_g, &self.grad_w],
             [k, j],
             [gf, gv],
         );
