@@ -109,6 +109,15 @@ impl Planes {
         self.0[0].push(z.re as f32);
         self.0[1].push(z.im as f32);
     }
+
+    /// The values as a complex tensor of `shape` on `device`.
+    fn upload(self, shape: [usize; 3], device: &Device) -> Result<ComplexTensor<3>, LearnError> {
+        let [re, im] = self.0;
+        Ok(ComplexTensor {
+            re: from_values(re, shape, device)?,
+            im: from_values(im, shape, device)?,
+        })
+    }
 }
 
 /// Everything one sample contributes, built in parallel.
@@ -158,10 +167,7 @@ impl Batch {
                 let parts: Vec<&[f32]> = rows.iter().map(|r| field(r).0[p].as_slice()).collect();
                 parts.concat()
             };
-            Ok::<_, LearnError>(ComplexTensor {
-                re: from_values(plane(0), shape, device)?,
-                im: from_values(plane(1), shape, device)?,
-            })
+            Planes([plane(0), plane(1)]).upload(shape, device)
         };
         let input = setup.shape().input;
         let messages: Vec<usize> = rows.iter().flat_map(|r| r.messages.clone()).collect();
@@ -332,16 +338,7 @@ fn sensing_operators(
         }
         last = Some(((theta, phi), channel));
     }
+    let [theta, phi] = planes;
     let shape = [rows, nr, nt];
-    let [Planes([tr, ti]), Planes([pr, pi])] = planes;
-    Ok([
-        ComplexTensor {
-            re: from_values(tr, shape, device)?,
-            im: from_values(ti, shape, device)?,
-        },
-        ComplexTensor {
-            re: from_values(pr, shape, device)?,
-            im: from_values(pi, shape, device)?,
-        },
-    ])
+    Ok([theta.upload(shape, device)?, phi.upload(shape, device)?])
 }
