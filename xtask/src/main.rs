@@ -13,7 +13,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// mimalloc keeps freed pages for reuse: Burn allocates tens of MB per training step, which the
-/// system allocator returns to the OS and faults back in (FIM estimator 4.3 s -> 1.9 s).
+/// system allocator returns to the OS and faults back in (FIM estimator 4.3 s -> 1.9 s). Built
+/// without transparent huge pages (the workspace's `no_thp`).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -4,7 +4,7 @@
 use crate::config::EncoderSection;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
-use rand_chacha::ChaCha20Rng;
+use isac_channel::rng::Stream;
 
 use crate::quantize::{quantize_uniform, tt_q_bytes};
 use crate::tensor::values;
@@ -110,11 +110,7 @@ fn mlp_forward(layers: &[TtLinear], x: Tensor<2>) -> Tensor<2> {
 }
 
 /// Dense layers with the given widths, Glorot-uniform, a ReLU after every layer but the last.
-fn mlp(
-    widths: &[usize],
-    rng: &mut ChaCha20Rng,
-    device: &Device,
-) -> Result<Vec<TtLinear>, LearnError> {
+fn mlp(widths: &[usize], rng: &mut Stream, device: &Device) -> Result<Vec<TtLinear>, LearnError> {
     let last = widths.len().saturating_sub(2);
     widths
         .windows(2)
@@ -192,7 +188,7 @@ impl Encoder {
         kind: EncoderKind,
         shape: EncoderShape,
         section: &EncoderSection,
-        rng: &mut ChaCha20Rng,
+        rng: &mut Stream,
         device: &Device,
     ) -> Result<Self, LearnError> {
         let parameters = match kind {

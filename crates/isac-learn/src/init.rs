@@ -3,18 +3,18 @@
 use burn::module::Param;
 use burn::nn::Linear;
 use burn::tensor::{Device, Tensor, TensorData};
+use isac_channel::rng::Stream;
 use rand::RngExt;
-use rand_chacha::ChaCha20Rng;
 use rand_distr::{Distribution, Normal};
 
 /// `n` draws of `N(0, std^2)` as f32.
-pub(crate) fn normal(rng: &mut ChaCha20Rng, n: usize, std: f64) -> Vec<f32> {
+pub(crate) fn normal(rng: &mut Stream, n: usize, std: f64) -> Vec<f32> {
     let d = Normal::new(0.0, std).unwrap_or_else(|_| Normal::new(0.0, 0.0).expect("std 0"));
     (0..n).map(|_| d.sample(rng) as f32).collect()
 }
 
 /// `n` draws of `U(-bound, bound)` as f32.
-pub(crate) fn uniform(rng: &mut ChaCha20Rng, n: usize, bound: f64) -> Vec<f32> {
+pub(crate) fn uniform(rng: &mut Stream, n: usize, bound: f64) -> Vec<f32> {
     (0..n)
         .map(|_| ((2.0 * rng.random::<f64>() - 1.0) * bound) as f32)
         .collect()
@@ -30,7 +30,7 @@ pub(crate) fn param<const D: usize>(
 }
 
 /// A dense layer `x W + b` with Glorot-uniform `W` (`[d_in, d_out]`) and zero bias.
-pub(crate) fn linear(rng: &mut ChaCha20Rng, d_in: usize, d_out: usize, device: &Device) -> Linear {
+pub(crate) fn linear(rng: &mut Stream, d_in: usize, d_out: usize, device: &Device) -> Linear {
     let bound = (6.0 / (d_in + d_out) as f64).sqrt();
     Linear {
         weight: param(uniform(rng, d_in * d_out, bound), [d_in, d_out], device),

@@ -15,7 +15,7 @@ use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
-use rand_chacha::ChaCha20Rng;
+use isac_channel::rng::Stream;
 
 use crate::LearnError;
 use crate::init::{normal, param, uniform};
@@ -156,7 +156,7 @@ impl TtLinearConfig {
     /// Initialises the cores so that `W` has the Glorot variance `2 / (N + M)`: with uniform
     /// inner rank `r`, each entry of `W` sums `r^(q-1)` products of `q` core entries, so the
     /// per-core std is `(2 / (N + M) * r^(1-q))^(1/(2q))` (docs/conventions.md, "Learning"). The bias starts at zero.
-    pub fn init(&self, rng: &mut ChaCha20Rng, device: &Device) -> Result<TtLinear, LearnError> {
+    pub fn init(&self, rng: &mut Stream, device: &Device) -> Result<TtLinear, LearnError> {
         self.validate()?;
         let q = self.in_factors.len() as f64;
         let glorot = 2.0 / (self.d_input() + self.d_output()) as f64;
@@ -171,7 +171,7 @@ impl TtLinearConfig {
     /// draws fill `W^T` (`[d_in, d_out]`) row-major.
     pub(crate) fn dense_glorot_uniform(
         &self,
-        rng: &mut ChaCha20Rng,
+        rng: &mut Stream,
         device: &Device,
     ) -> Result<TtLinear, LearnError> {
         self.validate()?;
