@@ -200,14 +200,20 @@ pub fn realize(
         rng: &mut rng,
     })?;
     let (theta, phi) = s.target();
+    // The estimation errors: the target angles' first, then the CSI error, whose draws (one per
+    // entry and subcarrier, a third of a realisation's) are skipped where it is zero.
     let mut err = stream(s.seed(), [STREAM_REALIZATION, index, 1]);
-    let users_estimated = users
-        .iter()
-        .map(|h| with_csi_error(&mut err, h.as_ref(), csi_error_var))
-        .collect();
     let aoa = c.aoa_error_std_deg.to_radians();
     let e_theta: f64 = StandardNormal.sample(&mut err);
     let e_phi: f64 = StandardNormal.sample(&mut err);
+    let users_estimated = if csi_error_var == 0.0 {
+        users.clone()
+    } else {
+        users
+            .iter()
+            .map(|h| with_csi_error(&mut err, h.as_ref(), csi_error_var))
+            .collect()
+    };
     Ok(Realization {
         users,
         users_estimated,

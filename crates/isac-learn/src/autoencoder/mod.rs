@@ -44,7 +44,7 @@ const FLOOR: f32 = 1e-15;
 
 /// Revision of the model, its training and its cached training log: bump it whenever any of them
 /// changes, so that model caches keyed on it (`isac-eval`) never reuse what older code wrote.
-pub const MODEL_REVISION: u32 = 16;
+pub const MODEL_REVISION: u32 = 17;
 
 /// Stream index of the model weights.
 const STREAM_WEIGHTS: u64 = 0x4145_5747; // "AEWG"
