@@ -4,7 +4,6 @@
 
 use burn::tensor::{Device, Tensor};
 use faer::{Mat, c64};
-use isac_bounds::{EchoGeometry, SensingChannel};
 use isac_channel::fading::realize;
 use isac_channel::impairments::oscillator_phases;
 use isac_channel::rng::{complex_normal, stream};
@@ -15,6 +14,7 @@ use rand::RngExt;
 use rayon::prelude::*;
 
 use super::Setup;
+use super::fisher::SensingFactors;
 use crate::tensor::from_values;
 use crate::{ComplexTensor, LearnError};
 
@@ -62,8 +62,8 @@ pub struct Batch {
     pub projectors: ComplexTensor<3>,
     /// Eve's channels `[BN, Nt, Ne]`.
     pub eve: ComplexTensor<3>,
-    /// `dG/dtheta`, `dG/dphi` at the estimated angles, `[BN, Nr, Nt]` each.
-    pub sensing: [ComplexTensor<3>; 2],
+    /// `dG/dtheta`, `dG/dphi` at the estimated angles, in factored form.
+    pub sensing: SensingFactors,
     /// The estimated angles of each sample.
     pub angles_estimated: Vec<(f64, f64)>,
     /// Linear power budget per sample, `[B, 1]`: the mean power per subcarrier of its frame
@@ -203,7 +203,7 @@ impl Batch {
             zero_forcing: complex(&|r| &r.zero_forcing, [bn, nt, k])?,
             projectors: complex(&|r| &r.projectors, [bn, nt, nt])?,
             eve: complex(&|r| &r.eve, [bn, nt, ne])?,
-            sensing: sensing_operators(setup, &angles, n, device)?,
+            sensing: sensing_factors(setup, &angles, n, device)?,
             angles_estimated: angles,
             power: per_sample(&|c| s.subcarrier_power(c.p_db))?,
             log_crlb_max: per_sample(&|c| c.crlb_db / 10.0 * std::f64::consts::LN_10)?,
@@ -306,39 +306,45 @@ fn sample_rows(
     Ok(out)
 }
 
-/// `dG/dtheta`, `dG/dphi` (`[BN, Nr, Nt]` each) of every row at its sample's estimated angles.
-/// Samples at the same angles as the sample before them (every sample, without an angle error)
-/// reuse its operators instead of evaluating the steering vectors again.
-fn sensing_operators(
+/// `[v, dv/dtheta, dv/dphi]` of the transmit and the receive array at one pair of angles, as
+/// `elements x 3` matrices.
+type Steering = [Mat<c64>; 2];
+
+/// The factors of `dG/dtheta`, `dG/dphi` of every row at its sample's estimated angles: the
+/// transmit and receive steering vectors and their derivatives ([`SensingFactors`]). Samples at
+/// the same angles as the sample before them (every sample, without an angle error) reuse its
+/// vectors instead of evaluating them again.
+fn sensing_factors(
     setup: &Setup,
     angles: &[(f64, f64)],
     subcarriers: usize,
     device: &Device,
-) -> Result<[ComplexTensor<3>; 2], LearnError> {
+) -> Result<SensingFactors, LearnError> {
     let s = &setup.scenario;
-    let geometry = EchoGeometry {
-        tx: s.tx(),
-        rx: s.rx(),
-    };
-    let (nr, nt) = (s.rx().elements(), s.tx().elements());
+    let arrays = [s.tx(), s.rx()];
     let rows = angles.len() * subcarriers;
-    let mut planes = [
-        Planes::with_capacity(rows * nr * nt),
-        Planes::with_capacity(rows * nr * nt),
-    ];
-    let mut last: Option<((f64, f64), SensingChannel)> = None;
+    let mut planes = arrays.map(|a| Planes::with_capacity(rows * a.elements() * 3));
+    let mut last: Option<((f64, f64), Steering)> = None;
     for &(theta, phi) in angles {
-        let channel = match last.take() {
-            Some((at, channel)) if at == (theta, phi) => channel,
-            _ => geometry.channel(theta, phi),
+        let vectors = match last.take() {
+            Some((at, vectors)) if at == (theta, phi) => vectors,
+            _ => arrays.map(|array| {
+                let v = array.steering(theta, phi);
+                Mat::from_fn(array.elements(), 3, |i, c| {
+                    [&v.a, &v.d_theta, &v.d_phi][c][i]
+                })
+            }),
         };
         for _ in 0..subcarriers {
-            planes[0].push(&channel.d_theta);
-            planes[1].push(&channel.d_phi);
+            for (plane, m) in planes.iter_mut().zip(&vectors) {
+                plane.push(m);
+            }
         }
-        last = Some(((theta, phi), channel));
+        last = Some(((theta, phi), vectors));
     }
-    let [theta, phi] = planes;
-    let shape = [rows, nr, nt];
-    Ok([theta.upload(shape, device)?, phi.upload(shape, device)?])
+    let [transmit, receive] = planes;
+    Ok(SensingFactors {
+        transmit: transmit.upload([rows, s.tx().elements(), 3], device)?,
+        receive: receive.upload([rows, s.rx().elements(), 3], device)?,
+    })
 }

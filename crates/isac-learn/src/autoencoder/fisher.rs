@@ -1,11 +1,19 @@
 //! The per-row entries of the angle FIM of a transmission (the sums behind [`super::log_crlbs`]):
 //! `J_ab = Re sum_x (D_a x)^H (D_b x)` over the columns `x` of `X = [F, V]` (beams and jamming
-//! columns), for `a, b` in `{theta, phi}`, with `D_theta`, `D_phi` the sensing operators.
+//! columns), for `a, b` in `{theta, phi}`, with `D_a = dG/da` the sensing operators.
+//!
+//! `G = b a^H` makes each operator rank 2, `D_a = b_a a^H + b a_a^H` (`a_a = da/da`, `b_a =
+//! db/da`, [`SensingFactors`]), so `D_a x = b_a u + b w_a` with `u = a^H x` and `w_a = a_a^H x`:
+//! three products of length `Nt` per column instead of two `Nr x Nt` matrix-vector products.
+//! With the receive array's Gram entries `P_ab = b_a^H b_b`, `q_a = b_a^H b` and `r = b^H b`,
+//! `(D_a x)^H (D_b x) = conj(u) (P_ab u + q_a w_b) + conj(w_a) (conj(q_b) u + r w_b)`.
 //!
 //! On the CPU devices this is one Burn operation with a hand-written backward pass (a backend
-//! extension over f32 host loops): `G_x = D_theta^H (2 g_tt y_t + g_tp y_p) + D_phi^H (2 g_pp y_p
-//! + g_tp y_t)` for `y_a = D_a x` and upstream gradients `g_ab`. Elsewhere it composes Burn
-//! operations ([`angle_fim_composed`]); a test checks both against each other, with gradients.
+//! extension over host loops): for upstream gradients `g_ab`, `s_t = 2 g_tt y_t + g_tp y_p` and
+//! `s_p = 2 g_pp y_p + g_tp y_t` (`y_a = D_a x`), `G_x = sum_a D_a^H s_a = a (b_t^H s_t + b_p^H
+//! s_p) + a_t (b^H s_t) + a_p (b^H s_p)`, every product again from the Gram entries. Elsewhere
+//! it composes Burn operations ([`angle_fim_composed`]); a test checks both against each other,
+//! with gradients, and the entries against the dense operators in f64.
 
 // The extension macro expands code naming NdArray, deprecated in Burn 0.22 and kept reachable on
 // purpose (see `CpuDevice`): its deprecation warning cannot be silenced on the items alone.
@@ -20,55 +28,78 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
 use burn::tensor::Tensor;
+use faer::c64;
 
 use crate::ComplexTensor;
-use crate::host::{HostTensor, axpy, dot, upload};
+use crate::host::{HostTensor, upload};
 
-/// `[BN, 3]`: `J_tt`, `J_pp`, `J_tp` of every row for the sensing operators `sensing`
-/// (`[BN, Nr, Nt]` each), beams `[BN, Nt, K]` and jamming columns `[BN, Nt, J]`.
+/// The sensing operators `D_theta`, `D_phi` of every row in factored form: `G = b a^H` with `a`
+/// the transmit and `b` the receive steering vector, so `D_a = b_a a^H + b a_a^H`.
+#[derive(Debug, Clone)]
+pub struct SensingFactors {
+    /// `[a, da/dtheta, da/dphi]` at the row's estimated angles, `[BN, Nt, 3]`.
+    pub transmit: ComplexTensor<3>,
+    /// `[b, db/dtheta, db/dphi]`, `[BN, Nr, 3]`.
+    pub receive: ComplexTensor<3>,
+}
+
+impl SensingFactors {
+    fn requires_grad(&self) -> bool {
+        self.transmit.requires_grad() || self.receive.requires_grad()
+    }
+}
+
+/// `[BN, 3]`: `J_tt`, `J_pp`, `J_tp` of every row for the sensing operators `sensing`, beams
+/// `[BN, Nt, K]` and jamming columns `[BN, Nt, J]`.
 pub(super) fn angle_fim(
-    sensing: &[ComplexTensor<3>; 2],
+    sensing: &SensingFactors,
     beams: &ComplexTensor<3>,
     jamming: &ComplexTensor<3>,
 ) -> Tensor<2> {
-    if sensing.iter().any(ComplexTensor::requires_grad)
-        || !crate::host::supports(&beams.re.device())
-    {
+    if sensing.requires_grad() || !crate::host::supports(&beams.re.device()) {
         return angle_fim_composed(sensing, beams, jamming);
     }
-    let [st, sp] = sensing;
-    let parts = [st, sp, beams, jamming].map(|t| [t.re.clone(), t.im.clone()]);
-    let [[tr, ti], [pr, pi], [fr, fi], [vr, vi]] = parts.map(|p| p.map(|t| t.into_dispatch()));
+    let parts =
+        [&sensing.transmit, &sensing.receive, beams, jamming].map(|t| [t.re.clone(), t.im.clone()]);
+    let [[tr, ti], [rr, ri], [fr, fi], [vr, vi]] = parts.map(|p| p.map(|t| t.into_dispatch()));
     Tensor::from_dispatch(<Dispatch as AngleFim>::angle_fim(
-        tr, ti, pr, pi, fr, fi, vr, vi,
+        tr, ti, rr, ri, fr, fi, vr, vi,
     ))
 }
 
 /// [`angle_fim`] in Burn tensor operations, for any device.
 pub(super) fn angle_fim_composed(
-    sensing: &[ComplexTensor<3>; 2],
+    sensing: &SensingFactors,
     beams: &ComplexTensor<3>,
     jamming: &ComplexTensor<3>,
 ) -> Tensor<2> {
     let rows = beams.re.dims()[0];
     let x = ComplexTensor::cat_columns(&[beams.clone(), jamming.clone()]);
-    let yt = sensing[0].matmul_composed(&x);
-    let yp = sensing[1].matmul_composed(&x);
+    // `[u; w_theta; w_phi]` for every column, `[BN, 3, K + J]`.
+    let z = sensing.transmit.adjoint().matmul_composed(&x);
+    let row = |t: &ComplexTensor<3>, i: usize| ComplexTensor {
+        re: t.re.clone().narrow(1, i, 1),
+        im: t.im.clone().narrow(1, i, 1),
+    };
+    let column = |i: usize| sensing.receive.narrow_columns(i, 1);
+    // `y_a = b_a u + b w_a`, `[BN, Nr, K + J]`.
+    let echo = |a: usize| column(a).mul(&row(&z, 0)).add(&column(0).mul(&row(&z, a)));
+    let (yt, yp) = (echo(1), echo(2));
     let total = |t: Tensor<3>| -> Tensor<3> { t.sum_dim(1).sum_dim(2) };
     let j_tp = total(yt.re.clone() * yp.re.clone() + yt.im.clone() * yp.im.clone());
     Tensor::cat(vec![total(yt.abs2()), total(yp.abs2()), j_tp], 1).reshape([rows, 3])
 }
 
-/// The extension: [`angle_fim`] for the real and imaginary parts of `D_theta`, `D_phi`, `F`
-/// and `V`.
+/// The extension: [`angle_fim`] for the real and imaginary parts of the transmit and receive
+/// factors, `F` and `V`.
 #[backend_extension(Flex, NdArray: cfg(feature = "ndarray"), Autodiff)]
 pub(crate) trait AngleFim: Backend {
     #[allow(clippy::too_many_arguments)]
     fn angle_fim(
-        theta_re: FloatTensor<Self>,
-        theta_im: FloatTensor<Self>,
-        phi_re: FloatTensor<Self>,
-        phi_im: FloatTensor<Self>,
+        transmit_re: FloatTensor<Self>,
+        transmit_im: FloatTensor<Self>,
+        receive_re: FloatTensor<Self>,
+        receive_im: FloatTensor<Self>,
         beams_re: FloatTensor<Self>,
         beams_im: FloatTensor<Self>,
         jamming_re: FloatTensor<Self>,
@@ -81,18 +112,18 @@ macro_rules! fim_extension {
     ([$($generics:tt)*] $backend:ty => $run:expr) => {
         impl<$($generics)*> AngleFim for $backend {
             fn angle_fim(
-                theta_re: FloatTensor<Self>,
-                theta_im: FloatTensor<Self>,
-                phi_re: FloatTensor<Self>,
-                phi_im: FloatTensor<Self>,
+                transmit_re: FloatTensor<Self>,
+                transmit_im: FloatTensor<Self>,
+                receive_re: FloatTensor<Self>,
+                receive_im: FloatTensor<Self>,
                 beams_re: FloatTensor<Self>,
                 beams_im: FloatTensor<Self>,
                 jamming_re: FloatTensor<Self>,
                 jamming_im: FloatTensor<Self>,
             ) -> FloatTensor<Self> {
                 $run([
-                    theta_re, theta_im, phi_re, phi_im, beams_re, beams_im, jamming_re,
-                    jamming_im,
+                    transmit_re, transmit_im, receive_re, receive_im, beams_re, beams_im,
+                    jamming_re, jamming_im,
                 ])
             }
         }
@@ -116,11 +147,10 @@ struct Shape {
 
 impl Shape {
     fn of<B: Backend>(inputs: &[FloatTensor<B>; 8]) -> Self {
-        let d = TensorMetadata::shape(&inputs[0]);
         Self {
-            rows: d[0],
-            nr: d[1],
-            nt: d[2],
+            rows: TensorMetadata::shape(&inputs[0])[0],
+            nt: TensorMetadata::shape(&inputs[0])[1],
+            nr: TensorMetadata::shape(&inputs[2])[1],
             k: TensorMetadata::shape(&inputs[4])[2],
             j: TensorMetadata::shape(&inputs[6])[2],
         }
@@ -132,16 +162,14 @@ fn forward<B: HostTensor>(inputs: [FloatTensor<B>; 8]) -> FloatTensor<B> {
     let host = inputs.each_ref().map(B::view);
     let mut out = Vec::with_capacity(shape.rows * 3);
     let mut row = Row::new(shape);
-    let mut y = [Split::zeros(shape.nr), Split::zeros(shape.nr)];
     for r in 0..shape.rows {
         row.load(&host, r);
         let mut fim = [0.0f64; 3];
         for c in 0..shape.k + shape.j {
-            row.echoes(c, &mut y);
-            let [yt, yp] = &y;
-            fim[0] += yt.norm2();
-            fim[1] += yp.norm2();
-            fim[2] += yt.inner(yp);
+            let e = row.echoes(c);
+            fim[0] += e.inner(0, 0);
+            fim[1] += e.inner(1, 1);
+            fim[2] += e.inner(0, 1);
         }
         out.extend(fim.map(|v| v as f32));
     }
@@ -152,8 +180,8 @@ fn forward<B: HostTensor>(inputs: [FloatTensor<B>; 8]) -> FloatTensor<B> {
 fn tracked<B: HostTensor, C: CheckpointStrategy>(
     inputs: [FloatTensor<Autodiff<B, C>>; 8],
 ) -> FloatTensor<Autodiff<B, C>> {
-    let [tr, ti, pr, pi, fr, fi, vr, vi] = inputs.map(|t| t.into_parts());
-    let inner = [tr.0, ti.0, pr.0, pi.0, fr.0, fi.0, vr.0, vi.0];
+    let [tr, ti, rr, ri, fr, fi, vr, vi] = inputs.map(|t| t.into_parts());
+    let inner = [tr.0, ti.0, rr.0, ri.0, fr.0, fi.0, vr.0, vi.0];
     let fim = forward::<B>(inner.clone());
     match FimBackward
         .prepare::<C>([fr.1, fi.1, vr.1, vi.1])
@@ -166,7 +194,7 @@ fn tracked<B: HostTensor, C: CheckpointStrategy>(
 }
 
 /// The backward step of the node whose parents are `[Re F, Im F, Re V, Im V]`; it keeps the
-/// operands (shared handles) and recomputes the echoes.
+/// operands (shared handles) and recomputes each column's products.
 #[derive(Debug)]
 struct FimBackward;
 
@@ -179,47 +207,37 @@ impl<B: HostTensor> Backward<B, 4> for FimBackward {
         let inputs = ops.state;
         let s = Shape::of::<B>(&inputs);
         let (upstream, host) = (B::view(&grad), inputs.each_ref().map(B::view));
-        let cols = s.k + s.j;
-        // The gradient of every column, column-major per row: `[rows, K + J, Nt]`.
-        let (mut g_re, mut g_im) = (
-            vec![0.0f32; s.rows * cols * s.nt],
-            vec![0.0f32; s.rows * cols * s.nt],
-        );
+        // `[Re G_F, Im G_F]` (`[rows, Nt, K]`) and `[Re G_V, Im G_V]` (`[rows, Nt, J]`).
+        let zeros = |width: usize| [0, 1].map(|_| vec![0.0f32; s.rows * s.nt * width]);
+        let mut planes = [zeros(s.k), zeros(s.j)];
         let mut row = Row::new(s);
-        let mut y = [Split::zeros(s.nr), Split::zeros(s.nr)];
-        let (mut a, mut b) = (Split::zeros(s.nr), Split::zeros(s.nr));
         for r in 0..s.rows {
             row.load(&host, r);
-            let [g_tt, g_pp, g_tp] = [0, 1, 2].map(|i| upstream[r * 3 + i]);
-            for c in 0..cols {
-                row.echoes(c, &mut y);
-                let [yt, yp] = &y;
-                a.combine(2.0 * g_tt, yt, g_tp, yp);
-                b.combine(2.0 * g_pp, yp, g_tp, yt);
-                let at = (r * cols + c) * s.nt;
-                let (gr, gi) = (&mut g_re[at..at + s.nt], &mut g_im[at..at + s.nt]);
-                row.adjoint_apply(0, &a, gr, gi);
-                row.adjoint_apply(1, &b, gr, gi);
+            let [g_tt, g_pp, g_tp] = [0, 1, 2].map(|i| f64::from(upstream[r * 3 + i]));
+            for c in 0..s.k + s.j {
+                let coefficients = row.echoes(c).gradient(g_tt, g_pp, g_tp);
+                let (block, col, width) = if c < s.k {
+                    (&mut planes[0], c, s.k)
+                } else {
+                    (&mut planes[1], c - s.k, s.j)
+                };
+                for n in 0..s.nt {
+                    let g: c64 = (0..3).map(|v| row.transmit[v][n] * coefficients[v]).sum();
+                    let at = (r * s.nt + n) * width + col;
+                    block[0][at] = g.re as f32;
+                    block[1][at] = g.im as f32;
+                }
             }
         }
+        let [[fr, fi], [vr, vi]] = planes;
         let [pfr, pfi, pvr, pvi] = ops.parents;
-        for (parent, plane, offset, width) in [
-            (pfr, &g_re, 0, s.k),
-            (pfi, &g_im, 0, s.k),
-            (pvr, &g_re, s.k, s.j),
-            (pvi, &g_im, s.k, s.j),
+        for (parent, values, width) in [
+            (pfr, fr, s.k),
+            (pfi, fi, s.k),
+            (pvr, vr, s.j),
+            (pvi, vi, s.j),
         ] {
             if let Some(node) = parent {
-                // Back to `[rows, Nt, width]` (row-major) from the column-major planes.
-                let mut values = vec![0.0f32; s.rows * s.nt * width];
-                for r in 0..s.rows {
-                    for c in 0..width {
-                        let from = &plane[(r * cols + offset + c) * s.nt..][..s.nt];
-                        for (n, v) in from.iter().enumerate() {
-                            values[(r * s.nt + n) * width + c] = *v;
-                        }
-                    }
-                }
                 let t = upload::<B, 3>(values, [s.rows, s.nt, width], &device);
                 grads.register::<B>(node.id, t);
             }
@@ -227,105 +245,117 @@ impl<B: HostTensor> Backward<B, 4> for FimBackward {
     }
 }
 
-/// A complex vector as split real and imaginary parts.
-struct Split {
-    re: Vec<f32>,
-    im: Vec<f32>,
-}
-
-impl Split {
-    fn zeros(len: usize) -> Self {
-        Self {
-            re: vec![0.0; len],
-            im: vec![0.0; len],
-        }
-    }
-
-    /// `|y|^2`.
-    fn norm2(&self) -> f64 {
-        f64::from(dot(&self.re, &self.re) + dot(&self.im, &self.im))
-    }
-
-    /// `Re y^H z`.
-    fn inner(&self, z: &Self) -> f64 {
-        f64::from(dot(&self.re, &z.re) + dot(&self.im, &z.im))
-    }
-
-    /// `self = s x + t z`, in place (the backward pass runs it for every column of every row).
-    fn combine(&mut self, s: f32, x: &Self, t: f32, z: &Self) {
-        for (out, x) in [(&mut self.re, &x.re), (&mut self.im, &x.im)] {
-            out.iter_mut().zip(x).for_each(|(o, v)| *o = s * v);
-        }
-        axpy(t, &z.re, &mut self.re);
-        axpy(t, &z.im, &mut self.im);
-    }
-}
-
-/// One row's sensing operators (borrowed) and columns of `X` (copied column-major).
-struct Row<'a> {
+/// One row's factors (the transmit vectors and the receive array's Gram entries) and columns
+/// of `X`.
+struct Row {
     shape: Shape,
-    /// `[Re D_t, Im D_t, Re D_p, Im D_p]` of every row, and the row's offset into them.
-    operators: [&'a [f32]; 4],
-    offset: usize,
-    /// `X` column by column: `[K + J, Nt]`.
-    x: Split,
+    /// `[a, a_t, a_p]`, `Nt` each.
+    transmit: [Vec<c64>; 3],
+    /// `P_ab = b_a^H b_b` (`a, b` in theta, phi).
+    p: [[c64; 2]; 2],
+    /// `q_a = b_a^H b`.
+    q: [c64; 2],
+    /// `r = b^H b`.
+    r: f64,
+    /// `X` column by column: `[K + J][Nt]`.
+    x: Vec<c64>,
 }
 
-impl<'a> Row<'a> {
+/// One column's products `u = a^H x`, `w_a = a_a^H x` with its row's Gram entries.
+struct Echoes<'a> {
+    row: &'a Row,
+    u: c64,
+    w: [c64; 2],
+}
+
+impl Echoes<'_> {
+    /// `b_a^H y_b = P_ab u + q_a w_b`.
+    fn derivative_times(&self, a: usize, b: usize) -> c64 {
+        self.row.p[a][b] * self.u + self.row.q[a] * self.w[b]
+    }
+
+    /// `b^H y_b = conj(q_b) u + r w_b`.
+    fn steering_times(&self, b: usize) -> c64 {
+        self.row.q[b].conj() * self.u + self.w[b] * self.row.r
+    }
+
+    /// `Re y_a^H y_b = Re(conj(u) b_a^H y_b + conj(w_a) b^H y_b)`.
+    fn inner(&self, a: usize, b: usize) -> f64 {
+        (self.u.conj() * self.derivative_times(a, b) + self.w[a].conj() * self.steering_times(b)).re
+    }
+
+    /// The coefficients `[b_t^H s_t + b_p^H s_p, b^H s_t, b^H s_p]` of `a`, `a_t`, `a_p` in
+    /// `G_x` for upstream gradients `g_tt`, `g_pp`, `g_tp`.
+    fn gradient(&self, g_tt: f64, g_pp: f64, g_tp: f64) -> [c64; 3] {
+        // `s_a = sum_b m[a][b] y_b`.
+        let m = [[2.0 * g_tt, g_tp], [g_tp, 2.0 * g_pp]];
+        let along = |f: &dyn Fn(usize) -> c64, a: usize| f(0) * m[a][0] + f(1) * m[a][1];
+        [
+            along(&|b| self.derivative_times(0, b), 0) + along(&|b| self.derivative_times(1, b), 1),
+            along(&|b| self.steering_times(b), 0),
+            along(&|b| self.steering_times(b), 1),
+        ]
+    }
+}
+
+impl Row {
     fn new(shape: Shape) -> Self {
+        let zeros = |len: usize| vec![c64::new(0.0, 0.0); len];
         Self {
             shape,
-            operators: [&[]; 4],
-            offset: 0,
-            x: Split::zeros((shape.k + shape.j) * shape.nt),
+            transmit: [0, 1, 2].map(|_| zeros(shape.nt)),
+            p: [[c64::new(0.0, 0.0); 2]; 2],
+            q: [c64::new(0.0, 0.0); 2],
+            r: 0.0,
+            x: zeros((shape.k + shape.j) * shape.nt),
         }
     }
 
-    /// Row `r` of the host views `[Re D_t, Im D_t, Re D_p, Im D_p, Re F, Im F, Re V, Im V]`.
-    fn load(&mut self, host: &'a [Cow<'a, [f32]>; 8], r: usize) {
+    /// Row `r` of the host views `[Re T, Im T, Re R, Im R, Re F, Im F, Re V, Im V]`.
+    fn load(&mut self, host: &[Cow<'_, [f32]>; 8], r: usize) {
         let Shape { nr, nt, k, j, .. } = self.shape;
-        self.operators = [&host[0], &host[1], &host[2], &host[3]].map(|v| &v[..]);
-        self.offset = r * nr * nt;
+        let at = |re: &[f32], im: &[f32], i: usize| c64::new(f64::from(re[i]), f64::from(im[i]));
+        for (v, column) in self.transmit.iter_mut().enumerate() {
+            for (n, z) in column.iter_mut().enumerate() {
+                *z = at(&host[0], &host[1], (r * nt + n) * 3 + v);
+            }
+        }
+        // `[b, b_t, b_p]` entry `i`.
+        let receive = |i: usize| [0, 1, 2].map(|v| at(&host[2], &host[3], (r * nr + i) * 3 + v));
+        let zero = c64::new(0.0, 0.0);
+        let (mut p, mut q, mut norm) = ([[zero; 2]; 2], [zero; 2], 0.0);
+        for i in 0..nr {
+            let [b, bt, bp] = receive(i);
+            let d = [bt, bp];
+            for a in 0..2 {
+                for c in 0..2 {
+                    p[a][c] += d[a].conj() * d[c];
+                }
+                q[a] += d[a].conj() * b;
+            }
+            norm += b.norm_sqr();
+        }
+        (self.p, self.q, self.r) = (p, q, norm);
         let blocks = [(0, [&host[4], &host[5]], k), (k, [&host[6], &host[7]], j)];
-        for (first, parts, width) in blocks {
-            let [re, im] = parts.map(|p| &p[r * nt * width..][..nt * width]);
+        for (first, [re, im], width) in blocks {
+            let base = r * nt * width;
             for col in 0..width {
-                let at = (first + col) * nt;
                 for n in 0..nt {
-                    self.x.re[at + n] = re[n * width + col];
-                    self.x.im[at + n] = im[n * width + col];
+                    self.x[(first + col) * nt + n] = at(re, im, base + n * width + col);
                 }
             }
         }
     }
 
-    /// `[D_t x, D_p x]` for column `c` of `X`, into `out` (`Nr` each).
-    fn echoes(&self, c: usize, out: &mut [Split; 2]) {
-        let Shape { nr, nt, .. } = self.shape;
-        let (xr, xi) = (&self.x.re[c * nt..][..nt], &self.x.im[c * nt..][..nt]);
-        for (a, y) in out.iter_mut().enumerate() {
-            let (dr, di) = (self.operators[2 * a], self.operators[2 * a + 1]);
-            for i in 0..nr {
-                let at = self.offset + i * nt;
-                let (dr, di) = (&dr[at..at + nt], &di[at..at + nt]);
-                y.re[i] = dot(dr, xr) - dot(di, xi);
-                y.im[i] = dot(dr, xi) + dot(di, xr);
-            }
-        }
-    }
-
-    /// `g += D_a^H y` (`a = 0` for theta, `1` for phi) into split parts.
-    fn adjoint_apply(&self, a: usize, y: &Split, g_re: &mut [f32], g_im: &mut [f32]) {
-        let Shape { nr, nt, .. } = self.shape;
-        let (dr, di) = (self.operators[2 * a], self.operators[2 * a + 1]);
-        for i in 0..nr {
-            let at = self.offset + i * nt;
-            let (dr, di) = (&dr[at..at + nt], &di[at..at + nt]);
-            // conj(d) y = (dr ar + di ai) + j (dr ai - di ar).
-            axpy(y.re[i], dr, g_re);
-            axpy(y.im[i], di, g_re);
-            axpy(y.im[i], dr, g_im);
-            axpy(-y.re[i], di, g_im);
+    /// The products of column `c` of `X`.
+    fn echoes(&self, c: usize) -> Echoes<'_> {
+        let nt = self.shape.nt;
+        let x = &self.x[c * nt..(c + 1) * nt];
+        let product = |v: &[c64]| -> c64 { v.iter().zip(x).map(|(a, x)| a.conj() * x).sum() };
+        Echoes {
+            row: self,
+            u: product(&self.transmit[0]),
+            w: [product(&self.transmit[1]), product(&self.transmit[2])],
         }
     }
 }
@@ -337,16 +367,49 @@ mod tests {
     use crate::tensor::values;
     use crate::testing::{assert_agree, random_complex, tracked};
 
-    /// The fused FIM entries (f32 host loops, hand-written backward) against the composed
-    /// tensor operations differentiated by Burn: entries and the gradients of beams and
-    /// jamming columns, for a steered column and a mixed block, on every CPU device.
+    /// `t` as f64 complex matrices, one per row.
+    fn matrices(t: &ComplexTensor<3>) -> Vec<faer::Mat<c64>> {
+        t.to_matrices().unwrap()
+    }
+
+    /// The entries from the dense operators `D_a = b_a a^H + b a_a^H` in f64, independent of
+    /// both factored forms.
+    fn dense_fim(sensing: &SensingFactors, x: &ComplexTensor<3>) -> Vec<f32> {
+        let (tx, rx, x) = (
+            matrices(&sensing.transmit),
+            matrices(&sensing.receive),
+            matrices(x),
+        );
+        let mut out = Vec::new();
+        for ((t, r), x) in tx.iter().zip(&rx).zip(&x) {
+            let d = [1, 2].map(|a| r.col(a) * t.col(0).adjoint() + r.col(0) * t.col(a).adjoint());
+            let y = d.map(|d| &d * x);
+            let inner = |a: &faer::Mat<c64>, b: &faer::Mat<c64>| -> f64 {
+                (0..a.nrows())
+                    .flat_map(|i| (0..a.ncols()).map(move |j| (i, j)))
+                    .map(|(i, j)| (a[(i, j)].conj() * b[(i, j)]).re)
+                    .sum()
+            };
+            let [yt, yp] = &y;
+            out.extend([inner(yt, yt), inner(yp, yp), inner(yt, yp)].map(|v| v as f32));
+        }
+        out
+    }
+
+    /// The fused FIM entries (host loops, hand-written backward) against the composed tensor
+    /// operations differentiated by Burn: entries and the gradients of beams and jamming
+    /// columns, for a steered column and a mixed block, on every CPU device; and the entries
+    /// against the dense operators.
     #[test]
     fn the_fused_angle_fim_equals_the_composed_one_with_gradients() {
         for device in CpuDevice::all() {
             let device = device.autodiff();
             for (rows, nr, nt, k, j) in [(3, 16, 16, 2, 1), (2, 4, 6, 1, 7), (1, 3, 5, 2, 2)] {
                 let seed = 10 * rows as u64 + j as u64;
-                let sensing = [1, 2].map(|i| random_complex([rows, nr, nt], seed + i, &device));
+                let sensing = SensingFactors {
+                    transmit: random_complex([rows, nt, 3], seed + 1, &device),
+                    receive: random_complex([rows, nr, 3], seed + 2, &device),
+                };
                 let beams = random_complex([rows, nt, k], seed + 3, &device);
                 let jamming = random_complex([rows, nt, j], seed + 4, &device);
                 let weights = random_complex([rows, 3, 1], seed + 5, &device)
@@ -369,7 +432,11 @@ mod tests {
                     ]
                     .map(|t| values(t).unwrap())
                 };
-                assert_agree(&run(true), &run(false), &format!("{device:?} {rows} {j}"));
+                let what = format!("{device:?} {rows} {j}");
+                let fused = run(true);
+                assert_agree(&fused, &run(false), &what);
+                let x = ComplexTensor::cat_columns(&[beams.clone(), jamming.clone()]);
+                assert_agree(&fused[..1], &[dense_fim(&sensing, &x)], &what);
             }
         }
     }

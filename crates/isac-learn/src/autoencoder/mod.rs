@@ -28,6 +28,7 @@ use crate::config::{BeamStructure, LearnConfig};
 
 pub use batch::{Batch, Conditions};
 pub use deploy::{Frame, frame_power};
+pub use fisher::SensingFactors;
 pub use stage2::{FimCalibration, Stage2Outcome, Stage2Rule, calibrate, crlbs, refine_jamming};
 pub use train::{ConvergencePoint, TrainedAutoencoder, Trainer, TrainingLog};
 
@@ -44,7 +45,7 @@ const FLOOR: f32 = 1e-15;
 
 /// Revision of the model, its training and its cached training log: bump it whenever any of them
 /// changes, so that model caches keyed on it (`isac-eval`) never reuse what older code wrote.
-pub const MODEL_REVISION: u32 = 17;
+pub const MODEL_REVISION: u32 = 18;
 
 /// Stream index of the model weights.
 const STREAM_WEIGHTS: u64 = 0x4145_5747; // "AEWG"

@@ -530,3 +530,40 @@ fn target_power_stage_two_points_the_beam_at_the_target() {
         }
     }
 }
+
+/// The angle-FIM entries of a batch's transmission from its factored sensing operators against
+/// isac-bounds' eq. (19) on the dense sensing channel `dG = db a^H + b da^H` at each sample's
+/// estimated angles (with an angle error, so samples differ), for the steered and the
+/// isotropic jamming.
+#[test]
+fn factored_sensing_operators_give_the_bounds_fim() {
+    let device = CpuDevice::Flex.device();
+    for scheme in [Scheme::IsacFj, Scheme::AeFj] {
+        let mut s = setup(scheme, 2, 0.0);
+        let mut f = s.scenario.file().clone();
+        f.channel.aoa_error_std_deg = 2.0;
+        s.scenario = FriendlyJammingScenario::from_file(f).unwrap();
+        let b = batch(&s, 3, AT_30_DB, &device);
+        let model = untrained(s.clone(), &device);
+        let tx = model.model.transmit(&s, &b);
+        let rows = values(fisher::angle_fim(&b.sensing, &tx.beams, &tx.jamming)).unwrap();
+        let g = geometry(&s);
+        for (row, design) in tx.rows().unwrap().iter().enumerate() {
+            let (theta, phi) = b.angles_estimated[row / b.subcarriers];
+            let mut x = Mat::zeros(design.jamming.nrows(), 0);
+            for f in &design.beams {
+                x = faer::concat![[x, f.as_mat()]];
+            }
+            let x = faer::concat![[x, design.jamming]];
+            let j =
+                isac_bounds::angle_fim_waveform(&g.channel(theta, phi), x.as_ref(), 0.5).unwrap();
+            let expected = [j[(0, 0)], j[(1, 1)], j[(0, 1)]];
+            for (e, got) in expected.iter().zip(&rows[row * 3..row * 3 + 3]) {
+                assert!(
+                    (f64::from(*got) - e).abs() <= 1e-4 * expected[0].max(expected[1]),
+                    "{scheme:?} row {row}: {got} vs {e}"
+                );
+            }
+        }
+    }
+}
