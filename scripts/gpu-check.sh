@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # GPU check of the paper-003 models on Burn's wgpu device (issue 19): builds xtask with the
-# `wgpu` feature, times the autoencoder step on every compiled device (`cargo xtask bench
-# --json`), runs a quick paper-003 figure on wgpu, and prints one JSON line:
+# `wgpu` feature, times the autoencoder step and counts its GPU kernel launches on every
+# compiled device (`cargo xtask bench --json`), runs a quick paper-003 figure on wgpu, and
+# prints one JSON line:
 #   {"bench": {...}, "fig3_quick_seconds": S, "fig3_quick_rc": RC, "vulkan_loader": BOOL}
 # Needs a Vulkan loader (libvulkan.so.1) and a driver; without them the wgpu device reports
 # "no wgpu adapter" within seconds and the bench leaves it out. Build output and progress go to

@@ -11,7 +11,7 @@ use isac_channel::scenario::FriendlyJammingScenario;
 use isac_eval::config::EvaluationSection;
 use isac_learn::autoencoder::{Scheme, Setup, Trainer};
 use isac_learn::fim_estimator::{FimEstimatorSettings, Probe, estimate};
-use isac_learn::{CpuDevice, EncoderKind, LearnConfig, ModelDevice};
+use isac_learn::{CpuDevice, EncoderKind, KernelLaunches, LearnConfig, ModelDevice};
 use serde_json::json;
 
 use crate::workspace_root;
@@ -76,9 +76,13 @@ pub fn run(args: &Args) -> Result<()> {
         "  jamming optimum, shipped scenario, D = 2000 <= 2 s measured {optimum_seconds:.2} s ({:?}, gap {:.1e} nats, {} steps)",
         optimum.status, optimum.gap, optimum.iterations
     );
-    for (device, [n1, n64]) in autoencoder_steps()? {
+    for step in autoencoder_steps()? {
+        let ([n1, n64], device) = (step.ms, step.device);
+        let launches = step.launches.map_or(String::new(), |[l1, l64]| {
+            format!("; GPU kernels per step {l1:.0} and {l64:.0}")
+        });
         println!(
-            "  {device:<7} autoencoder step (ISAC_FJ, FC) N = 1, batch 128: {n1:.2} ms (goal <= 4 ms, one thread); N = 64, 8 frames: {n64:.2} ms"
+            "  {device:<7} autoencoder step (ISAC_FJ, FC) N = 1, batch 128: {n1:.2} ms (goal <= 4 ms, one thread); N = 64, 8 frames: {n64:.2} ms{launches}"
         );
     }
     let criterion = root.join("target/criterion/encoder_train_step_batch128");
@@ -104,15 +108,24 @@ pub fn run(args: &Args) -> Result<()> {
 
 /// `cargo xtask bench --json`.
 fn print_json() -> Result<()> {
-    let steps: serde_json::Map<String, serde_json::Value> = autoencoder_steps()?
-        .into_iter()
-        .map(|(device, [n1, n64])| (device.to_string(), json!({"n1": n1, "n64": n64})))
-        .collect();
+    let measured = autoencoder_steps()?;
+    let per_device = |value: fn(&StepTiming) -> Option<[f64; 2]>| {
+        measured
+            .iter()
+            .filter_map(|step| {
+                value(step)
+                    .map(|[n1, n64]| (step.device.to_string(), json!({"n1": n1, "n64": n64})))
+            })
+            .collect::<serde_json::Map<String, serde_json::Value>>()
+    };
+    let steps = per_device(|step| Some(step.ms));
+    let launches = per_device(|step| step.launches);
     let (fim_seconds, _) = time_fim_estimator()?;
     let (optimum_seconds, _) = time_jamming_optimum()?;
     let out = json!({
         "rayon_threads": rayon_threads(),
         "autoencoder_step_ms": steps,
+        "kernel_launches_per_step": launches,
         "fig4_seconds": time_fig4()?,
         "fim_estimator_seconds": fim_seconds,
         "jamming_optimum_seconds": optimum_seconds,
@@ -121,10 +134,20 @@ fn print_json() -> Result<()> {
     Ok(())
 }
 
+/// The autoencoder step on one device, at each of [`STEP_SUBCARRIERS`].
+struct StepTiming {
+    device: ModelDevice,
+    /// Milliseconds per step.
+    ms: [f64; 2],
+    /// GPU kernels launched per step ([`KernelLaunches`]; zero on the CPU devices), where the
+    /// build has a GPU runtime to count them.
+    launches: Option<[f64; 2]>,
+}
+
 /// One stage-1 training step of ISAC_FJ with the FC encoder (draws, transmission, loss eq. 40,
-/// backward, Adam), ms, at each of [`STEP_SUBCARRIERS`], on every device this build has (a
-/// device that does not answer, e.g. wgpu without a GPU, is left out with a note on stderr).
-fn autoencoder_steps() -> Result<Vec<(ModelDevice, [f64; 2])>> {
+/// backward, Adam) on every device this build has (a device that does not answer, e.g. wgpu
+/// without a GPU, is left out with a note on stderr).
+fn autoencoder_steps() -> Result<Vec<StepTiming>> {
     let shipped =
         FriendlyJammingScenario::from_path(&workspace_root().join("scenarios/tuan2025.toml"))?;
     let mut out = Vec::new();
@@ -136,8 +159,8 @@ fn autoencoder_steps() -> Result<Vec<(ModelDevice, [f64; 2])>> {
                 continue;
             }
         };
-        let mut ms = [0.0; 2];
-        for (slot, n) in ms.iter_mut().zip(STEP_SUBCARRIERS) {
+        let (mut ms, mut launches) = ([0.0; 2], Some([0.0; 2]));
+        for (i, n) in STEP_SUBCARRIERS.into_iter().enumerate() {
             let mut file = shipped.file().clone();
             file.set_subcarriers(n);
             let scenario = FriendlyJammingScenario::from_file(file)?;
@@ -150,22 +173,36 @@ fn autoencoder_steps() -> Result<Vec<(ModelDevice, [f64; 2])>> {
                 scenario,
             };
             let mut trainer = Trainer::new(setup, &dev)?;
+            let timed = if n == 1 { 200 } else { 40 }; // about 0.4 and 0.2 s: shorter runs wandered by 20%
             // On a rayon worker, as `reproduce` trains (each model inside a parallel map): a step's
             // parallel draws then start on the calling thread instead of waking a pool thread
             // from outside (about 0.1 ms per step with one thread).
-            *slot = rayon::scope(|_| -> Result<f64> {
+            let (seconds, count) = rayon::scope(|_| -> Result<(f64, Option<u64>)> {
                 for _ in 0..5 {
                     trainer.step()?; // warm-up: allocator pools, kernel compilation
                 }
-                let timed = if n == 1 { 200 } else { 40 }; // about 0.4 and 0.2 s: shorter runs wandered by 20%
+                dev.sync().context("waiting for the device")?;
+                let watch = KernelLaunches::watch();
                 let started = Instant::now();
                 for _ in 0..timed {
                     trainer.step()?;
                 }
-                Ok(started.elapsed().as_secs_f64() * 1e3 / timed as f64)
+                // A GPU runs behind the host: the steps are done when the device says so.
+                dev.sync().context("waiting for the device")?;
+                let seconds = started.elapsed().as_secs_f64();
+                Ok((seconds, watch.map(|w| w.count())))
             })?;
+            ms[i] = seconds * 1e3 / timed as f64;
+            launches = launches.zip(count).map(|(mut per_step, count)| {
+                per_step[i] = count as f64 / timed as f64;
+                per_step
+            });
         }
-        out.push((device, ms));
+        out.push(StepTiming {
+            device,
+            ms,
+            launches,
+        });
     }
     Ok(out)
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use isac_channel::scenario::FriendlyJammingScenario;
 use isac_learn::autoencoder::{Batch, Conditions, Scheme, Setup, Task, Trainer};
-use isac_learn::{Device, EncoderKind, LearnConfig, ModelDevice};
+use isac_learn::{Device, EncoderKind, KernelLaunches, LearnConfig, ModelDevice};
 
 /// Adam steps taken on each device before the comparison.
 const STEPS: usize = 3;
@@ -84,9 +84,13 @@ fn training_on_wgpu_matches_flex() {
         (Scheme::IsacFjPlus, EncoderKind::Dtte, 4),
     ] {
         let s = setup(scheme, encoder, n);
-        let (loss_cpu, tx_cpu) = trained(&s, &cpu);
-        let (loss_gpu, tx_gpu) = trained(&s, &gpu);
         let what = format!("{} {} N = {n}", scheme.name(), encoder.name());
+        // The bench's kernel count (`cargo xtask bench --json`) sees the GPU's launches only.
+        let launches = KernelLaunches::watch().expect("a wgpu build counts kernel launches");
+        let (loss_cpu, tx_cpu) = trained(&s, &cpu);
+        assert_eq!(launches.count(), 0, "{what}: flex launched GPU kernels");
+        let (loss_gpu, tx_gpu) = trained(&s, &gpu);
+        assert!(launches.count() > 0, "{what}: no wgpu kernel was counted");
         assert!(
             (loss_cpu - loss_gpu).abs() <= 1e-3 * (1.0 + loss_cpu.abs()),
             "{what}: loss flex {loss_cpu} vs wgpu {loss_gpu}"
