@@ -164,6 +164,13 @@ pub fn secrecy_rates(
 
 /// [`secrecy_rates`] in Burn tensor operations, for any device; Eve's quadratic form comes from
 /// an `L D L^H` factorisation unrolled into tensor operations.
+///
+/// Written for a GPU, where a step costs about one submission per kernel: no tracked tensor is
+/// sliced (a slice is a copy kernel forward and a fill and a slice assignment backward). Eve's
+/// rows come from the rows of her channel, which is data: `r_i = h_{E,i}^H [F, V]`, one product
+/// per antenna for the beams and the jamming columns together; the jamming columns, masked, are
+/// `u_i`, so `A_ij = u_i u_j^H` is a reduction; and every beam and jamming column gets Eve's
+/// quadratic form, of which the beams' are kept.
 pub fn secrecy_rates_composed(
     users: &ComplexTensor<3>,
     beams: &ComplexTensor<3>,
@@ -173,21 +180,42 @@ pub fn secrecy_rates_composed(
     noise_eve: f64,
 ) -> (Tensor<2>, Tensor<2>) {
     let [b, k, _] = users.re.dims();
+    let device = users.re.device();
     // Users: S[b, i, j] = h_i^H f_j.
     let gains = users.matmul(beams).abs2(); // [B, K, K]
     let total: Tensor<3> = gains.clone().sum_dim(2); // [B, K, 1]
-    let eye = Tensor::<2>::eye(k, &gains.device()).unsqueeze_dim::<3>(0); // [1, K, K]
+    let eye = Tensor::<2>::eye(k, &device).unsqueeze_dim::<3>(0); // [1, K, K]
     let signal: Tensor<3> = (gains * eye).sum_dim(2); // [B, K, 1]
     let jam: Tensor<3> = users.matmul(jamming).abs2().sum_dim(2); // [B, K, 1]
     let sinr = signal.clone() / (total - signal + jam).add_scalar(noise_user);
     let user = sinr.log1p().reshape([b, k]);
 
-    let eve_h = eve.adjoint();
-    let g = eve_h.matmul(beams); // [B, Ne, K]
-    let u = eve_h.matmul(jamming); // [B, Ne, J]
-    let a = u.matmul(&u.adjoint()); // [B, Ne, Ne], plus sigma_E^2 I on the diagonal below
-    let q = inverse_quadratic_form(&a, noise_eve, &g); // [B, 1, K]
-    let eve_rate = q.log1p().reshape([b, k]);
+    let x = ComplexTensor::cat_columns(&[beams.clone(), jamming.clone()]); // [B, Nt, K + J]
+    let columns = x.re.dims()[2];
+    let jamming_mask: Vec<f32> = (0..columns).map(|c| f32::from(u8::from(c >= k))).collect();
+    let jamming_mask =
+        Tensor::<3>::from_data(TensorData::new(jamming_mask, [1, 1, columns]), &device);
+    let eve_h = eve.adjoint(); // [B, Ne, Nt], data
+    let rows: Vec<ComplexTensor<3>> = (0..eve_h.re.dims()[1])
+        .map(|i| {
+            let h = ComplexTensor {
+                re: eve_h.re.clone().narrow(1, i, 1),
+                im: eve_h.im.clone().narrow(1, i, 1),
+            };
+            h.matmul_composed(&x) // [B, 1, K + J]
+        })
+        .collect();
+    let u: Vec<ComplexTensor<3>> = rows.iter().map(|r| r.times(&jamming_mask)).collect();
+    // A_ij = u_i u_j^H, [B, 1, 1] (plus sigma_E^2 on the diagonal below).
+    let entry = |i: usize, j: usize| {
+        let p = u[i].mul(&u[j].conj());
+        ComplexTensor {
+            re: p.re.sum_dim(2),
+            im: p.im.sum_dim(2),
+        }
+    };
+    let q = inverse_quadratic_form(entry, noise_eve, &rows); // [B, 1, K + J]
+    let eve_rate = q.narrow(2, 0, k).log1p().reshape([b, k]);
     (user, eve_rate)
 }
 
@@ -275,14 +303,15 @@ pub(crate) fn received_from(
     Tensor::cat(vec![y.re, y.im], 2)
 }
 
-/// `g^H (s I + A)^-1 g` for every column of `g` (`[B, n, K]`), `A` (`[B, n, n]`) Hermitian PSD,
-/// by `L D L^H` of `s I + A` and forward substitution; `[B, 1, K]`.
-fn inverse_quadratic_form(a: &ComplexTensor<3>, s: f64, g: &ComplexTensor<3>) -> Tensor<3> {
-    let n = g.re.dims()[1];
-    let entry = |i: usize, j: usize| ComplexTensor {
-        re: a.re.clone().narrow(1, i, 1).narrow(2, j, 1),
-        im: a.im.clone().narrow(1, i, 1).narrow(2, j, 1),
-    };
+/// `g^H (s I + A)^-1 g` for every column of `g` (its rows `g_i`, `[B, 1, C]` each), `A`
+/// Hermitian PSD (its entries `entry(i, j)` for `j <= i`, `[B, 1, 1]` each; only the real part
+/// of a diagonal entry is read), by `L D L^H` of `s I + A` and forward substitution; `[B, 1, C]`.
+fn inverse_quadratic_form(
+    entry: impl Fn(usize, usize) -> ComplexTensor<3>,
+    s: f64,
+    g: &[ComplexTensor<3>],
+) -> Tensor<3> {
+    let n = g.len();
     // l[i][j] (j < i) and d[i], each [B, 1, 1].
     let mut l: Vec<Vec<ComplexTensor<3>>> = Vec::with_capacity(n);
     let mut d: Vec<Tensor<3>> = Vec::with_capacity(n);
@@ -305,11 +334,8 @@ fn inverse_quadratic_form(a: &ComplexTensor<3>, s: f64, g: &ComplexTensor<3>) ->
     // L z = g, then sum_i |z_i|^2 / d_i.
     let mut z: Vec<ComplexTensor<3>> = Vec::with_capacity(n);
     let mut q: Option<Tensor<3>> = None;
-    for i in 0..n {
-        let mut zi = ComplexTensor {
-            re: g.re.clone().narrow(1, i, 1),
-            im: g.im.clone().narrow(1, i, 1),
-        };
+    for (i, gi) in g.iter().enumerate() {
+        let mut zi = gi.clone();
         for (m, zm) in z.iter().enumerate() {
             zi = zi.add(&l[i][m].mul(zm).scale_by(-1.0));
         }

@@ -27,7 +27,7 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
-use burn::tensor::Tensor;
+use burn::tensor::{Tensor, TensorData};
 use faer::c64;
 
 use crate::ComplexTensor;
@@ -49,45 +49,60 @@ impl SensingFactors {
     }
 }
 
-/// `[BN, 3]`: `J_tt`, `J_pp`, `J_tp` of every row for the sensing operators `sensing`, beams
+/// `[J_tt, J_pp, J_tp]`, `[BN, 1]` each, of every row for the sensing operators `sensing`, beams
 /// `[BN, Nt, K]` and jamming columns `[BN, Nt, J]`.
 pub(super) fn angle_fim(
     sensing: &SensingFactors,
     beams: &ComplexTensor<3>,
     jamming: &ComplexTensor<3>,
-) -> Tensor<2> {
+) -> [Tensor<2>; 3] {
     if sensing.requires_grad() || !crate::host::supports(&beams.re.device()) {
         return angle_fim_composed(sensing, beams, jamming);
     }
     let parts =
         [&sensing.transmit, &sensing.receive, beams, jamming].map(|t| [t.re.clone(), t.im.clone()]);
     let [[tr, ti], [rr, ri], [fr, fi], [vr, vi]] = parts.map(|p| p.map(|t| t.into_dispatch()));
-    Tensor::from_dispatch(<Dispatch as AngleFim>::angle_fim(
+    let rows: Tensor<2> = Tensor::from_dispatch(<Dispatch as AngleFim>::angle_fim(
         tr, ti, rr, ri, fr, fi, vr, vi,
-    ))
+    ));
+    [0, 1, 2].map(|i| rows.clone().narrow(1, i, 1))
 }
 
-/// [`angle_fim`] in Burn tensor operations, for any device.
+/// [`angle_fim`] in Burn tensor operations, for any device. Written for a GPU, where a step costs
+/// about one submission per kernel, so no tracked tensor is sliced: `y_a = b_a u + b w_a` is one
+/// product `E_a z` of `z = [u; w_theta; w_phi]` with the data `E_theta = [b_theta, b, 0]`,
+/// `E_phi = [b_phi, 0, b]` (the receive factors with their columns rearranged).
 pub(super) fn angle_fim_composed(
     sensing: &SensingFactors,
     beams: &ComplexTensor<3>,
     jamming: &ComplexTensor<3>,
-) -> Tensor<2> {
+) -> [Tensor<2>; 3] {
     let rows = beams.re.dims()[0];
     let x = ComplexTensor::cat_columns(&[beams.clone(), jamming.clone()]);
     // `[u; w_theta; w_phi]` for every column, `[BN, 3, K + J]`.
     let z = sensing.transmit.adjoint().matmul_composed(&x);
-    let row = |t: &ComplexTensor<3>, i: usize| ComplexTensor {
-        re: t.re.clone().narrow(1, i, 1),
-        im: t.im.clone().narrow(1, i, 1),
+    // Column c of `E_a` is column `from[c]` of `[b, b_theta, b_phi]` (none: zero).
+    let rearranged = |from: [Option<usize>; 3]| {
+        let mut p = [0.0f32; 9];
+        for (c, r) in from.iter().enumerate() {
+            if let Some(r) = r {
+                p[r * 3 + c] = 1.0;
+            }
+        }
+        let p = Tensor::<3>::from_data(TensorData::new(p.to_vec(), [1, 3, 3]), &x.re.device());
+        ComplexTensor {
+            re: sensing.receive.re.clone().matmul(p.clone()),
+            im: sensing.receive.im.clone().matmul(p),
+        }
     };
-    let column = |i: usize| sensing.receive.narrow_columns(i, 1);
-    // `y_a = b_a u + b w_a`, `[BN, Nr, K + J]`.
-    let echo = |a: usize| column(a).mul(&row(&z, 0)).add(&column(0).mul(&row(&z, a)));
-    let (yt, yp) = (echo(1), echo(2));
-    let total = |t: Tensor<3>| -> Tensor<3> { t.sum_dim(1).sum_dim(2) };
-    let j_tp = total(yt.re.clone() * yp.re.clone() + yt.im.clone() * yp.im.clone());
-    Tensor::cat(vec![total(yt.abs2()), total(yp.abs2()), j_tp], 1).reshape([rows, 3])
+    let yt = rearranged([Some(1), Some(0), None]).matmul_composed(&z); // [BN, Nr, K + J]
+    let yp = rearranged([Some(2), None, Some(0)]).matmul_composed(&z);
+    let total = |t: Tensor<3>| -> Tensor<2> { t.reshape([rows as i32, -1]).sum_dim(1) };
+    [
+        total(yt.abs2()),
+        total(yp.abs2()),
+        total(yt.re * yp.re + yt.im * yp.im),
+    ]
 }
 
 /// The extension: [`angle_fim`] for the real and imaginary parts of the transmit and receive
@@ -417,11 +432,15 @@ mod tests {
                     .reshape([rows, 3]);
                 let run = |fused: bool| {
                     let (f, v) = (tracked(&beams), tracked(&jamming));
-                    let fim = if fused {
-                        angle_fim(&sensing, &f, &v)
-                    } else {
-                        angle_fim_composed(&sensing, &f, &v)
-                    };
+                    let fim = Tensor::cat(
+                        if fused {
+                            angle_fim(&sensing, &f, &v)
+                        } else {
+                            angle_fim_composed(&sensing, &f, &v)
+                        }
+                        .to_vec(),
+                        1,
+                    );
                     let grads = (fim.clone() * weights.clone()).sum().backward();
                     [
                         fim.reshape([rows * 3]),

@@ -581,10 +581,10 @@ fn log_crlbs(
     convention: CrlbConvention,
 ) -> [Tensor<2>; 2] {
     let (b, n) = (batch.samples, batch.subcarriers);
-    let rows = fisher::angle_fim(&batch.sensing, &tx.beams, &tx.jamming); // [BN, 3]
+    let entries = fisher::angle_fim(&batch.sensing, &tx.beams, &tx.jamming); // [BN, 1] each
     let frame = |i: usize| -> Tensor<2> {
-        rows.clone()
-            .narrow(1, i, 1)
+        entries[i]
+            .clone()
             .reshape([b, n])
             .sum_dim(1)
             .mul_scalar(2.0 * scale)

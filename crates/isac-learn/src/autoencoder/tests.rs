@@ -546,7 +546,8 @@ fn factored_sensing_operators_give_the_bounds_fim() {
         let b = batch(&s, 3, AT_30_DB, &device);
         let model = untrained(s.clone(), &device);
         let tx = model.model.transmit(&s, &b);
-        let rows = values(fisher::angle_fim(&b.sensing, &tx.beams, &tx.jamming)).unwrap();
+        let entries = fisher::angle_fim(&b.sensing, &tx.beams, &tx.jamming);
+        let rows = values(Tensor::cat(entries.to_vec(), 1)).unwrap();
         let g = geometry(&s);
         for (row, design) in tx.rows().unwrap().iter().enumerate() {
             let (theta, phi) = b.angles_estimated[row / b.subcarriers];
