@@ -181,20 +181,22 @@ pub fn secrecy_rates_composed(
 ) -> (Tensor<2>, Tensor<2>) {
     let [b, k, _] = users.re.dims();
     let device = users.re.device();
-    // Users: S[b, i, j] = h_i^H f_j.
-    let gains = users.matmul(beams).abs2(); // [B, K, K]
-    let total: Tensor<3> = gains.clone().sum_dim(2); // [B, K, 1]
-    let eye = Tensor::<2>::eye(k, &device).unsqueeze_dim::<3>(0); // [1, K, K]
-    let signal: Tensor<3> = (gains * eye).sum_dim(2); // [B, K, 1]
-    let jam: Tensor<3> = users.matmul(jamming).abs2().sum_dim(2); // [B, K, 1]
-    let sinr = signal.clone() / (total - signal + jam).add_scalar(noise_user);
-    let user = sinr.log1p().reshape([b, k]);
-
     let x = ComplexTensor::cat_columns(&[beams.clone(), jamming.clone()]); // [B, Nt, K + J]
     let columns = x.re.dims()[2];
-    let jamming_mask: Vec<f32> = (0..columns).map(|c| f32::from(u8::from(c >= k))).collect();
-    let jamming_mask =
-        Tensor::<3>::from_data(TensorData::new(jamming_mask, [1, 1, columns]), &device);
+    let mask = |keep: &dyn Fn(usize, usize) -> bool, rows: usize| {
+        let values = (0..rows * columns)
+            .map(|i| f32::from(u8::from(keep(i / columns, i % columns))))
+            .collect();
+        Tensor::<3>::from_data(TensorData::new(values, [1, rows, columns]), &device)
+    };
+    // Users: |h_i^H x_j|^2 for every beam and jamming column; user i's own beam is column i.
+    let gains = users.matmul_composed(&x).abs2(); // [B, K, K + J]
+    let total: Tensor<3> = gains.clone().sum_dim(2); // [B, K, 1]
+    let signal: Tensor<3> = (gains * mask(&|i, j| i == j, k)).sum_dim(2); // [B, K, 1]
+    let sinr = signal.clone() / (total - signal).add_scalar(noise_user);
+    let user = sinr.log1p().reshape([b, k]);
+
+    let jamming_mask = mask(&|_, j| j >= k, 1); // [1, 1, K + J]
     let eve_h = eve.adjoint(); // [B, Ne, Nt], data
     let rows: Vec<ComplexTensor<3>> = (0..eve_h.re.dims()[1])
         .map(|i| {
@@ -268,8 +270,36 @@ pub fn received_signal_composed(
     noise: &ComplexTensor<3>,
     noise_power: f64,
 ) -> Tensor<3> {
-    let sent = transmitted(beams, jamming, symbols);
-    received_from(users, beams, jamming, &sent, noise, noise_power)
+    // `h_k^H [F, V]`, and `h_k^H x` as its columns weighted by `[1, .., 1, s]`: one product.
+    let x = ComplexTensor::cat_columns(&[beams.clone(), jamming.clone()]);
+    let g = users.matmul_composed(&x); // [B, K, K + J]
+    let [rows, _, k] = beams.re.dims();
+    let device = beams.re.device();
+    let weights = ComplexTensor {
+        re: Tensor::cat(
+            vec![
+                Tensor::ones([rows, 1, k], &device),
+                symbols.re.clone().swap_dims(1, 2),
+            ],
+            2,
+        ),
+        im: Tensor::cat(
+            vec![
+                Tensor::zeros([rows, 1, k], &device),
+                symbols.im.clone().swap_dims(1, 2),
+            ],
+            2,
+        ),
+    };
+    let sent = g.mul(&weights);
+    let power: Tensor<3> = g.abs2().sum_dim(2).add_scalar(noise_power);
+    let y = ComplexTensor {
+        re: sent.re.sum_dim(2),
+        im: sent.im.sum_dim(2),
+    }
+    .add(noise)
+    .times(&power.sqrt().recip());
+    Tensor::cat(vec![y.re, y.im], 2)
 }
 
 /// The transmitted vector `x = sum_j f_j + V s`, `[B, Nt, 1]`.
