@@ -1,20 +1,85 @@
 #!/usr/bin/env bash
-# GPU check of the paper-003 models on Burn's wgpu device (issue 19): builds xtask with the
-# `wgpu` feature, times the autoencoder step and counts its GPU kernel launches on every
-# compiled device (`cargo xtask bench --json`), runs a quick paper-003 figure on wgpu, and
-# prints one JSON line:
-#   {"bench": {...}, "fig3_quick_seconds": S, "fig3_quick_rc": RC, "vulkan_loader": BOOL}
-# Needs a Vulkan loader (libvulkan.so.1) and a driver; without them the wgpu device reports
-# "no wgpu adapter" within seconds and the bench leaves it out. Build output and progress go to
-# stderr; stdout carries only the JSON line.
+# GPU check of the paper-003 models on Burn's wgpu device (issue 19): times the autoencoder
+# step and counts its GPU kernel launches on every compiled device (`xtask bench --json`), runs
+# a quick paper-003 figure on wgpu, and prints one JSON line:
+#   {"bench": {...}, "bench_rc": RC, "fig3_quick_seconds": S, "fig3_quick_rc": RC,
+#    "vulkan_loader": BOOL, "gpu": NAME|null, "xtask": "built"|"prebuilt", "xtask_revision": REV}
+#
+# Two halves, because a GPU machine may have neither a Rust toolchain nor a network (the one
+# lent to this project's sessions has neither):
+#   scripts/gpu-check.sh --prepare   where cargo and apt work: builds the optimised xtask with the
+#       `wgpu` feature, puts it (stripped and gzipped: 73 MB -> 20 MB, under the device tool's
+#       64 MiB) and its revision in .gpu-check/, and downloads the Vulkan loader's Debian
+#       packages to .gl/ (both ignored by git: carry them to the GPU machine);
+#   scripts/gpu-check.sh             on the GPU machine: where no Vulkan loader is installed and
+#       .gl/ holds its packages, unpacks them into / (root only); runs the check with a freshly
+#       built xtask where cargo exists, else with .gpu-check/xtask.gz.
+# Without a loader or a driver the wgpu device reports "no wgpu adapter" within seconds and the
+# bench leaves it out. Build output and progress go to stderr; stdout carries only the JSON line.
+# The bench's stderr and the figure's files go to $GPU_CHECK_OUT (default target/gpu-check).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-out=target/gpu-check
+export PATH="$PATH:/usr/sbin:/sbin" # ldconfig, for a caller with a minimal PATH
+prebuilt=.gpu-check
+
+revision() {
+    git describe --always --dirty --abbrev=40 2>/dev/null || echo unknown
+}
+
+if [ "${1:-}" = "--prepare" ]; then
+    set -e
+    cargo build --package xtask --release --features wgpu >&2
+    mkdir -p "$prebuilt" .gl
+    strip -o "$prebuilt/xtask" target/release/xtask
+    gzip -f "$prebuilt/xtask"
+    revision > "$prebuilt/revision"
+    # The loader packages for the GPU machine's architecture (device tool's recipe), whatever
+    # this machine's is; their own lists, so this machine's apt state is left alone.
+    lists=$(mktemp -d)
+    mkdir -p "$lists/partial"
+    apt=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 "-oDir::State::Lists=$lists")
+    apt-get "${apt[@]}" update -qq >&2
+    (cd .gl && apt-get "${apt[@]}" download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 >&2)
+    rm -rf "$lists"
+    echo "prepared: $prebuilt/xtask.gz ($(du -h "$prebuilt/xtask.gz" | cut -f1), $(cat "$prebuilt/revision")) and .gl/; run it on the GPU machine with carry [\"$prebuilt\", \".gl\"]" >&2
+    exit 0
+fi
+
+out=${GPU_CHECK_OUT:-target/gpu-check}
 mkdir -p "$out"
+has_loader() { ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; }
+if ! has_loader && compgen -G '.gl/*.deb' > /dev/null && [ "$(id -u)" -eq 0 ]; then
+    for f in .gl/*.deb; do dpkg -x "$f" /; done
+    ldconfig
+fi
 loader=false
-if ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then loader=true; fi
-xtask=(cargo run --package xtask --release --features wgpu --)
-cargo build --package xtask --release --features wgpu >&2 || exit 1
+if has_loader; then loader=true; fi
+# NVIDIA's driver mounted outside the loader's search path (the lent H200 machine).
+nvidia_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ] && [ -f "$nvidia_icd" ]; then
+    export VK_DRIVER_FILES=$nvidia_icd
+fi
+gpu=null
+if command -v nvidia-smi > /dev/null; then
+    name=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)
+    if [ -n "$name" ]; then gpu="\"$name\""; fi
+fi
+
+if command -v cargo > /dev/null; then
+    cargo build --package xtask --release --features wgpu >&2 || exit 1
+    xtask=(target/release/xtask)
+    built=built
+    xtask_revision=$(revision)
+elif [ -f "$prebuilt/xtask.gz" ]; then
+    gunzip -c "$prebuilt/xtask.gz" > "$out/xtask" && chmod +x "$out/xtask" || exit 1
+    xtask=("$out/xtask")
+    built=prebuilt
+    xtask_revision=$(cat "$prebuilt/revision" 2>/dev/null || echo unknown)
+else
+    echo "gpu-check: no cargo here and no $prebuilt/xtask.gz: run scripts/gpu-check.sh --prepare on a machine with cargo and carry $prebuilt" >&2
+    exit 1
+fi
+
 bench=$("${xtask[@]}" bench --json 2> "$out/bench.stderr")
 bench_rc=$?
 if [ "$bench_rc" -ne 0 ] || [ -z "$bench" ]; then bench=null; fi
@@ -22,5 +87,5 @@ start=$(date +%s%N)
 "${xtask[@]}" reproduce --quick --only tuan2025-fig3 --device wgpu --out "$out/reproduce" --force >&2
 fig3_rc=$?
 millis=$(( ($(date +%s%N) - start) / 1000000 ))
-printf '{"bench": %s, "bench_rc": %d, "fig3_quick_seconds": %d.%03d, "fig3_quick_rc": %d, "vulkan_loader": %s}\n' \
-    "$bench" "$bench_rc" $((millis / 1000)) $((millis % 1000)) "$fig3_rc" "$loader"
+printf '{"bench": %s, "bench_rc": %d, "fig3_quick_seconds": %d.%03d, "fig3_quick_rc": %d, "vulkan_loader": %s, "gpu": %s, "xtask": "%s", "xtask_revision": "%s"}\n' \
+    "$bench" "$bench_rc" $((millis / 1000)) $((millis % 1000)) "$fig3_rc" "$loader" "$gpu" "$built" "$xtask_revision"

@@ -9,7 +9,7 @@ mod bench;
 mod reproduce;
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// mimalloc keeps freed pages for reuse: Burn allocates tens of MB per training step, which the
@@ -35,12 +35,25 @@ enum Task {
     Bench(bench::Args),
 }
 
-/// The workspace root (parent of `xtask/`).
+/// The workspace root: the parent of `xtask/` where cargo built this binary, or, for a binary
+/// carried to a machine without a Rust toolchain (`scripts/gpu-check.sh --prepare`), the current
+/// directory when the build's path is not a checkout there ([`root_of`]).
 fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let built = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
-        .expect("xtask lives in the workspace")
-        .to_path_buf()
+        .expect("xtask lives in the workspace");
+    root_of(built, std::env::current_dir().ok())
+}
+
+/// `built` if it holds the workspace's `scenarios/`, else `cwd` if that does, else `built` (whose
+/// missing files then name the path the binary was built at).
+fn root_of(built: &Path, cwd: Option<PathBuf>) -> PathBuf {
+    let checkout = |dir: &Path| dir.join("scenarios").is_dir();
+    if checkout(built) {
+        return built.to_path_buf();
+    }
+    cwd.filter(|dir| checkout(dir))
+        .unwrap_or_else(|| built.to_path_buf())
 }
 
 /// An error the command line explains (exit 2, as clap's usage errors).
@@ -83,8 +96,23 @@ fn main() -> ExitCode {
 
 #[cfg(test)]
 mod tests {
-    use super::Cli;
+    use super::{Cli, root_of};
     use clap::CommandFactory;
+
+    /// A carried binary finds the checkout it runs in; a built one keeps its own.
+    #[test]
+    fn the_root_is_the_build_checkout_or_else_the_current_one() {
+        let base = std::env::temp_dir().join(format!("xtask-root-{}", std::process::id()));
+        let (here, there) = (base.join("here"), base.join("there"));
+        std::fs::create_dir_all(here.join("scenarios")).unwrap();
+        std::fs::create_dir_all(&there).unwrap();
+        let gone = base.join("gone");
+        assert_eq!(root_of(&here, Some(there.clone())), here);
+        assert_eq!(root_of(&gone, Some(here.clone())), here);
+        assert_eq!(root_of(&gone, Some(there)), gone);
+        assert_eq!(root_of(&gone, None), gone);
+        std::fs::remove_dir_all(base).unwrap();
+    }
 
     /// Every flag of every xtask command appears in the README (in sync with `--help`).
     #[test]
