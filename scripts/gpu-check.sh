@@ -25,10 +25,13 @@ prebuilt=.gpu-check
 revision() {
     git describe --always --dirty --abbrev=40 2>/dev/null || echo unknown
 }
+build_xtask() { # the optimised xtask with the GPU device, at target/release/xtask
+    cargo build --package xtask --release --features wgpu >&2
+}
 
 if [ "${1:-}" = "--prepare" ]; then
     set -e
-    cargo build --package xtask --release --features wgpu >&2
+    build_xtask
     mkdir -p "$prebuilt" .gl
     strip -o "$prebuilt/xtask" target/release/xtask
     gzip -f "$prebuilt/xtask"
@@ -66,13 +69,13 @@ if command -v nvidia-smi > /dev/null; then
 fi
 
 if command -v cargo > /dev/null; then
-    cargo build --package xtask --release --features wgpu >&2 || exit 1
-    xtask=(target/release/xtask)
+    build_xtask || exit 1
+    xtask=target/release/xtask
     built=built
     xtask_revision=$(revision)
 elif [ -f "$prebuilt/xtask.gz" ]; then
     gunzip -c "$prebuilt/xtask.gz" > "$out/xtask" && chmod +x "$out/xtask" || exit 1
-    xtask=("$out/xtask")
+    xtask=$out/xtask
     built=prebuilt
     xtask_revision=$(cat "$prebuilt/revision" 2>/dev/null || echo unknown)
 else
@@ -80,11 +83,11 @@ else
     exit 1
 fi
 
-bench=$("${xtask[@]}" bench --json 2> "$out/bench.stderr")
+bench=$("$xtask" bench --json 2> "$out/bench.stderr")
 bench_rc=$?
 if [ "$bench_rc" -ne 0 ] || [ -z "$bench" ]; then bench=null; fi
 start=$(date +%s%N)
-"${xtask[@]}" reproduce --quick --only tuan2025-fig3 --device wgpu --out "$out/reproduce" --force >&2
+"$xtask" reproduce --quick --only tuan2025-fig3 --device wgpu --out "$out/reproduce" --force >&2
 fig3_rc=$?
 millis=$(( ($(date +%s%N) - start) / 1000000 ))
 printf '{"bench": %s, "bench_rc": %d, "fig3_quick_seconds": %d.%03d, "fig3_quick_rc": %d, "vulkan_loader": %s, "gpu": %s, "xtask": "%s", "xtask_revision": "%s"}\n' \
