@@ -227,8 +227,9 @@ pub fn secrecy_rates_composed(
 /// every power. Shapes as [`secrecy_rates`], plus `symbols` `[B, J, 1]` (the jamming symbols `s`)
 /// and `noise` `[B, K, 1]`.
 ///
-/// On the CPU devices, when neither the channels, the symbols nor the noise require a gradient,
-/// this is one fused operation with its own backward pass (`complex/received.rs`); elsewhere
+/// On the CPU devices and (cargo feature `wgpu`) the cubecl devices, when neither the channels,
+/// the symbols nor the noise require a gradient, this is one fused operation with its own
+/// backward pass (`complex/received.rs`: host loops or one kernel each way); elsewhere
 /// [`received_signal_composed`].
 pub fn received_signal(
     users: &ComplexTensor<3>,
@@ -239,7 +240,7 @@ pub fn received_signal(
     noise_power: f64,
 ) -> Tensor<3> {
     if [users, symbols, noise].iter().any(|t| t.requires_grad())
-        || !crate::host::supports(&users.re.device())
+        || !crate::cube::runs_fused(&users.re.device())
     {
         return received_signal_composed(users, beams, jamming, symbols, noise, noise_power);
     }
@@ -426,7 +427,7 @@ mod tests {
     use super::*;
     use crate::CpuDevice;
     use crate::tensor::values;
-    use crate::testing::{assert_agree, random_complex, tracked};
+    use crate::testing::{assert_agree, kernel_devices, random_complex, tracked};
     use faer::Mat;
     use isac_channel::rng::{complex_normal, stream};
 
@@ -528,11 +529,11 @@ mod tests {
     /// The fused received signals (f64 host loops, hand-written backward) against the composed
     /// tensor operations differentiated by Burn: signals and the gradients of the beams and the
     /// jamming columns, for one user or two and one, sixteen or seventeen jamming columns, on
-    /// every CPU device.
+    /// every device with kernels (the wgpu device's are cubecl kernels: CI runs this test on
+    /// lavapipe).
     #[test]
-    fn the_fused_received_signals_equal_the_composed_ones_with_gradients() {
-        for device in CpuDevice::all() {
-            let device = device.autodiff();
+    fn the_fused_received_signals_equal_the_composed_ones_with_gradients_on_cpu_and_wgpu() {
+        for device in kernel_devices() {
             for (b, k, j) in [(3, 2, 1), (2, 1, 16), (4, 2, 17)] {
                 let nt = 16;
                 let users = random_complex([b, k, nt], 1, &device);

@@ -32,6 +32,7 @@
 pub mod autoencoder;
 mod complex;
 pub mod config;
+mod cube;
 mod device;
 mod encoder;
 mod error;

@@ -5,8 +5,34 @@ use burn::tensor::Device;
 use isac_channel::rng::stream;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::ComplexTensor;
 use crate::tensor::from_values;
+use crate::{ComplexTensor, CpuDevice};
+
+/// The autodiff devices that run the fused operations with hand-written kernels: every CPU
+/// device and, in a build with the cargo feature `wgpu`, the wgpu device where an adapter
+/// answers (required, not skipped, when `ISAC_REQUIRE_WGPU` is set, as in CI).
+pub(crate) fn kernel_devices() -> Vec<Device> {
+    let mut devices: Vec<Device> = CpuDevice::all()
+        .into_iter()
+        .map(CpuDevice::autodiff)
+        .collect();
+    if cfg!(feature = "wgpu") {
+        match crate::ModelDevice::Wgpu.open() {
+            Ok(gpu) => {
+                assert!(
+                    crate::cube::supports(&gpu),
+                    "the wgpu device runs the kernels"
+                );
+                devices.push(gpu.autodiff());
+            }
+            Err(e) if std::env::var_os("ISAC_REQUIRE_WGPU").is_none() => {
+                eprintln!("wgpu skipped: {e}")
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    devices
+}
 
 /// A complex tensor of `shape` with i.i.d. standard normal parts from the stream `seed`.
 pub(crate) fn random_complex(shape: [usize; 3], seed: u64, device: &Device) -> ComplexTensor<3> {

@@ -33,6 +33,9 @@ use faer::c64;
 use crate::ComplexTensor;
 use crate::host::{HostTensor, upload};
 
+#[cfg(feature = "wgpu")]
+mod kernels;
+
 /// The sensing operators `D_theta`, `D_phi` of every row in factored form: `G = b a^H` with `a`
 /// the transmit and `b` the receive steering vector, so `D_a = b_a a^H + b a_a^H`.
 #[derive(Debug, Clone)]
@@ -56,7 +59,7 @@ pub(super) fn angle_fim(
     beams: &ComplexTensor<3>,
     jamming: &ComplexTensor<3>,
 ) -> [Tensor<2>; 3] {
-    if sensing.requires_grad() || !crate::host::supports(&beams.re.device()) {
+    if sensing.requires_grad() || !crate::cube::runs_fused(&beams.re.device()) {
         return angle_fim_composed(sensing, beams, jamming);
     }
     let parts =
@@ -105,11 +108,19 @@ pub(super) fn angle_fim_composed(
     ]
 }
 
-/// The extension: [`angle_fim`] for the real and imaginary parts of the transmit and receive
-/// factors, `F` and `V`.
-#[backend_extension(Flex, NdArray: cfg(feature = "ndarray"), Autodiff)]
+/// The extension: [`angle_fim`] (`[BN, 3]`) for the real and imaginary parts of the transmit
+/// and receive factors, `F` and `V`. CPU devices run host loops; with the cargo feature `wgpu`,
+/// cubecl devices run one kernel (`fisher/kernels.rs`), lazily under Burn's fusion.
+#[backend_extension(
+    Flex,
+    NdArray: cfg(feature = "ndarray"),
+    Cube: cfg(feature = "wgpu"),
+    Fusion: cfg(feature = "wgpu"),
+    Autodiff
+)]
 pub(crate) trait AngleFim: Backend {
     #[allow(clippy::too_many_arguments)]
+    #[fusion(dtype = beams_re, shape = burn::tensor::Shape::new([beams_re[0], 3]))]
     fn angle_fim(
         transmit_re: FloatTensor<Self>,
         transmit_im: FloatTensor<Self>,
@@ -122,10 +133,41 @@ pub(crate) trait AngleFim: Backend {
     ) -> FloatTensor<Self>;
 }
 
-/// Implements the extension for `$backend` by handing the eight tensors to `$run`.
-macro_rules! fim_extension {
-    ([$($generics:tt)*] $backend:ty => $run:expr) => {
-        impl<$($generics)*> AngleFim for $backend {
+/// The backward pass of [`AngleFim`]: for upstream gradients `[BN, 3]` (of `J_tt`, `J_pp`,
+/// `J_tp`), `(Re G_F, Im G_F, Re G_V, Im G_V)`, shaped as `F` and `V`.
+#[backend_extension(
+    Flex,
+    NdArray: cfg(feature = "ndarray"),
+    Cube: cfg(feature = "wgpu"),
+    Fusion: cfg(feature = "wgpu")
+)]
+pub(crate) trait AngleFimGradient: Backend {
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    #[fusion(meta = |_tr, _ti, _rr, _ri, fr, fi, vr, vi, _g| (
+        fr.clone(), fi.clone(), vr.clone(), vi.clone()
+    ))]
+    fn angle_fim_gradient(
+        transmit_re: FloatTensor<Self>,
+        transmit_im: FloatTensor<Self>,
+        receive_re: FloatTensor<Self>,
+        receive_im: FloatTensor<Self>,
+        beams_re: FloatTensor<Self>,
+        beams_im: FloatTensor<Self>,
+        jamming_re: FloatTensor<Self>,
+        jamming_im: FloatTensor<Self>,
+        upstream: FloatTensor<Self>,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    );
+}
+
+/// Implements both extensions for a CPU backend with the host loops.
+macro_rules! host_extensions {
+    ($backend:ty) => {
+        impl AngleFim for $backend {
             fn angle_fim(
                 transmit_re: FloatTensor<Self>,
                 transmit_im: FloatTensor<Self>,
@@ -136,19 +178,83 @@ macro_rules! fim_extension {
                 jamming_re: FloatTensor<Self>,
                 jamming_im: FloatTensor<Self>,
             ) -> FloatTensor<Self> {
-                $run([
-                    transmit_re, transmit_im, receive_re, receive_im, beams_re, beams_im,
-                    jamming_re, jamming_im,
+                forward::<Self>([
+                    transmit_re,
+                    transmit_im,
+                    receive_re,
+                    receive_im,
+                    beams_re,
+                    beams_im,
+                    jamming_re,
+                    jamming_im,
                 ])
+            }
+        }
+
+        impl AngleFimGradient for $backend {
+            fn angle_fim_gradient(
+                transmit_re: FloatTensor<Self>,
+                transmit_im: FloatTensor<Self>,
+                receive_re: FloatTensor<Self>,
+                receive_im: FloatTensor<Self>,
+                beams_re: FloatTensor<Self>,
+                beams_im: FloatTensor<Self>,
+                jamming_re: FloatTensor<Self>,
+                jamming_im: FloatTensor<Self>,
+                upstream: FloatTensor<Self>,
+            ) -> (
+                FloatTensor<Self>,
+                FloatTensor<Self>,
+                FloatTensor<Self>,
+                FloatTensor<Self>,
+            ) {
+                let [fr, fi, vr, vi] = gradient::<Self>(
+                    [
+                        transmit_re,
+                        transmit_im,
+                        receive_re,
+                        receive_im,
+                        beams_re,
+                        beams_im,
+                        jamming_re,
+                        jamming_im,
+                    ],
+                    upstream,
+                );
+                (fr, fi, vr, vi)
             }
         }
     };
 }
 
-fim_extension!([] Flex => forward::<Flex>);
+host_extensions!(Flex);
 #[cfg(feature = "ndarray")]
-fim_extension!([] burn::backend::NdArray => forward::<burn::backend::NdArray>);
-fim_extension!([B: HostTensor, C: CheckpointStrategy] Autodiff<B, C> => tracked::<B, C>);
+host_extensions!(burn::backend::NdArray);
+
+// Training: one autodiff node on any backend with both extensions.
+impl<B: AngleFim + AngleFimGradient, C: CheckpointStrategy> AngleFim for Autodiff<B, C> {
+    fn angle_fim(
+        transmit_re: FloatTensor<Self>,
+        transmit_im: FloatTensor<Self>,
+        receive_re: FloatTensor<Self>,
+        receive_im: FloatTensor<Self>,
+        beams_re: FloatTensor<Self>,
+        beams_im: FloatTensor<Self>,
+        jamming_re: FloatTensor<Self>,
+        jamming_im: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        tracked::<B, C>([
+            transmit_re,
+            transmit_im,
+            receive_re,
+            receive_im,
+            beams_re,
+            beams_im,
+            jamming_re,
+            jamming_im,
+        ])
+    }
+}
 
 /// Rows `BN`, receive antennas `Nr`, transmit antennas `Nt`, beams `K`, jamming columns `J`.
 #[derive(Debug, Clone, Copy)]
@@ -191,13 +297,51 @@ fn forward<B: HostTensor>(inputs: [FloatTensor<B>; 8]) -> FloatTensor<B> {
     upload::<B, 2>(out, [shape.rows, 3], &TensorMetadata::device(&inputs[0]))
 }
 
-/// Records [`forward`] as one autodiff node whose parents are the beams and the jamming columns.
-fn tracked<B: HostTensor, C: CheckpointStrategy>(
+/// The gradients `[Re G_F, Im G_F, Re G_V, Im G_V]` for the upstream gradients `[BN, 3]`, on
+/// host memory.
+fn gradient<B: HostTensor>(
+    inputs: [FloatTensor<B>; 8],
+    upstream: FloatTensor<B>,
+) -> [FloatTensor<B>; 4] {
+    let device = TensorMetadata::device(&upstream);
+    let s = Shape::of::<B>(&inputs);
+    let (upstream, host) = (B::view(&upstream), inputs.each_ref().map(B::view));
+    // `[Re G_F, Im G_F]` (`[rows, Nt, K]`) and `[Re G_V, Im G_V]` (`[rows, Nt, J]`).
+    let zeros = |width: usize| [0, 1].map(|_| vec![0.0f32; s.rows * s.nt * width]);
+    let mut planes = [zeros(s.k), zeros(s.j)];
+    let mut row = Row::new(s);
+    for r in 0..s.rows {
+        row.load(&host, r);
+        let [g_tt, g_pp, g_tp] = [0, 1, 2].map(|i| f64::from(upstream[r * 3 + i]));
+        for c in 0..s.k + s.j {
+            let coefficients = row.echoes(c).gradient(g_tt, g_pp, g_tp);
+            let (block, col, width) = if c < s.k {
+                (&mut planes[0], c, s.k)
+            } else {
+                (&mut planes[1], c - s.k, s.j)
+            };
+            for n in 0..s.nt {
+                let g: c64 = (0..3).map(|v| row.transmit[v][n] * coefficients[v]).sum();
+                let at = (r * s.nt + n) * width + col;
+                block[0][at] = g.re as f32;
+                block[1][at] = g.im as f32;
+            }
+        }
+    }
+    let [[fr, fi], [vr, vi]] = planes;
+    [(fr, s.k), (fi, s.k), (vr, s.j), (vi, s.j)]
+        .map(|(values, width)| upload::<B, 3>(values, [s.rows, s.nt, width], &device))
+}
+
+/// Records [`AngleFim::angle_fim`] of `B` as one autodiff node whose parents are the beams and
+/// the jamming columns.
+fn tracked<B: AngleFim + AngleFimGradient, C: CheckpointStrategy>(
     inputs: [FloatTensor<Autodiff<B, C>>; 8],
 ) -> FloatTensor<Autodiff<B, C>> {
     let [tr, ti, rr, ri, fr, fi, vr, vi] = inputs.map(|t| t.into_parts());
     let inner = [tr.0, ti.0, rr.0, ri.0, fr.0, fi.0, vr.0, vi.0];
-    let fim = forward::<B>(inner.clone());
+    let [a, b, c, d, e, f, g, h] = inner.clone();
+    let fim = B::angle_fim(a, b, c, d, e, f, g, h);
     match FimBackward
         .prepare::<C>([fr.1, fi.1, vr.1, vi.1])
         .compute_bound()
@@ -213,47 +357,15 @@ fn tracked<B: HostTensor, C: CheckpointStrategy>(
 #[derive(Debug)]
 struct FimBackward;
 
-impl<B: HostTensor> Backward<B, 4> for FimBackward {
+impl<B: AngleFim + AngleFimGradient> Backward<B, 4> for FimBackward {
     type State = [FloatTensor<B>; 8];
 
     fn backward(self, ops: Ops<Self::State, 4>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let grad = grads.consume::<B>(&ops.node);
-        let device = TensorMetadata::device(&grad);
-        let inputs = ops.state;
-        let s = Shape::of::<B>(&inputs);
-        let (upstream, host) = (B::view(&grad), inputs.each_ref().map(B::view));
-        // `[Re G_F, Im G_F]` (`[rows, Nt, K]`) and `[Re G_V, Im G_V]` (`[rows, Nt, J]`).
-        let zeros = |width: usize| [0, 1].map(|_| vec![0.0f32; s.rows * s.nt * width]);
-        let mut planes = [zeros(s.k), zeros(s.j)];
-        let mut row = Row::new(s);
-        for r in 0..s.rows {
-            row.load(&host, r);
-            let [g_tt, g_pp, g_tp] = [0, 1, 2].map(|i| f64::from(upstream[r * 3 + i]));
-            for c in 0..s.k + s.j {
-                let coefficients = row.echoes(c).gradient(g_tt, g_pp, g_tp);
-                let (block, col, width) = if c < s.k {
-                    (&mut planes[0], c, s.k)
-                } else {
-                    (&mut planes[1], c - s.k, s.j)
-                };
-                for n in 0..s.nt {
-                    let g: c64 = (0..3).map(|v| row.transmit[v][n] * coefficients[v]).sum();
-                    let at = (r * s.nt + n) * width + col;
-                    block[0][at] = g.re as f32;
-                    block[1][at] = g.im as f32;
-                }
-            }
-        }
-        let [[fr, fi], [vr, vi]] = planes;
-        let [pfr, pfi, pvr, pvi] = ops.parents;
-        for (parent, values, width) in [
-            (pfr, fr, s.k),
-            (pfi, fi, s.k),
-            (pvr, vr, s.j),
-            (pvi, vi, s.j),
-        ] {
+        let upstream = grads.consume::<B>(&ops.node);
+        let [a, b, c, d, e, f, g, h] = ops.state;
+        let (fr, fi, vr, vi) = B::angle_fim_gradient(a, b, c, d, e, f, g, h, upstream);
+        for (parent, t) in ops.parents.into_iter().zip([fr, fi, vr, vi]) {
             if let Some(node) = parent {
-                let t = upload::<B, 3>(values, [s.rows, s.nt, width], &device);
                 grads.register::<B>(node.id, t);
             }
         }
@@ -378,9 +490,8 @@ impl Row {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::CpuDevice;
     use crate::tensor::values;
-    use crate::testing::{assert_agree, random_complex, tracked};
+    use crate::testing::{assert_agree, kernel_devices, random_complex, tracked};
 
     /// `t` as f64 complex matrices, one per row.
     fn matrices(t: &ComplexTensor<3>) -> Vec<faer::Mat<c64>> {
@@ -413,12 +524,12 @@ mod tests {
 
     /// The fused FIM entries (host loops, hand-written backward) against the composed tensor
     /// operations differentiated by Burn: entries and the gradients of beams and jamming
-    /// columns, for a steered column and a mixed block, on every CPU device; and the entries
-    /// against the dense operators.
+    /// columns, for a steered column and a mixed block, on every device with kernels (the wgpu
+    /// device's are cubecl kernels: CI runs this test on lavapipe); and the entries against the
+    /// dense operators.
     #[test]
-    fn the_fused_angle_fim_equals_the_composed_one_with_gradients() {
-        for device in CpuDevice::all() {
-            let device = device.autodiff();
+    fn the_fused_angle_fim_equals_the_composed_one_with_gradients_on_cpu_and_wgpu() {
+        for device in kernel_devices() {
             for (rows, nr, nt, k, j) in [(3, 16, 16, 2, 1), (2, 4, 6, 1, 7), (1, 3, 5, 2, 2)] {
                 let seed = 10 * rows as u64 + j as u64;
                 let sensing = SensingFactors {

@@ -25,12 +25,23 @@ use faer::c64;
 use super::beam_gradients::{BeamGradients, accumulate, load_sample, product_row};
 use crate::host::{HostTensor, upload};
 
+#[cfg(feature = "wgpu")]
+mod kernels;
+
 /// The extension: `[B, K, 2]`, the real and imaginary parts of every user's `y_i`, for `users`
 /// `[B, K, Nt]`, `beams` `[B, Nt, K]`, `jamming` `[B, Nt, J]`, `symbols` `[B, J, 1]` and `noise`
-/// `[B, K, 1]` (real and imaginary parts), receiver noise power `noise_power`.
-#[backend_extension(Flex, NdArray: cfg(feature = "ndarray"), Autodiff)]
+/// `[B, K, 1]` (real and imaginary parts), receiver noise power `noise_power`. CPU devices run
+/// host loops; with the cargo feature `wgpu`, cubecl devices run one kernel (`received/kernels.rs`).
+#[backend_extension(
+    Flex,
+    NdArray: cfg(feature = "ndarray"),
+    Cube: cfg(feature = "wgpu"),
+    Fusion: cfg(feature = "wgpu"),
+    Autodiff
+)]
 pub(crate) trait ReceivedSignal: Backend {
     #[allow(clippy::too_many_arguments)]
+    #[fusion(dtype = users_re, shape = burn::tensor::Shape::new([users_re[0], users_re[1], 2]))]
     fn received_signal(
         users_re: FloatTensor<Self>,
         users_im: FloatTensor<Self>,
@@ -46,11 +57,44 @@ pub(crate) trait ReceivedSignal: Backend {
     ) -> FloatTensor<Self>;
 }
 
-/// Implements the extension for `$backend` by handing the ten tensors and the noise power to
-/// `$run`.
-macro_rules! received_extension {
-    ([$($generics:tt)*] $backend:ty => $run:expr) => {
-        impl<$($generics)*> ReceivedSignal for $backend {
+/// The backward pass of [`ReceivedSignal`]: for upstream gradients `[B, K, 2]`, `(Re G_F, Im
+/// G_F, Re G_V, Im G_V)`, shaped as `F` and `V`.
+#[backend_extension(
+    Flex,
+    NdArray: cfg(feature = "ndarray"),
+    Cube: cfg(feature = "wgpu"),
+    Fusion: cfg(feature = "wgpu")
+)]
+pub(crate) trait ReceivedSignalGradient: Backend {
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    #[fusion(meta = |_ur, _ui, fr, fi, vr, vi, _sr, _si, _nr, _ni, _g, _p| (
+        fr.clone(), fi.clone(), vr.clone(), vi.clone()
+    ))]
+    fn received_signal_gradient(
+        users_re: FloatTensor<Self>,
+        users_im: FloatTensor<Self>,
+        beams_re: FloatTensor<Self>,
+        beams_im: FloatTensor<Self>,
+        jamming_re: FloatTensor<Self>,
+        jamming_im: FloatTensor<Self>,
+        symbols_re: FloatTensor<Self>,
+        symbols_im: FloatTensor<Self>,
+        noise_re: FloatTensor<Self>,
+        noise_im: FloatTensor<Self>,
+        upstream: FloatTensor<Self>,
+        noise_power: f64,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    );
+}
+
+/// Implements both extensions for a CPU backend with the host loops.
+macro_rules! host_extensions {
+    ($backend:ty) => {
+        impl ReceivedSignal for $backend {
             fn received_signal(
                 users_re: FloatTensor<Self>,
                 users_im: FloatTensor<Self>,
@@ -64,24 +108,82 @@ macro_rules! received_extension {
                 noise_im: FloatTensor<Self>,
                 noise_power: f64,
             ) -> FloatTensor<Self> {
-                $run(
+                forward::<Self>(
                     [
-                        users_re, users_im, beams_re, beams_im, jamming_re, jamming_im,
-                        symbols_re, symbols_im, noise_re, noise_im,
+                        users_re, users_im, beams_re, beams_im, jamming_re, jamming_im, symbols_re,
+                        symbols_im, noise_re, noise_im,
                     ],
                     noise_power,
                 )
             }
         }
+
+        impl ReceivedSignalGradient for $backend {
+            fn received_signal_gradient(
+                users_re: FloatTensor<Self>,
+                users_im: FloatTensor<Self>,
+                beams_re: FloatTensor<Self>,
+                beams_im: FloatTensor<Self>,
+                jamming_re: FloatTensor<Self>,
+                jamming_im: FloatTensor<Self>,
+                symbols_re: FloatTensor<Self>,
+                symbols_im: FloatTensor<Self>,
+                noise_re: FloatTensor<Self>,
+                noise_im: FloatTensor<Self>,
+                upstream: FloatTensor<Self>,
+                noise_power: f64,
+            ) -> (
+                FloatTensor<Self>,
+                FloatTensor<Self>,
+                FloatTensor<Self>,
+                FloatTensor<Self>,
+            ) {
+                let [fr, fi, vr, vi] = gradient::<Self>(
+                    [
+                        users_re, users_im, beams_re, beams_im, jamming_re, jamming_im, symbols_re,
+                        symbols_im, noise_re, noise_im,
+                    ],
+                    upstream,
+                    noise_power,
+                );
+                (fr, fi, vr, vi)
+            }
+        }
     };
 }
 
-received_extension!([] Flex => forward::<Flex>);
+host_extensions!(Flex);
 #[cfg(feature = "ndarray")]
-received_extension!([] burn::backend::NdArray => forward::<burn::backend::NdArray>);
-received_extension!([B: HostTensor, C: CheckpointStrategy] Autodiff<B, C> => tracked::<B, C>);
+host_extensions!(burn::backend::NdArray);
 
-/// The received signals on the device of the users' channels.
+// Training: one autodiff node on any backend with both extensions.
+impl<B: ReceivedSignal + ReceivedSignalGradient, C: CheckpointStrategy> ReceivedSignal
+    for Autodiff<B, C>
+{
+    fn received_signal(
+        users_re: FloatTensor<Self>,
+        users_im: FloatTensor<Self>,
+        beams_re: FloatTensor<Self>,
+        beams_im: FloatTensor<Self>,
+        jamming_re: FloatTensor<Self>,
+        jamming_im: FloatTensor<Self>,
+        symbols_re: FloatTensor<Self>,
+        symbols_im: FloatTensor<Self>,
+        noise_re: FloatTensor<Self>,
+        noise_im: FloatTensor<Self>,
+        noise_power: f64,
+    ) -> FloatTensor<Self> {
+        tracked::<B, C>(
+            [
+                users_re, users_im, beams_re, beams_im, jamming_re, jamming_im, symbols_re,
+                symbols_im, noise_re, noise_im,
+            ],
+            noise_power,
+        )
+    }
+}
+
+/// The received signals on the device of the users' channels, from host loops.
 fn forward<B: HostTensor>(inputs: [FloatTensor<B>; 10], noise_power: f64) -> FloatTensor<B> {
     let device = TensorMetadata::device(&inputs[0]);
     let shape = Shape::of::<B>(&inputs);
@@ -99,14 +201,40 @@ fn forward<B: HostTensor>(inputs: [FloatTensor<B>; 10], noise_power: f64) -> Flo
     upload::<B, 3>(out, [shape.batch, shape.k, 2], &device)
 }
 
-/// Records the signals as one autodiff node whose parents are the beams and the jamming columns.
-fn tracked<B: HostTensor, C: CheckpointStrategy>(
+/// `[Re G_F, Im G_F, Re G_V, Im G_V]` for the upstream gradients `[B, K, 2]`, from host loops.
+fn gradient<B: HostTensor>(
+    inputs: [FloatTensor<B>; 10],
+    upstream: FloatTensor<B>,
+    noise_power: f64,
+) -> [FloatTensor<B>; 4] {
+    let device = TensorMetadata::device(&upstream);
+    let shape = Shape::of::<B>(&inputs);
+    let (k, nt, j) = (shape.k, shape.nt, shape.j);
+    let upstream = B::view(&upstream);
+    let host = inputs.each_ref().map(B::view);
+    let mut gradients = BeamGradients::new(shape.batch, nt, k, j);
+    let mut s = Sample::new(shape);
+    for b in 0..shape.batch {
+        s.load(&host, b);
+        s.solve(noise_power);
+        s.backward(&upstream[b * 2 * k..(b + 1) * 2 * k]);
+        gradients.store(b, &s.grad_f, &s.grad_v);
+    }
+    gradients
+        .planes()
+        .map(|(values, shape)| upload::<B, 3>(values, shape, &device))
+}
+
+/// Records [`ReceivedSignal::received_signal`] of `B` as one autodiff node whose parents are
+/// the beams and the jamming columns.
+fn tracked<B: ReceivedSignal + ReceivedSignalGradient, C: CheckpointStrategy>(
     inputs: [FloatTensor<Autodiff<B, C>>; 10],
     noise_power: f64,
 ) -> FloatTensor<Autodiff<B, C>> {
     let [ur, ui, fr, fi, vr, vi, sr, si, nr, ni] = inputs.map(|t| t.into_parts());
     let inner = [ur.0, ui.0, fr.0, fi.0, vr.0, vi.0, sr.0, si.0, nr.0, ni.0];
-    let signals = forward::<B>(inner.clone(), noise_power);
+    let [a, b, c, d, e, f, g, h, i, j] = inner.clone();
+    let signals = B::received_signal(a, b, c, d, e, f, g, h, i, j, noise_power);
     match SignalBackward
         .prepare::<C>([fr.1, fi.1, vr.1, vi.1])
         .compute_bound()
@@ -135,31 +263,21 @@ struct Saved<B: Backend> {
 #[derive(Debug)]
 struct SignalBackward;
 
-impl<B: HostTensor> Backward<B, 4> for SignalBackward {
+impl<B: ReceivedSignal + ReceivedSignalGradient> Backward<B, 4> for SignalBackward {
     type State = Saved<B>;
 
     fn backward(self, ops: Ops<Saved<B>, 4>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let grad = grads.consume::<B>(&ops.node);
-        let device = TensorMetadata::device(&grad);
+        let upstream = grads.consume::<B>(&ops.node);
         let Saved {
             inputs,
             noise_power,
         } = ops.state;
-        let shape = Shape::of::<B>(&inputs);
-        let (k, nt, j) = (shape.k, shape.nt, shape.j);
-        let upstream = B::view(&grad);
-        let host = inputs.each_ref().map(B::view);
-        let mut gradients = BeamGradients::new(shape.batch, nt, k, j);
-        let mut s = Sample::new(shape);
-        for b in 0..shape.batch {
-            s.load(&host, b);
-            s.solve(noise_power);
-            s.backward(&upstream[b * 2 * k..(b + 1) * 2 * k]);
-            gradients.store(b, &s.grad_f, &s.grad_v);
-        }
-        for (parent, (values, shape)) in ops.parents.into_iter().zip(gradients.planes()) {
+        let [a, b, c, d, e, f, g, h, i, j] = inputs;
+        let (fr, fi, vr, vi) =
+            B::received_signal_gradient(a, b, c, d, e, f, g, h, i, j, upstream, noise_power);
+        for (parent, t) in ops.parents.into_iter().zip([fr, fi, vr, vi]) {
             if let Some(node) = parent {
-                grads.register::<B>(node.id, upload::<B, 3>(values, shape, &device));
+                grads.register::<B>(node.id, t);
             }
         }
     }
