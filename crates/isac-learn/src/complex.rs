@@ -4,6 +4,8 @@
 mod beam_gradients;
 mod product;
 mod received;
+#[cfg(feature = "wgpu")]
+mod received_from;
 mod secrecy;
 
 use burn::backend::Dispatch;
@@ -327,6 +329,38 @@ pub(crate) fn received_from(
     noise: &ComplexTensor<3>,
     noise_power: f64,
 ) -> Tensor<3> {
+    #[cfg(feature = "wgpu")]
+    if crate::cube::supports(&users.re.device()) && !users.requires_grad() && !noise.requires_grad()
+    {
+        let parts = [users, beams, jamming, sent, noise].map(|t| [t.re.clone(), t.im.clone()]);
+        let [[ur, ui], [fr, fi], [vr, vi], [xr, xi], [nr, ni]] =
+            parts.map(|p| p.map(|t| t.into_dispatch()));
+        return Tensor::from_dispatch(<Dispatch as received_from::ReceivedFrom>::received_from(
+            ur,
+            ui,
+            fr,
+            fi,
+            vr,
+            vi,
+            xr,
+            xi,
+            nr,
+            ni,
+            noise_power,
+        ));
+    }
+    received_from_composed(users, beams, jamming, sent, noise, noise_power)
+}
+
+/// [`received_from`] in Burn tensor operations, for any device.
+pub(crate) fn received_from_composed(
+    users: &ComplexTensor<3>,
+    beams: &ComplexTensor<3>,
+    jamming: &ComplexTensor<3>,
+    sent: &ComplexTensor<3>,
+    noise: &ComplexTensor<3>,
+    noise_power: f64,
+) -> Tensor<3> {
     let power: Tensor<3> = (users.matmul(beams).abs2().sum_dim(2)
         + users.matmul(jamming).abs2().sum_dim(2))
     .add_scalar(noise_power);
@@ -557,6 +591,47 @@ mod tests {
                         f.im.grad(&grads).unwrap().reshape([b, nt * k]),
                         v.re.grad(&grads).unwrap().reshape([b, nt * j]),
                         v.im.grad(&grads).unwrap().reshape([b, nt * j]),
+                    ]
+                    .map(|t| values(t).unwrap())
+                };
+                assert_agree(&run(true), &run(false), &format!("{device:?} {k} {j}"));
+            }
+        }
+    }
+
+    /// The received signals from an impaired transmitted vector: the wgpu kernels against the
+    /// composed operations on the same device, signals and the gradients of the beams, the
+    /// jamming columns and the transmitted vector (the CPU devices run the composed path only;
+    /// CI runs this on lavapipe).
+    #[test]
+    fn the_wgpu_received_signals_from_a_sent_vector_equal_the_composed_ones_with_gradients() {
+        let gpus = kernel_devices().into_iter().filter(crate::cube::supports);
+        for device in gpus {
+            for (b, k, j) in [(3, 2, 1), (2, 1, 16), (4, 2, 17)] {
+                let nt = 16;
+                let users = random_complex([b, k, nt], 1, &device);
+                let beams = random_complex([b, nt, k], 2, &device).scale_by(0.5);
+                let jamming = random_complex([b, nt, j], 3, &device).scale_by(0.3);
+                let sent = random_complex([b, nt, 1], 4, &device);
+                let noise = random_complex([b, k, 1], 5, &device).scale_by(0.8);
+                let weights = random_complex([b, k, 2], 6, &device).re;
+                let run = |fused: bool| {
+                    let (f, v, x) = (tracked(&beams), tracked(&jamming), tracked(&sent));
+                    let signal = if fused {
+                        received_from
+                    } else {
+                        received_from_composed
+                    };
+                    let y = signal(&users, &f, &v, &x, &noise, 0.7);
+                    let grads = (y.clone() * weights.clone()).sum().backward();
+                    [
+                        y.reshape([b, 2 * k]),
+                        f.re.grad(&grads).unwrap().reshape([b, nt * k]),
+                        f.im.grad(&grads).unwrap().reshape([b, nt * k]),
+                        v.re.grad(&grads).unwrap().reshape([b, nt * j]),
+                        v.im.grad(&grads).unwrap().reshape([b, nt * j]),
+                        x.re.grad(&grads).unwrap().reshape([b, nt]),
+                        x.im.grad(&grads).unwrap().reshape([b, nt]),
                     ]
                     .map(|t| values(t).unwrap())
                 };
