@@ -139,8 +139,9 @@ impl ComplexTensor<3> {
 /// division can blow up): `g^H A^-1 g = sum_i |z_i|^2 / d_i` with `L z = g`. Returns
 /// `([B, K] user rates, [B, K] Eve rates)`.
 ///
-/// On the CPU devices, when neither channel requires a gradient, this is one fused operation
-/// with its own backward pass (f64 per sample, a Cholesky solve for Eve: `complex/secrecy.rs`);
+/// On the CPU devices and (cargo feature `wgpu`) the cubecl devices, when neither channel
+/// requires a gradient, this is one fused operation with its own backward pass (a Cholesky
+/// solve for Eve per sample, f64 host loops or one f32 kernel each way: `complex/secrecy.rs`);
 /// elsewhere [`secrecy_rates_composed`].
 pub fn secrecy_rates(
     users: &ComplexTensor<3>,
@@ -150,7 +151,8 @@ pub fn secrecy_rates(
     noise_user: f64,
     noise_eve: f64,
 ) -> (Tensor<2>, Tensor<2>) {
-    if users.requires_grad() || eve.requires_grad() || !crate::host::supports(&users.re.device()) {
+    if users.requires_grad() || eve.requires_grad() || !crate::cube::runs_fused(&users.re.device())
+    {
         return secrecy_rates_composed(users, beams, jamming, eve, noise_user, noise_eve);
     }
     let [b, k, _] = users.re.dims();
@@ -521,11 +523,11 @@ mod tests {
     /// The fused secrecy rates (f64 host loops, Cholesky, hand-written backward) against the
     /// composed tensor operations (f32, unrolled `L D L^H`) differentiated by Burn: rates and
     /// the gradients of the beams and the jamming columns, for one to four Eve antennas, one
-    /// user or two, one steered column or a mixed block of 17, on every CPU device.
+    /// user or two, one steered column or a mixed block of 17, on every device with kernels
+    /// (the wgpu device's are cubecl kernels in f32: CI runs this test on lavapipe).
     #[test]
-    fn the_fused_secrecy_rates_equal_the_composed_ones_with_gradients() {
-        for device in CpuDevice::all() {
-            let device = device.autodiff();
+    fn the_fused_secrecy_rates_equal_the_composed_ones_with_gradients_on_cpu_and_wgpu() {
+        for device in kernel_devices() {
             for (b, k, j, ne) in [(3, 2, 1, 2), (2, 1, 17, 1), (4, 2, 17, 4), (2, 2, 3, 3)] {
                 let nt = 16;
                 let users = random_complex([b, k, nt], 1, &device);

@@ -31,6 +31,8 @@ pub(crate) fn runs_fused(device: &Device) -> bool {
 pub(crate) use complex::{Cx, add, conj_mul, cx, mul, re_conj_mul, scale};
 #[cfg(feature = "wgpu")]
 pub(crate) use launch::{contiguous, elementwise, empty_like_rows};
+#[cfg(feature = "wgpu")]
+pub(crate) use users::{gains, user_dot};
 
 /// Complex arithmetic inside kernels.
 #[cfg(feature = "wgpu")]
@@ -76,6 +78,104 @@ mod complex {
     #[cube]
     pub(crate) fn scale(a: Cx, s: f32) -> Cx {
         cx(a.re * s, a.im * s)
+    }
+}
+
+/// The users' products `A = U F`, `B = U V` inside kernels (`U` `[B, K, Nt]`, `F` `[B, Nt,
+/// K]`, `V` `[B, Nt, J]`, row-major), shared by the received-signal and secrecy kernels.
+#[cfg(feature = "wgpu")]
+mod users {
+    use burn_cubecl::cubecl;
+    use burn_cubecl::cubecl::prelude::*;
+
+    use super::{Cx, cx, mul, re_conj_mul};
+
+    /// `sum_n U[b, i, n] X[b, n, col]` for the `[B, Nt, width]` block `X`.
+    #[cube]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn user_dot(
+        ur: &Tensor<f32>,
+        ui: &Tensor<f32>,
+        xr: &Tensor<f32>,
+        xi: &Tensor<f32>,
+        b: usize,
+        i: usize,
+        k: usize,
+        nt: usize,
+        width: usize,
+        col: usize,
+    ) -> Cx {
+        let mut re = 0.0f32;
+        let mut im = 0.0f32;
+        for n in 0..nt {
+            let u = cx(ur[(b * k + i) * nt + n], ui[(b * k + i) * nt + n]);
+            let p = mul(
+                u,
+                cx(
+                    xr[(b * nt + n) * width + col],
+                    xi[(b * nt + n) * width + col],
+                ),
+            );
+            re += p.re;
+            im += p.im;
+        }
+        cx(re, im)
+    }
+
+    /// User `i`'s gains in sample `b`: `T_i = sum_c |A_ic|^2 + sum_c |B_ic|^2`, its own
+    /// `|A_ii|^2`, and the entry of `[A_i, B_i]` in column `keep` (zero past the columns).
+    #[derive(CubeType, Clone, Copy)]
+    #[expand(derive(Clone, Copy))]
+    pub(crate) struct Gains {
+        pub(crate) total: f32,
+        pub(crate) own: f32,
+        pub(crate) kept: Cx,
+    }
+
+    #[cube]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn gains(
+        ur: &Tensor<f32>,
+        ui: &Tensor<f32>,
+        fr: &Tensor<f32>,
+        fi: &Tensor<f32>,
+        vr: &Tensor<f32>,
+        vi: &Tensor<f32>,
+        b: usize,
+        i: usize,
+        k: usize,
+        nt: usize,
+        j: usize,
+        keep: usize,
+    ) -> Gains {
+        let mut total = 0.0f32;
+        let mut own = 0.0f32;
+        let mut kept_re = 0.0f32;
+        let mut kept_im = 0.0f32;
+        for c in 0..k {
+            let a = user_dot(ur, ui, fr, fi, b, i, k, nt, k, c);
+            total += re_conj_mul(a, a);
+            if c == i {
+                own = re_conj_mul(a, a);
+            }
+            if c == keep {
+                kept_re = a.re;
+                kept_im = a.im;
+            }
+        }
+        for c in 0..j {
+            let a = user_dot(ur, ui, vr, vi, b, i, k, nt, j, c);
+            total += re_conj_mul(a, a);
+            if k + c == keep {
+                kept_re = a.re;
+                kept_im = a.im;
+            }
+        }
+        Gains {
+            total,
+            own,
+            kept: cx(kept_re, kept_im),
+        }
     }
 }
 

@@ -29,12 +29,23 @@ use faer::c64;
 use super::beam_gradients::{BeamGradients, accumulate, axpy, load_sample, product_row};
 use crate::host::{HostTensor, upload};
 
+#[cfg(feature = "wgpu")]
+mod kernels;
+
 /// The extension: `[B, 2, K]`, the users' rates (`[:, 0, :]`) and Eve's (`[:, 1, :]`) in nats,
 /// for `users` `[B, K, Nt]`, `beams` `[B, Nt, K]`, `jamming` `[B, Nt, J]` and `eve` `[B, Nt, Ne]`
-/// (real and imaginary parts), noise powers `noise_user`, `noise_eve`.
-#[backend_extension(Flex, NdArray: cfg(feature = "ndarray"), Autodiff)]
+/// (real and imaginary parts), noise powers `noise_user`, `noise_eve`. CPU devices run host
+/// loops; with the cargo feature `wgpu`, cubecl devices run one kernel (`secrecy/kernels.rs`).
+#[backend_extension(
+    Flex,
+    NdArray: cfg(feature = "ndarray"),
+    Cube: cfg(feature = "wgpu"),
+    Fusion: cfg(feature = "wgpu"),
+    Autodiff
+)]
 pub(crate) trait SecrecyRates: Backend {
     #[allow(clippy::too_many_arguments)]
+    #[fusion(dtype = users_re, shape = burn::tensor::Shape::new([users_re[0], 2, users_re[1]]))]
     fn secrecy_rates(
         users_re: FloatTensor<Self>,
         users_im: FloatTensor<Self>,
@@ -49,11 +60,43 @@ pub(crate) trait SecrecyRates: Backend {
     ) -> FloatTensor<Self>;
 }
 
-/// Implements the extension for `$backend` by handing the eight tensors and the noise powers to
-/// `$run`.
-macro_rules! secrecy_extension {
-    ([$($generics:tt)*] $backend:ty => $run:expr) => {
-        impl<$($generics)*> SecrecyRates for $backend {
+/// The backward pass of [`SecrecyRates`]: for upstream gradients `[B, 2, K]`, `(Re G_F, Im
+/// G_F, Re G_V, Im G_V)`, shaped as `F` and `V`.
+#[backend_extension(
+    Flex,
+    NdArray: cfg(feature = "ndarray"),
+    Cube: cfg(feature = "wgpu"),
+    Fusion: cfg(feature = "wgpu")
+)]
+pub(crate) trait SecrecyRatesGradient: Backend {
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    #[fusion(meta = |_ur, _ui, fr, fi, vr, vi, _er, _ei, _g, _nu, _ne| (
+        fr.clone(), fi.clone(), vr.clone(), vi.clone()
+    ))]
+    fn secrecy_rates_gradient(
+        users_re: FloatTensor<Self>,
+        users_im: FloatTensor<Self>,
+        beams_re: FloatTensor<Self>,
+        beams_im: FloatTensor<Self>,
+        jamming_re: FloatTensor<Self>,
+        jamming_im: FloatTensor<Self>,
+        eve_re: FloatTensor<Self>,
+        eve_im: FloatTensor<Self>,
+        upstream: FloatTensor<Self>,
+        noise_user: f64,
+        noise_eve: f64,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    );
+}
+
+/// Implements both extensions for a CPU backend with the host loops.
+macro_rules! host_extensions {
+    ($backend:ty) => {
+        impl SecrecyRates for $backend {
             fn secrecy_rates(
                 users_re: FloatTensor<Self>,
                 users_im: FloatTensor<Self>,
@@ -66,21 +109,79 @@ macro_rules! secrecy_extension {
                 noise_user: f64,
                 noise_eve: f64,
             ) -> FloatTensor<Self> {
-                $run(
-                    [users_re, users_im, beams_re, beams_im, jamming_re, jamming_im, eve_re, eve_im],
+                forward::<Self>(
+                    [
+                        users_re, users_im, beams_re, beams_im, jamming_re, jamming_im, eve_re,
+                        eve_im,
+                    ],
                     [noise_user, noise_eve],
                 )
+            }
+        }
+
+        impl SecrecyRatesGradient for $backend {
+            fn secrecy_rates_gradient(
+                users_re: FloatTensor<Self>,
+                users_im: FloatTensor<Self>,
+                beams_re: FloatTensor<Self>,
+                beams_im: FloatTensor<Self>,
+                jamming_re: FloatTensor<Self>,
+                jamming_im: FloatTensor<Self>,
+                eve_re: FloatTensor<Self>,
+                eve_im: FloatTensor<Self>,
+                upstream: FloatTensor<Self>,
+                noise_user: f64,
+                noise_eve: f64,
+            ) -> (
+                FloatTensor<Self>,
+                FloatTensor<Self>,
+                FloatTensor<Self>,
+                FloatTensor<Self>,
+            ) {
+                let [fr, fi, vr, vi] = gradient::<Self>(
+                    [
+                        users_re, users_im, beams_re, beams_im, jamming_re, jamming_im, eve_re,
+                        eve_im,
+                    ],
+                    upstream,
+                    [noise_user, noise_eve],
+                );
+                (fr, fi, vr, vi)
             }
         }
     };
 }
 
-secrecy_extension!([] Flex => forward::<Flex>);
+host_extensions!(Flex);
 #[cfg(feature = "ndarray")]
-secrecy_extension!([] burn::backend::NdArray => forward::<burn::backend::NdArray>);
-secrecy_extension!([B: HostTensor, C: CheckpointStrategy] Autodiff<B, C> => tracked::<B, C>);
+host_extensions!(burn::backend::NdArray);
 
-/// The rates on the device of the users' channels.
+// Training: one autodiff node on any backend with both extensions.
+impl<B: SecrecyRates + SecrecyRatesGradient, C: CheckpointStrategy> SecrecyRates
+    for Autodiff<B, C>
+{
+    fn secrecy_rates(
+        users_re: FloatTensor<Self>,
+        users_im: FloatTensor<Self>,
+        beams_re: FloatTensor<Self>,
+        beams_im: FloatTensor<Self>,
+        jamming_re: FloatTensor<Self>,
+        jamming_im: FloatTensor<Self>,
+        eve_re: FloatTensor<Self>,
+        eve_im: FloatTensor<Self>,
+        noise_user: f64,
+        noise_eve: f64,
+    ) -> FloatTensor<Self> {
+        tracked::<B, C>(
+            [
+                users_re, users_im, beams_re, beams_im, jamming_re, jamming_im, eve_re, eve_im,
+            ],
+            [noise_user, noise_eve],
+        )
+    }
+}
+
+/// The rates on the device of the users' channels, from host loops.
 fn forward<B: HostTensor>(inputs: [FloatTensor<B>; 8], noise: [f64; 2]) -> FloatTensor<B> {
     let device = TensorMetadata::device(&inputs[0]);
     let shape = Shape::of::<B>(&inputs);
@@ -95,14 +196,41 @@ fn forward<B: HostTensor>(inputs: [FloatTensor<B>; 8], noise: [f64; 2]) -> Float
     upload::<B, 3>(rates, [shape.batch, 2, shape.k], &device)
 }
 
-/// Records the rates as one autodiff node whose parents are the beams and the jamming columns.
-fn tracked<B: HostTensor, C: CheckpointStrategy>(
+/// `[Re G_F, Im G_F, Re G_V, Im G_V]` for the upstream gradients `[B, 2, K]`, from host loops.
+fn gradient<B: HostTensor>(
+    inputs: [FloatTensor<B>; 8],
+    upstream: FloatTensor<B>,
+    noise: [f64; 2],
+) -> [FloatTensor<B>; 4] {
+    let device = TensorMetadata::device(&upstream);
+    let shape = Shape::of::<B>(&inputs);
+    let (k, nt, j) = (shape.k, shape.nt, shape.j);
+    let upstream = B::view(&upstream);
+    let host = inputs.each_ref().map(B::view);
+    let mut gradients = BeamGradients::new(shape.batch, nt, k, j);
+    let mut s = Sample::new(shape);
+    for b in 0..shape.batch {
+        s.load(&host, b);
+        s.solve(noise);
+        let d = &upstream[b * 2 * k..(b + 1) * 2 * k];
+        s.backward(&d[..k], &d[k..], noise);
+        gradients.store(b, &s.grad_f, &s.grad_v);
+    }
+    gradients
+        .planes()
+        .map(|(values, shape)| upload::<B, 3>(values, shape, &device))
+}
+
+/// Records [`SecrecyRates::secrecy_rates`] of `B` as one autodiff node whose parents are the
+/// beams and the jamming columns.
+fn tracked<B: SecrecyRates + SecrecyRatesGradient, C: CheckpointStrategy>(
     inputs: [FloatTensor<Autodiff<B, C>>; 8],
     noise: [f64; 2],
 ) -> FloatTensor<Autodiff<B, C>> {
     let [ur, ui, fr, fi, vr, vi, er, ei] = inputs.map(|t| t.into_parts());
     let inner = [ur.0, ui.0, fr.0, fi.0, vr.0, vi.0, er.0, ei.0];
-    let rates = forward::<B>(inner.clone(), noise);
+    let [a, b, c, d, e, f, g, h] = inner.clone();
+    let rates = B::secrecy_rates(a, b, c, d, e, f, g, h, noise[0], noise[1]);
     match RatesBackward
         .prepare::<C>([fr.1, fi.1, vr.1, vi.1])
         .compute_bound()
@@ -131,29 +259,18 @@ struct Saved<B: Backend> {
 #[derive(Debug)]
 struct RatesBackward;
 
-impl<B: HostTensor> Backward<B, 4> for RatesBackward {
+impl<B: SecrecyRates + SecrecyRatesGradient> Backward<B, 4> for RatesBackward {
     type State = Saved<B>;
 
     fn backward(self, ops: Ops<Saved<B>, 4>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let grad = grads.consume::<B>(&ops.node);
-        let device = TensorMetadata::device(&grad);
+        let upstream = grads.consume::<B>(&ops.node);
         let Saved { inputs, noise } = ops.state;
-        let shape = Shape::of::<B>(&inputs);
-        let (k, nt, j) = (shape.k, shape.nt, shape.j);
-        let upstream = B::view(&grad);
-        let host = inputs.each_ref().map(B::view);
-        let mut gradients = BeamGradients::new(shape.batch, nt, k, j);
-        let mut s = Sample::new(shape);
-        for b in 0..shape.batch {
-            s.load(&host, b);
-            s.solve(noise);
-            let d = &upstream[b * 2 * k..(b + 1) * 2 * k];
-            s.backward(&d[..k], &d[k..], noise);
-            gradients.store(b, &s.grad_f, &s.grad_v);
-        }
-        for (parent, (values, shape)) in ops.parents.into_iter().zip(gradients.planes()) {
+        let [a, b, c, d, e, f, g, h] = inputs;
+        let (fr, fi, vr, vi) =
+            B::secrecy_rates_gradient(a, b, c, d, e, f, g, h, upstream, noise[0], noise[1]);
+        for (parent, t) in ops.parents.into_iter().zip([fr, fi, vr, vi]) {
             if let Some(node) = parent {
-                grads.register::<B>(node.id, upload::<B, 3>(values, shape, &device));
+                grads.register::<B>(node.id, t);
             }
         }
     }

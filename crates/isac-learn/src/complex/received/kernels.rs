@@ -16,6 +16,7 @@ use burn_cubecl::tensor::CubeTensor;
 use super::{ReceivedSignal, ReceivedSignalGradient};
 use crate::cube::{
     Cx, add, conj_mul, contiguous, cx, elementwise, empty_like_rows, mul, re_conj_mul, scale,
+    user_dot,
 };
 
 /// Users `K`, antennas `Nt`, jamming columns `J`, and the noise power.
@@ -36,35 +37,6 @@ fn dims(k: u32, nt: u32, j: u32, noise_power: f32) -> Dims {
         j: j as usize,
         noise_power,
     }
-}
-
-/// `sum_n U[b, i, n] X[b, n, col]` for the `[B, Nt, width]` block `X`.
-#[cube]
-#[allow(clippy::too_many_arguments)]
-fn dot(
-    ur: &Tensor<f32>,
-    ui: &Tensor<f32>,
-    xr: &Tensor<f32>,
-    xi: &Tensor<f32>,
-    b: usize,
-    i: usize,
-    d: Dims,
-    width: usize,
-    col: usize,
-) -> Cx {
-    let mut re = 0.0f32;
-    let mut im = 0.0f32;
-    for n in 0..d.nt {
-        let u = cx(ur[(b * d.k + i) * d.nt + n], ui[(b * d.k + i) * d.nt + n]);
-        let x = cx(
-            xr[(b * d.nt + n) * width + col],
-            xi[(b * d.nt + n) * width + col],
-        );
-        let p = mul(u, x);
-        re += p.re;
-        im += p.im;
-    }
-    cx(re, im)
 }
 
 /// User `i`'s sums in sample `b`: `z_i = sum_c A_ic + sum_c B_ic s_c + n_i`, `T_i = sum_c
@@ -102,7 +74,7 @@ fn user_row(
     let mut kept_re = 0.0f32;
     let mut kept_im = 0.0f32;
     for c in 0..d.k {
-        let a = dot(ur, ui, fr, fi, b, i, d, d.k, c);
+        let a = user_dot(ur, ui, fr, fi, b, i, d.k, d.nt, d.k, c);
         z_re += a.re;
         z_im += a.im;
         total += re_conj_mul(a, a);
@@ -112,7 +84,7 @@ fn user_row(
         }
     }
     for c in 0..d.j {
-        let bb = dot(ur, ui, vr, vi, b, i, d, d.j, c);
+        let bb = user_dot(ur, ui, vr, vi, b, i, d.k, d.nt, d.j, c);
         let bs = mul(bb, cx(sr[b * d.j + c], si[b * d.j + c]));
         z_re += bs.re;
         z_im += bs.im;

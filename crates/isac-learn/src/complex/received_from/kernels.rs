@@ -13,40 +13,9 @@ use burn_cubecl::tensor::CubeTensor;
 
 use super::{ReceivedFrom, ReceivedFromGradient};
 use crate::cube::{
-    Cx, add, conj_mul, contiguous, cx, elementwise, empty_like_rows, mul, re_conj_mul, scale,
+    Cx, add, conj_mul, contiguous, cx, elementwise, empty_like_rows, gains, re_conj_mul, scale,
+    user_dot,
 };
-
-/// `sum_n U[b, i, n] X[b, n, col]` for the `[B, Nt, width]` block `X`.
-#[cube]
-#[allow(clippy::too_many_arguments)]
-fn dot(
-    ur: &Tensor<f32>,
-    ui: &Tensor<f32>,
-    xr: &Tensor<f32>,
-    xi: &Tensor<f32>,
-    b: usize,
-    i: usize,
-    k: usize,
-    nt: usize,
-    width: usize,
-    col: usize,
-) -> Cx {
-    let mut re = 0.0f32;
-    let mut im = 0.0f32;
-    for n in 0..nt {
-        let u = cx(ur[(b * k + i) * nt + n], ui[(b * k + i) * nt + n]);
-        let p = mul(
-            u,
-            cx(
-                xr[(b * nt + n) * width + col],
-                xi[(b * nt + n) * width + col],
-            ),
-        );
-        re += p.re;
-        im += p.im;
-    }
-    cx(re, im)
-}
 
 /// User `i`'s `z_i = u_i x + n_i`, `r_i = sqrt(T_i + sigma^2)` and the entry of `[A_i, B_i]`
 /// in column `keep` (zero past the beams and jamming columns).
@@ -79,33 +48,15 @@ fn user(
     noise_power: f32,
     keep: usize,
 ) -> User {
-    let mut total = 0.0f32;
-    let mut kept_re = 0.0f32;
-    let mut kept_im = 0.0f32;
-    for c in 0..k {
-        let a = dot(ur, ui, fr, fi, b, i, k, nt, k, c);
-        total += re_conj_mul(a, a);
-        if c == keep {
-            kept_re = a.re;
-            kept_im = a.im;
-        }
-    }
-    for c in 0..j {
-        let a = dot(ur, ui, vr, vi, b, i, k, nt, j, c);
-        total += re_conj_mul(a, a);
-        if k + c == keep {
-            kept_re = a.re;
-            kept_im = a.im;
-        }
-    }
+    let g = gains(ur, ui, fr, fi, vr, vi, b, i, k, nt, j, keep);
     let z = add(
-        dot(ur, ui, xr, xi, b, i, k, nt, 1, 0),
+        user_dot(ur, ui, xr, xi, b, i, k, nt, 1, 0),
         cx(nr[b * k + i], ni[b * k + i]),
     );
     User {
         z,
-        r: f32::sqrt(total + noise_power),
-        kept: cx(kept_re, kept_im),
+        r: f32::sqrt(g.total + noise_power),
+        kept: g.kept,
     }
 }
 
