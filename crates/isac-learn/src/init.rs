@@ -1,7 +1,6 @@
 //! Seeded parameter initialisation: every weight comes from a ChaCha stream, not Burn's RNG.
 
 use burn::module::Param;
-use burn::nn::Linear;
 use burn::tensor::{Device, Tensor, TensorData};
 use isac_channel::rng::Stream;
 use rand::RngExt;
@@ -27,13 +26,4 @@ pub(crate) fn param<const D: usize>(
     device: &Device,
 ) -> Param<Tensor<D>> {
     Param::from_data(TensorData::new(values, shape), device)
-}
-
-/// A dense layer `x W + b` with Glorot-uniform `W` (`[d_in, d_out]`) and zero bias.
-pub(crate) fn linear(rng: &mut Stream, d_in: usize, d_out: usize, device: &Device) -> Linear {
-    let bound = (6.0 / (d_in + d_out) as f64).sqrt();
-    Linear {
-        weight: param(uniform(rng, d_in * d_out, bound), [d_in, d_out], device),
-        bias: Some(param(vec![0.0; d_out], [d_out], device)),
-    }
 }

@@ -8,14 +8,14 @@
 //! jamming is transmitted and whether sensing enters the loss (docs/conventions.md, "Baselines").
 
 mod batch;
+mod decoders;
 mod deploy;
 mod fisher;
 mod stage2;
 mod train;
 
 use burn::module::Module;
-use burn::nn::Linear;
-use burn::tensor::activation::{log_softmax, relu, sigmoid};
+use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
 use faer::{Col, Mat, c64};
 use isac_channel::impairments::IqImbalance;
@@ -27,13 +27,13 @@ use serde::{Deserialize, Serialize};
 use crate::config::{BeamStructure, LearnConfig};
 
 pub use batch::{Batch, Conditions};
+use decoders::Decoders;
 pub use deploy::{Frame, frame_power};
 pub use fisher::SensingFactors;
 pub use stage2::{FimCalibration, Stage2Outcome, Stage2Rule, calibrate, crlbs, refine_jamming};
 pub use train::{ConvergencePoint, TrainedAutoencoder, Trainer, TrainingLog};
 
 use crate::complex::{received_from, transmitted};
-use crate::init::linear;
 use crate::tensor::{from_values, values};
 use crate::{
     ComplexTensor, Encoder, EncoderKind, EncoderShape, LearnError, received_signal, secrecy_rates,
@@ -45,7 +45,7 @@ const FLOOR: f32 = 1e-15;
 
 /// Revision of the model, its training and its cached training log: bump it whenever any of them
 /// changes, so that model caches keyed on it (`isac-eval`) never reuse what older code wrote.
-pub const MODEL_REVISION: u32 = 18;
+pub const MODEL_REVISION: u32 = 19;
 
 /// Stream index of the model weights.
 const STREAM_WEIGHTS: u64 = 0x4145_5747; // "AEWG"
@@ -182,7 +182,7 @@ impl Setup {
 #[derive(Module, Debug)]
 pub struct Autoencoder {
     encoder: Encoder,
-    decoders: Vec<[Linear; 2]>,
+    decoders: Decoders,
 }
 
 /// One transmission of a batch: beams and jamming columns of every row (powers included).
@@ -228,14 +228,7 @@ impl Autoencoder {
         )?;
         let hidden = setup.config.training.decoder_hidden;
         let m = s.modulation_order();
-        let decoders = (0..s.users())
-            .map(|_| {
-                [
-                    linear(&mut rng, 2, hidden, device),
-                    linear(&mut rng, hidden, m, device),
-                ]
-            })
-            .collect();
+        let decoders = Decoders::new(&mut rng, s.users(), hidden, m, device);
         Ok(Self { encoder, decoders })
     }
 
@@ -370,15 +363,10 @@ impl Autoencoder {
     /// Log-probabilities of every user's message, `[BN, M]` per user, from the received signals
     /// `[BN, K, 2]` of [`Autoencoder::receive`].
     pub fn decode(&self, y: &Tensor<3>) -> Vec<Tensor<2>> {
-        let [bn, k, _] = y.dims();
-        self.decoders
-            .iter()
-            .enumerate()
-            .take(k)
-            .map(|(u, [l1, l2])| {
-                let x = y.clone().narrow(1, u, 1).reshape([bn, 2]);
-                log_softmax(l2.forward(relu(l1.forward(x))), 1)
-            })
+        let log_p = self.decoders.log_probabilities(y);
+        let [k, bn, m] = log_p.dims();
+        (0..k)
+            .map(|u| log_p.clone().narrow(0, u, 1).reshape([bn, m]))
             .collect()
     }
 
@@ -435,19 +423,13 @@ impl Autoencoder {
         let secrecy = diff.clone().sum_dim(1).mean();
         let secrecy_clipped = diff.clamp_min(0.0).sum_dim(1).mean();
         let m = f.system.modulation_order;
-        let logp = self.decode(&self.receive(&sent, batch, hardware));
-        let k = logp.len();
-        let ce = logp
-            .into_iter()
-            .enumerate()
-            .map(|(u, lp)| {
-                -(lp * batch.one_hot.clone().narrow(1, u * m, m))
-                    .sum_dim(1)
-                    .mean()
-            })
-            .reduce(|a, b| a + b)
-            .expect("at least one user")
-            .div_scalar(k as f64);
+        // Every user's cross-entropy, averaged over users and rows: `[K, BN, M]` both.
+        let log_p = self
+            .decoders
+            .log_probabilities(&self.receive(&sent, batch, hardware));
+        let [k, bn, _] = log_p.dims();
+        let one_hot = batch.one_hot.clone().reshape([bn, k, m]).swap_dims(0, 1);
+        let ce = -(log_p * one_hot).sum_dim(2).mean();
         let mut total =
             -secrecy.clone() + ce.mul_scalar(setup.config.training.cross_entropy_weight);
         if setup.scheme.senses() {
