@@ -10,6 +10,8 @@
 mod batch;
 mod decoders;
 mod deploy;
+#[cfg(feature = "wgpu")]
+mod encoded;
 mod fisher;
 mod stage2;
 mod train;
@@ -249,39 +251,12 @@ impl Autoencoder {
         let bn = batch.samples * batch.subcarriers;
         let encoded = self.encoder.forward(batch.features.clone());
         let width = 2 * (k + 1) * nt;
-        let out = encoded
-            .clone()
-            .narrow(1, 0, width)
-            .reshape([bn, 2, k + 1, nt]);
-        let part = |i: usize| -> Tensor<3> {
-            out.clone()
-                .narrow(1, i, 1)
-                .reshape([bn, k + 1, nt])
-                .swap_dims(1, 2)
+        let zero_forcing = match setup.config.encoder.beam_structure {
+            BeamStructure::Zf => Some(&batch.zero_forcing),
+            BeamStructure::Free => None,
         };
-        let all = ComplexTensor {
-            re: part(0),
-            im: part(1),
-        };
-        let raw = all.narrow_columns(0, k);
-        let mut beams = match setup.config.encoder.beam_structure {
-            // Zero-forcing structure (our choice, docs/architecture.md): user k's beam is its unit
-            // ZF direction z_k times a learned complex gain c_k = 1/sqrt(Nt) sum_i u_k[i] (power
-            // and constellation point), f_k = z_k c_k. It leaves no interference at the other
-            // users (perfect CSI) and no power in the null space, where it would reach only Eve;
-            // and since h_k^H z_k is real and positive, user k receives its point unrotated.
-            BeamStructure::Zf => {
-                let gain = ComplexTensor {
-                    re: raw.re.sum_dim(1),
-                    im: raw.im.sum_dim(1),
-                }
-                .scale_by(1.0 / (nt as f64).sqrt());
-                batch.zero_forcing.mul(&gain)
-            }
-            // Free-form precoders: the encoder's columns are the beams (eq. 27 scales them below).
-            BeamStructure::Free => raw,
-        };
-        let mut candidate = batch.projectors.matmul(&all.narrow_columns(k, 1));
+        let (mut beams, mut candidate) =
+            encoded_planes(&encoded, width, zero_forcing, &batch.projectors, k, nt);
         let masks = allocation_masks(setup, batch);
         if let Some(comm) = &masks.comm {
             beams = beams.times(comm);
@@ -445,6 +420,69 @@ impl Autoencoder {
             secrecy_clipped,
         }
     }
+}
+
+/// [`encoded_planes_composed`], from the cubecl kernels of `encoded.rs` where the device has them.
+fn encoded_planes(
+    encoded: &Tensor<2>,
+    width: usize,
+    zero_forcing: Option<&ComplexTensor<3>>,
+    projectors: &ComplexTensor<3>,
+    k: usize,
+    nt: usize,
+) -> (ComplexTensor<3>, ComplexTensor<3>) {
+    #[cfg(feature = "wgpu")]
+    if let Some(planes) = encoded::encoded_planes(encoded, zero_forcing, projectors, k, nt) {
+        return planes;
+    }
+    encoded_planes_composed(encoded, width, zero_forcing, projectors, k, nt)
+}
+
+/// The beams before the power budget and the FJ candidate `P c` from the encoder's output
+/// (`[BN, W]`, its first `width = 2 (K + 1) Nt` entries `[Re, Im] x [u_1 .. u_K, c] x Nt`), in
+/// Burn tensor operations (the cubecl devices run `encoded.rs` instead).
+fn encoded_planes_composed(
+    encoded: &Tensor<2>,
+    width: usize,
+    zero_forcing: Option<&ComplexTensor<3>>,
+    projectors: &ComplexTensor<3>,
+    k: usize,
+    nt: usize,
+) -> (ComplexTensor<3>, ComplexTensor<3>) {
+    let bn = encoded.dims()[0];
+    let out = encoded
+        .clone()
+        .narrow(1, 0, width)
+        .reshape([bn, 2, k + 1, nt]);
+    let part = |i: usize| -> Tensor<3> {
+        out.clone()
+            .narrow(1, i, 1)
+            .reshape([bn, k + 1, nt])
+            .swap_dims(1, 2)
+    };
+    let all = ComplexTensor {
+        re: part(0),
+        im: part(1),
+    };
+    let raw = all.narrow_columns(0, k);
+    let beams = match zero_forcing {
+        // Zero-forcing structure (our choice, docs/architecture.md): user k's beam is its unit
+        // ZF direction z_k times a learned complex gain c_k = 1/sqrt(Nt) sum_i u_k[i] (power
+        // and constellation point), f_k = z_k c_k. It leaves no interference at the other
+        // users (perfect CSI) and no power in the null space, where it would reach only Eve;
+        // and since h_k^H z_k is real and positive, user k receives its point unrotated.
+        Some(zf) => {
+            let gain = ComplexTensor {
+                re: raw.re.sum_dim(1),
+                im: raw.im.sum_dim(1),
+            }
+            .scale_by(1.0 / (nt as f64).sqrt());
+            zf.mul(&gain)
+        }
+        // Free-form precoders: the encoder's columns are the beams (eq. 27 scales them below).
+        None => raw,
+    };
+    (beams, projectors.matmul(&all.narrow_columns(k, 1)))
 }
 
 /// The steered share `beta` of the FJ power in [`mixed_jamming`].
