@@ -1,9 +1,10 @@
 //! The GPU path against the CPU one (cargo feature `wgpu`; CI runs it on Mesa's software Vulkan,
 //! lavapipe): the same seeded models train a few Adam steps on `wgpu` and on `flex`, and their
 //! losses and transmitted frames agree within float tolerance, for the FC encoder and for DTTE.
-//! On the GPU every fused CPU operation (the TT layers, complex products, secrecy rates, angle
-//! FIM) runs as composed tensor operations, so this also checks the two paths against each
-//! other end to end. The file builds without the feature too (the test then says it skipped),
+//! On the GPU the fused CPU operations run as cubecl kernels (secrecy rates, received signals,
+//! angle FIM, the encoder output's beams and FJ candidate) or as composed tensor operations (the
+//! TT layers, complex products), so this also checks those paths against the CPU's host loops
+//! end to end. The file builds without the feature too (the test then says it skipped),
 //! so the GPU test keeps compiling against the API every build checks.
 
 use std::path::Path;
