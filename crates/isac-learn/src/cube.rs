@@ -30,7 +30,7 @@ pub(crate) fn runs_fused(device: &Device) -> bool {
 #[cfg(feature = "wgpu")]
 pub(crate) use complex::{Cx, add, conj_mul, cx, mul, re_conj_mul, scale};
 #[cfg(feature = "wgpu")]
-pub(crate) use launch::{contiguous, elementwise, empty_like_rows};
+pub(crate) use launch::{contiguous, elementwise, empty_like_rows, received_shape};
 #[cfg(feature = "wgpu")]
 pub(crate) use users::{gains, user_dot};
 
@@ -196,6 +196,13 @@ mod launch {
     /// An uninitialised tensor of `shape` on the device and with the dtype of `like`.
     pub(crate) fn empty_like_rows(like: &CubeTensor, shape: Shape) -> CubeTensor {
         empty_device_dtype(like.client.clone(), like.device.clone(), shape, like.dtype)
+    }
+
+    /// `[B, K, Nt, J]` of the received-signal operations' operands (`U`, `F`, `V`, then the
+    /// sent vector or symbols and the noise, real and imaginary parts).
+    pub(crate) fn received_shape(t: &[CubeTensor; 10]) -> [usize; 4] {
+        let s = |i: usize| burn::backend::TensorMetadata::shape(&t[i]);
+        [s(0)[0], s(0)[1], s(0)[2], s(4)[2]]
     }
 
     /// The cube count and dimension for one unit per item of `items`.

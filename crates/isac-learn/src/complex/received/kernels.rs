@@ -5,7 +5,6 @@
 //! Layouts (row-major, made contiguous first): `U` `[B, K, Nt]`, `F` `[B, Nt, K]`, `V` `[B, Nt,
 //! J]`, `s` `[B, J, 1]`, `n` `[B, K, 1]`, the signals and their upstream gradients `[B, K, 2]`.
 
-use burn::backend::TensorMetadata;
 use burn::backend::tensor::FloatTensor;
 use burn::tensor::Shape;
 use burn_cubecl::CubeBackend;
@@ -15,8 +14,8 @@ use burn_cubecl::tensor::CubeTensor;
 
 use super::{ReceivedSignal, ReceivedSignalGradient};
 use crate::cube::{
-    Cx, add, conj_mul, contiguous, cx, elementwise, empty_like_rows, mul, re_conj_mul, scale,
-    user_dot,
+    Cx, add, conj_mul, contiguous, cx, elementwise, empty_like_rows, gains, mul, re_conj_mul,
+    received_shape, scale, user_dot,
 };
 
 /// Users `K`, antennas `Nt`, jamming columns `J`, and the noise power.
@@ -68,36 +67,26 @@ fn user_row(
     d: Dims,
     keep: usize,
 ) -> UserRow {
+    let g = gains(ur, ui, fr, fi, vr, vi, b, i, d.k, d.nt, d.j, keep);
     let mut z_re = nr[b * d.k + i];
     let mut z_im = ni[b * d.k + i];
-    let mut total = 0.0f32;
-    let mut kept_re = 0.0f32;
-    let mut kept_im = 0.0f32;
     for c in 0..d.k {
         let a = user_dot(ur, ui, fr, fi, b, i, d.k, d.nt, d.k, c);
         z_re += a.re;
         z_im += a.im;
-        total += re_conj_mul(a, a);
-        if c == keep {
-            kept_re = a.re;
-            kept_im = a.im;
-        }
     }
     for c in 0..d.j {
-        let bb = user_dot(ur, ui, vr, vi, b, i, d.k, d.nt, d.j, c);
-        let bs = mul(bb, cx(sr[b * d.j + c], si[b * d.j + c]));
+        let bs = mul(
+            user_dot(ur, ui, vr, vi, b, i, d.k, d.nt, d.j, c),
+            cx(sr[b * d.j + c], si[b * d.j + c]),
+        );
         z_re += bs.re;
         z_im += bs.im;
-        total += re_conj_mul(bb, bb);
-        if d.k + c == keep {
-            kept_re = bb.re;
-            kept_im = bb.im;
-        }
     }
     UserRow {
         z: cx(z_re, z_im),
-        total,
-        kept: cx(kept_re, kept_im),
+        total: g.total,
+        kept: g.kept,
     }
 }
 
@@ -250,12 +239,6 @@ fn write_entry(
     }
 }
 
-/// `[B, K, Nt, J]` of the contiguous operands.
-fn shape(t: &[CubeTensor; 10]) -> [usize; 4] {
-    let s = |i: usize| TensorMetadata::shape(&t[i]);
-    [s(0)[0], s(0)[1], s(0)[2], s(4)[2]]
-}
-
 impl ReceivedSignal for CubeBackend {
     fn received_signal(
         users_re: FloatTensor<Self>,
@@ -275,7 +258,7 @@ impl ReceivedSignal for CubeBackend {
             noise_re, noise_im,
         ]
         .map(contiguous);
-        let [batch, k, nt, j] = shape(&t);
+        let [batch, k, nt, j] = received_shape(&t);
         let out = empty_like_rows(&t[0], Shape::new([batch, k, 2]));
         let (count, dim) = elementwise(&out, batch * k);
         let [ur, ui, fr, fi, vr, vi, sr, si, nr, ni] = t.map(CubeTensor::into_tensor_arg);
@@ -329,7 +312,7 @@ impl ReceivedSignalGradient for CubeBackend {
         ]
         .map(contiguous);
         let upstream = contiguous(upstream);
-        let [batch, k, nt, j] = shape(&t);
+        let [batch, k, nt, j] = received_shape(&t);
         let [gfr, gfi] = [0, 1].map(|_| empty_like_rows(&t[2], Shape::new([batch, nt, k])));
         let [gvr, gvi] = [0, 1].map(|_| empty_like_rows(&t[4], Shape::new([batch, nt, j])));
         let (count, dim) = elementwise(&upstream, batch * (k + j));

@@ -3,7 +3,6 @@
 //! `received/kernels.rs`, plus `x` `[B, Nt, 1]`. The users `K` are a compile-time size of the
 //! backward kernel (each unit keeps its column's entry for every user).
 
-use burn::backend::TensorMetadata;
 use burn::backend::tensor::FloatTensor;
 use burn::tensor::Shape;
 use burn_cubecl::CubeBackend;
@@ -13,8 +12,8 @@ use burn_cubecl::tensor::CubeTensor;
 
 use super::{ReceivedFrom, ReceivedFromGradient};
 use crate::cube::{
-    Cx, add, conj_mul, contiguous, cx, elementwise, empty_like_rows, gains, re_conj_mul, scale,
-    user_dot,
+    Cx, add, conj_mul, contiguous, cx, elementwise, empty_like_rows, gains, re_conj_mul,
+    received_shape, scale, user_dot,
 };
 
 /// User `i`'s `z_i = u_i x + n_i`, `r_i = sqrt(T_i + sigma^2)` and the entry of `[A_i, B_i]`
@@ -191,12 +190,6 @@ fn received_from_gradient_kernel(
     }
 }
 
-/// `[B, K, Nt, J]` of the contiguous operands.
-fn shape(t: &[CubeTensor; 10]) -> [usize; 4] {
-    let s = |i: usize| TensorMetadata::shape(&t[i]);
-    [s(0)[0], s(0)[1], s(0)[2], s(4)[2]]
-}
-
 impl ReceivedFrom for CubeBackend {
     fn received_from(
         users_re: FloatTensor<Self>,
@@ -216,7 +209,7 @@ impl ReceivedFrom for CubeBackend {
             noise_re, noise_im,
         ]
         .map(contiguous);
-        let [batch, k, nt, j] = shape(&t);
+        let [batch, k, nt, j] = received_shape(&t);
         let out = empty_like_rows(&t[0], Shape::new([batch, k, 2]));
         let (count, dim) = elementwise(&out, batch * k);
         let [ur, ui, fr, fi, vr, vi, xr, xi, nr, ni] = t.map(CubeTensor::into_tensor_arg);
@@ -272,7 +265,7 @@ impl ReceivedFromGradient for CubeBackend {
         ]
         .map(contiguous);
         let upstream = contiguous(upstream);
-        let [batch, k, nt, j] = shape(&t);
+        let [batch, k, nt, j] = received_shape(&t);
         let planes = |like: &CubeTensor, width: usize| {
             [0, 1].map(|_| empty_like_rows(like, Shape::new([batch, nt, width])))
         };
