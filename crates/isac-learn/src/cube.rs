@@ -32,7 +32,7 @@ pub(crate) use complex::{Cx, add, conj_mul, cx, mul, re_conj_mul, scale};
 #[cfg(feature = "wgpu")]
 pub(crate) use launch::{contiguous, elementwise, empty_like_rows, received_shape};
 #[cfg(feature = "wgpu")]
-pub(crate) use users::{gains, user_dot};
+pub(crate) use users::{gains, user_dot, users_adjoint};
 
 /// Complex arithmetic inside kernels.
 #[cfg(feature = "wgpu")]
@@ -88,7 +88,7 @@ mod users {
     use burn_cubecl::cubecl;
     use burn_cubecl::cubecl::prelude::*;
 
-    use super::{Cx, cx, mul, re_conj_mul};
+    use super::{Cx, conj_mul, cx, mul, re_conj_mul};
 
     /// `sum_n U[b, i, n] X[b, n, col]` for the `[B, Nt, width]` block `X`.
     #[cube]
@@ -116,6 +116,29 @@ mod users {
                     xi[(b * nt + n) * width + col],
                 ),
             );
+            re += p.re;
+            im += p.im;
+        }
+        cx(re, im)
+    }
+
+    /// `sum_i conj(U[b, i, n]) e_i` for one column's entries `e` of `G_A` or `G_B` (interleaved
+    /// real and imaginary parts, `K` of them): entry `n` of that column of `U^H G`.
+    #[cube]
+    pub(crate) fn users_adjoint(
+        ur: &Tensor<f32>,
+        ui: &Tensor<f32>,
+        entries: &Array<f32>,
+        b: usize,
+        n: usize,
+        nt: usize,
+        #[comptime] k: usize,
+    ) -> Cx {
+        let mut re = 0.0f32;
+        let mut im = 0.0f32;
+        for i in 0..k {
+            let u = cx(ur[(b * k + i) * nt + n], ui[(b * k + i) * nt + n]);
+            let p = conj_mul(u, cx(entries[2 * i], entries[2 * i + 1]));
             re += p.re;
             im += p.im;
         }

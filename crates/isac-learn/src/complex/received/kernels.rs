@@ -15,7 +15,7 @@ use burn_cubecl::tensor::CubeTensor;
 use super::{ReceivedSignal, ReceivedSignalGradient};
 use crate::cube::{
     Cx, add, conj_mul, contiguous, cx, elementwise, empty_like_rows, gains, mul, re_conj_mul,
-    received_shape, scale, user_dot,
+    received_shape, scale, user_dot, users_adjoint,
 };
 
 /// Users `K`, antennas `Nt`, jamming columns `J`, and the noise power.
@@ -121,9 +121,10 @@ fn received_signal_kernel(
     out[ABSOLUTE_POS * 2 + 1] = row.z.im * gain;
 }
 
-/// Column `c` of `G_F = U^H G_A` (`c < K`) or of `G_V = U^H G_B`, accumulated user by user:
-/// `G_A[i, c] = g_i / r_i + t2_i A_ic`, `G_B[i, c] = conj(s_c) g_i / r_i + t2_i B_ic`, `t2_i =
-/// -Re(conj(g_i) z_i) / r_i^3`.
+/// Column `c` of `G_F = U^H G_A` (`c < K`) or of `G_V = U^H G_B`: `G_A[i, c] = g_i / r_i +
+/// t2_i A_ic`, `G_B[i, c] = conj(s_c) g_i / r_i + t2_i B_ic`, `t2_i = -Re(conj(g_i) z_i) /
+/// r_i^3`. The users `K` are a compile-time size (each unit keeps its column's entry for every
+/// user).
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 fn received_signal_gradient_kernel(
@@ -142,12 +143,12 @@ fn received_signal_gradient_kernel(
     gfi: &mut Tensor<f32>,
     gvr: &mut Tensor<f32>,
     gvi: &mut Tensor<f32>,
-    k: u32,
     nt: u32,
     j: u32,
     noise_power: f32,
+    #[comptime] k: usize,
 ) {
-    let d = dims(k, nt, j, noise_power);
+    let d = dims(k as u32, nt, j, noise_power);
     let columns = d.k + d.j;
     if ABSOLUTE_POS >= upstream.shape(0) * columns {
         terminate!();
@@ -161,81 +162,28 @@ fn received_signal_gradient_kernel(
         s_re = sr[b * d.j + c - d.k];
         s_im = si[b * d.j + c - d.k];
     }
-    // Zero the column, then add user `i`'s `conj(U[i, n]) G[i, c]` for every antenna `n`.
-    let width = select(c < d.k, d.k, d.j);
-    let col = select(c < d.k, c, c - d.k);
-    for n in 0..d.nt {
-        write_entry(
-            gfr,
-            gfi,
-            gvr,
-            gvi,
-            (b * d.nt + n) * width + col,
-            c < d.k,
-            cx(0.0f32, 0.0f32),
-        );
-    }
-    for i in 0..d.k {
+    let mut entries = Array::<f32>::new(2 * k);
+    for i in 0..k {
         let row = user_row(ur, ui, fr, fi, vr, vi, sr, si, nr, ni, b, i, d, c);
         let g = cx(upstream[(b * d.k + i) * 2], upstream[(b * d.k + i) * 2 + 1]);
         let r = f32::sqrt(row.total + d.noise_power);
         let t2 = -re_conj_mul(g, row.z) / (r * r * r);
-        let entry = add(
+        let e = add(
             conj_mul(cx(s_re, s_im), scale(g, 1.0f32 / r)),
             scale(row.kept, t2),
         );
-        for n in 0..d.nt {
-            let u = cx(ur[(b * d.k + i) * d.nt + n], ui[(b * d.k + i) * d.nt + n]);
-            let at = (b * d.nt + n) * width + col;
-            let sum = add(
-                read_entry(gfr, gfi, gvr, gvi, at, c < d.k),
-                conj_mul(u, entry),
-            );
-            write_entry(gfr, gfi, gvr, gvi, at, c < d.k, sum);
+        entries[2 * i] = e.re;
+        entries[2 * i + 1] = e.im;
+    }
+    for n in 0..d.nt {
+        let g = users_adjoint(ur, ui, &entries, b, n, d.nt, k);
+        if c < d.k {
+            gfr[(b * d.nt + n) * d.k + c] = g.re;
+            gfi[(b * d.nt + n) * d.k + c] = g.im;
+        } else {
+            gvr[(b * d.nt + n) * d.j + c - d.k] = g.re;
+            gvi[(b * d.nt + n) * d.j + c - d.k] = g.im;
         }
-    }
-}
-
-/// Entry `at` of the planes of `G_F` (`beam`) or of `G_V`.
-#[cube]
-#[allow(unused_assignments)]
-fn read_entry(
-    gfr: &mut Tensor<f32>,
-    gfi: &mut Tensor<f32>,
-    gvr: &mut Tensor<f32>,
-    gvi: &mut Tensor<f32>,
-    at: usize,
-    beam: bool,
-) -> Cx {
-    let mut re = 0.0f32;
-    let mut im = 0.0f32;
-    if beam {
-        re = gfr[at];
-        im = gfi[at];
-    } else {
-        re = gvr[at];
-        im = gvi[at];
-    }
-    cx(re, im)
-}
-
-/// Sets entry `at` of the planes of `G_F` (`beam`) or of `G_V` to `value`.
-#[cube]
-fn write_entry(
-    gfr: &mut Tensor<f32>,
-    gfi: &mut Tensor<f32>,
-    gvr: &mut Tensor<f32>,
-    gvi: &mut Tensor<f32>,
-    at: usize,
-    beam: bool,
-    value: Cx,
-) {
-    if beam {
-        gfr[at] = value.re;
-        gfi[at] = value.im;
-    } else {
-        gvr[at] = value.re;
-        gvi[at] = value.im;
     }
 }
 
@@ -337,10 +285,10 @@ impl ReceivedSignalGradient for CubeBackend {
             gfi.clone().into_tensor_arg(),
             gvr.clone().into_tensor_arg(),
             gvi.clone().into_tensor_arg(),
-            k as u32,
             nt as u32,
             j as u32,
             noise_power as f32,
+            k,
         );
         (gfr, gfi, gvr, gvi)
     }

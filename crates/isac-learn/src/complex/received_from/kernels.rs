@@ -12,8 +12,8 @@ use burn_cubecl::tensor::CubeTensor;
 
 use super::{ReceivedFrom, ReceivedFromGradient};
 use crate::cube::{
-    Cx, add, conj_mul, contiguous, cx, elementwise, empty_like_rows, gains, re_conj_mul,
-    received_shape, scale, user_dot,
+    Cx, add, contiguous, cx, elementwise, empty_like_rows, gains, re_conj_mul, received_shape,
+    scale, user_dot, users_adjoint,
 };
 
 /// User `i`'s `z_i = u_i x + n_i`, `r_i = sqrt(T_i + sigma^2)` and the entry of `[A_i, B_i]`
@@ -169,23 +169,16 @@ fn received_from_gradient_kernel(
         entries[2 * i + 1] = select(c == k + j, gz.im, e.im);
     }
     for n in 0..nt {
-        let mut re = 0.0f32;
-        let mut im = 0.0f32;
-        for i in 0..k {
-            let u = cx(ur[(b * k + i) * nt + n], ui[(b * k + i) * nt + n]);
-            let p = conj_mul(u, cx(entries[2 * i], entries[2 * i + 1]));
-            re += p.re;
-            im += p.im;
-        }
+        let g = users_adjoint(ur, ui, &entries, b, n, nt, k);
         if c < k {
-            gfr[(b * nt + n) * k + c] = re;
-            gfi[(b * nt + n) * k + c] = im;
+            gfr[(b * nt + n) * k + c] = g.re;
+            gfi[(b * nt + n) * k + c] = g.im;
         } else if c < k + j {
-            gvr[(b * nt + n) * j + c - k] = re;
-            gvi[(b * nt + n) * j + c - k] = im;
+            gvr[(b * nt + n) * j + c - k] = g.re;
+            gvi[(b * nt + n) * j + c - k] = g.im;
         } else {
-            gxr[b * nt + n] = re;
-            gxi[b * nt + n] = im;
+            gxr[b * nt + n] = g.re;
+            gxi[b * nt + n] = g.im;
         }
     }
 }

@@ -18,6 +18,7 @@ use burn_cubecl::tensor::CubeTensor;
 use super::{SecrecyRates, SecrecyRatesGradient};
 use crate::cube::{
     Cx, conj_mul, contiguous, cx, elementwise, empty_like_rows, gains, mul, re_conj_mul, scale,
+    users_adjoint,
 };
 
 /// `(E X)[l, col] = sum_n conj(H_E[b, n, l]) X[b, n, col]` for the `[B, Nt, width]` block `X`.
@@ -276,14 +277,9 @@ fn secrecy_rates_gradient_kernel(
         }
     }
     for n in 0..nt {
-        let mut re = 0.0f32;
-        let mut im = 0.0f32;
-        for i in 0..k {
-            let u = cx(ur[(b * k + i) * nt + n], ui[(b * k + i) * nt + n]);
-            let p = conj_mul(u, cx(users[2 * i], users[2 * i + 1]));
-            re += p.re;
-            im += p.im;
-        }
+        let g = users_adjoint(ur, ui, &users, b, n, nt, k);
+        let mut re = g.re;
+        let mut im = g.im;
         for l in 0..ne {
             let h = cx(er[(b * nt + n) * ne + l], ei[(b * nt + n) * ne + l]);
             let p = mul(h, cx(eve[2 * l], eve[2 * l + 1]));
