@@ -1,6 +1,7 @@
-//! The per-row entries of the angle FIM of a transmission (the sums behind [`super::log_crlbs`]):
-//! `J_ab = Re sum_x (D_a x)^H (D_b x)` over the columns `x` of `X = [F, V]` (beams and jamming
-//! columns), for `a, b` in `{theta, phi}`, with `D_a = dG/da` the sensing operators.
+//! The per-row entries of the angle FIM of a transmission (the sums behind
+//! [`super::crlb_hinge`]): `J_ab = Re sum_x (D_a x)^H (D_b x)` over the columns `x` of `X = [F,
+//! V]` (beams and jamming columns), for `a, b` in `{theta, phi}`, with `D_a = dG/da` the sensing
+//! operators.
 //!
 //! `G = b a^H` makes each operator rank 2, `D_a = b_a a^H + b a_a^H` (`a_a = da/da`, `b_a =
 //! db/da`, [`SensingFactors`]), so `D_a x = b_a u + b w_a` with `u = a^H x` and `w_a = a_a^H x`:
@@ -53,22 +54,36 @@ impl SensingFactors {
 }
 
 /// `[J_tt, J_pp, J_tp]`, `[BN, 1]` each, of every row for the sensing operators `sensing`, beams
-/// `[BN, Nt, K]` and jamming columns `[BN, Nt, J]`.
+/// `[BN, Nt, K]` and jamming columns `[BN, Nt, J]` (the tests' view of [`angle_fim_rows`]).
+#[cfg(test)]
 pub(super) fn angle_fim(
     sensing: &SensingFactors,
     beams: &ComplexTensor<3>,
     jamming: &ComplexTensor<3>,
 ) -> [Tensor<2>; 3] {
+    match angle_fim_rows(sensing, beams, jamming) {
+        Some(rows) => [0, 1, 2].map(|i| rows.clone().narrow(1, i, 1)),
+        None => angle_fim_composed(sensing, beams, jamming),
+    }
+}
+
+/// [`angle_fim`] as one `[BN, 3]` tensor from the fused operation, or `None` where the composed
+/// path must run (a device without the fused operation, or sensing factors that require
+/// gradients).
+pub(super) fn angle_fim_rows(
+    sensing: &SensingFactors,
+    beams: &ComplexTensor<3>,
+    jamming: &ComplexTensor<3>,
+) -> Option<Tensor<2>> {
     if sensing.requires_grad() || !crate::cube::runs_fused(&beams.re.device()) {
-        return angle_fim_composed(sensing, beams, jamming);
+        return None;
     }
     let parts =
         [&sensing.transmit, &sensing.receive, beams, jamming].map(|t| [t.re.clone(), t.im.clone()]);
     let [[tr, ti], [rr, ri], [fr, fi], [vr, vi]] = parts.map(|p| p.map(|t| t.into_dispatch()));
-    let rows: Tensor<2> = Tensor::from_dispatch(<Dispatch as AngleFim>::angle_fim(
+    Some(Tensor::from_dispatch(<Dispatch as AngleFim>::angle_fim(
         tr, ti, rr, ri, fr, fi, vr, vi,
-    ));
-    [0, 1, 2].map(|i| rows.clone().narrow(1, i, 1))
+    )))
 }
 
 /// [`angle_fim`] in Burn tensor operations, for any device. Written for a GPU, where a step costs

@@ -13,6 +13,8 @@ mod deploy;
 #[cfg(feature = "wgpu")]
 mod encoded;
 mod fisher;
+#[cfg(feature = "wgpu")]
+mod hinge;
 mod stage2;
 mod train;
 
@@ -408,11 +410,9 @@ impl Autoencoder {
         let mut total =
             -secrecy.clone() + ce.mul_scalar(setup.config.training.cross_entropy_weight);
         if setup.scheme.senses() {
-            let scale = setup.fim_scale * setup.scenario.snapshots();
-            let [log_t, log_p] = log_crlbs(&tx, batch, scale, f.sensing.crlb);
-            let hinge = (log_t - batch.log_crlb_max.clone()).clamp_min(0.0)
-                + (log_p - batch.log_crlb_max.clone()).clamp_min(0.0);
-            total = total + hinge.mean().mul_scalar(setup.config.training.crlb_weight);
+            let scale = 2.0 * setup.fim_scale * setup.scenario.snapshots();
+            let hinge = crlb_hinge(&tx, batch, scale, f.sensing.crlb);
+            total = total + hinge.mul_scalar(setup.config.training.crlb_weight);
         }
         LossParts {
             total,
@@ -591,28 +591,53 @@ fn frame_scale(blocks: &[&ComplexTensor<3>], batch: &Batch, budget: Tensor<2>) -
     rows_of((budget / frame.clamp_min(FLOOR)).sqrt(), n)
 }
 
-/// `[ln CRLB_theta, ln CRLB_phi]` per sample (`[B, 1]` each) from the frame's angle FIM
-/// `J_ij = 2 c sum_n Re tr(R_n dG_i^H dG_j)`, `R_n` the whole transmitted covariance (every
-/// transmitted signal is known to the BS and echoes from the target), at the estimated angles.
-fn log_crlbs(
+/// The CRLB hinge of loss eq. (40), `mean_b sum_w relu(ln CRLB_w - ln CRLB_0)`, from the frame's
+/// angle FIM `J_ij = scale sum_n Re tr(R_n dG_i^H dG_j)`, `R_n` the whole transmitted covariance
+/// (every transmitted signal is known to the BS and echoes from the target), at the estimated
+/// angles: one kernel each way on the cubecl devices (`hinge.rs`), composed elsewhere.
+fn crlb_hinge(
     tx: &Transmission,
     batch: &Batch,
     scale: f64,
     convention: CrlbConvention,
-) -> [Tensor<2>; 2] {
-    let (b, n) = (batch.samples, batch.subcarriers);
-    let entries = fisher::angle_fim(&batch.sensing, &tx.beams, &tx.jamming); // [BN, 1] each
+) -> Tensor<1> {
+    let (n, log_max) = (batch.subcarriers, &batch.log_crlb_max);
+    let rows = fisher::angle_fim_rows(&batch.sensing, &tx.beams, &tx.jamming); // [BN, 3]
+    #[cfg(feature = "wgpu")]
+    if let Some(h) = rows
+        .as_ref()
+        .and_then(|rows| hinge::crlb_hinge(rows, log_max, n, scale, convention))
+    {
+        return h;
+    }
+    let entries = match rows {
+        Some(rows) => [0, 1, 2].map(|i| rows.clone().narrow(1, i, 1)),
+        None => fisher::angle_fim_composed(&batch.sensing, &tx.beams, &tx.jamming),
+    };
+    crlb_hinge_composed(&entries, log_max, n, scale, convention)
+}
+
+/// [`crlb_hinge`] in Burn tensor operations from the rows' FIM entries `[J_tt, J_pp, J_tp]`
+/// (`[BN, 1]` each), samples of `subcarriers` rows, thresholds `log_max` (`[B, 1]`).
+fn crlb_hinge_composed(
+    entries: &[Tensor<2>; 3],
+    log_max: &Tensor<2>,
+    subcarriers: usize,
+    scale: f64,
+    convention: CrlbConvention,
+) -> Tensor<1> {
+    let b = entries[0].dims()[0] / subcarriers;
     let frame = |i: usize| -> Tensor<2> {
         entries[i]
             .clone()
-            .reshape([b, n])
+            .reshape([b, subcarriers])
             .sum_dim(1)
-            .mul_scalar(2.0 * scale)
+            .mul_scalar(scale)
     };
     let j_tt = frame(0);
     let j_pp = frame(1);
     let tiny = FLOOR;
-    match convention {
+    let [log_t, log_p] = match convention {
         CrlbConvention::Paper => [-j_tt.clamp_min(tiny).log(), -j_pp.clamp_min(tiny).log()],
         CrlbConvention::Joint => {
             let j_tp = frame(2);
@@ -627,7 +652,9 @@ fn log_crlbs(
                 j_tt.clamp_min(tiny).log() - det,
             ]
         }
-    }
+    };
+    let hinge = (log_t - log_max.clone()).clamp_min(0.0) + (log_p - log_max.clone()).clamp_min(0.0);
+    hinge.mean()
 }
 
 impl ComplexTensor<3> {
