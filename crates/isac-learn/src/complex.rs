@@ -151,19 +151,61 @@ pub fn secrecy_rates(
     noise_user: f64,
     noise_eve: f64,
 ) -> (Tensor<2>, Tensor<2>) {
-    if users.requires_grad() || eve.requires_grad() || !crate::cube::runs_fused(&users.re.device())
-    {
+    let Some(rates) = stacked_secrecy_rates(users, beams, jamming, eve, noise_user, noise_eve)
+    else {
         return secrecy_rates_composed(users, beams, jamming, eve, noise_user, noise_eve);
-    }
+    };
     let [b, k, _] = users.re.dims();
-    let parts = [users, beams, jamming, eve].map(|t| [t.re.clone(), t.im.clone()]);
-    let [[ur, ui], [fr, fi], [vr, vi], [er, ei]] = parts.map(|p| p.map(|t| t.into_dispatch()));
-    let rates: Tensor<3> =
-        Tensor::from_dispatch(<Dispatch as secrecy::SecrecyRates>::secrecy_rates(
-            ur, ui, fr, fi, vr, vi, er, ei, noise_user, noise_eve,
-        ));
     let part = |i: usize| rates.clone().narrow(1, i, 1).reshape([b, k]);
     (part(0), part(1))
+}
+
+/// The secrecy rate gaps `R_k - E_k`, `[B, K]`: user rate minus Eve's rate on each stream of
+/// [`secrecy_rates`] (the same arguments). From the fused operation it is one weighted sum of its
+/// stacked output instead of two slices (on a GPU each slice of a tracked tensor is a copy
+/// forward and a fill and a slice assignment backward), with the same values.
+pub fn secrecy_rate_gaps(
+    users: &ComplexTensor<3>,
+    beams: &ComplexTensor<3>,
+    jamming: &ComplexTensor<3>,
+    eve: &ComplexTensor<3>,
+    noise_user: f64,
+    noise_eve: f64,
+) -> Tensor<2> {
+    let Some(rates) = stacked_secrecy_rates(users, beams, jamming, eve, noise_user, noise_eve)
+    else {
+        let (user, eve) = secrecy_rates_composed(users, beams, jamming, eve, noise_user, noise_eve);
+        return user - eve;
+    };
+    let [b, k, _] = users.re.dims();
+    let signs = Tensor::<3>::from_data(
+        TensorData::new(vec![1.0f32, -1.0], [1, 2, 1]),
+        &rates.device(),
+    );
+    (rates * signs).sum_dim(1).reshape([b, k])
+}
+
+/// The fused operation's rates `[B, 2, K]` (users', then Eve's), or `None` where the composed
+/// path must run (a device without the fused operation, or channels that require gradients).
+fn stacked_secrecy_rates(
+    users: &ComplexTensor<3>,
+    beams: &ComplexTensor<3>,
+    jamming: &ComplexTensor<3>,
+    eve: &ComplexTensor<3>,
+    noise_user: f64,
+    noise_eve: f64,
+) -> Option<Tensor<3>> {
+    if users.requires_grad() || eve.requires_grad() || !crate::cube::runs_fused(&users.re.device())
+    {
+        return None;
+    }
+    let parts = [users, beams, jamming, eve].map(|t| [t.re.clone(), t.im.clone()]);
+    let [[ur, ui], [fr, fi], [vr, vi], [er, ei]] = parts.map(|p| p.map(|t| t.into_dispatch()));
+    Some(Tensor::from_dispatch(
+        <Dispatch as secrecy::SecrecyRates>::secrecy_rates(
+            ur, ui, fr, fi, vr, vi, er, ei, noise_user, noise_eve,
+        ),
+    ))
 }
 
 /// [`secrecy_rates`] in Burn tensor operations, for any device; Eve's quadratic form comes from

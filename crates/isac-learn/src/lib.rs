@@ -47,7 +47,8 @@ mod testing;
 mod tt;
 
 pub use complex::{
-    ComplexTensor, received_signal, received_signal_composed, secrecy_rates, secrecy_rates_composed,
+    ComplexTensor, received_signal, received_signal_composed, secrecy_rate_gaps, secrecy_rates,
+    secrecy_rates_composed,
 };
 pub use config::{
     BeamStructure, EncoderSection, FimEstimatorSection, LearnConfig, PerturbationDesign,

@@ -23,6 +23,8 @@ use crate::tensor::{from_values, values};
 use contraction::TtShape;
 
 mod contraction;
+#[cfg(feature = "wgpu")]
+mod dense;
 mod op;
 
 /// Largest `M x N` that [`TtLinear::to_dense`] forms (2^24 entries, 128 MB of f64).
@@ -260,9 +262,14 @@ impl TtLinear {
     /// `[batch, N] -> [batch, M]`: `y = W x + b` (then the ReLU, if any) by contracting the
     /// cores with the input, first core first, the batch kept as the fastest index of every
     /// intermediate state (see `tt/contraction.rs`); `W` is never formed. On the CPU devices
-    /// this is one fused operation with its own backward pass, elsewhere
-    /// [`TtLinear::forward_composed`] and Burn's bias add and ReLU.
+    /// this is one fused operation with its own backward pass, on the cubecl devices a one-core
+    /// layer is one too (`tt/dense.rs`), elsewhere [`TtLinear::forward_composed`] and Burn's bias
+    /// add and ReLU.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        #[cfg(feature = "wgpu")]
+        if let Some(y) = dense::dense_layer(&self.shape, self.weights.val(), &x) {
+            return y;
+        }
         if !crate::host::supports(&x.device()) {
             let y = self.forward_composed(x);
             let y = match self.bias() {

@@ -40,7 +40,8 @@ pub use train::{ConvergencePoint, TrainedAutoencoder, Trainer, TrainingLog};
 use crate::complex::{received_from, transmitted};
 use crate::tensor::{from_values, values};
 use crate::{
-    ComplexTensor, Encoder, EncoderKind, EncoderShape, LearnError, received_signal, secrecy_rates,
+    ComplexTensor, Encoder, EncoderKind, EncoderShape, LearnError, received_signal,
+    secrecy_rate_gaps,
 };
 
 /// Floor of divisors and logarithms: small enough to be inactive in practice, large enough that
@@ -388,15 +389,14 @@ impl Autoencoder {
             None => sent.clone(),
         };
         let noise = f.system.noise_power;
-        let (user, eve) = secrecy_rates(
+        let diff = secrecy_rate_gaps(
             &batch.users,
             &tx.beams,
             &tx.jamming,
             &batch.eve,
             noise,
             noise,
-        );
-        let diff = user - eve; // [BN, K]
+        ); // [BN, K]
         let secrecy = diff.clone().sum_dim(1).mean();
         let secrecy_clipped = diff.clamp_min(0.0).sum_dim(1).mean();
         let m = f.system.modulation_order;

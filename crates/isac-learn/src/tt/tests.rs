@@ -177,62 +177,99 @@ fn flop_count_matches_a_hand_count() {
 #[test]
 fn fused_operation_equals_composed_operations_with_gradients() {
     for device in CpuDevice::all() {
-        let device = device.autodiff();
-        for (in_f, out_f, rank, with_relu) in [
-            (&[5][..], &[7][..], 1, false),
-            (&[5], &[7], 1, true),
-            (&[13, 6], &[8, 16], 8, false),
-            (&[13, 6], &[8, 16], 8, true),
-            (&[2, 3, 4], &[3, 2, 2], 3, false),
-        ] {
-            let l = TtLinearConfig::new(in_f.to_vec(), out_f.to_vec(), rank)
-                .with_relu(with_relu)
-                .init(&mut stream(5, [0; 3]), &device)
-                .unwrap();
-            let l = with_random_bias(l, 5);
-            let (n, m, batch) = (l.config().d_input(), l.config().d_output(), 9);
-            let c = from_values(
-                normal(&mut stream(5, [4, 0, 0]), batch * m, 1.0),
-                [batch, m],
-                &device,
-            )
+        assert_forward_equals_composed(
+            &device.autodiff(),
+            &[
+                (&[5][..], &[7][..], 1, false, true),
+                (&[5], &[7], 1, true, true),
+                (&[13, 6], &[8, 16], 8, false, true),
+                (&[13, 6], &[8, 16], 8, true, true),
+                (&[2, 3, 4], &[3, 2, 2], 3, false, true),
+            ],
+        );
+    }
+}
+
+/// On the cubecl devices a one-core layer is one kernel each way (`tt/dense.rs`): against the
+/// composed path on the wgpu device (CI: lavapipe), with and without the ReLU and the bias, and
+/// the FC encoder's first layer.
+#[test]
+fn the_wgpu_dense_layer_equals_the_composed_one_with_gradients() {
+    for device in crate::testing::kernel_devices()
+        .into_iter()
+        .filter(crate::cube::supports)
+    {
+        assert_forward_equals_composed(
+            &device,
+            &[
+                (&[5][..], &[7][..], 1, false, true),
+                (&[5], &[7], 1, true, true),
+                (&[5], &[7], 1, true, false),
+                (&[78], &[256], 1, true, true),
+            ],
+        );
+    }
+}
+
+/// A layer of a test: `(in_factors, out_factors, rank, relu, bias)`.
+type Case<'a> = (&'a [usize], &'a [usize], usize, bool, bool);
+
+/// [`TtLinear::forward`] against [`TtLinear::forward_composed`] with Burn's bias add and ReLU,
+/// outputs and gradients, on the autodiff device `device`, for every layer of `cases`.
+fn assert_forward_equals_composed(device: &Device, cases: &[Case<'_>]) {
+    for &(in_f, out_f, rank, with_relu, with_bias) in cases {
+        let l = TtLinearConfig::new(in_f.to_vec(), out_f.to_vec(), rank)
+            .with_relu(with_relu)
+            .with_bias(with_bias)
+            .init(&mut stream(5, [0; 3]), device)
             .unwrap();
-            let x = from_values(
-                normal(&mut stream(5, [3, 0, 0]), batch * n, 1.0),
-                [batch, n],
-                &device,
-            )
-            .unwrap();
-            let run = |fused: bool| {
-                let x = x.clone().require_grad();
-                let y = if fused {
-                    l.forward(x.clone())
-                } else {
-                    let y = l.forward_composed(x.clone()) + l.bias().unwrap().unsqueeze_dim(0);
-                    if with_relu { relu(y) } else { y }
+        let l = if with_bias { with_random_bias(l, 5) } else { l };
+        let (n, m, batch) = (l.config().d_input(), l.config().d_output(), 9);
+        let c = from_values(
+            normal(&mut stream(5, [4, 0, 0]), batch * m, 1.0),
+            [batch, m],
+            device,
+        )
+        .unwrap();
+        let x = from_values(
+            normal(&mut stream(5, [3, 0, 0]), batch * n, 1.0),
+            [batch, n],
+            device,
+        )
+        .unwrap();
+        let run = |fused: bool| {
+            let x = x.clone().require_grad();
+            let y = if fused {
+                l.forward(x.clone())
+            } else {
+                let y = l.forward_composed(x.clone());
+                let y = match l.bias() {
+                    Some(b) => y + b.unsqueeze_dim(0),
+                    None => y,
                 };
-                let grads = (y.clone() * c.clone()).sum().backward();
-                let gw = l.weights.val().grad(&grads).unwrap();
-                assert_eq!(gw.dims(), l.weights.val().dims());
-                vec![
-                    values(y).unwrap(),
-                    values(x.grad(&grads).unwrap()).unwrap(),
-                    values(gw).unwrap(),
-                ]
+                if with_relu { relu(y) } else { y }
             };
-            let (fused, composed) = (run(true), run(false));
-            if with_relu {
-                // Both sides of the kink are exercised.
-                assert!(fused[0].contains(&0.0) && fused[0].iter().any(|v| *v > 0.0));
-            }
-            for (fused, composed) in fused.iter().zip(composed) {
-                assert_eq!(fused.len(), composed.len());
-                for (a, b) in fused.iter().zip(&composed) {
-                    assert!(
-                        (a - b).abs() < 1e-4 * (1.0 + b.abs()),
-                        "{in_f:?}: {a} vs {b}"
-                    );
-                }
+            let grads = (y.clone() * c.clone()).sum().backward();
+            let gw = l.weights.val().grad(&grads).unwrap();
+            assert_eq!(gw.dims(), l.weights.val().dims());
+            vec![
+                values(y).unwrap(),
+                values(x.grad(&grads).unwrap()).unwrap(),
+                values(gw).unwrap(),
+            ]
+        };
+        let (fused, composed) = (run(true), run(false));
+        if with_relu {
+            // Both sides of the kink are exercised.
+            assert!(fused[0].contains(&0.0) && fused[0].iter().any(|v| *v > 0.0));
+        }
+        for (fused, composed) in fused.iter().zip(composed) {
+            assert_eq!(fused.len(), composed.len());
+            for (a, b) in fused.iter().zip(&composed) {
+                assert!(
+                    (a - b).abs() < 1e-4 * (1.0 + b.abs()),
+                    "{in_f:?}: {a} vs {b}"
+                );
             }
         }
     }
