@@ -8,6 +8,8 @@
 //! jamming is transmitted and whether sensing enters the loss (docs/conventions.md, "Baselines").
 
 mod batch;
+#[cfg(feature = "wgpu")]
+mod budget;
 mod decoders;
 mod deploy;
 #[cfg(feature = "wgpu")]
@@ -579,16 +581,33 @@ fn rows_of(per_sample: Tensor<2>, subcarriers: usize) -> Tensor<3> {
 }
 
 /// The factor `[BN, 1, 1]` that scales every sample's columns (those of every block in
-/// `blocks`) to `budget` (`[B, 1]`) on average over its subcarriers (eq. 27).
+/// `blocks`) to `budget` (`[B, 1]`) on average over its subcarriers (eq. 27): one kernel each
+/// way on the cubecl devices for the beams and the FJ column (`budget.rs`), composed elsewhere.
 fn frame_scale(blocks: &[&ComplexTensor<3>], batch: &Batch, budget: Tensor<2>) -> Tensor<3> {
-    let (b, n) = (batch.samples, batch.subcarriers);
+    #[cfg(feature = "wgpu")]
+    if let [beams, column] = blocks
+        && let Some(scale) = budget::frame_scale(beams, column, &budget, batch.subcarriers)
+    {
+        return scale;
+    }
+    frame_scale_composed(blocks, &budget, batch.subcarriers)
+}
+
+/// [`frame_scale`] in Burn tensor operations, for samples of `subcarriers` rows.
+fn frame_scale_composed(
+    blocks: &[&ComplexTensor<3>],
+    budget: &Tensor<2>,
+    subcarriers: usize,
+) -> Tensor<3> {
+    let n = subcarriers;
+    let b = budget.dims()[0];
     let row_power: Tensor<3> = blocks
         .iter()
         .map(|x| x.abs2().sum_dim(1).sum_dim(2))
         .reduce(|a, b| a + b)
         .expect("at least one block"); // [BN, 1, 1]
     let frame = row_power.reshape([b, n]).mean_dim(1); // [B, 1]
-    rows_of((budget / frame.clamp_min(FLOOR)).sqrt(), n)
+    rows_of((budget.clone() / frame.clamp_min(FLOOR)).sqrt(), n)
 }
 
 /// The CRLB hinge of loss eq. (40), `mean_b sum_w relu(ln CRLB_w - ln CRLB_0)`, from the frame's
