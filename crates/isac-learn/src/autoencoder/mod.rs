@@ -217,8 +217,17 @@ pub struct LossParts {
     pub total: Tensor<1>,
     /// Sum over users of `R_k - R_E,k`, averaged over subcarriers and samples (nats).
     pub secrecy: Tensor<1>,
-    /// Sum over users of `[R_k - R_E,k]^+`, averaged likewise (the evaluation metric).
-    pub secrecy_clipped: Tensor<1>,
+    /// `R_k - R_E,k` of every row and user, `[BN, K]`, behind [`LossParts::secrecy_clipped`].
+    gaps: Tensor<2>,
+}
+
+impl LossParts {
+    /// Sum over users of `[R_k - R_E,k]^+`, averaged like [`LossParts::secrecy`] (the evaluation
+    /// metric): computed when asked, so that a training step, which reads only the total,
+    /// launches none of it on a GPU.
+    pub fn secrecy_clipped(&self) -> Tensor<1> {
+        self.gaps.clone().clamp_min(0.0).sum_dim(1).mean()
+    }
 }
 
 impl Autoencoder {
@@ -400,7 +409,6 @@ impl Autoencoder {
             noise,
         ); // [BN, K]
         let secrecy = diff.clone().sum_dim(1).mean();
-        let secrecy_clipped = diff.clamp_min(0.0).sum_dim(1).mean();
         let m = f.system.modulation_order;
         // Every user's cross-entropy, averaged over users and rows: `[K, BN, M]` both.
         let log_p = self
@@ -419,7 +427,7 @@ impl Autoencoder {
         LossParts {
             total,
             secrecy,
-            secrecy_clipped,
+            gaps: diff,
         }
     }
 }

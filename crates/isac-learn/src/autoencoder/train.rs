@@ -172,7 +172,7 @@ impl TrainedAutoencoder {
                 log.points.push(ConvergencePoint {
                     iteration,
                     p_db: *p_db,
-                    sum_secrecy: scalar(parts.secrecy_clipped)?,
+                    sum_secrecy: scalar(parts.secrecy_clipped())?,
                     loss: scalar(parts.total)?,
                 });
             }
