@@ -10,6 +10,9 @@ use isac_channel::rng::Stream;
 
 use crate::init::{param, uniform};
 
+#[cfg(feature = "wgpu")]
+mod loss;
+
 /// Every user's 2-layer MLP: `log_softmax(relu(x W1_u + b1_u) W2_u + b2_u)`.
 #[derive(Module, Debug)]
 pub(super) struct Decoders {
@@ -51,5 +54,28 @@ impl Decoders {
         let x = y.clone().swap_dims(0, 1); // [K, BN, 2]
         let hidden = relu(x.matmul(self.w1.val()) + self.b1.val());
         log_softmax(hidden.matmul(self.w2.val()) + self.b2.val(), 2)
+    }
+
+    /// Every user's cross-entropy against the one-hot messages `one_hot` (`[BN, K M]`), averaged
+    /// over users and rows, from the received signals `[BN, K, 2]`: one kernel each way on the
+    /// cubecl devices (`decoders/loss.rs`), composed elsewhere.
+    pub(super) fn cross_entropy(&self, y: &Tensor<3>, one_hot: &Tensor<2>) -> Tensor<1> {
+        #[cfg(feature = "wgpu")]
+        if let Some(losses) = loss::decoder_losses(
+            y,
+            [&self.w1, &self.b1, &self.w2, &self.b2].map(|w| w.val()),
+            one_hot,
+        ) {
+            return losses.mean();
+        }
+        self.cross_entropy_composed(y, one_hot)
+    }
+
+    /// [`Decoders::cross_entropy`] in Burn tensor operations.
+    fn cross_entropy_composed(&self, y: &Tensor<3>, one_hot: &Tensor<2>) -> Tensor<1> {
+        let log_p = self.log_probabilities(y);
+        let [k, bn, m] = log_p.dims();
+        let one_hot = one_hot.clone().reshape([bn, k, m]).swap_dims(0, 1);
+        -(log_p * one_hot).sum_dim(2).mean()
     }
 }

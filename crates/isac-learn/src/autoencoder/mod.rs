@@ -409,14 +409,10 @@ impl Autoencoder {
             noise,
         ); // [BN, K]
         let secrecy = diff.clone().sum_dim(1).mean();
-        let m = f.system.modulation_order;
-        // Every user's cross-entropy, averaged over users and rows: `[K, BN, M]` both.
-        let log_p = self
+        // Every user's cross-entropy, averaged over users and rows.
+        let ce = self
             .decoders
-            .log_probabilities(&self.receive(&sent, batch, hardware));
-        let [k, bn, _] = log_p.dims();
-        let one_hot = batch.one_hot.clone().reshape([bn, k, m]).swap_dims(0, 1);
-        let ce = -(log_p * one_hot).sum_dim(2).mean();
+            .cross_entropy(&self.receive(&sent, batch, hardware), &batch.one_hot);
         let mut total =
             -secrecy.clone() + ce.mul_scalar(setup.config.training.cross_entropy_weight);
         if setup.scheme.senses() {
