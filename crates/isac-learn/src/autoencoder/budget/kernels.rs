@@ -15,16 +15,19 @@ use super::super::FLOOR;
 use super::{FrameScale, FrameScaleGradient};
 use crate::cube::{contiguous, elementwise, empty_like_rows};
 
-/// `f_b`, the mean over the rows of sample `b` of the power of the beams and the FJ column.
+/// `(f_b, s_b)`: the mean over the rows of sample `b` of the power of the beams and the FJ
+/// column, and the scale `sqrt(P_b / max(f_b, FLOOR))` of eq. (27).
 #[cube]
-fn frame_power(
+#[allow(clippy::too_many_arguments)]
+fn frame(
     fr: &Tensor<f32>,
     fi: &Tensor<f32>,
     cr: &Tensor<f32>,
     ci: &Tensor<f32>,
+    budget: &Tensor<f32>,
     b: usize,
     subcarriers: usize,
-) -> f32 {
+) -> (f32, f32) {
     let beam_entries = fr.shape(1) * fr.shape(2);
     let column_entries = cr.shape(1);
     let mut total = 0.0f32;
@@ -39,7 +42,8 @@ fn frame_power(
             total += cr[at] * cr[at] + ci[at] * ci[at];
         }
     }
-    total / subcarriers as f32
+    let f = total / subcarriers as f32;
+    (f, f32::sqrt(budget[b] / f32::max(f, FLOOR)))
 }
 
 #[cube(launch)]
@@ -57,8 +61,8 @@ fn frame_scale_kernel(
     }
     let subcarriers = subcarriers as usize;
     let b = ABSOLUTE_POS / subcarriers;
-    let f = frame_power(fr, fi, cr, ci, b, subcarriers);
-    out[ABSOLUTE_POS] = f32::sqrt(budget[b] / f32::max(f, FLOOR));
+    let (_, s) = frame(fr, fi, cr, ci, budget, b, subcarriers);
+    out[ABSOLUTE_POS] = s;
 }
 
 #[cube(launch)]
@@ -81,12 +85,11 @@ fn frame_scale_gradient_kernel(
     }
     let subcarriers = subcarriers as usize;
     let b = ABSOLUTE_POS / subcarriers;
-    let f = frame_power(fr, fi, cr, ci, b, subcarriers);
+    let (f, s) = frame(fr, fi, cr, ci, budget, b, subcarriers);
     let mut g = 0.0f32;
     for n in 0..subcarriers {
         g += upstream[b * subcarriers + n];
     }
-    let s = f32::sqrt(budget[b] / f32::max(f, FLOOR));
     // `-(s / (N f)) sum_n g_n`, the factor of every entry of the sample.
     let factor = select(f > FLOOR, -s * g / (subcarriers as f32 * f), 0.0f32);
     let beam_entries = fr.shape(1) * fr.shape(2);
