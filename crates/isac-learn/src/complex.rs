@@ -172,12 +172,19 @@ pub fn secrecy_rate_gaps(
     noise_user: f64,
     noise_eve: f64,
 ) -> Tensor<2> {
-    let Some(rates) = stacked_secrecy_rates(users, beams, jamming, eve, noise_user, noise_eve)
-    else {
-        let (user, eve) = secrecy_rates_composed(users, beams, jamming, eve, noise_user, noise_eve);
-        return user - eve;
-    };
-    let [b, k, _] = users.re.dims();
+    match stacked_secrecy_rates(users, beams, jamming, eve, noise_user, noise_eve) {
+        Some(rates) => secrecy_gaps_of(rates),
+        None => {
+            let (user, eve) =
+                secrecy_rates_composed(users, beams, jamming, eve, noise_user, noise_eve);
+            user - eve
+        }
+    }
+}
+
+/// The gaps `R_k - E_k` (`[B, K]`) of the fused operation's stacked rates `[B, 2, K]`.
+pub(crate) fn secrecy_gaps_of(rates: Tensor<3>) -> Tensor<2> {
+    let [b, _, k] = rates.dims();
     let signs = Tensor::<3>::from_data(
         TensorData::new(vec![1.0f32, -1.0], [1, 2, 1]),
         &rates.device(),
@@ -187,7 +194,7 @@ pub fn secrecy_rate_gaps(
 
 /// The fused operation's rates `[B, 2, K]` (users', then Eve's), or `None` where the composed
 /// path must run (a device without the fused operation, or channels that require gradients).
-fn stacked_secrecy_rates(
+pub(crate) fn stacked_secrecy_rates(
     users: &ComplexTensor<3>,
     beams: &ComplexTensor<3>,
     jamming: &ComplexTensor<3>,

@@ -61,14 +61,21 @@ impl Decoders {
     /// cubecl devices (`decoders/loss.rs`), composed elsewhere.
     pub(super) fn cross_entropy(&self, y: &Tensor<3>, one_hot: &Tensor<2>) -> Tensor<1> {
         #[cfg(feature = "wgpu")]
-        if let Some(losses) = loss::decoder_losses(
-            y,
-            [&self.w1, &self.b1, &self.w2, &self.b2].map(|w| w.val()),
-            one_hot,
-        ) {
+        if let Some(losses) = self.losses(y, one_hot) {
             return losses.mean();
         }
         self.cross_entropy_composed(y, one_hot)
+    }
+
+    /// Every row's and user's cross-entropy `[BN, K]` from the kernel of `decoders/loss.rs`, or
+    /// `None` where the composed path must run (not a cubecl device).
+    #[cfg(feature = "wgpu")]
+    pub(super) fn losses(&self, y: &Tensor<3>, one_hot: &Tensor<2>) -> Option<Tensor<2>> {
+        loss::decoder_losses(
+            y,
+            [&self.w1, &self.b1, &self.w2, &self.b2].map(|w| w.val()),
+            one_hot,
+        )
     }
 
     /// [`Decoders::cross_entropy`] in Burn tensor operations.

@@ -18,6 +18,8 @@ mod fisher;
 #[cfg(feature = "wgpu")]
 mod hinge;
 mod stage2;
+#[cfg(feature = "wgpu")]
+mod total;
 mod train;
 
 use burn::module::Module;
@@ -40,6 +42,7 @@ pub use stage2::{FimCalibration, Stage2Outcome, Stage2Rule, calibrate, crlbs, re
 pub use train::{ConvergencePoint, TrainedAutoencoder, Trainer, TrainingLog};
 
 use crate::complex::{received_from, transmitted};
+use crate::complex::{secrecy_gaps_of, stacked_secrecy_rates};
 use crate::tensor::{from_values, values};
 use crate::{
     ComplexTensor, Encoder, EncoderKind, EncoderShape, LearnError, received_signal,
@@ -215,18 +218,42 @@ pub struct RowDesign {
 pub struct LossParts {
     /// The total, differentiable.
     pub total: Tensor<1>,
-    /// Sum over users of `R_k - R_E,k`, averaged over subcarriers and samples (nats).
-    pub secrecy: Tensor<1>,
-    /// `R_k - R_E,k` of every row and user, `[BN, K]`, behind [`LossParts::secrecy_clipped`].
-    gaps: Tensor<2>,
+    /// The rows' secrecy rate gaps, behind [`LossParts::secrecy`] and
+    /// [`LossParts::secrecy_clipped`].
+    gaps: Gaps,
+}
+
+/// `R_k - R_E,k` of every row and user: `[BN, K]`, or the fused operation's stacked rates `[BN,
+/// 2, K]` they are one weighted sum of.
+#[derive(Debug, Clone)]
+enum Gaps {
+    Rows(Tensor<2>),
+    Stacked(Tensor<3>),
 }
 
 impl LossParts {
+    /// Sum over users of `R_k - R_E,k`, averaged over subcarriers and samples (nats).
+    pub fn secrecy(&self) -> Tensor<1> {
+        self.gaps.rows().sum_dim(1).mean()
+    }
+
     /// Sum over users of `[R_k - R_E,k]^+`, averaged like [`LossParts::secrecy`] (the evaluation
-    /// metric): computed when asked, so that a training step, which reads only the total,
-    /// launches none of it on a GPU.
+    /// metric).
+    ///
+    /// Both are computed when asked, so that a training step, which reads only the total,
+    /// launches none of them on a GPU.
     pub fn secrecy_clipped(&self) -> Tensor<1> {
-        self.gaps.clone().clamp_min(0.0).sum_dim(1).mean()
+        self.gaps.rows().clamp_min(0.0).sum_dim(1).mean()
+    }
+}
+
+impl Gaps {
+    /// `[BN, K]`.
+    fn rows(&self) -> Tensor<2> {
+        match self {
+            Self::Rows(rows) => rows.clone(),
+            Self::Stacked(rates) => secrecy_gaps_of(rates.clone()),
+        }
     }
 }
 
@@ -400,31 +427,61 @@ impl Autoencoder {
             None => sent.clone(),
         };
         let noise = f.system.noise_power;
-        let diff = secrecy_rate_gaps(
+        let gaps = match stacked_secrecy_rates(
             &batch.users,
             &tx.beams,
             &tx.jamming,
             &batch.eve,
             noise,
             noise,
-        ); // [BN, K]
-        let secrecy = diff.clone().sum_dim(1).mean();
-        // Every user's cross-entropy, averaged over users and rows.
-        let ce = self
-            .decoders
-            .cross_entropy(&self.receive(&sent, batch, hardware), &batch.one_hot);
-        let mut total =
-            -secrecy.clone() + ce.mul_scalar(setup.config.training.cross_entropy_weight);
-        if setup.scheme.senses() {
+        ) {
+            Some(rates) => Gaps::Stacked(rates),
+            None => Gaps::Rows(secrecy_rate_gaps(
+                &batch.users,
+                &tx.beams,
+                &tx.jamming,
+                &batch.eve,
+                noise,
+                noise,
+            )),
+        };
+        let y = self.receive(&sent, batch, hardware);
+        let hinge = setup.scheme.senses().then(|| {
             let scale = 2.0 * setup.fim_scale * setup.scenario.snapshots();
-            let hinge = crlb_hinge(&tx, batch, scale, f.sensing.crlb);
-            total = total + hinge.mul_scalar(setup.config.training.crlb_weight);
+            crlb_hinge(&tx, batch, scale, f.sensing.crlb)
+        });
+        let t = &setup.config.training;
+        let (ce_weight, crlb_weight) = (t.cross_entropy_weight, t.crlb_weight);
+        #[cfg(feature = "wgpu")]
+        if let Gaps::Stacked(rates) = &gaps
+            && let Some(losses) = self.decoders.losses(&y, &batch.one_hot)
+        {
+            let total = total::loss_total(rates, &losses, hinge.as_ref(), ce_weight, crlb_weight);
+            return LossParts { total, gaps };
         }
+        let secrecy = gaps.rows().sum_dim(1).mean();
+        // Every user's cross-entropy, averaged over users and rows.
+        let ce = self.decoders.cross_entropy(&y, &batch.one_hot);
         LossParts {
-            total,
-            secrecy,
-            gaps: diff,
+            total: total_composed(secrecy, ce, hinge, ce_weight, crlb_weight),
+            gaps,
         }
+    }
+}
+
+/// The total of loss eq. (40), `-secrecy + w_ce ce + w_crlb hinge` (the hinge where the scheme
+/// senses), in Burn tensor operations (the cubecl devices run `total.rs` instead).
+fn total_composed(
+    secrecy: Tensor<1>,
+    ce: Tensor<1>,
+    hinge: Option<Tensor<1>>,
+    ce_weight: f64,
+    crlb_weight: f64,
+) -> Tensor<1> {
+    let total = -secrecy + ce.mul_scalar(ce_weight);
+    match hinge {
+        Some(h) => total + h.mul_scalar(crlb_weight),
+        None => total,
     }
 }
 
