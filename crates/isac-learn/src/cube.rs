@@ -32,6 +32,8 @@ pub(crate) use complex::{Cx, add, conj_mul, cx, mul, re_conj_mul, scale};
 #[cfg(feature = "wgpu")]
 pub(crate) use launch::{contiguous, elementwise, empty_like_rows, received_shape};
 #[cfg(feature = "wgpu")]
+pub(crate) use reduce::{CUBE_WIDTH, cube_sum, one_cube};
+#[cfg(feature = "wgpu")]
 pub(crate) use users::{gains, user_dot, users_adjoint};
 
 /// Complex arithmetic inside kernels.
@@ -199,6 +201,49 @@ mod users {
             own,
             kept: cx(kept_re, kept_im),
         }
+    }
+}
+
+/// Sums over a whole batch in one cube: each of its [`CUBE_WIDTH`] units takes a strided share
+/// of the items and the cube adds the shares in shared memory, so that no unit runs a serial
+/// loop over the batch (on a GPU each step of such a loop waits on a load).
+#[cfg(feature = "wgpu")]
+mod reduce {
+    use burn_cubecl::cubecl;
+    use burn_cubecl::cubecl::prelude::*;
+
+    /// Units of a summing cube (a power of two).
+    pub(crate) const CUBE_WIDTH: usize = 256;
+
+    /// `log2 CUBE_WIDTH`, the levels of the sum's tree.
+    const LEVELS: usize = 8;
+
+    /// The sum of every unit's `share`, valid in unit 0 (the other units get partial sums); every
+    /// unit of the cube must call it.
+    #[cube]
+    pub(crate) fn cube_sum(share: f32) -> f32 {
+        let unit = UNIT_POS as usize;
+        let mut sums = Shared::<[f32]>::new_slice(CUBE_WIDTH);
+        sums[unit] = share;
+        sync_cube();
+        #[unroll]
+        for level in 1..LEVELS + 1 {
+            let stride = CUBE_WIDTH >> level;
+            if unit < stride {
+                let other = sums[unit + stride];
+                sums[unit] += other;
+            }
+            sync_cube();
+        }
+        sums[0]
+    }
+
+    /// The cube count and dimension of one summing cube.
+    pub(crate) fn one_cube() -> (CubeCount, CubeDim) {
+        (
+            CubeCount::Static(1, 1, 1),
+            CubeDim::new_1d(CUBE_WIDTH as u32),
+        )
     }
 }
 

@@ -134,13 +134,14 @@ mod tests {
     use crate::testing::{assert_agree, kernel_devices, random_complex};
 
     /// The kernels against the composed operations on the wgpu device (CI: lavapipe), with the
-    /// gradient of the FIM entries, for both conventions, one and several rows per sample, and
-    /// thresholds that leave some hinges active and some not.
+    /// gradient of the FIM entries, for both conventions, one and several rows per sample, a
+    /// batch of more samples than the summing cube has units, and thresholds that leave some
+    /// hinges active and some not.
     #[test]
     fn the_wgpu_crlb_hinge_equals_the_composed_one_with_gradient() {
         let gpus = kernel_devices().into_iter().filter(crate::cube::supports);
         for device in gpus {
-            for (samples, subcarriers) in [(6, 1), (3, 4)] {
+            for (samples, subcarriers) in [(6, 1), (3, 4), (300, 1)] {
                 let rows = samples * subcarriers;
                 // Positive diagonals, a cross term below them (Cauchy-Schwarz), one row nearly
                 // singular so that the joint convention's relative floor binds there.
@@ -158,7 +159,8 @@ mod tests {
                     v[3 * r..3 * r + 3].copy_from_slice(&[a, p, t]);
                 }
                 let fim = crate::tensor::from_values(v, [rows, 3], &device).unwrap();
-                let thresholds: Vec<f32> = (0..samples).map(|b| -2.0 + 0.7 * b as f32).collect();
+                let thresholds: Vec<f32> =
+                    (0..samples).map(|b| -2.0 + 0.7 * (b % 6) as f32).collect();
                 let log_max =
                     crate::tensor::from_values(thresholds, [samples, 1], &device).unwrap();
                 for convention in [CrlbConvention::Joint, CrlbConvention::Paper] {

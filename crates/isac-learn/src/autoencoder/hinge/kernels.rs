@@ -1,6 +1,6 @@
-//! The kernels of [`CrlbHinge`] and [`CrlbHingeGradient`], in f32: forward, one unit sums every
-//! sample's rows and averages the hinges (a batch has at most a few hundred rows); backward, one
-//! unit per FIM entry re-sums its sample's rows. Layouts (row-major, made contiguous first): the
+//! The kernels of [`CrlbHinge`] and [`CrlbHingeGradient`], in f32: forward, one summing cube
+//! ([`cube_sum`]), each unit taking a strided share of the samples and summing their rows;
+//! backward, one unit per FIM entry re-sums its sample's rows. Layouts (row-major, made contiguous first): the
 //! entries `[BN, 3]` (`J_tt`, `J_pp`, `J_tp`), the thresholds `[B, 1]`.
 
 use burn::backend::TensorMetadata;
@@ -12,7 +12,7 @@ use burn_cubecl::cubecl::prelude::*;
 
 use super::super::FLOOR;
 use super::{CrlbHinge, CrlbHingeGradient};
-use crate::cube::{contiguous, elementwise, empty_like_rows};
+use crate::cube::{CUBE_WIDTH, contiguous, cube_sum, elementwise, empty_like_rows, one_cube};
 
 /// One sample's hinge `sum_w relu(ln CRLB_w - ln CRLB_0)` and its derivatives in the sample's
 /// FIM entries `J_tt`, `J_pp`, `J_tp`.
@@ -104,15 +104,19 @@ fn crlb_hinge_kernel(
     scale: f32,
     #[comptime] joint: bool,
 ) {
-    if ABSOLUTE_POS >= 1 {
-        terminate!();
-    }
     let samples = log_max.shape(0);
-    let mut total = 0.0f32;
-    for b in 0..samples {
-        total += sample_hinge(fim, log_max, b, subcarriers as usize, scale, joint).value;
+    let unit = UNIT_POS as usize;
+    let mut share = 0.0f32;
+    for j in 0..samples.div_ceil(CUBE_WIDTH) {
+        let b = j * CUBE_WIDTH + unit;
+        if b < samples {
+            share += sample_hinge(fim, log_max, b, subcarriers as usize, scale, joint).value;
+        }
     }
-    out[0] = total / samples as f32;
+    let total = cube_sum(share);
+    if unit == 0 {
+        out[0] = total / samples as f32;
+    }
 }
 
 #[cube(launch)]
@@ -146,7 +150,7 @@ impl CrlbHinge for CubeBackend {
     ) -> FloatTensor<Self> {
         let [fim, log_max] = [fim, log_max].map(contiguous);
         let out = empty_like_rows(&fim, Shape::new([1]));
-        let (count, dim) = elementwise(&out, 1);
+        let (count, dim) = one_cube();
         crlb_hinge_kernel::launch(
             &out.client,
             count,

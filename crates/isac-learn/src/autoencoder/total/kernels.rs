@@ -1,7 +1,6 @@
-//! The kernels of [`LossTotal`] and [`LossTotalGradient`], in f32. Forward, one cube of
-//! [`WIDTH`] units: each sums a strided share of the rows' terms, then the cube adds the shares
-//! in shared memory (a tree of `log2 WIDTH` levels), so no unit runs a loop over the whole
-//! batch. Backward, one unit per rate. Layouts (row-major, made contiguous first): the rates
+//! The kernels of [`LossTotal`] and [`LossTotalGradient`], in f32. Forward, one summing cube
+//! ([`cube_sum`]), each unit taking a strided share of the rows' terms. Backward, one unit per
+//! rate. Layouts (row-major, made contiguous first): the rates
 //! `[BN, 2, K]`, the cross-entropies `[BN, K]`, the hinge and the upstream gradient `[1]`.
 
 use burn::backend::TensorMetadata;
@@ -12,13 +11,7 @@ use burn_cubecl::cubecl;
 use burn_cubecl::cubecl::prelude::*;
 
 use super::{LossTotal, LossTotalGradient};
-use crate::cube::{contiguous, elementwise, empty_like_rows};
-
-/// Units of the forward kernel's cube (a power of two).
-const WIDTH: usize = 256;
-
-/// `log2 WIDTH`, the levels of the forward kernel's tree.
-const LEVELS: usize = 8;
+use crate::cube::{CUBE_WIDTH, contiguous, cube_sum, elementwise, empty_like_rows, one_cube};
 
 #[cube(launch)]
 fn loss_total_kernel(
@@ -37,27 +30,16 @@ fn loss_total_kernel(
     let gap_weight = -1.0f32 / rows as f32;
     let ce_share = ce_weight / terms as f32;
     let mut share = 0.0f32;
-    for j in 0..terms.div_ceil(WIDTH) {
-        let i = j * WIDTH + unit;
+    for j in 0..terms.div_ceil(CUBE_WIDTH) {
+        let i = j * CUBE_WIDTH + unit;
         if i < terms {
             let at = (i / users) * 2 * users + i % users;
             share += gap_weight * (rates[at] - rates[at + users]) + ce_share * losses[i];
         }
     }
-    let mut sums = Shared::<[f32]>::new_slice(WIDTH);
-    sums[unit] = share;
-    sync_cube();
-    #[unroll]
-    for level in 1..LEVELS + 1 {
-        let stride = WIDTH >> level;
-        if unit < stride {
-            let other = sums[unit + stride];
-            sums[unit] += other;
-        }
-        sync_cube();
-    }
+    let total = cube_sum(share);
     if unit == 0 {
-        out[0] = sums[0] + crlb_weight * hinge[0];
+        out[0] = total + crlb_weight * hinge[0];
     }
 }
 
@@ -99,10 +81,11 @@ impl LossTotal for CubeBackend {
     ) -> FloatTensor<Self> {
         let [rates, losses, hinge] = [rates, losses, hinge].map(contiguous);
         let out = empty_like_rows(&rates, Shape::new([1]));
+        let (count, dim) = one_cube();
         loss_total_kernel::launch(
             &out.client,
-            CubeCount::Static(1, 1, 1),
-            CubeDim::new_1d(WIDTH as u32),
+            count,
+            dim,
             rates.into_tensor_arg(),
             losses.into_tensor_arg(),
             hinge.into_tensor_arg(),
