@@ -296,20 +296,21 @@ impl Autoencoder {
             BeamStructure::Zf => Some(&batch.zero_forcing),
             BeamStructure::Free => None,
         };
-        let (mut beams, mut candidate) =
-            encoded_planes(&encoded, width, zero_forcing, &batch.projectors, k, nt);
         let masks = allocation_masks(setup, batch);
-        if let Some(comm) = &masks.comm {
-            beams = beams.times(comm);
-        }
-        if let Some(sense) = &masks.sense {
-            candidate = candidate.times(sense);
-        }
+        let planes = |budget: Tensor<2>, column: bool| {
+            budgeted_planes(
+                &encoded,
+                zero_forcing,
+                batch,
+                &masks,
+                budget,
+                column,
+                [k, nt],
+            )
+        };
         match setup.scheme {
             Scheme::IsacFj | Scheme::AeFj | Scheme::IsacFjPlus => {
-                let scale = frame_scale(&[&beams, &candidate], batch, batch.power.clone());
-                let beams = beams.times(&scale);
-                let steered = candidate.times(&scale);
+                let (beams, steered) = planes(batch.power.clone(), true);
                 let beta = match setup.scheme {
                     Scheme::IsacFj => Mixing::Steered,
                     Scheme::AeFj => Mixing::Isotropic,
@@ -322,11 +323,7 @@ impl Autoencoder {
             }
             Scheme::DlAn => {
                 let share = setup.task.an_fraction;
-                let scale = frame_scale(
-                    &[&beams],
-                    batch,
-                    batch.power.clone().mul_scalar(1.0 - share),
-                );
+                let (beams, _) = planes(batch.power.clone().mul_scalar(1.0 - share), false);
                 let mut an = rows_of(batch.power.clone(), batch.subcarriers)
                     .mul_scalar(share / setup.null_dimension() as f64)
                     .sqrt();
@@ -334,7 +331,7 @@ impl Autoencoder {
                     an = an * sense;
                 }
                 Transmission {
-                    beams: beams.times(&scale),
+                    beams,
                     jamming: batch.projectors.times(&an),
                 }
             }
@@ -485,6 +482,58 @@ fn total_composed(
     }
 }
 
+/// The beams and the FJ candidate after the allocation masks and eq. (27)'s budget `budget`
+/// (`[B, 1]`), which covers the FJ column where `column` (the candidate is left unscaled
+/// otherwise): on the cubecl devices the encoder's output is scaled first, in one kernel each
+/// way (`budget.rs`: the planes are linear in it), elsewhere the planes are
+/// ([`budgeted_planes_composed`]).
+fn budgeted_planes(
+    encoded: &Tensor<2>,
+    zero_forcing: Option<&ComplexTensor<3>>,
+    batch: &Batch,
+    masks: &AllocationMasks,
+    budget: Tensor<2>,
+    column: bool,
+    [k, nt]: [usize; 2],
+) -> (ComplexTensor<3>, ComplexTensor<3>) {
+    let (n, width) = (batch.subcarriers, 2 * (k + 1) * nt);
+    let planes = |e: &Tensor<2>| encoded_planes(e, width, zero_forcing, &batch.projectors, k, nt);
+    #[cfg(feature = "wgpu")]
+    if let Some(e) = budget::budgeted(
+        encoded,
+        zero_forcing,
+        &batch.projectors,
+        masks,
+        &budget,
+        column,
+        n,
+        k,
+    ) {
+        let (beams, candidate) = planes(&e);
+        return masks.apply(beams, candidate);
+    }
+    let (beams, candidate) = planes(encoded);
+    let (beams, candidate) = masks.apply(beams, candidate);
+    budgeted_planes_composed(beams, candidate, &budget, column, n)
+}
+
+/// The (masked) beams and FJ candidate scaled to `budget` (`[B, 1]`) by eq. (27), the candidate
+/// only where `column` (it is then in the budget), for samples of `subcarriers` rows.
+fn budgeted_planes_composed(
+    beams: ComplexTensor<3>,
+    candidate: ComplexTensor<3>,
+    budget: &Tensor<2>,
+    column: bool,
+    subcarriers: usize,
+) -> (ComplexTensor<3>, ComplexTensor<3>) {
+    if !column {
+        let scale = frame_scale_composed(&[&beams], budget, subcarriers);
+        return (beams.times(&scale), candidate);
+    }
+    let scale = frame_scale_composed(&[&beams, &candidate], budget, subcarriers);
+    (beams.times(&scale), candidate.times(&scale))
+}
+
 /// [`encoded_planes_composed`], from the cubecl kernels of `encoded.rs` where the device has them.
 fn encoded_planes(
     encoded: &Tensor<2>,
@@ -607,6 +656,23 @@ struct AllocationMasks {
     sense: Option<Tensor<3>>,
 }
 
+impl AllocationMasks {
+    /// The beams and the FJ candidate with their masks applied.
+    fn apply(
+        &self,
+        mut beams: ComplexTensor<3>,
+        mut candidate: ComplexTensor<3>,
+    ) -> (ComplexTensor<3>, ComplexTensor<3>) {
+        if let Some(comm) = &self.comm {
+            beams = beams.times(comm);
+        }
+        if let Some(sense) = &self.sense {
+            candidate = candidate.times(sense);
+        }
+        (beams, candidate)
+    }
+}
+
 fn allocation_masks(setup: &Setup, batch: &Batch) -> AllocationMasks {
     let system = &setup.scenario.file().system;
     let (b, n, comm) = (batch.samples, batch.subcarriers, system.comm_subcarriers);
@@ -642,19 +708,7 @@ fn rows_of(per_sample: Tensor<2>, subcarriers: usize) -> Tensor<3> {
 }
 
 /// The factor `[BN, 1, 1]` that scales every sample's columns (those of every block in
-/// `blocks`) to `budget` (`[B, 1]`) on average over its subcarriers (eq. 27): one kernel each
-/// way on the cubecl devices for the beams and the FJ column (`budget.rs`), composed elsewhere.
-fn frame_scale(blocks: &[&ComplexTensor<3>], batch: &Batch, budget: Tensor<2>) -> Tensor<3> {
-    #[cfg(feature = "wgpu")]
-    if let [beams, column] = blocks
-        && let Some(scale) = budget::frame_scale(beams, column, &budget, batch.subcarriers)
-    {
-        return scale;
-    }
-    frame_scale_composed(blocks, &budget, batch.subcarriers)
-}
-
-/// [`frame_scale`] in Burn tensor operations, for samples of `subcarriers` rows.
+/// `blocks`) to `budget` (`[B, 1]`) on average over its `subcarriers` rows (eq. 27).
 fn frame_scale_composed(
     blocks: &[&ComplexTensor<3>],
     budget: &Tensor<2>,

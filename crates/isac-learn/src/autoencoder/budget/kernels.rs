@@ -1,178 +1,419 @@
-//! The kernels of [`FrameScale`] and [`FrameScaleGradient`], in f32, one unit per row both
-//! ways (each sums its sample's rows). Layouts (row-major, made contiguous first): the beams
-//! `[BN, Nt, K]`, the FJ column `[BN, Nt, 1]`, the budgets `[B, 1]`, the scale and its upstream
-//! gradient `[BN, 1, 1]`.
+//! The kernels of [`FrameBudget`] and [`FrameBudgetGradient`], in f32, one unit per row both
+//! ways (each sums its sample's rows). The beam structure, whether the budget covers the FJ
+//! column and which masks exist are compile-time choices. Layouts (row-major, made contiguous
+//! first): the encoder's output `[BN, W]` (each row `[Re, Im] x [u_1 .. u_K, c] x Nt` first),
+//! the ZF directions `[BN, Nt, K]`, the projectors `[BN, Nt, Nt]`, the budgets `[B, 1]`, the
+//! masks `[BN, 1, 1]`.
 
 use burn::backend::TensorMetadata;
 use burn::backend::tensor::FloatTensor;
-use burn::tensor::Shape;
 use burn_cubecl::CubeBackend;
 use burn_cubecl::cubecl;
 use burn_cubecl::cubecl::prelude::*;
 use burn_cubecl::tensor::CubeTensor;
 
 use super::super::FLOOR;
-use super::{FrameScale, FrameScaleGradient};
-use crate::cube::{contiguous, elementwise, empty_like_rows};
+use super::{Budget, FrameBudget, FrameBudgetGradient};
+use crate::cube::{Cx, conj_mul, contiguous, cx, elementwise, empty_like_rows, mul, re_conj_mul};
 
-/// `(f_b, s_b)`: the mean over the rows of sample `b` of the power of the beams and the FJ
-/// column, and the scale `sqrt(P_b / max(f_b, FLOOR))` of eq. (27).
+/// Compile-time choices of [`Budget`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Flags {
+    zero_forcing: bool,
+    column: bool,
+    comm_mask: bool,
+    sense_mask: bool,
+}
+
+/// `g_k = sum_m u_k[m] / sqrt(Nt)` of row `row`.
+#[cube]
+fn gain(e: &Tensor<f32>, row: usize, col: usize, k: usize, nt: usize) -> Cx {
+    let base = row * e.shape(1);
+    let mut re = 0.0f32;
+    let mut im = 0.0f32;
+    for m in 0..nt {
+        re += e[base + col * nt + m];
+        im += e[base + (k + 1 + col) * nt + m];
+    }
+    let scale = 1.0f32 / f32::sqrt(nt as f32);
+    cx(re * scale, im * scale)
+}
+
+/// `|z_k|^2` of row `row`.
+#[cube]
+fn direction_norm(
+    zr: &Tensor<f32>,
+    zi: &Tensor<f32>,
+    row: usize,
+    col: usize,
+    k: usize,
+    nt: usize,
+) -> f32 {
+    let mut total = 0.0f32;
+    for n in 0..nt {
+        let at = (row * nt + n) * k + col;
+        total += zr[at] * zr[at] + zi[at] * zi[at];
+    }
+    total
+}
+
+/// `(P c)[n]` of row `row`.
+#[cube]
+fn projected(
+    e: &Tensor<f32>,
+    pr: &Tensor<f32>,
+    pi: &Tensor<f32>,
+    row: usize,
+    n: usize,
+    k: usize,
+    nt: usize,
+) -> Cx {
+    let base = row * e.shape(1);
+    let mut re = 0.0f32;
+    let mut im = 0.0f32;
+    for m in 0..nt {
+        let at = (row * nt + n) * nt + m;
+        let p = mul(
+            cx(pr[at], pi[at]),
+            cx(e[base + k * nt + m], e[base + (2 * k + 1) * nt + m]),
+        );
+        re += p.re;
+        im += p.im;
+    }
+    cx(re, im)
+}
+
+/// The squares of row `row`'s masks `(comm, sense)` (1 without).
+#[cube]
+fn mask_squares(
+    comm: &Tensor<f32>,
+    sense: &Tensor<f32>,
+    row: usize,
+    #[comptime] flags: Flags,
+) -> (f32, f32) {
+    let mut comm_sq = 1.0f32;
+    let mut sense_sq = 1.0f32;
+    if comptime!(flags.comm_mask) {
+        comm_sq = comm[row] * comm[row];
+    }
+    if comptime!(flags.sense_mask) {
+        sense_sq = sense[row] * sense[row];
+    }
+    (comm_sq, sense_sq)
+}
+
+/// The power `p_n` of row `row`: the beams' and, with `flags.column`, the FJ column's, each
+/// times its mask squared.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn row_power(
+    e: &Tensor<f32>,
+    zr: &Tensor<f32>,
+    zi: &Tensor<f32>,
+    pr: &Tensor<f32>,
+    pi: &Tensor<f32>,
+    comm: &Tensor<f32>,
+    sense: &Tensor<f32>,
+    row: usize,
+    k: usize,
+    nt: usize,
+    #[comptime] flags: Flags,
+) -> f32 {
+    let base = row * e.shape(1);
+    let (comm, sense) = mask_squares(comm, sense, row, flags);
+    let mut beams = 0.0f32;
+    for col in 0..k {
+        if comptime!(flags.zero_forcing) {
+            let g = gain(e, row, col, k, nt);
+            beams += direction_norm(zr, zi, row, col, k, nt) * re_conj_mul(g, g);
+        } else {
+            for m in 0..nt {
+                let re = e[base + col * nt + m];
+                let im = e[base + (k + 1 + col) * nt + m];
+                beams += re * re + im * im;
+            }
+        }
+    }
+    let mut total = comm * beams;
+    if comptime!(flags.column) {
+        let mut column = 0.0f32;
+        for n in 0..nt {
+            let y = projected(e, pr, pi, row, n, k, nt);
+            column += re_conj_mul(y, y);
+        }
+        total += sense * column;
+    }
+    total
+}
+
+/// `(f_b, s_b)`: the mean row power of sample `b` and its scale `sqrt(P_b / max(f_b, FLOOR))`.
 #[cube]
 #[allow(clippy::too_many_arguments)]
 fn frame(
-    fr: &Tensor<f32>,
-    fi: &Tensor<f32>,
-    cr: &Tensor<f32>,
-    ci: &Tensor<f32>,
+    e: &Tensor<f32>,
+    zr: &Tensor<f32>,
+    zi: &Tensor<f32>,
+    pr: &Tensor<f32>,
+    pi: &Tensor<f32>,
     budget: &Tensor<f32>,
+    comm: &Tensor<f32>,
+    sense: &Tensor<f32>,
     b: usize,
     subcarriers: usize,
+    k: usize,
+    nt: usize,
+    #[comptime] flags: Flags,
 ) -> (f32, f32) {
-    let beam_entries = fr.shape(1) * fr.shape(2);
-    let column_entries = cr.shape(1);
     let mut total = 0.0f32;
     for n in 0..subcarriers {
-        let row = b * subcarriers + n;
-        for e in 0..beam_entries {
-            let at = row * beam_entries + e;
-            total += fr[at] * fr[at] + fi[at] * fi[at];
-        }
-        for e in 0..column_entries {
-            let at = row * column_entries + e;
-            total += cr[at] * cr[at] + ci[at] * ci[at];
-        }
+        total += row_power(
+            e,
+            zr,
+            zi,
+            pr,
+            pi,
+            comm,
+            sense,
+            b * subcarriers + n,
+            k,
+            nt,
+            flags,
+        );
     }
     let f = total / subcarriers as f32;
     (f, f32::sqrt(budget[b] / f32::max(f, FLOOR)))
 }
 
 #[cube(launch)]
-fn frame_scale_kernel(
-    fr: &Tensor<f32>,
-    fi: &Tensor<f32>,
-    cr: &Tensor<f32>,
-    ci: &Tensor<f32>,
+#[allow(clippy::too_many_arguments)]
+fn frame_budget_kernel(
+    e: &Tensor<f32>,
+    zr: &Tensor<f32>,
+    zi: &Tensor<f32>,
+    pr: &Tensor<f32>,
+    pi: &Tensor<f32>,
     budget: &Tensor<f32>,
+    comm: &Tensor<f32>,
+    sense: &Tensor<f32>,
     out: &mut Tensor<f32>,
+    k: u32,
+    nt: u32,
     subcarriers: u32,
+    #[comptime] flags: Flags,
 ) {
-    if ABSOLUTE_POS >= out.shape(0) {
+    if ABSOLUTE_POS >= e.shape(0) {
         terminate!();
     }
-    let subcarriers = subcarriers as usize;
-    let b = ABSOLUTE_POS / subcarriers;
-    let (_, s) = frame(fr, fi, cr, ci, budget, b, subcarriers);
-    out[ABSOLUTE_POS] = s;
+    let (k, nt, subcarriers) = (k as usize, nt as usize, subcarriers as usize);
+    let (_, s) = frame(
+        e,
+        zr,
+        zi,
+        pr,
+        pi,
+        budget,
+        comm,
+        sense,
+        ABSOLUTE_POS / subcarriers,
+        subcarriers,
+        k,
+        nt,
+        flags,
+    );
+    let entries = e.shape(1);
+    let scaled = 2 * (k + 1) * nt;
+    for i in 0..entries {
+        let at = ABSOLUTE_POS * entries + i;
+        out[at] = select(i < scaled, s * e[at], e[at]);
+    }
 }
 
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
-fn frame_scale_gradient_kernel(
-    fr: &Tensor<f32>,
-    fi: &Tensor<f32>,
-    cr: &Tensor<f32>,
-    ci: &Tensor<f32>,
+fn frame_budget_gradient_kernel(
+    e: &Tensor<f32>,
+    zr: &Tensor<f32>,
+    zi: &Tensor<f32>,
+    pr: &Tensor<f32>,
+    pi: &Tensor<f32>,
     budget: &Tensor<f32>,
+    comm: &Tensor<f32>,
+    sense: &Tensor<f32>,
     upstream: &Tensor<f32>,
-    gfr: &mut Tensor<f32>,
-    gfi: &mut Tensor<f32>,
-    gcr: &mut Tensor<f32>,
-    gci: &mut Tensor<f32>,
+    out: &mut Tensor<f32>,
+    k: u32,
+    nt: u32,
     subcarriers: u32,
+    #[comptime] flags: Flags,
 ) {
-    if ABSOLUTE_POS >= upstream.shape(0) {
+    if ABSOLUTE_POS >= e.shape(0) {
         terminate!();
     }
-    let subcarriers = subcarriers as usize;
-    let b = ABSOLUTE_POS / subcarriers;
-    let (f, s) = frame(fr, fi, cr, ci, budget, b, subcarriers);
-    let mut g = 0.0f32;
+    let (k, nt, subcarriers) = (k as usize, nt as usize, subcarriers as usize);
+    let row = ABSOLUTE_POS;
+    let b = row / subcarriers;
+    let (f, s) = frame(
+        e,
+        zr,
+        zi,
+        pr,
+        pi,
+        budget,
+        comm,
+        sense,
+        b,
+        subcarriers,
+        k,
+        nt,
+        flags,
+    );
+    let entries = e.shape(1);
+    let scaled = 2 * (k + 1) * nt;
+    // `D_b`, the sum of `G e` over the sample's scaled entries.
+    let mut d = 0.0f32;
     for n in 0..subcarriers {
-        g += upstream[b * subcarriers + n];
+        let base = (b * subcarriers + n) * entries;
+        for i in 0..scaled {
+            d += upstream[base + i] * e[base + i];
+        }
     }
-    // `-(s / (N f)) sum_n g_n`, the factor of every entry of the sample.
-    let factor = select(f > FLOOR, -s * g / (subcarriers as f32 * f), 0.0f32);
-    let beam_entries = fr.shape(1) * fr.shape(2);
-    for e in 0..beam_entries {
-        let at = ABSOLUTE_POS * beam_entries + e;
-        gfr[at] = factor * fr[at];
-        gfi[at] = factor * fi[at];
+    // `-(s D / (2 N f))`, the factor of `dp_n / de`.
+    let factor = select(
+        f > FLOOR,
+        -s * d / (2.0f32 * subcarriers as f32 * f),
+        0.0f32,
+    );
+    let base = row * entries;
+    for i in 0..entries {
+        let at = base + i;
+        out[at] = select(i < scaled, s * upstream[at], upstream[at]);
     }
-    let column_entries = cr.shape(1);
-    for e in 0..column_entries {
-        let at = ABSOLUTE_POS * column_entries + e;
-        gcr[at] = factor * cr[at];
-        gci[at] = factor * ci[at];
+    let (comm_sq, sense_sq) = mask_squares(comm, sense, row, flags);
+    let beam_factor = 2.0f32 * factor * comm_sq;
+    for col in 0..k {
+        if comptime!(flags.zero_forcing) {
+            let g = gain(e, row, col, k, nt);
+            let w = beam_factor * direction_norm(zr, zi, row, col, k, nt) / f32::sqrt(nt as f32);
+            for m in 0..nt {
+                out[base + col * nt + m] += w * g.re;
+                out[base + (k + 1 + col) * nt + m] += w * g.im;
+            }
+        } else {
+            for m in 0..nt {
+                let (re, im) = (base + col * nt + m, base + (k + 1 + col) * nt + m);
+                out[re] += beam_factor * e[re];
+                out[im] += beam_factor * e[im];
+            }
+        }
+    }
+    if comptime!(flags.column) {
+        // `2 P^H P c`, entry `m`.
+        let column_factor = 2.0f32 * factor * sense_sq;
+        for m in 0..nt {
+            let mut re = 0.0f32;
+            let mut im = 0.0f32;
+            for n in 0..nt {
+                let at = (row * nt + n) * nt + m;
+                let p = conj_mul(cx(pr[at], pi[at]), projected(e, pr, pi, row, n, k, nt));
+                re += p.re;
+                im += p.im;
+            }
+            out[base + k * nt + m] += column_factor * re;
+            out[base + (2 * k + 1) * nt + m] += column_factor * im;
+        }
     }
 }
 
-impl FrameScale for CubeBackend {
-    fn frame_scale(
-        beams_re: FloatTensor<Self>,
-        beams_im: FloatTensor<Self>,
-        column_re: FloatTensor<Self>,
-        column_im: FloatTensor<Self>,
+impl Budget {
+    fn flags(self) -> Flags {
+        Flags {
+            zero_forcing: self.zero_forcing,
+            column: self.column,
+            comm_mask: self.comm_mask,
+            sense_mask: self.sense_mask,
+        }
+    }
+}
+
+impl FrameBudget for CubeBackend {
+    fn frame_budget(
+        encoded: FloatTensor<Self>,
+        zf_re: FloatTensor<Self>,
+        zf_im: FloatTensor<Self>,
+        proj_re: FloatTensor<Self>,
+        proj_im: FloatTensor<Self>,
         budget: FloatTensor<Self>,
-        subcarriers: usize,
+        comm: FloatTensor<Self>,
+        sense: FloatTensor<Self>,
+        settings: Budget,
     ) -> FloatTensor<Self> {
-        let planes = [beams_re, beams_im, column_re, column_im, budget].map(contiguous);
-        let rows = TensorMetadata::shape(&planes[0])[0];
-        let out = empty_like_rows(&planes[0], Shape::new([rows, 1, 1]));
+        let inputs = [encoded, zf_re, zf_im, proj_re, proj_im, budget, comm, sense].map(contiguous);
+        let out = empty_like_rows(&inputs[0], TensorMetadata::shape(&inputs[0]));
+        let rows = TensorMetadata::shape(&out)[0];
         let (count, dim) = elementwise(&out, rows);
-        let [fr, fi, cr, ci, p] = planes.map(CubeTensor::into_tensor_arg);
-        frame_scale_kernel::launch(
+        let [e, zr, zi, pr, pi, p, c, s] = inputs.map(CubeTensor::into_tensor_arg);
+        frame_budget_kernel::launch(
             &out.client,
             count,
             dim,
-            fr,
-            fi,
-            cr,
-            ci,
+            e,
+            zr,
+            zi,
+            pr,
+            pi,
             p,
+            c,
+            s,
             out.clone().into_tensor_arg(),
-            subcarriers as u32,
+            settings.users as u32,
+            settings.antennas as u32,
+            settings.subcarriers as u32,
+            settings.flags(),
         );
         out
     }
 }
 
-impl FrameScaleGradient for CubeBackend {
-    fn frame_scale_gradient(
-        beams_re: FloatTensor<Self>,
-        beams_im: FloatTensor<Self>,
-        column_re: FloatTensor<Self>,
-        column_im: FloatTensor<Self>,
+impl FrameBudgetGradient for CubeBackend {
+    fn frame_budget_gradient(
+        encoded: FloatTensor<Self>,
+        zf_re: FloatTensor<Self>,
+        zf_im: FloatTensor<Self>,
+        proj_re: FloatTensor<Self>,
+        proj_im: FloatTensor<Self>,
         budget: FloatTensor<Self>,
+        comm: FloatTensor<Self>,
+        sense: FloatTensor<Self>,
         upstream: FloatTensor<Self>,
-        subcarriers: usize,
-    ) -> (
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-        FloatTensor<Self>,
-    ) {
-        let inputs = [beams_re, beams_im, column_re, column_im, budget, upstream].map(contiguous);
-        let [gfr, gfi, gcr, gci] =
-            [0, 1, 2, 3].map(|i| empty_like_rows(&inputs[i], TensorMetadata::shape(&inputs[i])));
-        let rows = TensorMetadata::shape(&inputs[0])[0];
-        let (count, dim) = elementwise(&gfr, rows);
-        let [fr, fi, cr, ci, p, g] = inputs.map(CubeTensor::into_tensor_arg);
-        frame_scale_gradient_kernel::launch(
-            &gfr.client,
+        settings: Budget,
+    ) -> FloatTensor<Self> {
+        let inputs = [
+            encoded, zf_re, zf_im, proj_re, proj_im, budget, comm, sense, upstream,
+        ]
+        .map(contiguous);
+        let out = empty_like_rows(&inputs[0], TensorMetadata::shape(&inputs[0]));
+        let rows = TensorMetadata::shape(&out)[0];
+        let (count, dim) = elementwise(&out, rows);
+        let [e, zr, zi, pr, pi, p, c, s, g] = inputs.map(CubeTensor::into_tensor_arg);
+        frame_budget_gradient_kernel::launch(
+            &out.client,
             count,
             dim,
-            fr,
-            fi,
-            cr,
-            ci,
+            e,
+            zr,
+            zi,
+            pr,
+            pi,
             p,
+            c,
+            s,
             g,
-            gfr.clone().into_tensor_arg(),
-            gfi.clone().into_tensor_arg(),
-            gcr.clone().into_tensor_arg(),
-            gci.clone().into_tensor_arg(),
-            subcarriers as u32,
+            out.clone().into_tensor_arg(),
+            settings.users as u32,
+            settings.antennas as u32,
+            settings.subcarriers as u32,
+            settings.flags(),
         );
-        (gfr, gfi, gcr, gci)
+        out
     }
 }
