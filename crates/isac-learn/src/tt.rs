@@ -25,6 +25,8 @@ use contraction::TtShape;
 mod contraction;
 #[cfg(feature = "wgpu")]
 mod dense;
+#[cfg(feature = "wgpu")]
+mod materialised;
 mod op;
 
 /// Largest `M x N` that [`TtLinear::to_dense`] forms (2^24 entries, 128 MB of f64).
@@ -262,8 +264,9 @@ impl TtLinear {
     /// `[batch, N] -> [batch, M]`: `y = W x + b` (then the ReLU, if any) by contracting the
     /// cores with the input, first core first, the batch kept as the fastest index of every
     /// intermediate state (see `tt/contraction.rs`); `W` is never formed. On the CPU devices
-    /// this is one fused operation with its own backward pass, on the cubecl devices a one-core
-    /// layer is one too (`tt/dense.rs`), elsewhere [`TtLinear::forward_composed`] and Burn's bias
+    /// this is one fused operation with its own backward pass, on the cubecl devices one too
+    /// (`tt/dense.rs`, a layer of several cores on the dense weights formed from its cores by
+    /// `tt/materialised.rs`), elsewhere [`TtLinear::forward_composed`] and Burn's bias
     /// add and ReLU.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         #[cfg(feature = "wgpu")]

@@ -217,7 +217,7 @@ mod tests {
                 let budget: Vec<f32> = (0..samples).map(|b| 0.5 + b as f32).collect();
                 let budget = from_values(budget, [samples, 1], &device).unwrap();
                 let mask = |offset: usize| {
-                    let v = (0..rows).map(|r| ((r + offset) % 3 != 0) as u8 as f32);
+                    let v = (0..rows).map(|r| f32::from(u8::from(!(r + offset).is_multiple_of(3))));
                     from_values(v.collect(), [rows, 1, 1], &device).unwrap()
                 };
                 let masked = AllocationMasks {

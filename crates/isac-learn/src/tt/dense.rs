@@ -4,7 +4,8 @@
 //! kernel each way. The composed path slices the core and the bias out of the flat parameter
 //! (a copy forward, a fill and a slice assignment backward each), transposes the input and
 //! output, and runs the product, the bias add, the ReLU and their backward passes as separate
-//! kernels. Layers of several cores (TT, DTTE's core) keep the composed path.
+//! kernels. A layer of several cores (TT, DTTE's core) runs here too, on the dense weights
+//! formed from its cores (`materialised.rs`).
 //!
 //! Backward, for the upstream gradient `G` (`[batch, M]`) masked by the ReLU (`y > 0`, as
 //! Burn's): `dx = G W`, `dW = G^T x`, `db = sum_batch G`, in one launch.
@@ -105,12 +106,17 @@ impl<B: DenseLayer + DenseLayerGradient> Backward<B, 2> for DenseBackward {
     }
 }
 
-/// The layer of shape `shape` with flat `weights` on `x`, or `None` where the composed path
-/// must run (not a cubecl device, more than one core, or an empty batch).
+/// The layer of shape `shape` with flat `weights` on `x` (a layer of several cores through its
+/// dense weights, `materialised.rs`), or `None` where the composed path must run (not a cubecl
+/// device, or an empty batch).
 pub(super) fn dense_layer(shape: &TtShape, weights: Tensor<1>, x: &Tensor<2>) -> Option<Tensor<2>> {
-    if shape.in_factors.len() != 1 || x.dims()[0] == 0 || !crate::cube::supports(&x.device()) {
+    if x.dims()[0] == 0 || !crate::cube::supports(&x.device()) {
         return None;
     }
+    let weights = match shape.in_factors.len() {
+        1 => weights,
+        _ => super::materialised::materialised(shape, weights),
+    };
     Some(Tensor::from_dispatch(
         <Dispatch as DenseLayer>::dense_layer(
             x.clone().into_dispatch(),

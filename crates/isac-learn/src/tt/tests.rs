@@ -190,9 +190,10 @@ fn fused_operation_equals_composed_operations_with_gradients() {
     }
 }
 
-/// On the cubecl devices a one-core layer is one kernel each way (`tt/dense.rs`): against the
-/// composed path on the wgpu device (CI: lavapipe), with and without the ReLU and the bias, and
-/// the FC encoder's first layer.
+/// On the cubecl devices a layer is one kernel each way (`tt/dense.rs`), after one that forms
+/// the dense weights of a layer of several cores (`tt/materialised.rs`): against the composed
+/// path on the wgpu device (CI: lavapipe), with and without the ReLU and the bias, the FC
+/// encoder's first layer, layers of two and three cores, and DTTE's core.
 #[test]
 fn the_wgpu_dense_layer_equals_the_composed_one_with_gradients() {
     for device in crate::testing::kernel_devices()
@@ -206,6 +207,9 @@ fn the_wgpu_dense_layer_equals_the_composed_one_with_gradients() {
                 (&[5], &[7], 1, true, true),
                 (&[5], &[7], 1, true, false),
                 (&[78], &[256], 1, true, true),
+                (&[2, 3], &[2, 2], 2, false, false),
+                (&[2, 3, 4], &[3, 2, 2], 3, true, true),
+                (&[6, 13], &[8, 16], 8, true, true),
             ],
         );
     }
