@@ -218,8 +218,8 @@ mod reduce {
     /// `log2 CUBE_WIDTH`, the levels of the sum's tree.
     const LEVELS: usize = 8;
 
-    /// The sum of every unit's `share`, valid in unit 0 (the other units get partial sums); every
-    /// unit of the cube must call it.
+    /// The sum of every unit's `share`, in every unit (the last level's barrier comes before
+    /// the read); every unit of the cube must call it.
     #[cube]
     pub(crate) fn cube_sum(share: f32) -> f32 {
         let unit = UNIT_POS as usize;

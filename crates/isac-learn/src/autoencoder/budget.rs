@@ -5,8 +5,7 @@
 //! with those entries of every row of sample `b` times `s_b = sqrt(P_b / max(f_b, FLOOR))`
 //! (the rest, ISAC_FJ_PLUS's share, unchanged), `f_b` the mean over the sample's `N` rows of the
 //! row power `p_n` of the beams and (where the budget covers it) the FJ column, each times its
-//! allocation mask squared. One launch each way (one unit per row, each summing its sample's
-//! rows), where scaling the planes (the composed path: [`super::frame_scale_composed`] and the
+//! allocation mask squared. One launch each way (one summing cube per sample), where scaling the planes (the composed path: [`super::frame_scale_composed`] and the
 //! broadcast products) takes a launch for the scale and one for the products forward, and
 //! about 20 backward: the products' gradients, their reductions to the scale and the sums of
 //! the planes' two gradients.
@@ -198,14 +197,22 @@ mod tests {
     /// The kernels against the composed operations on the wgpu device (CI: lavapipe): the
     /// budgeted beams and FJ column from the scaled encoder output against the composed planes
     /// scaled by eq. (27), and the gradient of the encoder's output, for the ZF and the free
-    /// structure, one and several rows per sample, with and without the FJ column in the budget,
+    /// structure, samples of one to 300 rows, with and without the FJ column in the budget,
     /// with and without allocation masks, and an output with one more entry (ISAC_FJ_PLUS's
     /// share).
     #[test]
     fn the_wgpu_frame_budget_equals_the_composed_one_with_gradients() {
         let gpus = kernel_devices().into_iter().filter(crate::cube::supports);
         for device in gpus {
-            for (samples, subcarriers, k, nt, extra) in [(4, 1, 2, 8, 1), (3, 5, 1, 4, 0)] {
+            // Samples of fewer entries than a summing cube has units, of more entries, and of more
+            // rows.
+            let sizes = [
+                (4, 1, 2, 8, 1),
+                (3, 5, 1, 4, 0),
+                (2, 20, 2, 8, 1),
+                (2, 300, 1, 2, 1),
+            ];
+            for (samples, subcarriers, k, nt, extra) in sizes {
                 let rows = samples * subcarriers;
                 let width = 2 * (k + 1) * nt;
                 let encoded = random_complex([rows, width + extra, 1], 1, &device)

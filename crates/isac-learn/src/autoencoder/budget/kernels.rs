@@ -1,5 +1,7 @@
-//! The kernels of [`FrameBudget`] and [`FrameBudgetGradient`], in f32, one unit per row both
-//! ways (each sums its sample's rows). The beam structure, whether the budget covers the FJ
+//! The kernels of [`FrameBudget`] and [`FrameBudgetGradient`], in f32, one summing cube per
+//! sample both ways ([`cube_sum`]: its units share the sample's rows for the frame power, then
+//! its entries for the output), so that no unit loops over a whole sample (at N = 64, tens of
+//! thousands of dependent loads on a GPU). The beam structure, whether the budget covers the FJ
 //! column and which masks exist are compile-time choices. Layouts (row-major, made contiguous
 //! first): the encoder's output `[BN, W]` (each row `[Re, Im] x [u_1 .. u_K, c] x Nt` first),
 //! the ZF directions `[BN, Nt, K]`, the projectors `[BN, Nt, Nt]`, the budgets `[B, 1]`, the
@@ -14,7 +16,9 @@ use burn_cubecl::tensor::CubeTensor;
 
 use super::super::FLOOR;
 use super::{Budget, FrameBudget, FrameBudgetGradient};
-use crate::cube::{Cx, conj_mul, contiguous, cx, elementwise, empty_like_rows, mul, re_conj_mul};
+use crate::cube::{
+    CUBE_WIDTH, Cx, conj_mul, contiguous, cube_sum, cx, empty_like_rows, mul, one_cube, re_conj_mul,
+};
 
 /// Compile-time choices of [`Budget`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -146,7 +150,8 @@ fn row_power(
     total
 }
 
-/// `(f_b, s_b)`: the mean row power of sample `b` and its scale `sqrt(P_b / max(f_b, FLOOR))`.
+/// `(f_b, s_b)`, in every unit of sample `b`'s cube: the mean row power of the sample (each
+/// unit sums a strided share of its rows) and its scale `sqrt(P_b / max(f_b, FLOOR))`.
 #[cube]
 #[allow(clippy::too_many_arguments)]
 fn frame(
@@ -164,24 +169,75 @@ fn frame(
     nt: usize,
     #[comptime] flags: Flags,
 ) -> (f32, f32) {
-    let mut total = 0.0f32;
-    for n in 0..subcarriers {
-        total += row_power(
-            e,
-            zr,
-            zi,
-            pr,
-            pi,
-            comm,
-            sense,
-            b * subcarriers + n,
-            k,
-            nt,
-            flags,
-        );
+    let mut share = 0.0f32;
+    for j in 0..subcarriers.div_ceil(CUBE_WIDTH) {
+        let n = j * CUBE_WIDTH + UNIT_POS as usize;
+        if n < subcarriers {
+            share += row_power(
+                e,
+                zr,
+                zi,
+                pr,
+                pi,
+                comm,
+                sense,
+                b * subcarriers + n,
+                k,
+                nt,
+                flags,
+            );
+        }
     }
-    let f = total / subcarriers as f32;
+    let f = cube_sum(share) / subcarriers as f32;
     (f, f32::sqrt(budget[b] / f32::max(f, FLOOR)))
+}
+
+/// `dp_n / de` at entry `i` of row `row` (one of its first `2 (K + 1) Nt`).
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn power_gradient(
+    e: &Tensor<f32>,
+    zr: &Tensor<f32>,
+    zi: &Tensor<f32>,
+    pr: &Tensor<f32>,
+    pi: &Tensor<f32>,
+    comm: &Tensor<f32>,
+    sense: &Tensor<f32>,
+    row: usize,
+    i: usize,
+    k: usize,
+    nt: usize,
+    #[comptime] flags: Flags,
+) -> f32 {
+    // Entry `m` of column `col` (`K` is the FJ candidate), real (`part` 0) or imaginary part.
+    let block = i / nt;
+    let m = i % nt;
+    let real = block / (k + 1) == 0;
+    let col = block % (k + 1);
+    let (comm_sq, sense_sq) = mask_squares(comm, sense, row, flags);
+    let mut value = 0.0f32;
+    if col < k {
+        if comptime!(flags.zero_forcing) {
+            let g = gain(e, row, col, k, nt);
+            let w =
+                2.0f32 * comm_sq * direction_norm(zr, zi, row, col, k, nt) / f32::sqrt(nt as f32);
+            value = w * select(real, g.re, g.im);
+        } else {
+            value = 2.0f32 * comm_sq * e[row * e.shape(1) + i];
+        }
+    } else if comptime!(flags.column) {
+        // `2 (P^H P c)[m]`.
+        let mut re = 0.0f32;
+        let mut im = 0.0f32;
+        for n in 0..nt {
+            let at = (row * nt + n) * nt + m;
+            let p = conj_mul(cx(pr[at], pi[at]), projected(e, pr, pi, row, n, k, nt));
+            re += p.re;
+            im += p.im;
+        }
+        value = 2.0f32 * sense_sq * select(real, re, im);
+    }
+    value
 }
 
 #[cube(launch)]
@@ -201,10 +257,8 @@ fn frame_budget_kernel(
     subcarriers: u32,
     #[comptime] flags: Flags,
 ) {
-    if ABSOLUTE_POS >= e.shape(0) {
-        terminate!();
-    }
     let (k, nt, subcarriers) = (k as usize, nt as usize, subcarriers as usize);
+    let b = CUBE_POS;
     let (_, s) = frame(
         e,
         zr,
@@ -214,7 +268,7 @@ fn frame_budget_kernel(
         budget,
         comm,
         sense,
-        ABSOLUTE_POS / subcarriers,
+        b,
         subcarriers,
         k,
         nt,
@@ -222,9 +276,13 @@ fn frame_budget_kernel(
     );
     let entries = e.shape(1);
     let scaled = 2 * (k + 1) * nt;
-    for i in 0..entries {
-        let at = ABSOLUTE_POS * entries + i;
-        out[at] = select(i < scaled, s * e[at], e[at]);
+    let sample = subcarriers * entries;
+    for j in 0..sample.div_ceil(CUBE_WIDTH) {
+        let idx = j * CUBE_WIDTH + UNIT_POS as usize;
+        if idx < sample {
+            let at = b * sample + idx;
+            out[at] = select(idx % entries < scaled, s * e[at], e[at]);
+        }
     }
 }
 
@@ -246,12 +304,8 @@ fn frame_budget_gradient_kernel(
     subcarriers: u32,
     #[comptime] flags: Flags,
 ) {
-    if ABSOLUTE_POS >= e.shape(0) {
-        terminate!();
-    }
     let (k, nt, subcarriers) = (k as usize, nt as usize, subcarriers as usize);
-    let row = ABSOLUTE_POS;
-    let b = row / subcarriers;
+    let b = CUBE_POS;
     let (f, s) = frame(
         e,
         zr,
@@ -269,57 +323,35 @@ fn frame_budget_gradient_kernel(
     );
     let entries = e.shape(1);
     let scaled = 2 * (k + 1) * nt;
+    let sample = subcarriers * entries;
     // `D_b`, the sum of `G e` over the sample's scaled entries.
-    let mut d = 0.0f32;
-    for n in 0..subcarriers {
-        let base = (b * subcarriers + n) * entries;
-        for i in 0..scaled {
-            d += upstream[base + i] * e[base + i];
+    let mut share = 0.0f32;
+    for j in 0..sample.div_ceil(CUBE_WIDTH) {
+        let idx = j * CUBE_WIDTH + UNIT_POS as usize;
+        if idx < sample && idx % entries < scaled {
+            let at = b * sample + idx;
+            share += upstream[at] * e[at];
         }
     }
+    let d = cube_sum(share);
     // `-(s D / (2 N f))`, the factor of `dp_n / de`.
     let factor = select(
         f > FLOOR,
         -s * d / (2.0f32 * subcarriers as f32 * f),
         0.0f32,
     );
-    let base = row * entries;
-    for i in 0..entries {
-        let at = base + i;
-        out[at] = select(i < scaled, s * upstream[at], upstream[at]);
-    }
-    let (comm_sq, sense_sq) = mask_squares(comm, sense, row, flags);
-    let beam_factor = 2.0f32 * factor * comm_sq;
-    for col in 0..k {
-        if comptime!(flags.zero_forcing) {
-            let g = gain(e, row, col, k, nt);
-            let w = beam_factor * direction_norm(zr, zi, row, col, k, nt) / f32::sqrt(nt as f32);
-            for m in 0..nt {
-                out[base + col * nt + m] += w * g.re;
-                out[base + (k + 1 + col) * nt + m] += w * g.im;
+    for j in 0..sample.div_ceil(CUBE_WIDTH) {
+        let idx = j * CUBE_WIDTH + UNIT_POS as usize;
+        if idx < sample {
+            let at = b * sample + idx;
+            let i = idx % entries;
+            let mut g = upstream[at];
+            if i < scaled {
+                let row = b * subcarriers + idx / entries;
+                let dp = power_gradient(e, zr, zi, pr, pi, comm, sense, row, i, k, nt, flags);
+                g = s * g + factor * dp;
             }
-        } else {
-            for m in 0..nt {
-                let (re, im) = (base + col * nt + m, base + (k + 1 + col) * nt + m);
-                out[re] += beam_factor * e[re];
-                out[im] += beam_factor * e[im];
-            }
-        }
-    }
-    if comptime!(flags.column) {
-        // `2 P^H P c`, entry `m`.
-        let column_factor = 2.0f32 * factor * sense_sq;
-        for m in 0..nt {
-            let mut re = 0.0f32;
-            let mut im = 0.0f32;
-            for n in 0..nt {
-                let at = (row * nt + n) * nt + m;
-                let p = conj_mul(cx(pr[at], pi[at]), projected(e, pr, pi, row, n, k, nt));
-                re += p.re;
-                im += p.im;
-            }
-            out[base + k * nt + m] += column_factor * re;
-            out[base + (2 * k + 1) * nt + m] += column_factor * im;
+            out[at] = g;
         }
     }
 }
@@ -333,6 +365,12 @@ impl Budget {
             sense_mask: self.sense_mask,
         }
     }
+}
+
+/// One summing cube per sample (the budgets `[B, 1]`).
+fn cubes(budget: &CubeTensor) -> (CubeCount, CubeDim) {
+    let samples = TensorMetadata::shape(budget)[0] as u32;
+    (CubeCount::Static(samples, 1, 1), one_cube().1)
 }
 
 impl FrameBudget for CubeBackend {
@@ -349,8 +387,7 @@ impl FrameBudget for CubeBackend {
     ) -> FloatTensor<Self> {
         let inputs = [encoded, zf_re, zf_im, proj_re, proj_im, budget, comm, sense].map(contiguous);
         let out = empty_like_rows(&inputs[0], TensorMetadata::shape(&inputs[0]));
-        let rows = TensorMetadata::shape(&out)[0];
-        let (count, dim) = elementwise(&out, rows);
+        let (count, dim) = cubes(&inputs[5]);
         let [e, zr, zi, pr, pi, p, c, s] = inputs.map(CubeTensor::into_tensor_arg);
         frame_budget_kernel::launch(
             &out.client,
@@ -392,8 +429,7 @@ impl FrameBudgetGradient for CubeBackend {
         ]
         .map(contiguous);
         let out = empty_like_rows(&inputs[0], TensorMetadata::shape(&inputs[0]));
-        let rows = TensorMetadata::shape(&out)[0];
-        let (count, dim) = elementwise(&out, rows);
+        let (count, dim) = cubes(&inputs[5]);
         let [e, zr, zi, pr, pi, p, c, s, g] = inputs.map(CubeTensor::into_tensor_arg);
         frame_budget_gradient_kernel::launch(
             &out.client,
