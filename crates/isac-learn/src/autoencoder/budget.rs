@@ -5,10 +5,11 @@
 //! with those entries of every row of sample `b` times `s_b = sqrt(P_b / max(f_b, FLOOR))`
 //! (the rest, ISAC_FJ_PLUS's share, unchanged), `f_b` the mean over the sample's `N` rows of the
 //! row power `p_n` of the beams and (where the budget covers it) the FJ column, each times its
-//! allocation mask squared. One launch each way (one summing cube per sample), where scaling the planes (the composed path: [`super::frame_scale_composed`] and the
-//! broadcast products) takes a launch for the scale and one for the products forward, and
-//! about 20 backward: the products' gradients, their reductions to the scale and the sums of
-//! the planes' two gradients.
+//! allocation mask squared. One launch each way (one summing cube per sample), where scaling
+//! the planes (the composed path: [`super::frame_scale_composed`] and the broadcast products)
+//! takes a launch for the scale and one for the products forward, and about 20 backward: the
+//! products' gradients, their reductions to the scale and the sums of the planes' two
+//! gradients.
 //!
 //! Row power: ZF beams `f_k = z_k g_k` with `g_k = sum_m u_k[m] / sqrt(Nt)` give `|z_k|^2
 //! |g_k|^2`, free beams `|u_k|^2`, the FJ column `|P c|^2`. Backward, for the upstream gradient
