@@ -1,31 +1,46 @@
-//! Eq. (27)'s power budget on the cubecl devices (cargo feature `wgpu`), applied to the
-//! encoder's output before it becomes beams. The beams and the FJ candidate are linear in each
-//! row's first `width = 2 (K + 1) Nt` entries of the encoder's output `e` ([`super::encoded`]),
-//! so scaling them by the frame scale `s_b` scales the transmission: the operation returns `e`
-//! with those entries of every row of sample `b` times `s_b = sqrt(P_b / max(f_b, FLOOR))`
-//! (the rest, ISAC_FJ_PLUS's share, unchanged), `f_b` the mean over the sample's `N` rows of the
-//! row power `p_n` of the beams and (where the budget covers it) the FJ column, each times its
-//! allocation mask squared. One launch each way (one summing cube per sample), where scaling
-//! the planes (the composed path: [`super::frame_scale_composed`] and the broadcast products)
-//! takes a launch for the scale and one for the products forward, and about 20 backward: the
-//! products' gradients, their reductions to the scale and the sums of the planes' two
-//! gradients.
+//! Eq. (27)'s power budget and the transmission's first step on the cubecl devices (cargo
+//! feature `wgpu`): from the encoder's output `e` (`[BN, W]`, its first `width = 2 (K + 1) Nt`
+//! entries `[Re, Im] x [u_1 .. u_K, c] x Nt`) to the four real planes of the budgeted beams
+//! (`[BN, Nt, K]`; ZF structure: `f_k = z_k g_k`, `g_k = sum_m u_k[m] / sqrt(Nt)`; free: `f_k =
+//! u_k`) and of the FJ candidate `P c` (`[BN, Nt, 1]`, `P` the null-space projector), each
+//! sample's scaled by `s_b = sqrt(P_b / max(f_b, FLOOR))` (the candidate only where the budget
+//! covers it), `f_b` the mean over the sample's `N` rows of the row power `p_n` of the beams and
+//! (where the budget covers it) the FJ column, each times its allocation mask squared. One
+//! launch each way, one summing cube per sample, where the composed path
+//! ([`super::encoded_planes_composed`], [`super::budgeted_planes_composed`]) slices the output,
+//! reduces the gains, runs the complex products, the frame scale and the broadcast products,
+//! and their backward passes (tens of launches), and where one operation per plane took nine
+//! launches forward and backward with Burn's sums of the planes' gradients (`budget` and
+//! `encoded.rs` before).
 //!
-//! Row power: ZF beams `f_k = z_k g_k` with `g_k = sum_m u_k[m] / sqrt(Nt)` give `|z_k|^2
-//! |g_k|^2`, free beams `|u_k|^2`, the FJ column `|P c|^2`. Backward, for the upstream gradient
-//! `G`: `s_b G` on the scaled entries and `G` on the rest, plus `-(s_b D_b / (2 N f_b)) dp_n / de`
-//! on the scaled entries of row `n`, `D_b` the sum of `G e` over the sample's scaled entries
-//! (zero where the floor binds): `dp / d(Re, Im) u_k[m] = 2 |z_k|^2 (Re, Im) g_k / sqrt(Nt)`
-//! (ZF) or `2 (Re, Im) u_k[m]` (free), `dp / d(Re, Im) c = 2 (Re, Im) P^H P c`, times the masks
-//! squared.
+//! Row power: ZF beams give `|z_k|^2 |g_k|^2`, free beams `|u_k|^2`, the FJ column `|P c|^2`.
+//! Backward, for the planes' upstream gradients `G` (an unused plane has none): first the
+//! gradient `G'` of the scaled output `e' = s_b e` (a beam plane gives `u_k`'s entries `sum_n
+//! G[n, k] (a Re z_k[n] + b Im z_k[n]) / sqrt(Nt)` (ZF) or `G` itself (free); a candidate plane
+//! gives `c[m]`'s entries `sum_n G[n] (a Re P[n, m] + b Im P[n, m])`, with `(a, b) = (1, 0)` for
+//! a real part of a real plane or an imaginary part of an imaginary plane, `(0, -1)` for an
+//! imaginary part of a real plane and `(0, 1)` for a real part of an imaginary plane), then the
+//! budget's: `s_b G'` on the scaled entries and `G'` on the rest, plus `-(s_b D_b / (2 N f_b))
+//! dp_n / de` on the scaled entries of row `n`, `D_b` the sum of `G' e` over the sample's scaled
+//! entries (zero where the floor binds): `dp / d(Re, Im) u_k[m] = 2 |z_k|^2 (Re, Im) g_k /
+//! sqrt(Nt)` (ZF) or `2 (Re, Im) u_k[m]` (free), `dp / d(Re, Im) c = 2 (Re, Im) P^H P c`, times
+//! the masks squared.
+//!
+//! Burn's autodiff gives a node one output, so the operation is one node (parent: the encoder's
+//! output) whose backward step runs the one gradient kernel, and four plane nodes (parent: that
+//! node) whose steps only hand their gradients over to it ([`Handover`]): a plane node is one
+//! level deeper, so every plane's step runs before the operation's.
+
+use std::sync::{Arc, Mutex, PoisonError};
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::fusion::custom::TensorSpec;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, backend_extension};
-use burn::tensor::Tensor;
+use burn::tensor::{Shape, Tensor};
 
 use super::AllocationMasks;
 use crate::ComplexTensor;
@@ -50,15 +65,26 @@ pub(crate) struct Budget {
     pub(crate) sense_mask: bool,
 }
 
-/// The extension: the encoder's output `e` (`[BN, W]`) with its first `2 (K + 1) Nt` entries
-/// per row scaled to the budgets `budget` (`[B, 1]`), for the unit ZF directions `[BN, Nt, K]`,
-/// the projectors `[BN, Nt, Nt]` (real and imaginary parts) and the masks `[BN, 1, 1]` (any
-/// tensor where `budget` says there is none).
+/// The four planes' shapes for an encoder output of `rows` rows: `Re f`, `Im f` (`[BN, Nt, K]`),
+/// `Re P c`, `Im P c` (`[BN, Nt, 1]`).
+fn plane_shapes(rows: usize, settings: &Budget) -> [Shape; 4] {
+    let (k, nt) = (settings.users, settings.antennas);
+    [k, k, 1, 1].map(|cols| Shape::new([rows, nt, cols]))
+}
+
+/// The extension: the four planes of the budgeted beams and FJ candidate from the encoder's
+/// output `e` (`[BN, W]`), for the unit ZF directions `[BN, Nt, K]`, the projectors `[BN, Nt,
+/// Nt]` (real and imaginary parts), the budgets `[B, 1]` and the masks `[BN, 1, 1]` (any tensor
+/// where `settings` says there is none).
 #[backend_extension(Cube, Fusion, Autodiff)]
-pub(crate) trait FrameBudget: Backend {
-    #[allow(clippy::too_many_arguments)]
-    #[fusion(dtype = encoded, shape = encoded)]
-    fn frame_budget(
+pub(crate) trait BudgetedPlanes: Backend {
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    #[fusion(meta = |e, _zr, _zi, _pr, _pi, _p, _c, _s, settings| {
+        let [a, b, c, d] =
+            plane_shapes(e.shape[0], settings).map(|shape| TensorSpec::new(shape, e.dtype));
+        (a, b, c, d)
+    })]
+    fn budgeted_planes(
         encoded: FloatTensor<Self>,
         zf_re: FloatTensor<Self>,
         zf_im: FloatTensor<Self>,
@@ -68,16 +94,21 @@ pub(crate) trait FrameBudget: Backend {
         comm: FloatTensor<Self>,
         sense: FloatTensor<Self>,
         settings: Budget,
-    ) -> FloatTensor<Self>;
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    );
 }
 
-/// The backward pass of [`FrameBudget`]: the gradient of `encoded` for the upstream gradient
-/// (shaped as `encoded`).
+/// The backward pass of [`BudgetedPlanes`]: the gradient of `encoded` for the planes' upstream
+/// gradients `upstream` (`present[i]` whether plane `i` has one; any tensor where it has none).
 #[backend_extension(Cube, Fusion)]
-pub(crate) trait FrameBudgetGradient: Backend {
+pub(crate) trait BudgetedPlanesGradient: Backend {
     #[allow(clippy::too_many_arguments)]
     #[fusion(dtype = encoded, shape = encoded)]
-    fn frame_budget_gradient(
+    fn budgeted_planes_gradient(
         encoded: FloatTensor<Self>,
         zf_re: FloatTensor<Self>,
         zf_im: FloatTensor<Self>,
@@ -86,14 +117,24 @@ pub(crate) trait FrameBudgetGradient: Backend {
         budget: FloatTensor<Self>,
         comm: FloatTensor<Self>,
         sense: FloatTensor<Self>,
-        upstream: FloatTensor<Self>,
+        upstream_beams_re: FloatTensor<Self>,
+        upstream_beams_im: FloatTensor<Self>,
+        upstream_column_re: FloatTensor<Self>,
+        upstream_column_im: FloatTensor<Self>,
         settings: Budget,
+        present: [bool; 4],
     ) -> FloatTensor<Self>;
 }
 
-// Training: one autodiff node whose parent is the encoder's output (the rest is data).
-impl<B: FrameBudget + FrameBudgetGradient, C: CheckpointStrategy> FrameBudget for Autodiff<B, C> {
-    fn frame_budget(
+/// Where the four plane nodes leave their upstream gradients for the operation's node.
+type Handover<B> = Arc<Mutex<[Option<FloatTensor<B>>; 4]>>;
+
+// Training: the operation's node (parent: the encoder's output; the rest is data), then one node
+// per plane (parent: the operation's node).
+impl<B: BudgetedPlanes + BudgetedPlanesGradient, C: CheckpointStrategy> BudgetedPlanes
+    for Autodiff<B, C>
+{
+    fn budgeted_planes(
         encoded: FloatTensor<Self>,
         zf_re: FloatTensor<Self>,
         zf_im: FloatTensor<Self>,
@@ -103,43 +144,86 @@ impl<B: FrameBudget + FrameBudgetGradient, C: CheckpointStrategy> FrameBudget fo
         comm: FloatTensor<Self>,
         sense: FloatTensor<Self>,
         settings: Budget,
-    ) -> FloatTensor<Self> {
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
         let (e, node) = encoded.into_parts();
         let data = [zf_re, zf_im, proj_re, proj_im, budget, comm, sense].map(|t| t.into_parts().0);
         let [zr, zi, pr, pi, p, c, s] = data.clone();
-        let out = B::frame_budget(e.clone(), zr, zi, pr, pi, p, c, s, settings);
-        match BudgetBackward
+        let (fr, fi, cr, ci) = B::budgeted_planes(e.clone(), zr, zi, pr, pi, p, c, s, settings);
+        let planes = [fr, fi, cr, ci];
+        let handover: Handover<B> = Arc::default();
+        // The operation's own output is never read: any of the planes stands in for it.
+        let stand_in = planes[0].clone();
+        let operation: FloatTensor<Self> = match PlanesBackward
             .prepare::<C>([node])
             .compute_bound()
             .stateful()
         {
-            OpsKind::Tracked(prep) => prep.finish((e, data, settings), out),
-            OpsKind::UnTracked(prep) => prep.finish(out),
-        }
+            OpsKind::Tracked(prep) => prep.finish((e, data, settings, handover.clone()), stand_in),
+            OpsKind::UnTracked(prep) => prep.finish(stand_in),
+        };
+        let [a, b, c, d] = std::array::from_fn(|i| {
+            let parent = operation.clone().into_parts().1;
+            match PlaneHandover
+                .prepare::<C>([parent])
+                .compute_bound()
+                .stateful()
+            {
+                OpsKind::Tracked(prep) => prep.finish((handover.clone(), i), planes[i].clone()),
+                OpsKind::UnTracked(prep) => prep.finish(planes[i].clone()),
+            }
+        });
+        (a, b, c, d)
     }
 }
 
-/// The backward step of the node whose parent is the encoder's output.
+/// The backward step of plane `i`'s node: hands its upstream gradient to the operation's node.
 #[derive(Debug)]
-struct BudgetBackward;
+struct PlaneHandover;
 
-impl<B: FrameBudget + FrameBudgetGradient> Backward<B, 1> for BudgetBackward {
-    type State = (FloatTensor<B>, [FloatTensor<B>; 7], Budget);
+impl<B: Backend> Backward<B, 1> for PlaneHandover {
+    type State = (Handover<B>, usize);
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
         let upstream = grads.consume::<B>(&ops.node);
-        let (e, [zr, zi, pr, pi, p, c, s], settings) = ops.state;
+        let (handover, plane) = ops.state;
+        handover.lock().unwrap_or_else(PoisonError::into_inner)[plane] = Some(upstream);
+    }
+}
+
+/// The backward step of the operation's node, after every plane's: the gradient of the
+/// encoder's output from the gradients the planes handed over.
+#[derive(Debug)]
+struct PlanesBackward;
+
+impl<B: BudgetedPlanes + BudgetedPlanesGradient> Backward<B, 1> for PlanesBackward {
+    type State = (FloatTensor<B>, [FloatTensor<B>; 7], Budget, Handover<B>);
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let (e, [zr, zi, pr, pi, p, c, s], settings, handover) = ops.state;
+        let upstream =
+            std::mem::take(&mut *handover.lock().unwrap_or_else(PoisonError::into_inner));
         let [parent] = ops.parents;
         if let Some(node) = parent {
-            let g = B::frame_budget_gradient(e, zr, zi, pr, pi, p, c, s, upstream, settings);
+            let present = upstream.each_ref().map(Option::is_some);
+            // A plane without a gradient is never read: the encoder's output stands in.
+            let [g0, g1, g2, g3] = upstream.map(|g| g.unwrap_or_else(|| e.clone()));
+            let g = B::budgeted_planes_gradient(
+                e, zr, zi, pr, pi, p, c, s, g0, g1, g2, g3, settings, present,
+            );
             grads.register::<B>(node.id, g);
         }
     }
 }
 
-/// The encoder's output `encoded` with each sample's transmission scaled to `budget` (`[B,
-/// 1]`), the FJ column included where `column`, or `None` where the composed path must run
-/// (not a cubecl device, or data that require gradients).
+/// The budgeted beams and FJ candidate (masked by [`AllocationMasks::apply`] after) from the
+/// encoder's output `encoded`, each sample's transmission scaled to `budget` (`[B, 1]`), the FJ
+/// column in the budget where `column`; `None` where the composed path must run (not a cubecl
+/// device, or data that require gradients).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn budgeted(
     encoded: &Tensor<2>,
@@ -150,7 +234,7 @@ pub(super) fn budgeted(
     column: bool,
     subcarriers: usize,
     users: usize,
-) -> Option<Tensor<2>> {
+) -> Option<(ComplexTensor<3>, ComplexTensor<3>)> {
     let masks_tracked = [&masks.comm, &masks.sense]
         .iter()
         .any(|m| m.as_ref().is_some_and(Tensor::is_require_grad));
@@ -173,18 +257,26 @@ pub(super) fn budgeted(
     // The free structure never reads the ZF directions, nor an absent mask: stand-ins.
     let zf = zero_forcing.unwrap_or(projectors);
     let mask = |m: &Option<Tensor<3>>| m.clone().unwrap_or_else(|| budget.clone().unsqueeze());
-    Some(Tensor::from_dispatch(
-        <Dispatch as FrameBudget>::frame_budget(
-            encoded.clone().into_dispatch(),
-            zf.re.clone().into_dispatch(),
-            zf.im.clone().into_dispatch(),
-            projectors.re.clone().into_dispatch(),
-            projectors.im.clone().into_dispatch(),
-            budget.clone().into_dispatch(),
-            mask(&masks.comm).into_dispatch(),
-            mask(&masks.sense).into_dispatch(),
-            settings,
-        ),
+    let (beams_re, beams_im, column_re, column_im) = <Dispatch as BudgetedPlanes>::budgeted_planes(
+        encoded.clone().into_dispatch(),
+        zf.re.clone().into_dispatch(),
+        zf.im.clone().into_dispatch(),
+        projectors.re.clone().into_dispatch(),
+        projectors.im.clone().into_dispatch(),
+        budget.clone().into_dispatch(),
+        mask(&masks.comm).into_dispatch(),
+        mask(&masks.sense).into_dispatch(),
+        settings,
+    );
+    Some((
+        ComplexTensor {
+            re: Tensor::from_dispatch(beams_re),
+            im: Tensor::from_dispatch(beams_im),
+        },
+        ComplexTensor {
+            re: Tensor::from_dispatch(column_re),
+            im: Tensor::from_dispatch(column_im),
+        },
     ))
 }
 
@@ -195,14 +287,14 @@ mod tests {
     use crate::tensor::{from_values, values};
     use crate::testing::{assert_agree, kernel_devices, random_complex};
 
-    /// The kernels against the composed operations on the wgpu device (CI: lavapipe): the
-    /// budgeted beams and FJ column from the scaled encoder output against the composed planes
-    /// scaled by eq. (27), and the gradient of the encoder's output, for the ZF and the free
-    /// structure, samples of one to 300 rows, with and without the FJ column in the budget,
-    /// with and without allocation masks, and an output with one more entry (ISAC_FJ_PLUS's
-    /// share).
+    /// The kernels against the composed operations on the wgpu device (CI: lavapipe): the four
+    /// planes of the budgeted beams and FJ candidate and the gradient of the encoder's output,
+    /// for the ZF and the free structure, samples of one to 300 rows, with and without the FJ
+    /// column in the budget, with and without allocation masks, an output with one more entry
+    /// (ISAC_FJ_PLUS's share), and a loss that reads all four planes, the beams only (DL_AN) or
+    /// the real planes only (a plane without a gradient).
     #[test]
-    fn the_wgpu_frame_budget_equals_the_composed_one_with_gradients() {
+    fn the_wgpu_budgeted_planes_equal_the_composed_ones_with_gradients() {
         let gpus = kernel_devices().into_iter().filter(crate::cube::supports);
         for device in gpus {
             // Samples of fewer entries than a summing cube has units, of more entries, and of more
@@ -221,7 +313,10 @@ mod tests {
                     .reshape([rows, width + extra]);
                 let zf = random_complex([rows, nt, k], 2, &device);
                 let projectors = random_complex([rows, nt, nt], 3, &device);
-                let weights = [4, 5].map(|seed| random_complex([rows, nt, k + 1], seed, &device));
+                let weights = [
+                    random_complex([rows, nt, k], 4, &device),
+                    random_complex([rows, nt, 1], 5, &device),
+                ];
                 let budget: Vec<f32> = (0..samples).map(|b| 0.5 + b as f32).collect();
                 let budget = from_values(budget, [samples, 1], &device).unwrap();
                 let mask = |offset: usize| {
@@ -236,17 +331,22 @@ mod tests {
                     comm: None,
                     sense: None,
                 };
-                for (zero_forcing, masks, column) in [
-                    (Some(&zf), &open, true),
-                    (None, &open, true),
-                    (Some(&zf), &masked, true),
-                    (Some(&zf), &open, false),
-                    (None, &masked, false),
+                let all = [true; 4];
+                let beams_only = [true, true, false, false];
+                let real_only = [true, false, true, false];
+                for (zero_forcing, masks, column, used) in [
+                    (Some(&zf), &open, true, all),
+                    (None, &open, true, all),
+                    (Some(&zf), &masked, true, all),
+                    (Some(&zf), &open, false, beams_only),
+                    (None, &masked, false, beams_only),
+                    (Some(&zf), &open, true, real_only),
+                    (None, &open, false, real_only),
                 ] {
                     let run = |kernel: bool| {
                         let e = encoded.clone().require_grad();
                         let (f, c) = if kernel {
-                            let scaled = budgeted(
+                            let (f, c) = budgeted(
                                 &e,
                                 zero_forcing,
                                 &projectors,
@@ -257,14 +357,6 @@ mod tests {
                                 k,
                             )
                             .expect("a cubecl device runs the kernels");
-                            let (f, c) = encoded_planes_composed(
-                                &scaled,
-                                width,
-                                zero_forcing,
-                                &projectors,
-                                k,
-                                nt,
-                            );
                             masks.apply(f, c)
                         } else {
                             let planes = encoded_planes_composed(
@@ -278,22 +370,29 @@ mod tests {
                             let (f, c) = masks.apply(planes.0, planes.1);
                             budgeted_planes_composed(f, c, &budget, column, subcarriers)
                         };
-                        // Without the column in the budget only the beams are compared.
-                        let c = if column { c } else { c.scale_by(0.0) };
-                        let x = ComplexTensor::cat_columns(&[f, c]);
-                        let loss = (x.re.clone() * weights[0].re.clone()).sum()
-                            + (x.im.clone() * weights[1].im.clone()).sum();
+                        let planes = [f.re, f.im, c.re, c.im];
+                        let weights = [
+                            &weights[0].re,
+                            &weights[0].im,
+                            &weights[1].re,
+                            &weights[1].im,
+                        ];
+                        let mut loss = Tensor::<1>::zeros([1], &device);
+                        let mut out = Vec::new();
+                        for ((plane, w), used) in planes.into_iter().zip(weights).zip(used) {
+                            if used {
+                                loss = loss + (plane.clone() * w.clone()).sum();
+                                out.push(values(plane.flatten::<1>(0, 2)).unwrap());
+                            }
+                        }
                         let grads = loss.backward();
-                        [
-                            x.re.reshape([rows * nt * (k + 1)]),
-                            x.im.reshape([rows * nt * (k + 1)]),
-                            e.grad(&grads).unwrap().reshape([rows * (width + extra)]),
-                        ]
-                        .map(|t| values(t).unwrap())
+                        let gradient = e.grad(&grads).unwrap();
+                        out.push(values(gradient.reshape([rows * (width + extra)])).unwrap());
+                        out
                     };
                     let what = format!(
                         "{samples} x {subcarriers}, K = {k}, Nt = {nt}, ZF {}, masks {}, \
-                         column {column}",
+                         column {column}, planes {used:?}",
                         zero_forcing.is_some(),
                         masks.comm.is_some(),
                     );

@@ -12,8 +12,6 @@ mod batch;
 mod budget;
 mod decoders;
 mod deploy;
-#[cfg(feature = "wgpu")]
-mod encoded;
 mod fisher;
 #[cfg(feature = "wgpu")]
 mod hinge;
@@ -484,9 +482,9 @@ fn total_composed(
 
 /// The beams and the FJ candidate after the allocation masks and eq. (27)'s budget `budget`
 /// (`[B, 1]`), which covers the FJ column where `column` (the candidate is left unscaled
-/// otherwise): on the cubecl devices the encoder's output is scaled first, in one kernel each
-/// way (`budget.rs`: the planes are linear in it), elsewhere the planes are
-/// ([`budgeted_planes_composed`]).
+/// otherwise): on the cubecl devices from the encoder's output in one kernel each way
+/// (`budget.rs`), elsewhere composed ([`encoded_planes_composed`],
+/// [`budgeted_planes_composed`]).
 fn budgeted_planes(
     encoded: &Tensor<2>,
     zero_forcing: Option<&ComplexTensor<3>>,
@@ -497,9 +495,8 @@ fn budgeted_planes(
     [k, nt]: [usize; 2],
 ) -> (ComplexTensor<3>, ComplexTensor<3>) {
     let (n, width) = (batch.subcarriers, 2 * (k + 1) * nt);
-    let planes = |e: &Tensor<2>| encoded_planes(e, width, zero_forcing, &batch.projectors, k, nt);
     #[cfg(feature = "wgpu")]
-    if let Some(e) = budget::budgeted(
+    if let Some((beams, candidate)) = budget::budgeted(
         encoded,
         zero_forcing,
         &batch.projectors,
@@ -509,10 +506,10 @@ fn budgeted_planes(
         n,
         k,
     ) {
-        let (beams, candidate) = planes(&e);
         return masks.apply(beams, candidate);
     }
-    let (beams, candidate) = planes(encoded);
+    let (beams, candidate) =
+        encoded_planes_composed(encoded, width, zero_forcing, &batch.projectors, k, nt);
     let (beams, candidate) = masks.apply(beams, candidate);
     budgeted_planes_composed(beams, candidate, &budget, column, n)
 }
@@ -534,25 +531,9 @@ fn budgeted_planes_composed(
     (beams.times(&scale), candidate.times(&scale))
 }
 
-/// [`encoded_planes_composed`], from the cubecl kernels of `encoded.rs` where the device has them.
-fn encoded_planes(
-    encoded: &Tensor<2>,
-    width: usize,
-    zero_forcing: Option<&ComplexTensor<3>>,
-    projectors: &ComplexTensor<3>,
-    k: usize,
-    nt: usize,
-) -> (ComplexTensor<3>, ComplexTensor<3>) {
-    #[cfg(feature = "wgpu")]
-    if let Some(planes) = encoded::encoded_planes(encoded, zero_forcing, projectors, k, nt) {
-        return planes;
-    }
-    encoded_planes_composed(encoded, width, zero_forcing, projectors, k, nt)
-}
-
 /// The beams before the power budget and the FJ candidate `P c` from the encoder's output
 /// (`[BN, W]`, its first `width = 2 (K + 1) Nt` entries `[Re, Im] x [u_1 .. u_K, c] x Nt`), in
-/// Burn tensor operations (the cubecl devices run `encoded.rs` instead).
+/// Burn tensor operations (the cubecl devices run `budget.rs` instead).
 fn encoded_planes_composed(
     encoded: &Tensor<2>,
     width: usize,

@@ -1,11 +1,12 @@
-//! The kernels of [`FrameBudget`] and [`FrameBudgetGradient`], in f32, one summing cube per
-//! sample both ways ([`cube_sum`]: its units share the sample's rows for the frame power, then
-//! its entries for the output), so that no unit loops over a whole sample (at N = 64, tens of
-//! thousands of dependent loads on a GPU). The beam structure, whether the budget covers the FJ
-//! column and which masks exist are compile-time choices. Layouts (row-major, made contiguous
-//! first): the encoder's output `[BN, W]` (each row `[Re, Im] x [u_1 .. u_K, c] x Nt` first),
-//! the ZF directions `[BN, Nt, K]`, the projectors `[BN, Nt, Nt]`, the budgets `[B, 1]`, the
-//! masks `[BN, 1, 1]`.
+//! The kernels of [`BudgetedPlanes`] and [`BudgetedPlanesGradient`], in f32, one summing cube
+//! per sample both ways ([`cube_sum`]: its units share the sample's rows for the frame power,
+//! then its plane entries forward, its entries of the encoder's output backward), so that no
+//! unit loops over a whole sample (at N = 64, tens of thousands of dependent loads on a GPU).
+//! The beam structure, whether the budget covers the FJ column, which masks exist and which
+//! planes have a gradient are compile-time choices. Layouts (row-major, made contiguous first):
+//! the encoder's output `[BN, W]` (each row `[Re, Im] x [u_1 .. u_K, c] x Nt` first), the ZF
+//! directions and the beams' planes `[BN, Nt, K]`, the projectors `[BN, Nt, Nt]`, the
+//! candidate's planes `[BN, Nt, 1]`, the budgets `[B, 1]`, the masks `[BN, 1, 1]`.
 
 use burn::backend::TensorMetadata;
 use burn::backend::tensor::FloatTensor;
@@ -15,18 +16,19 @@ use burn_cubecl::cubecl::prelude::*;
 use burn_cubecl::tensor::CubeTensor;
 
 use super::super::FLOOR;
-use super::{Budget, FrameBudget, FrameBudgetGradient};
+use super::{Budget, BudgetedPlanes, BudgetedPlanesGradient, plane_shapes};
 use crate::cube::{
     CUBE_WIDTH, Cx, conj_mul, contiguous, cube_sum, cx, empty_like_rows, mul, one_cube, re_conj_mul,
 };
 
-/// Compile-time choices of [`Budget`].
+/// Compile-time choices of [`Budget`], and which planes have a gradient (backward).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Flags {
     zero_forcing: bool,
     column: bool,
     comm_mask: bool,
     sense_mask: bool,
+    present: [bool; 4],
 }
 
 /// `g_k = sum_m u_k[m] / sqrt(Nt)` of row `row`.
@@ -240,9 +242,81 @@ fn power_gradient(
     value
 }
 
+/// Whether entry `i` of a row of the encoder's output is scaled by the budget: the beams' and,
+/// where the budget covers it, the FJ candidate's.
+#[cube]
+fn scaled(i: usize, k: usize, nt: usize, #[comptime] flags: Flags) -> bool {
+    let beam = i < 2 * (k + 1) * nt && (i / nt) % (k + 1) < k;
+    let column = i < 2 * (k + 1) * nt && (i / nt) % (k + 1) == k;
+    beam || (column && comptime!(flags.column))
+}
+
+/// `G'` at entry `i` of row `row` (one of its first `2 (K + 1) Nt`): the gradient of the scaled
+/// output from the planes' upstream gradients `g0 .. g3` (module docs of `budget.rs`).
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn plane_gradient(
+    zr: &Tensor<f32>,
+    zi: &Tensor<f32>,
+    pr: &Tensor<f32>,
+    pi: &Tensor<f32>,
+    g0: &Tensor<f32>,
+    g1: &Tensor<f32>,
+    g2: &Tensor<f32>,
+    g3: &Tensor<f32>,
+    row: usize,
+    i: usize,
+    k: usize,
+    nt: usize,
+    #[comptime] flags: Flags,
+) -> f32 {
+    // Entry `m` of column `col` (`K` is the candidate), real (`part` 0) or imaginary part.
+    let block = i / nt;
+    let m = i % nt;
+    let real = block / (k + 1) == 0;
+    let col = block % (k + 1);
+    let mut value = 0.0f32;
+    if col < k {
+        if comptime!(flags.zero_forcing) {
+            let mut sum = 0.0f32;
+            for n in 0..nt {
+                let at = (row * nt + n) * k + col;
+                if comptime!(flags.present[0]) {
+                    sum += g0[at] * select(real, zr[at], -zi[at]);
+                }
+                if comptime!(flags.present[1]) {
+                    sum += g1[at] * select(real, zi[at], zr[at]);
+                }
+            }
+            value = sum / f32::sqrt(nt as f32);
+        } else {
+            let at = (row * nt + m) * k + col;
+            if comptime!(flags.present[0]) {
+                value = select(real, g0[at], value);
+            }
+            if comptime!(flags.present[1]) {
+                value = select(real, value, g1[at]);
+            }
+        }
+    } else {
+        let mut sum = 0.0f32;
+        for n in 0..nt {
+            let at = (row * nt + n) * nt + m;
+            if comptime!(flags.present[2]) {
+                sum += g2[row * nt + n] * select(real, pr[at], -pi[at]);
+            }
+            if comptime!(flags.present[3]) {
+                sum += g3[row * nt + n] * select(real, pi[at], pr[at]);
+            }
+        }
+        value = sum;
+    }
+    value
+}
+
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
-fn frame_budget_kernel(
+fn budgeted_planes_kernel(
     e: &Tensor<f32>,
     zr: &Tensor<f32>,
     zi: &Tensor<f32>,
@@ -251,7 +325,10 @@ fn frame_budget_kernel(
     budget: &Tensor<f32>,
     comm: &Tensor<f32>,
     sense: &Tensor<f32>,
-    out: &mut Tensor<f32>,
+    beams_re: &mut Tensor<f32>,
+    beams_im: &mut Tensor<f32>,
+    column_re: &mut Tensor<f32>,
+    column_im: &mut Tensor<f32>,
     k: u32,
     nt: u32,
     subcarriers: u32,
@@ -274,21 +351,44 @@ fn frame_budget_kernel(
         nt,
         flags,
     );
-    let entries = e.shape(1);
-    let scaled = 2 * (k + 1) * nt;
-    let sample = subcarriers * entries;
+    // The candidate is scaled only where the budget covers it.
+    let mut column_scale = 1.0f32;
+    if comptime!(flags.column) {
+        column_scale = s;
+    }
+    // The sample's complex plane entries, `[N, Nt, K + 1]`.
+    let per_row = nt * (k + 1);
+    let sample = subcarriers * per_row;
     for j in 0..sample.div_ceil(CUBE_WIDTH) {
         let idx = j * CUBE_WIDTH + UNIT_POS as usize;
         if idx < sample {
-            let at = b * sample + idx;
-            out[at] = select(idx % entries < scaled, s * e[at], e[at]);
+            let row = b * subcarriers + idx / per_row;
+            let n = (idx / (k + 1)) % nt;
+            let col = idx % (k + 1);
+            let base = row * e.shape(1);
+            if col < k {
+                let at = (row * nt + n) * k + col;
+                let mut re = e[base + col * nt + n];
+                let mut im = e[base + (k + 1 + col) * nt + n];
+                if comptime!(flags.zero_forcing) {
+                    let f = mul(cx(zr[at], zi[at]), gain(e, row, col, k, nt));
+                    re = f.re;
+                    im = f.im;
+                }
+                beams_re[at] = s * re;
+                beams_im[at] = s * im;
+            } else {
+                let y = projected(e, pr, pi, row, n, k, nt);
+                column_re[row * nt + n] = column_scale * y.re;
+                column_im[row * nt + n] = column_scale * y.im;
+            }
         }
     }
 }
 
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
-fn frame_budget_gradient_kernel(
+fn budgeted_planes_gradient_kernel(
     e: &Tensor<f32>,
     zr: &Tensor<f32>,
     zi: &Tensor<f32>,
@@ -297,7 +397,10 @@ fn frame_budget_gradient_kernel(
     budget: &Tensor<f32>,
     comm: &Tensor<f32>,
     sense: &Tensor<f32>,
-    upstream: &Tensor<f32>,
+    g0: &Tensor<f32>,
+    g1: &Tensor<f32>,
+    g2: &Tensor<f32>,
+    g3: &Tensor<f32>,
     out: &mut Tensor<f32>,
     k: u32,
     nt: u32,
@@ -322,15 +425,24 @@ fn frame_budget_gradient_kernel(
         flags,
     );
     let entries = e.shape(1);
-    let scaled = 2 * (k + 1) * nt;
+    let width = 2 * (k + 1) * nt;
     let sample = subcarriers * entries;
-    // `D_b`, the sum of `G e` over the sample's scaled entries.
+    // `G'` into the output, and `D_b`, the sum of `G' e` over the sample's scaled entries.
     let mut share = 0.0f32;
     for j in 0..sample.div_ceil(CUBE_WIDTH) {
         let idx = j * CUBE_WIDTH + UNIT_POS as usize;
-        if idx < sample && idx % entries < scaled {
+        if idx < sample {
             let at = b * sample + idx;
-            share += upstream[at] * e[at];
+            let i = idx % entries;
+            let row = b * subcarriers + idx / entries;
+            let mut g = 0.0f32;
+            if i < width {
+                g = plane_gradient(zr, zi, pr, pi, g0, g1, g2, g3, row, i, k, nt, flags);
+            }
+            out[at] = g;
+            if scaled(i, k, nt, flags) {
+                share += g * e[at];
+            }
         }
     }
     let d = cube_sum(share);
@@ -340,29 +452,29 @@ fn frame_budget_gradient_kernel(
         -s * d / (2.0f32 * subcarriers as f32 * f),
         0.0f32,
     );
+    // Each unit reads back only the entries it wrote.
     for j in 0..sample.div_ceil(CUBE_WIDTH) {
         let idx = j * CUBE_WIDTH + UNIT_POS as usize;
         if idx < sample {
-            let at = b * sample + idx;
             let i = idx % entries;
-            let mut g = upstream[at];
-            if i < scaled {
+            if scaled(i, k, nt, flags) {
+                let at = b * sample + idx;
                 let row = b * subcarriers + idx / entries;
                 let dp = power_gradient(e, zr, zi, pr, pi, comm, sense, row, i, k, nt, flags);
-                g = s * g + factor * dp;
+                out[at] = s * out[at] + factor * dp;
             }
-            out[at] = g;
         }
     }
 }
 
 impl Budget {
-    fn flags(self) -> Flags {
+    fn flags(self, present: [bool; 4]) -> Flags {
         Flags {
             zero_forcing: self.zero_forcing,
             column: self.column,
             comm_mask: self.comm_mask,
             sense_mask: self.sense_mask,
+            present,
         }
     }
 }
@@ -373,8 +485,8 @@ fn cubes(budget: &CubeTensor) -> (CubeCount, CubeDim) {
     (CubeCount::Static(samples, 1, 1), one_cube().1)
 }
 
-impl FrameBudget for CubeBackend {
-    fn frame_budget(
+impl BudgetedPlanes for CubeBackend {
+    fn budgeted_planes(
         encoded: FloatTensor<Self>,
         zf_re: FloatTensor<Self>,
         zf_im: FloatTensor<Self>,
@@ -384,13 +496,21 @@ impl FrameBudget for CubeBackend {
         comm: FloatTensor<Self>,
         sense: FloatTensor<Self>,
         settings: Budget,
-    ) -> FloatTensor<Self> {
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
         let inputs = [encoded, zf_re, zf_im, proj_re, proj_im, budget, comm, sense].map(contiguous);
-        let out = empty_like_rows(&inputs[0], TensorMetadata::shape(&inputs[0]));
+        let rows = TensorMetadata::shape(&inputs[0])[0];
+        let planes = plane_shapes(rows, &settings).map(|shape| empty_like_rows(&inputs[0], shape));
         let (count, dim) = cubes(&inputs[5]);
+        let client = planes[0].client.clone();
         let [e, zr, zi, pr, pi, p, c, s] = inputs.map(CubeTensor::into_tensor_arg);
-        frame_budget_kernel::launch(
-            &out.client,
+        let [fr, fi, cr, ci] = planes.clone().map(CubeTensor::into_tensor_arg);
+        budgeted_planes_kernel::launch(
+            &client,
             count,
             dim,
             e,
@@ -401,18 +521,22 @@ impl FrameBudget for CubeBackend {
             p,
             c,
             s,
-            out.clone().into_tensor_arg(),
+            fr,
+            fi,
+            cr,
+            ci,
             settings.users as u32,
             settings.antennas as u32,
             settings.subcarriers as u32,
-            settings.flags(),
+            settings.flags([true; 4]),
         );
-        out
+        let [fr, fi, cr, ci] = planes;
+        (fr, fi, cr, ci)
     }
 }
 
-impl FrameBudgetGradient for CubeBackend {
-    fn frame_budget_gradient(
+impl BudgetedPlanesGradient for CubeBackend {
+    fn budgeted_planes_gradient(
         encoded: FloatTensor<Self>,
         zf_re: FloatTensor<Self>,
         zf_im: FloatTensor<Self>,
@@ -421,17 +545,26 @@ impl FrameBudgetGradient for CubeBackend {
         budget: FloatTensor<Self>,
         comm: FloatTensor<Self>,
         sense: FloatTensor<Self>,
-        upstream: FloatTensor<Self>,
+        upstream_beams_re: FloatTensor<Self>,
+        upstream_beams_im: FloatTensor<Self>,
+        upstream_column_re: FloatTensor<Self>,
+        upstream_column_im: FloatTensor<Self>,
         settings: Budget,
+        present: [bool; 4],
     ) -> FloatTensor<Self> {
-        let inputs = [
-            encoded, zf_re, zf_im, proj_re, proj_im, budget, comm, sense, upstream,
+        let inputs = [encoded, zf_re, zf_im, proj_re, proj_im, budget, comm, sense].map(contiguous);
+        let upstream = [
+            upstream_beams_re,
+            upstream_beams_im,
+            upstream_column_re,
+            upstream_column_im,
         ]
         .map(contiguous);
         let out = empty_like_rows(&inputs[0], TensorMetadata::shape(&inputs[0]));
         let (count, dim) = cubes(&inputs[5]);
-        let [e, zr, zi, pr, pi, p, c, s, g] = inputs.map(CubeTensor::into_tensor_arg);
-        frame_budget_gradient_kernel::launch(
+        let [e, zr, zi, pr, pi, p, c, s] = inputs.map(CubeTensor::into_tensor_arg);
+        let [g0, g1, g2, g3] = upstream.map(CubeTensor::into_tensor_arg);
+        budgeted_planes_gradient_kernel::launch(
             &out.client,
             count,
             dim,
@@ -443,12 +576,15 @@ impl FrameBudgetGradient for CubeBackend {
             p,
             c,
             s,
-            g,
+            g0,
+            g1,
+            g2,
+            g3,
             out.clone().into_tensor_arg(),
             settings.users as u32,
             settings.antennas as u32,
             settings.subcarriers as u32,
-            settings.flags(),
+            settings.flags(present),
         );
         out
     }
