@@ -3,10 +3,10 @@
 
 mod beam_gradients;
 mod product;
-mod received;
+pub(crate) mod received;
 #[cfg(feature = "wgpu")]
 mod received_from;
-mod secrecy;
+pub(crate) mod secrecy;
 
 use burn::backend::Dispatch;
 use burn::tensor::{Device, Tensor, TensorData};

@@ -34,6 +34,8 @@ pub(crate) use launch::{contiguous, elementwise, empty_like_rows, received_shape
 #[cfg(feature = "wgpu")]
 pub(crate) use reduce::{CUBE_WIDTH, cube_sum, one_cube};
 #[cfg(feature = "wgpu")]
+pub(crate) use store::put;
+#[cfg(feature = "wgpu")]
 pub(crate) use users::{gains, user_dot, users_adjoint};
 
 /// Complex arithmetic inside kernels.
@@ -207,6 +209,24 @@ mod users {
 /// Sums over a whole batch in one cube: each of its [`CUBE_WIDTH`] units takes a strided share
 /// of the items and the cube adds the shares in shared memory, so that no unit runs a serial
 /// loop over the batch (on a GPU each step of such a loop waits on a load).
+/// Writing an entry that another operation's gradient may already hold.
+#[cfg(feature = "wgpu")]
+mod store {
+    use burn_cubecl::cubecl;
+    use burn_cubecl::cubecl::prelude::*;
+
+    /// `out[at] = value`, or `out[at] += value` where `accumulate` (a gradient kernel that sums
+    /// several operations' gradients of one tensor, each unit owning its entries).
+    #[cube]
+    pub(crate) fn put(out: &mut Tensor<f32>, at: usize, value: f32, #[comptime] accumulate: bool) {
+        if comptime!(accumulate) {
+            out[at] += value;
+        } else {
+            out[at] = value;
+        }
+    }
+}
+
 #[cfg(feature = "wgpu")]
 mod reduce {
     use burn_cubecl::cubecl;

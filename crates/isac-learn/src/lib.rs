@@ -37,6 +37,8 @@ mod device;
 mod encoder;
 mod error;
 pub mod fim_estimator;
+#[cfg(feature = "wgpu")]
+mod handover;
 mod host;
 mod init;
 mod power;

@@ -26,12 +26,8 @@
 //! sqrt(Nt)` (ZF) or `2 (Re, Im) u_k[m]` (free), `dp / d(Re, Im) c = 2 (Re, Im) P^H P c`, times
 //! the masks squared.
 //!
-//! Burn's autodiff gives a node one output, so the operation is one node (parent: the encoder's
-//! output) whose backward step runs the one gradient kernel, and four plane nodes (parent: that
-//! node) whose steps only hand their gradients over to it ([`Handover`]): a plane node is one
-//! level deeper, so every plane's step runs before the operation's.
-
-use std::sync::{Arc, Mutex, PoisonError};
+//! One autodiff node per plane hands its gradient to the operation's node, whose step runs the
+//! one gradient kernel (`crate::handover`).
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -44,6 +40,7 @@ use burn::tensor::{Shape, Tensor};
 
 use super::AllocationMasks;
 use crate::ComplexTensor;
+use crate::handover::{self, Slots};
 
 mod kernels;
 
@@ -126,11 +123,8 @@ pub(crate) trait BudgetedPlanesGradient: Backend {
     ) -> FloatTensor<Self>;
 }
 
-/// Where the four plane nodes leave their upstream gradients for the operation's node.
-type Handover<B> = Arc<Mutex<[Option<FloatTensor<B>>; 4]>>;
-
 // Training: the operation's node (parent: the encoder's output; the rest is data), then one node
-// per plane (parent: the operation's node).
+// per plane (`crate::handover`).
 impl<B: BudgetedPlanes + BudgetedPlanesGradient, C: CheckpointStrategy> BudgetedPlanes
     for Autodiff<B, C>
 {
@@ -154,44 +148,19 @@ impl<B: BudgetedPlanes + BudgetedPlanesGradient, C: CheckpointStrategy> Budgeted
         let data = [zf_re, zf_im, proj_re, proj_im, budget, comm, sense].map(|t| t.into_parts().0);
         let [zr, zi, pr, pi, p, c, s] = data.clone();
         let (fr, fi, cr, ci) = B::budgeted_planes(e.clone(), zr, zi, pr, pi, p, c, s, settings);
-        let planes = [fr, fi, cr, ci];
-        let handover: Handover<B> = Arc::default();
-        // The operation's own output is never read: any of the planes stands in for it.
-        let stand_in = planes[0].clone();
+        let slots = Slots::new();
+        // The operation's own output is never read: a plane stands in for it.
+        let stand_in = fr.clone();
         let operation: FloatTensor<Self> = match PlanesBackward
             .prepare::<C>([node])
             .compute_bound()
             .stateful()
         {
-            OpsKind::Tracked(prep) => prep.finish((e, data, settings, handover.clone()), stand_in),
+            OpsKind::Tracked(prep) => prep.finish((e, data, settings, slots.clone()), stand_in),
             OpsKind::UnTracked(prep) => prep.finish(stand_in),
         };
-        let [a, b, c, d] = std::array::from_fn(|i| {
-            let parent = operation.clone().into_parts().1;
-            match PlaneHandover
-                .prepare::<C>([parent])
-                .compute_bound()
-                .stateful()
-            {
-                OpsKind::Tracked(prep) => prep.finish((handover.clone(), i), planes[i].clone()),
-                OpsKind::UnTracked(prep) => prep.finish(planes[i].clone()),
-            }
-        });
+        let [a, b, c, d] = handover::outputs::<B, C, 4>(&operation, [fr, fi, cr, ci], &slots);
         (a, b, c, d)
-    }
-}
-
-/// The backward step of plane `i`'s node: hands its upstream gradient to the operation's node.
-#[derive(Debug)]
-struct PlaneHandover;
-
-impl<B: Backend> Backward<B, 1> for PlaneHandover {
-    type State = (Handover<B>, usize);
-
-    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let upstream = grads.consume::<B>(&ops.node);
-        let (handover, plane) = ops.state;
-        handover.lock().unwrap_or_else(PoisonError::into_inner)[plane] = Some(upstream);
     }
 }
 
@@ -201,12 +170,11 @@ impl<B: Backend> Backward<B, 1> for PlaneHandover {
 struct PlanesBackward;
 
 impl<B: BudgetedPlanes + BudgetedPlanesGradient> Backward<B, 1> for PlanesBackward {
-    type State = (FloatTensor<B>, [FloatTensor<B>; 7], Budget, Handover<B>);
+    type State = (FloatTensor<B>, [FloatTensor<B>; 7], Budget, Slots<B, 4>);
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let (e, [zr, zi, pr, pi, p, c, s], settings, handover) = ops.state;
-        let upstream =
-            std::mem::take(&mut *handover.lock().unwrap_or_else(PoisonError::into_inner));
+        let (e, [zr, zi, pr, pi, p, c, s], settings, slots) = ops.state;
+        let upstream = slots.take();
         let [parent] = ops.parents;
         if let Some(node) = parent {
             let present = upstream.each_ref().map(Option::is_some);

@@ -35,7 +35,7 @@ use crate::ComplexTensor;
 use crate::host::{HostTensor, upload};
 
 #[cfg(feature = "wgpu")]
-mod kernels;
+pub(crate) mod kernels;
 
 /// The sensing operators `D_theta`, `D_phi` of every row in factored form: `G = b a^H` with `a`
 /// the transmit and `b` the receive steering vector, so `D_a = b_a a^H + b a_a^H`.

@@ -15,6 +15,8 @@ mod deploy;
 mod fisher;
 #[cfg(feature = "wgpu")]
 mod hinge;
+#[cfg(feature = "wgpu")]
+mod readouts;
 mod stage2;
 #[cfg(feature = "wgpu")]
 mod total;
@@ -422,14 +424,41 @@ impl Autoencoder {
             None => sent.clone(),
         };
         let noise = f.system.noise_power;
-        let gaps = match stacked_secrecy_rates(
-            &batch.users,
-            &tx.beams,
-            &tx.jamming,
-            &batch.eve,
-            noise,
-            noise,
-        ) {
+        // On the cubecl devices, on ideal hardware, the three readouts in one operation.
+        #[cfg(feature = "wgpu")]
+        let joint = hardware.is_none().then(|| {
+            readouts::readouts(
+                &batch.users,
+                &tx.beams,
+                &tx.jamming,
+                &batch.eve,
+                &batch.jamming_symbols,
+                &batch.noise,
+                &batch.sensing,
+                readouts::Noises {
+                    user: noise as f32,
+                    eve: noise as f32,
+                    received: batch.noise_power as f32,
+                },
+            )
+        });
+        #[cfg(not(feature = "wgpu"))]
+        let joint: Option<Option<(Tensor<3>, Tensor<3>, Tensor<2>)>> = None;
+        let (rates, y, fim) = match joint.flatten() {
+            Some((rates, y, fim)) => (Some(rates), Some(y), Some(fim)),
+            None => (None, None, None),
+        };
+        let rates = rates.or_else(|| {
+            stacked_secrecy_rates(
+                &batch.users,
+                &tx.beams,
+                &tx.jamming,
+                &batch.eve,
+                noise,
+                noise,
+            )
+        });
+        let gaps = match rates {
             Some(rates) => Gaps::Stacked(rates),
             None => Gaps::Rows(secrecy_rate_gaps(
                 &batch.users,
@@ -440,10 +469,10 @@ impl Autoencoder {
                 noise,
             )),
         };
-        let y = self.receive(&sent, batch, hardware);
+        let y = y.unwrap_or_else(|| self.receive(&sent, batch, hardware));
         let hinge = setup.scheme.senses().then(|| {
             let scale = 2.0 * setup.fim_scale * setup.scenario.snapshots();
-            crlb_hinge(&tx, batch, scale, f.sensing.crlb)
+            crlb_hinge(&tx, batch, fim, scale, f.sensing.crlb)
         });
         let t = &setup.config.training;
         let (ce_weight, crlb_weight) = (t.cross_entropy_weight, t.crlb_weight);
@@ -709,15 +738,18 @@ fn frame_scale_composed(
 /// The CRLB hinge of loss eq. (40), `mean_b sum_w relu(ln CRLB_w - ln CRLB_0)`, from the frame's
 /// angle FIM `J_ij = scale sum_n Re tr(R_n dG_i^H dG_j)`, `R_n` the whole transmitted covariance
 /// (every transmitted signal is known to the BS and echoes from the target), at the estimated
-/// angles: one kernel each way on the cubecl devices (`hinge.rs`), composed elsewhere.
+/// angles: one kernel each way on the cubecl devices (`hinge.rs`), composed elsewhere; from the
+/// FIM's rows `rows` (`[BN, 3]`) where they are already computed.
 fn crlb_hinge(
     tx: &Transmission,
     batch: &Batch,
+    rows: Option<Tensor<2>>,
     scale: f64,
     convention: CrlbConvention,
 ) -> Tensor<1> {
     let (n, log_max) = (batch.subcarriers, &batch.log_crlb_max);
-    let rows = fisher::angle_fim_rows(&batch.sensing, &tx.beams, &tx.jamming); // [BN, 3]
+    // [BN, 3]
+    let rows = rows.or_else(|| fisher::angle_fim_rows(&batch.sensing, &tx.beams, &tx.jamming));
     #[cfg(feature = "wgpu")]
     if let Some(h) = rows
         .as_ref()

@@ -26,7 +26,7 @@ use super::beam_gradients::{BeamGradients, accumulate, load_sample, product_row}
 use crate::host::{HostTensor, upload};
 
 #[cfg(feature = "wgpu")]
-mod kernels;
+pub(crate) mod kernels;
 
 /// The extension: `[B, K, 2]`, the real and imaginary parts of every user's `y_i`, for `users`
 /// `[B, K, Nt]`, `beams` `[B, Nt, K]`, `jamming` `[B, Nt, J]`, `symbols` `[B, J, 1]` and `noise`

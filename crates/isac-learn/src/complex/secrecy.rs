@@ -30,7 +30,7 @@ use super::beam_gradients::{BeamGradients, accumulate, axpy, load_sample, produc
 use crate::host::{HostTensor, upload};
 
 #[cfg(feature = "wgpu")]
-mod kernels;
+pub(crate) mod kernels;
 
 /// The extension: `[B, 2, K]`, the users' rates (`[:, 0, :]`) and Eve's (`[:, 1, :]`) in nats,
 /// for `users` `[B, K, Nt]`, `beams` `[B, Nt, K]`, `jamming` `[B, Nt, J]` and `eve` `[B, Nt, Ne]`

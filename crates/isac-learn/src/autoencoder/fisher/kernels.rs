@@ -17,7 +17,7 @@ use burn_cubecl::tensor::CubeTensor;
 
 use super::{AngleFim, AngleFimGradient};
 use crate::cube::{
-    Cx, add, conj_mul, contiguous, cx, elementwise, empty_like_rows, mul, re_conj_mul, scale,
+    Cx, add, conj_mul, contiguous, cx, elementwise, empty_like_rows, mul, put, re_conj_mul, scale,
 };
 
 /// A row's receive Gram entries: `P_tt`, `P_pp` (real), `P_tp = b_t^H b_p`, `q_a = b_a^H b` and
@@ -190,6 +190,28 @@ fn angle_fim_kernel(
     if row >= out.shape(0) {
         terminate!();
     }
+    fim_row(tr, ti, rr, ri, fr, fi, vr, vi, out, row, nr, nt, k, j);
+}
+
+/// Row `row`'s entries `J_tt`, `J_pp`, `J_tp` into `out` (`[BN, 3]`).
+#[cube]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fim_row(
+    tr: &Tensor<f32>,
+    ti: &Tensor<f32>,
+    rr: &Tensor<f32>,
+    ri: &Tensor<f32>,
+    fr: &Tensor<f32>,
+    fi: &Tensor<f32>,
+    vr: &Tensor<f32>,
+    vi: &Tensor<f32>,
+    out: &mut Tensor<f32>,
+    row: usize,
+    nr: u32,
+    nt: u32,
+    k: u32,
+    j: u32,
+) {
     let nt = nt as usize;
     let g = gram(rr, ri, row, nr as usize);
     let mut tt = 0.0f32;
@@ -214,7 +236,8 @@ fn angle_fim_kernel(
 
 /// `G_x = a c_0 + a_t c_1 + a_p c_2` for upstream gradients `g_tt`, `g_pp`, `g_tp`, with `s_t =
 /// 2 g_tt y_t + g_tp y_p`, `s_p = 2 g_pp y_p + g_tp y_t`: `c_0 = b_t^H s_t + b_p^H s_p`, `c_1 =
-/// b^H s_t`, `c_2 = b^H s_p`; written into column `col` of the `[BN, Nt, width]` planes.
+/// b^H s_t`, `c_2 = b^H s_p`; written into column `col` of the `[BN, Nt, width]` planes (added
+/// to what they hold where `accumulate`).
 #[cube]
 #[allow(clippy::too_many_arguments)]
 fn write_gradient(
@@ -229,6 +252,7 @@ fn write_gradient(
     nt: usize,
     width: usize,
     col: usize,
+    #[comptime] accumulate: bool,
 ) {
     let tt2 = upstream[row * 3] * 2.0f32;
     let pp2 = upstream[row * 3 + 1] * 2.0f32;
@@ -247,8 +271,8 @@ fn write_gradient(
             mul(cx(tr[a + 2], ti[a + 2]), c2),
         );
         let at = (row * nt + n) * width + col;
-        out_re[at] = gx.re;
-        out_im[at] = gx.im;
+        put(out_re, at, gx.re, accumulate);
+        put(out_im, at, gx.im, accumulate);
     }
 }
 
@@ -279,14 +303,58 @@ fn angle_fim_gradient_kernel(
     }
     let row = ABSOLUTE_POS / columns;
     let c = ABSOLUTE_POS % columns;
+    fim_column(
+        tr, ti, rr, ri, fr, fi, vr, vi, upstream, gfr, gfi, gvr, gvi, row, c, nr, nt, k, j, false,
+    );
+}
+
+/// Column `c` of row `row`'s gradients (kernel above) into `G_F` or `G_V`, added to what they
+/// hold where `accumulate`.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fim_column(
+    tr: &Tensor<f32>,
+    ti: &Tensor<f32>,
+    rr: &Tensor<f32>,
+    ri: &Tensor<f32>,
+    fr: &Tensor<f32>,
+    fi: &Tensor<f32>,
+    vr: &Tensor<f32>,
+    vi: &Tensor<f32>,
+    upstream: &Tensor<f32>,
+    gfr: &mut Tensor<f32>,
+    gfi: &mut Tensor<f32>,
+    gvr: &mut Tensor<f32>,
+    gvi: &mut Tensor<f32>,
+    row: usize,
+    c: usize,
+    nr: u32,
+    nt: u32,
+    k: u32,
+    j: u32,
+    #[comptime] accumulate: bool,
+) {
     let (nt, k, j) = (nt as usize, k as usize, j as usize);
     let g = gram(rr, ri, row, nr as usize);
     if c < k {
         let e = echoes(tr, ti, fr, fi, row, nt, k, c);
-        write_gradient(tr, ti, g, e, upstream, gfr, gfi, row, nt, k, c);
+        write_gradient(tr, ti, g, e, upstream, gfr, gfi, row, nt, k, c, accumulate);
     } else {
         let e = echoes(tr, ti, vr, vi, row, nt, j, c - k);
-        write_gradient(tr, ti, g, e, upstream, gvr, gvi, row, nt, j, c - k);
+        write_gradient(
+            tr,
+            ti,
+            g,
+            e,
+            upstream,
+            gvr,
+            gvi,
+            row,
+            nt,
+            j,
+            c - k,
+            accumulate,
+        );
     }
 }
 

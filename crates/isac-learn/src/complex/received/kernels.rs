@@ -14,14 +14,14 @@ use burn_cubecl::tensor::CubeTensor;
 
 use super::{ReceivedSignal, ReceivedSignalGradient};
 use crate::cube::{
-    Cx, add, conj_mul, contiguous, cx, elementwise, empty_like_rows, gains, mul, re_conj_mul,
+    Cx, add, conj_mul, contiguous, cx, elementwise, empty_like_rows, gains, mul, put, re_conj_mul,
     received_shape, scale, user_dot, users_adjoint,
 };
 
 /// Users `K`, antennas `Nt`, jamming columns `J`, and the noise power.
 #[derive(CubeType, Clone, Copy)]
 #[expand(derive(Clone, Copy))]
-struct Dims {
+pub(crate) struct Dims {
     k: usize,
     nt: usize,
     j: usize,
@@ -29,7 +29,7 @@ struct Dims {
 }
 
 #[cube]
-fn dims(k: u32, nt: u32, j: u32, noise_power: f32) -> Dims {
+pub(crate) fn dims(k: u32, nt: u32, j: u32, noise_power: f32) -> Dims {
     Dims {
         k: k as usize,
         nt: nt as usize,
@@ -113,12 +113,33 @@ fn received_signal_kernel(
     if ABSOLUTE_POS >= out.shape(0) * d.k {
         terminate!();
     }
-    let b = ABSOLUTE_POS / d.k;
-    let i = ABSOLUTE_POS % d.k;
+    received_entry(ur, ui, fr, fi, vr, vi, sr, si, nr, ni, out, ABSOLUTE_POS, d);
+}
+
+/// User `at % K`'s signal in sample `at / K` into `out` (`[B, K, 2]`).
+#[cube]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn received_entry(
+    ur: &Tensor<f32>,
+    ui: &Tensor<f32>,
+    fr: &Tensor<f32>,
+    fi: &Tensor<f32>,
+    vr: &Tensor<f32>,
+    vi: &Tensor<f32>,
+    sr: &Tensor<f32>,
+    si: &Tensor<f32>,
+    nr: &Tensor<f32>,
+    ni: &Tensor<f32>,
+    out: &mut Tensor<f32>,
+    at: usize,
+    d: Dims,
+) {
+    let b = at / d.k;
+    let i = at % d.k;
     let row = user_row(ur, ui, fr, fi, vr, vi, sr, si, nr, ni, b, i, d, d.k + d.j);
     let gain = 1.0f32 / f32::sqrt(row.total + d.noise_power);
-    out[ABSOLUTE_POS * 2] = row.z.re * gain;
-    out[ABSOLUTE_POS * 2 + 1] = row.z.im * gain;
+    out[at * 2] = row.z.re * gain;
+    out[at * 2 + 1] = row.z.im * gain;
 }
 
 /// Column `c` of `G_F = U^H G_A` (`c < K`) or of `G_V = U^H G_B`: `G_A[i, c] = g_i / r_i +
@@ -155,6 +176,37 @@ fn received_signal_gradient_kernel(
     }
     let b = ABSOLUTE_POS / columns;
     let c = ABSOLUTE_POS % columns;
+    received_column(
+        ur, ui, fr, fi, vr, vi, sr, si, nr, ni, upstream, gfr, gfi, gvr, gvi, b, c, d, k, false,
+    );
+}
+
+/// Column `c` of sample `b`'s gradients (kernel above) into `G_F` or `G_V`, added to what they
+/// hold where `accumulate`.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn received_column(
+    ur: &Tensor<f32>,
+    ui: &Tensor<f32>,
+    fr: &Tensor<f32>,
+    fi: &Tensor<f32>,
+    vr: &Tensor<f32>,
+    vi: &Tensor<f32>,
+    sr: &Tensor<f32>,
+    si: &Tensor<f32>,
+    nr: &Tensor<f32>,
+    ni: &Tensor<f32>,
+    upstream: &Tensor<f32>,
+    gfr: &mut Tensor<f32>,
+    gfi: &mut Tensor<f32>,
+    gvr: &mut Tensor<f32>,
+    gvi: &mut Tensor<f32>,
+    b: usize,
+    c: usize,
+    d: Dims,
+    #[comptime] k: usize,
+    #[comptime] accumulate: bool,
+) {
     // `conj(s_c)` weights a jamming column's `g_i / r_i`; a beam's weight is 1.
     let mut s_re = 1.0f32;
     let mut s_im = 0.0f32;
@@ -178,11 +230,11 @@ fn received_signal_gradient_kernel(
     for n in 0..d.nt {
         let g = users_adjoint(ur, ui, &entries, b, n, d.nt, k);
         if c < d.k {
-            gfr[(b * d.nt + n) * d.k + c] = g.re;
-            gfi[(b * d.nt + n) * d.k + c] = g.im;
+            put(gfr, (b * d.nt + n) * d.k + c, g.re, accumulate);
+            put(gfi, (b * d.nt + n) * d.k + c, g.im, accumulate);
         } else {
-            gvr[(b * d.nt + n) * d.j + c - d.k] = g.re;
-            gvi[(b * d.nt + n) * d.j + c - d.k] = g.im;
+            put(gvr, (b * d.nt + n) * d.j + c - d.k, g.re, accumulate);
+            put(gvi, (b * d.nt + n) * d.j + c - d.k, g.im, accumulate);
         }
     }
 }

@@ -17,8 +17,8 @@ use burn_cubecl::tensor::CubeTensor;
 
 use super::{SecrecyRates, SecrecyRatesGradient};
 use crate::cube::{
-    Cx, conj_mul, contiguous, cx, elementwise, empty_like_rows, gains, mul, re_conj_mul, scale,
-    users_adjoint,
+    Cx, conj_mul, contiguous, cx, elementwise, empty_like_rows, gains, mul, put, re_conj_mul,
+    scale, users_adjoint,
 };
 
 /// `(E X)[l, col] = sum_n conj(H_E[b, n, l]) X[b, n, col]` for the `[B, Nt, width]` block `X`.
@@ -183,7 +183,59 @@ fn secrecy_rates_kernel(
     if b >= out.shape(0) {
         terminate!();
     }
-    let (nt, j) = (nt as usize, j as usize);
+    let n = Noise {
+        user: noise_user,
+        eve: noise_eve,
+    };
+    secrecy_sample(
+        ur,
+        ui,
+        fr,
+        fi,
+        vr,
+        vi,
+        er,
+        ei,
+        out,
+        b,
+        nt as usize,
+        j as usize,
+        n,
+        k,
+        ne,
+    );
+}
+
+/// The noise powers of the users and Eve.
+#[derive(CubeType, Clone, Copy)]
+#[expand(derive(Clone, Copy))]
+pub(crate) struct Noise {
+    pub(crate) user: f32,
+    pub(crate) eve: f32,
+}
+
+/// Sample `b`'s stacked rates (users', then Eve's) into `out` (`[B, 2, K]`).
+#[cube]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn secrecy_sample(
+    ur: &Tensor<f32>,
+    ui: &Tensor<f32>,
+    fr: &Tensor<f32>,
+    fi: &Tensor<f32>,
+    vr: &Tensor<f32>,
+    vi: &Tensor<f32>,
+    er: &Tensor<f32>,
+    ei: &Tensor<f32>,
+    out: &mut Tensor<f32>,
+    b: usize,
+    nt: usize,
+    j: usize,
+    noise: Noise,
+    #[comptime] k: usize,
+    #[comptime] ne: usize,
+) {
+    let noise_user = noise.user;
+    let noise_eve = noise.eve;
     for i in 0..k {
         let g = gains(ur, ui, fr, fi, vr, vi, b, i, k, nt, j, i);
         out[(b * 2) * k + i] =
@@ -231,6 +283,45 @@ fn secrecy_rates_gradient_kernel(
         terminate!();
     }
     let (b, c) = (ABSOLUTE_POS / columns, ABSOLUTE_POS % columns);
+    let noise = Noise {
+        user: noise_user,
+        eve: noise_eve,
+    };
+    secrecy_column(
+        ur, ui, fr, fi, vr, vi, er, ei, upstream, gfr, gfi, gvr, gvi, b, c, nt, j, noise, k, ne,
+        false,
+    );
+}
+
+/// Column `c` of sample `b`'s gradients (kernel above) into `G_F` or `G_V`, added to what they
+/// hold where `accumulate`.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn secrecy_column(
+    ur: &Tensor<f32>,
+    ui: &Tensor<f32>,
+    fr: &Tensor<f32>,
+    fi: &Tensor<f32>,
+    vr: &Tensor<f32>,
+    vi: &Tensor<f32>,
+    er: &Tensor<f32>,
+    ei: &Tensor<f32>,
+    upstream: &Tensor<f32>,
+    gfr: &mut Tensor<f32>,
+    gfi: &mut Tensor<f32>,
+    gvr: &mut Tensor<f32>,
+    gvi: &mut Tensor<f32>,
+    b: usize,
+    c: usize,
+    nt: usize,
+    j: usize,
+    noise: Noise,
+    #[comptime] k: usize,
+    #[comptime] ne: usize,
+    #[comptime] accumulate: bool,
+) {
+    let noise_user = noise.user;
+    let noise_eve = noise.eve;
     // The users' entries `G_A[i, c]` or `G_B[i, c]`.
     let mut users = Array::<f32>::new(2 * k);
     for i in 0..k {
@@ -287,11 +378,11 @@ fn secrecy_rates_gradient_kernel(
             im += p.im;
         }
         if c < k {
-            gfr[(b * nt + n) * k + c] = re;
-            gfi[(b * nt + n) * k + c] = im;
+            put(gfr, (b * nt + n) * k + c, re, accumulate);
+            put(gfi, (b * nt + n) * k + c, im, accumulate);
         } else {
-            gvr[(b * nt + n) * j + c - k] = re;
-            gvi[(b * nt + n) * j + c - k] = im;
+            put(gvr, (b * nt + n) * j + c - k, re, accumulate);
+            put(gvi, (b * nt + n) * j + c - k, im, accumulate);
         }
     }
 }
