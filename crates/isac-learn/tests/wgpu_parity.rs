@@ -1,10 +1,10 @@
 //! The GPU path against the CPU one (cargo feature `wgpu`; CI runs it on Mesa's software Vulkan,
 //! lavapipe): the same seeded models train a few Adam steps on `wgpu` and on `flex`, and their
 //! losses and transmitted frames agree within float tolerance, for the FC encoder and for DTTE.
-//! On the GPU the fused CPU operations run as cubecl kernels (secrecy rates, received signals,
-//! angle FIM, the encoder output's beams and FJ candidate) or as composed tensor operations (the
-//! TT layers, complex products), so this also checks those paths against the CPU's host loops
-//! end to end. The file builds without the feature too (the test then says it skipped),
+//! On the GPU the fused CPU operations run as cubecl kernels (the layers, the budgeted beams and
+//! FJ candidate, the secrecy rates, received signals and angle FIM in one operation, the parts of
+//! the loss) or as composed tensor operations (ISAC_FJ_PLUS's jamming mix), so this also checks
+//! those paths against the CPU's host loops end to end. The file builds without the feature too (the test then says it skipped),
 //! so the GPU test keeps compiling against the API every build checks.
 
 use std::path::Path;

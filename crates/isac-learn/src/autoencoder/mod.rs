@@ -16,6 +16,8 @@ mod fisher;
 #[cfg(feature = "wgpu")]
 mod hinge;
 #[cfg(feature = "wgpu")]
+mod isotropic;
+#[cfg(feature = "wgpu")]
 mod readouts;
 mod stage2;
 #[cfg(feature = "wgpu")]
@@ -627,24 +629,15 @@ fn mixed_jamming(
     beta: Mixing,
     sense: Option<&Tensor<3>>,
 ) -> ComplexTensor<3> {
-    // sqrt(x + f) - sqrt(f) with f = FLOOR / (Nt - K): exactly 0 at x = 0 (a masked candidate, or
-    // a zero isotropic share), with a finite gradient there.
     let isotropic = |share: Option<Tensor<3>>| {
-        let zeta: Tensor<3> = steered.abs2().sum_dim(1);
-        let power = match share {
-            Some(s) => zeta * s,
-            None => zeta,
-        };
-        let floor = FLOOR / setup.null_dimension() as f32;
-        let mut a = power
-            .div_scalar(setup.null_dimension() as f64)
-            .add_scalar(floor)
-            .sqrt()
-            .sub_scalar(floor.sqrt());
-        if let Some(sense) = sense {
-            a = a * sense.clone();
+        let null = setup.null_dimension();
+        #[cfg(feature = "wgpu")]
+        if let Some(v) =
+            isotropic::isotropic_jamming(steered, &batch.projectors, share.as_ref(), sense, null)
+        {
+            return v;
         }
-        batch.projectors.times(&a)
+        isotropic_composed(steered, &batch.projectors, share, sense, null)
     };
     match beta {
         Mixing::Steered => steered.clone(),
@@ -655,6 +648,35 @@ fn mixed_jamming(
             ComplexTensor::cat_columns(&[steered.times(&beta.sqrt()), isotropic(Some(rest))])
         }
     }
+}
+
+/// The isotropic AN `P a` of the candidate `steered`, `a = sqrt(zeta q / D + f) - sqrt(f)` times
+/// the mask `sense` (`zeta = |steered|^2` per row, `q` its share `share`, 1 where `None`, `D` the
+/// null dimension `null`, `f = FLOOR / D`), in Burn tensor operations (the cubecl devices run
+/// `isotropic.rs` instead). `sqrt(x + f) - sqrt(f)` is exactly 0 at `x = 0` (a masked
+/// candidate, or a zero isotropic share), with a finite gradient there.
+fn isotropic_composed(
+    steered: &ComplexTensor<3>,
+    projectors: &ComplexTensor<3>,
+    share: Option<Tensor<3>>,
+    sense: Option<&Tensor<3>>,
+    null: usize,
+) -> ComplexTensor<3> {
+    let zeta: Tensor<3> = steered.abs2().sum_dim(1);
+    let power = match share {
+        Some(s) => zeta * s,
+        None => zeta,
+    };
+    let floor = FLOOR / null as f32;
+    let mut a = power
+        .div_scalar(null as f64)
+        .add_scalar(floor)
+        .sqrt()
+        .sub_scalar(floor.sqrt());
+    if let Some(sense) = sense {
+        a = a * sense.clone();
+    }
+    projectors.times(&a)
 }
 
 /// Row masks `[BN, 1, 1]` of the subcarrier allocation: 1 where a subcarrier carries the users'
