@@ -35,10 +35,22 @@ impl<B: Backend, const N: usize> Slots<B, N> {
         Self(Arc::new(Mutex::new(std::array::from_fn(|_| None))))
     }
 
-    /// The outputs' gradients, `None` for an output that no loss read; empties the slots.
-    pub(crate) fn take(&self) -> [Option<FloatTensor<B>>; N] {
+    /// Which outputs have a gradient and the gradients, `stand_in` where an output has none
+    /// (a loss never read it, so neither may the gradient kernel); `None` where no output has
+    /// one. Empties the slots.
+    pub(crate) fn gradients(
+        &self,
+        stand_in: &FloatTensor<B>,
+    ) -> Option<([bool; N], [FloatTensor<B>; N])> {
         let mut slots = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        std::mem::replace(&mut *slots, std::array::from_fn(|_| None))
+        let upstream = std::mem::replace(&mut *slots, std::array::from_fn(|_| None));
+        let present = upstream.each_ref().map(Option::is_some);
+        present.contains(&true).then(|| {
+            (
+                present,
+                upstream.map(|g| g.unwrap_or_else(|| stand_in.clone())),
+            )
+        })
     }
 
     fn put(&self, output: usize, gradient: FloatTensor<B>) {

@@ -174,12 +174,10 @@ impl<B: BudgetedPlanes + BudgetedPlanesGradient> Backward<B, 1> for PlanesBackwa
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
         let (e, [zr, zi, pr, pi, p, c, s], settings, slots) = ops.state;
-        let upstream = slots.take();
         let [parent] = ops.parents;
-        if let Some(node) = parent {
-            let present = upstream.each_ref().map(Option::is_some);
-            // A plane without a gradient is never read: the encoder's output stands in.
-            let [g0, g1, g2, g3] = upstream.map(|g| g.unwrap_or_else(|| e.clone()));
+        if let Some(node) = parent
+            && let Some((present, [g0, g1, g2, g3])) = slots.gradients(&e)
+        {
             let g = B::budgeted_planes_gradient(
                 e, zr, zi, pr, pi, p, c, s, g0, g1, g2, g3, settings, present,
             );

@@ -117,13 +117,9 @@ impl<B: IsotropicJamming + IsotropicJammingGradient> Backward<B, 3> for Isotropi
 
     fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let ([cr, ci, pr, pi, q, m], settings, slots) = ops.state;
-        let upstream = slots.take();
-        let present = upstream.each_ref().map(Option::is_some);
-        if !present.contains(&true) {
+        let Some((present, [gr, gi])) = slots.gradients(&pr) else {
             return;
-        }
-        // A part without a gradient is never read: the projectors stand in.
-        let [gr, gi] = upstream.map(|g| g.unwrap_or_else(|| pr.clone()));
+        };
         let (gcr, gci, gq) =
             B::isotropic_jamming_gradient(cr, ci, pr, pi, q, m, gr, gi, settings, present);
         for (parent, g) in ops.parents.into_iter().zip([gcr, gci, gq]) {

@@ -200,17 +200,14 @@ impl<B: Readouts + ReadoutsGradient> Backward<B, 4> for ReadoutsBackward {
 
     fn backward(self, ops: Ops<Self::State, 4>, grads: &mut Gradients, _: &mut Checkpointer) {
         let (inputs, noises, slots) = ops.state;
-        let upstream = slots.take();
-        let present = Present {
-            rates: upstream[0].is_some(),
-            received: upstream[1].is_some(),
-            fim: upstream[2].is_some(),
-        };
-        if !(present.rates || present.received || present.fim) {
+        let Some(([rates, received, fim], [gr, gy, gj])) = slots.gradients(&inputs[0]) else {
             return;
-        }
-        // A readout without a gradient is never read: the users' channels stand in.
-        let [gr, gy, gj] = upstream.map(|g| g.unwrap_or_else(|| inputs[0].clone()));
+        };
+        let present = Present {
+            rates,
+            received,
+            fim,
+        };
         let [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p] = inputs;
         let (gfr, gfi, gvr, gvi) = B::readouts_gradient(
             a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, gr, gy, gj, noises, present,
