@@ -4,11 +4,11 @@
 //! every encoder runs on the same fused kernel (dense layers are single-core TT layers), so the
 //! DTTE / FC ratio compares architectures, not GEMM engines.
 
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::tensor::{Tensor, TensorData};
 use criterion::{Criterion, criterion_group, criterion_main};
 use isac_channel::rng::stream;
-use isac_learn::{CpuDevice, Encoder, EncoderKind, EncoderShape, normalize_power};
+use isac_learn::{CpuDevice, Encoder, EncoderKind, EncoderShape, FusedAdam, normalize_power};
 use rand::RngExt;
 
 /// mimalloc keeps freed pages for reuse: Burn allocates tens of MB per training step, which the
@@ -50,7 +50,7 @@ fn bench_batch(c: &mut Criterion, batch: usize, devices: &[CpuDevice]) {
         for kind in EncoderKind::ALL {
             let encoder =
                 Encoder::new(kind, shape, &section, &mut stream(1, [0; 3]), &dev).expect("encoder");
-            let mut optimizer = AdamConfig::new().init();
+            let mut optimizer = FusedAdam::default().init();
             let mut model = Some(encoder);
             group.bench_function(format!("{}/{}", device.name(), kind.name()), |b| {
                 b.iter(|| {

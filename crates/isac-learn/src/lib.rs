@@ -29,6 +29,7 @@
 //! # Ok::<(), isac_learn::LearnError>(())
 //! ```
 
+mod adam;
 pub mod autoencoder;
 mod complex;
 pub mod config;
@@ -48,6 +49,7 @@ mod tensor;
 mod testing;
 mod tt;
 
+pub use adam::FusedAdam;
 pub use complex::{
     ComplexTensor, received_signal, received_signal_composed, secrecy_rate_gaps, secrecy_rates,
     secrecy_rates_composed,

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::{Bytes, Device};
 use isac_channel::rng::stream;
@@ -13,8 +13,8 @@ use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
 use super::{Autoencoder, Batch, Conditions, RowDesign, Setup, Task};
-use crate::LearnError;
 use crate::tensor::values;
+use crate::{FusedAdam, LearnError};
 
 /// First realisation index of the training draws (held-out evaluation uses `0..draws`).
 pub const TRAINING_DRAWS: u64 = 1 << 40;
@@ -93,7 +93,7 @@ impl Trainer {
             setup,
             grad_device,
             model: Some(model),
-            optimizer: AdamConfig::new().init(),
+            optimizer: FusedAdam::default().init(),
             steps: 0,
         })
     }

@@ -3,7 +3,7 @@
 
 use burn::backend::Dispatch;
 use burn::module::{Module, Param};
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use isac_channel::rng::stream;
@@ -11,9 +11,9 @@ use isac_channel::rng::stream;
 use super::FimEstimatorSettings;
 use super::bound::DvBound;
 use super::echo::EchoSets;
-use crate::LearnError;
 use crate::init::{param, uniform};
 use crate::tensor::values;
+use crate::{FusedAdam, LearnError};
 
 /// Stream index of the discriminator weights.
 const STREAM_WEIGHTS: u64 = 0x5745_4947; // "WEIG"
@@ -102,7 +102,7 @@ pub(super) fn train_and_evaluate(
     let s = echoes.samples;
     let train = echoes.train.clone().to_device(&device);
     let mut bank = DiscriminatorBank::new(d, f, settings.hidden, settings.seed, &device);
-    let mut optimizer = AdamConfig::new().init();
+    let mut optimizer = FusedAdam::default().init();
     for _ in 0..settings.training_steps {
         let loss = -bank.bound(train.clone(), s).sum();
         let grads = GradientsParams::from_grads(loss.backward(), &bank);
