@@ -256,7 +256,7 @@ mod tests {
     /// Burn's `Adam` within float tolerance. Fails with any scalar of the step changed (e.g. the
     /// bias correction of the first moment left out, or `eps` not scaled by `c`).
     #[test]
-    fn fused_adam_is_burns_adam() {
+    fn fused_adam_is_burns_adam_on_cpu_and_wgpu() {
         for device in kernel_devices() {
             let burn = outputs(AdamConfig::new().init(), &device);
             let fused = outputs(FusedAdam::default().init(), &device);
