@@ -145,6 +145,27 @@ impl Batch {
         symbol_seed: u64,
         device: &Device,
     ) -> Result<Self, LearnError> {
+        Drawn::new(setup, indices, conditions, symbol_seed, true)?.upload(setup, device)
+    }
+}
+
+/// A batch's realisations on the host: the part of [`Batch::new`] that needs no device, which a
+/// trainer on a GPU draws for the next step while the current one runs.
+pub(crate) struct Drawn {
+    rows: Vec<SampleRows>,
+    conditions: Vec<Conditions>,
+}
+
+impl Drawn {
+    /// Realisations `indices` at `conditions` (see [`Batch::new`]), over rayon's pool where
+    /// `parallel` (the same values either way).
+    pub(crate) fn new(
+        setup: &Setup,
+        indices: &[u64],
+        conditions: &[Conditions],
+        symbol_seed: u64,
+        parallel: bool,
+    ) -> Result<Self, LearnError> {
         if indices.len() != conditions.len() || indices.is_empty() {
             return Err(LearnError::Size {
                 what: "batch conditions",
@@ -152,13 +173,24 @@ impl Batch {
                 got: conditions.len(),
             });
         }
-        let rows: Vec<SampleRows> = indices
-            .par_iter()
-            .zip(conditions)
-            .map(|(&index, c)| sample_rows(setup, index, *c, symbol_seed))
-            .collect::<Result<_, _>>()?;
+        let row = |(&index, c): (&u64, &Conditions)| sample_rows(setup, index, *c, symbol_seed);
+        let rows: Result<Vec<SampleRows>, LearnError> = if parallel {
+            indices.par_iter().zip(conditions).map(row).collect()
+        } else {
+            indices.iter().zip(conditions).map(row).collect()
+        };
+        Ok(Self {
+            rows: rows?,
+            conditions: conditions.to_vec(),
+        })
+    }
+
+    /// The batch on `device`.
+    pub(crate) fn upload(self, setup: &Setup, device: &Device) -> Result<Batch, LearnError> {
+        let Self { rows, conditions } = self;
+        let conditions = conditions.as_slice();
         let s = &setup.scenario;
-        let (b, n) = (indices.len(), s.subcarriers());
+        let (b, n) = (conditions.len(), s.subcarriers());
         let (k, nt, ne) = (s.users(), s.tx().elements(), s.eve_antennas());
         let m = s.modulation_order();
         let bn = b * n;
@@ -184,7 +216,7 @@ impl Batch {
         };
         let j = setup.scheme.jamming_columns(nt);
         let angles: Vec<(f64, f64)> = rows.iter().map(|r| r.angles).collect();
-        let mut batch = Self {
+        let mut batch = Batch {
             samples: b,
             subcarriers: n,
             conditions: conditions.to_vec(),

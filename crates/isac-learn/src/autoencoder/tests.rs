@@ -568,3 +568,34 @@ fn factored_sensing_operators_give_the_bounds_fim() {
         }
     }
 }
+
+/// Training with the next batch drawn on a thread of its own (as on a GPU device) is training
+/// with the step's own draws, bit for bit: the same weights after each of four steps (and the
+/// steps moved them). Fails if the thread draws a step ahead or behind.
+#[test]
+fn prefetched_draws_train_the_same_model() {
+    let setup = setup(Scheme::IsacFj, 1, 0.0);
+    let device = CpuDevice::Flex.device();
+    let probe = batch(
+        &setup,
+        6,
+        Conditions {
+            p_db: 20.0,
+            crlb_db: -40.0,
+        },
+        &device,
+    );
+    let trace = |prefetch: bool| -> Vec<Vec<f32>> {
+        let mut trainer = Trainer::with_prefetch(setup.clone(), &device, prefetch).unwrap();
+        (0..4)
+            .map(|_| {
+                trainer.step().unwrap();
+                let parts = trainer.model().loss(&setup, &probe);
+                crate::tensor::values(parts.total).unwrap()
+            })
+            .collect()
+    };
+    let (own, prefetched) = (trace(false), trace(true));
+    assert_eq!(prefetched, own);
+    assert_ne!(own[0], own[3]);
+}

@@ -2,6 +2,7 @@
 //! Fig. 5, and saving / loading trained models as burnpack files.
 
 use std::path::Path;
+use std::sync::mpsc;
 use std::time::Instant;
 
 use burn::module::Module;
@@ -12,6 +13,7 @@ use isac_channel::rng::stream;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
+use super::batch::Drawn;
 use super::{Autoencoder, Batch, Conditions, RowDesign, Setup, Task};
 use crate::tensor::values;
 use crate::{FusedAdam, LearnError};
@@ -82,43 +84,123 @@ pub struct Trainer {
     model: Option<Autoencoder>,
     optimizer: ModuleOptimizer,
     steps: usize,
+    /// On a GPU device, the thread that draws the next step's batch while a step runs.
+    prefetch: Option<Prefetch>,
+}
+
+/// Step `it`'s draws: operating points uniform over the task's ranges and the training
+/// realisations `TRAINING_DRAWS + it B ..`, over rayon's pool where `parallel`.
+fn draws(setup: &Setup, it: u64, parallel: bool) -> Result<Drawn, LearnError> {
+    let seed = setup.scenario.seed();
+    let b = setup.frames_per_batch();
+    let Task {
+        p_db: (p_lo, p_hi),
+        crlb_db: (c_lo, c_hi),
+        ..
+    } = setup.task;
+    let mut rng = stream(seed, [STREAM_CONDITIONS, it, 0]);
+    let conditions: Vec<Conditions> = (0..b)
+        .map(|_| Conditions {
+            p_db: p_lo + (p_hi - p_lo) * rng.random::<f64>(),
+            crlb_db: c_lo + (c_hi - c_lo) * rng.random::<f64>(),
+        })
+        .collect();
+    let indices: Vec<u64> = (0..b as u64)
+        .map(|i| TRAINING_DRAWS + it * b as u64 + i)
+        .collect();
+    Drawn::new(setup, &indices, &conditions, seed, parallel)
+}
+
+/// A thread of its own that draws step `i`'s batch on request `i` (in order, one ahead of the
+/// steps), so that on a GPU device the draws run beside the host work of a step (Burn's graph and
+/// its fusion client, which otherwise wait for them; docs/decisions.md). The draws are the same
+/// values as the step's own ([`draws`]), on a rayon pool of their own: rayon's global pool may
+/// be busy with the very thread that waits for them.
+struct Prefetch {
+    requests: mpsc::Sender<u64>,
+    drawn: mpsc::Receiver<Result<Drawn, LearnError>>,
+}
+
+impl Prefetch {
+    /// The thread, asked for step `first`'s draws.
+    fn start(setup: Setup, first: u64) -> Result<Self, LearnError> {
+        let (requests, asked) = mpsc::channel::<u64>();
+        let (done, drawn) = mpsc::channel();
+        let failed = |e: &dyn std::fmt::Display| {
+            LearnError::Numerical(format!("starting the draws' threads: {e}"))
+        };
+        // Its own pool: the cores that Burn's three host threads leave (at least one).
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(cores.saturating_sub(3).clamp(1, 16))
+            .thread_name(|i| format!("isac-draws-{i}"))
+            .build()
+            .map_err(|e| failed(&e))?;
+        std::thread::Builder::new()
+            .name("isac-draws".into())
+            .spawn(move || {
+                // Ends when the trainer (the sender of requests) is dropped.
+                for it in asked {
+                    if done.send(pool.install(|| draws(&setup, it, true))).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| failed(&e))?;
+        let next = Self { requests, drawn };
+        next.requests.send(first).map_err(|_| next.gone())?;
+        Ok(next)
+    }
+
+    fn gone(&self) -> LearnError {
+        LearnError::Numerical("the thread drawing the next batch stopped".into())
+    }
 }
 
 impl Trainer {
     /// A freshly initialised model on `device` (gradients recorded on its autodiff device).
     pub fn new(setup: Setup, device: &Device) -> Result<Self, LearnError> {
+        let prefetch = crate::cube::supports(device);
+        Self::with_prefetch(setup, device, prefetch)
+    }
+
+    /// [`Trainer::new`], drawing each next batch on a thread of its own where `prefetch` (as
+    /// `new` does on a GPU device; on a CPU device the step's own draws use every core).
+    pub(crate) fn with_prefetch(
+        setup: Setup,
+        device: &Device,
+        prefetch: bool,
+    ) -> Result<Self, LearnError> {
         let grad_device = device.clone().autodiff();
         let model = Autoencoder::new(&setup, &grad_device)?;
+        let prefetch = if prefetch {
+            Some(Prefetch::start(setup.clone(), 0)?)
+        } else {
+            None
+        };
         Ok(Self {
             setup,
             grad_device,
             model: Some(model),
             optimizer: FusedAdam::default().init(),
             steps: 0,
+            prefetch,
         })
     }
 
     /// One Adam step on the next batch: draws, transmission, loss eq. (40), backward, update.
     pub fn step(&mut self) -> Result<(), LearnError> {
-        let (s, it) = (&self.setup, self.steps as u64);
-        let seed = s.scenario.seed();
-        let b = s.frames_per_batch();
-        let Task {
-            p_db: (p_lo, p_hi),
-            crlb_db: (c_lo, c_hi),
-            ..
-        } = s.task;
-        let mut rng = stream(seed, [STREAM_CONDITIONS, it, 0]);
-        let conditions: Vec<Conditions> = (0..b)
-            .map(|_| Conditions {
-                p_db: p_lo + (p_hi - p_lo) * rng.random::<f64>(),
-                crlb_db: c_lo + (c_hi - c_lo) * rng.random::<f64>(),
-            })
-            .collect();
-        let indices: Vec<u64> = (0..b as u64)
-            .map(|i| TRAINING_DRAWS + it * b as u64 + i)
-            .collect();
-        let batch = Batch::new(s, &indices, &conditions, seed, &self.grad_device)?;
+        let it = self.steps as u64;
+        let drawn = match &self.prefetch {
+            Some(next) => {
+                let drawn = next.drawn.recv().map_err(|_| next.gone())??;
+                next.requests.send(it + 1).map_err(|_| next.gone())?;
+                drawn
+            }
+            None => draws(&self.setup, it, true)?,
+        };
+        let s = &self.setup;
+        let batch = drawn.upload(s, &self.grad_device)?;
         let model = self.model.take().expect("a model between steps");
         let loss = model.loss(s, &batch).total;
         let grads = GradientsParams::from_grads(loss.backward(), &model);
