@@ -110,6 +110,8 @@ pub struct FusedAdam {
     beta_1: f32,
     beta_2: f32,
     epsilon: f32,
+    /// The composed tensor operations on every device (the tests' reference for the fallback).
+    composed: bool,
 }
 
 impl Default for FusedAdam {
@@ -119,6 +121,7 @@ impl Default for FusedAdam {
             beta_1: 0.9,
             beta_2: 0.999,
             epsilon: 1e-5,
+            composed: false,
         }
     }
 }
@@ -146,23 +149,23 @@ impl FusedAdam {
     }
 }
 
-impl FusedAdam {
-    /// One step through the operation (`fused`) or the composed tensor operations.
-    fn step_with<const D: usize>(
+impl Optimizer for FusedAdam {
+    type State<const D: usize> = AdamState<D>;
+
+    fn step<const D: usize>(
         &self,
         lr: LearningRate,
         tensor: Tensor<D>,
         grad: Tensor<D>,
-        state: Option<AdamState<D>>,
-        fused: bool,
-    ) -> (Tensor<D>, Option<AdamState<D>>) {
+        state: Option<Self::State<D>>,
+    ) -> (Tensor<D>, Option<Self::State<D>>) {
         let (time, m1, m2) = match state {
             Some(s) => (s.momentum.time, s.momentum.moment_1, s.momentum.moment_2),
             None => (0, grad.zeros_like(), grad.zeros_like()),
         };
         let time = time + 1;
         let scalars = self.scalars(time, lr);
-        let (p, m1, m2) = if fused {
+        let (p, m1, m2) = if !self.composed && crate::cube::runs_fused(&tensor.device()) {
             let (p, m1, m2) = <Dispatch as AdamUpdate>::adam_update(
                 tensor.into_dispatch(),
                 grad.into_dispatch(),
@@ -180,21 +183,6 @@ impl FusedAdam {
         };
         let momentum = AdaptiveMomentumState::new(time, m1, m2);
         (p, Some(AdamState::new(momentum)))
-    }
-}
-
-impl Optimizer for FusedAdam {
-    type State<const D: usize> = AdamState<D>;
-
-    fn step<const D: usize>(
-        &self,
-        lr: LearningRate,
-        tensor: Tensor<D>,
-        grad: Tensor<D>,
-        state: Option<Self::State<D>>,
-    ) -> (Tensor<D>, Option<Self::State<D>>) {
-        let fused = crate::cube::runs_fused(&tensor.device());
-        self.step_with(lr, tensor, grad, state, fused)
     }
 
     fn to_device<const D: usize>(mut state: Self::State<D>, device: &Device) -> Self::State<D> {
@@ -276,29 +264,11 @@ mod tests {
     fn composed_adam_is_burns_adam() {
         let device = crate::CpuDevice::Flex.autodiff();
         let burn = outputs(AdamConfig::new().init(), &device);
-        let composed = outputs(ModuleOptimizer::from(Composed), &device);
+        let composed = FusedAdam {
+            composed: true,
+            ..FusedAdam::default()
+        };
+        let composed = outputs(composed.init(), &device);
         assert_eq!(composed, burn);
-    }
-
-    /// [`FusedAdam`] through its composed path on every device.
-    #[derive(Clone)]
-    struct Composed;
-
-    impl Optimizer for Composed {
-        type State<const D: usize> = AdamState<D>;
-
-        fn step<const D: usize>(
-            &self,
-            lr: LearningRate,
-            tensor: Tensor<D>,
-            grad: Tensor<D>,
-            state: Option<Self::State<D>>,
-        ) -> (Tensor<D>, Option<Self::State<D>>) {
-            FusedAdam::default().step_with(lr, tensor, grad, state, false)
-        }
-
-        fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
-            FusedAdam::to_device(state, device)
-        }
     }
 }
