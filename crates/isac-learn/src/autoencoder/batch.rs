@@ -145,7 +145,7 @@ impl Batch {
         symbol_seed: u64,
         device: &Device,
     ) -> Result<Self, LearnError> {
-        Drawn::new(setup, indices, conditions, symbol_seed, true)?.upload(setup, device)
+        Drawn::new(setup, indices, conditions, symbol_seed)?.upload(setup, device)
     }
 }
 
@@ -157,14 +157,12 @@ pub(crate) struct Drawn {
 }
 
 impl Drawn {
-    /// Realisations `indices` at `conditions` (see [`Batch::new`]), over rayon's pool where
-    /// `parallel` (the same values either way).
+    /// Realisations `indices` at `conditions` (see [`Batch::new`]), over the current rayon pool.
     pub(crate) fn new(
         setup: &Setup,
         indices: &[u64],
         conditions: &[Conditions],
         symbol_seed: u64,
-        parallel: bool,
     ) -> Result<Self, LearnError> {
         if indices.len() != conditions.len() || indices.is_empty() {
             return Err(LearnError::Size {
@@ -173,14 +171,13 @@ impl Drawn {
                 got: conditions.len(),
             });
         }
-        let row = |(&index, c): (&u64, &Conditions)| sample_rows(setup, index, *c, symbol_seed);
-        let rows: Result<Vec<SampleRows>, LearnError> = if parallel {
-            indices.par_iter().zip(conditions).map(row).collect()
-        } else {
-            indices.iter().zip(conditions).map(row).collect()
-        };
+        let rows = indices
+            .par_iter()
+            .zip(conditions)
+            .map(|(&index, c)| sample_rows(setup, index, *c, symbol_seed))
+            .collect::<Result<_, _>>()?;
         Ok(Self {
-            rows: rows?,
+            rows,
             conditions: conditions.to_vec(),
         })
     }

@@ -89,8 +89,8 @@ pub struct Trainer {
 }
 
 /// Step `it`'s draws: operating points uniform over the task's ranges and the training
-/// realisations `TRAINING_DRAWS + it B ..`, over rayon's pool where `parallel`.
-fn draws(setup: &Setup, it: u64, parallel: bool) -> Result<Drawn, LearnError> {
+/// realisations `TRAINING_DRAWS + it B ..`, over the current rayon pool.
+fn draws(setup: &Setup, it: u64) -> Result<Drawn, LearnError> {
     let seed = setup.scenario.seed();
     let b = setup.frames_per_batch();
     let Task {
@@ -108,7 +108,7 @@ fn draws(setup: &Setup, it: u64, parallel: bool) -> Result<Drawn, LearnError> {
     let indices: Vec<u64> = (0..b as u64)
         .map(|i| TRAINING_DRAWS + it * b as u64 + i)
         .collect();
-    Drawn::new(setup, &indices, &conditions, seed, parallel)
+    Drawn::new(setup, &indices, &conditions, seed)
 }
 
 /// A thread of its own that draws step `i`'s batch on request `i` (in order, one ahead of the
@@ -118,7 +118,8 @@ fn draws(setup: &Setup, it: u64, parallel: bool) -> Result<Drawn, LearnError> {
 /// be busy with the very thread that waits for them.
 struct Prefetch {
     requests: mpsc::Sender<u64>,
-    drawn: mpsc::Receiver<Result<Drawn, LearnError>>,
+    /// Each request's step and its draws.
+    drawn: mpsc::Receiver<(u64, Result<Drawn, LearnError>)>,
 }
 
 impl Prefetch {
@@ -141,7 +142,7 @@ impl Prefetch {
             .spawn(move || {
                 // Ends when the trainer (the sender of requests) is dropped.
                 for it in asked {
-                    if done.send(pool.install(|| draws(&setup, it, true))).is_err() {
+                    if done.send((it, pool.install(|| draws(&setup, it)))).is_err() {
                         break;
                     }
                 }
@@ -150,6 +151,14 @@ impl Prefetch {
         let next = Self { requests, drawn };
         next.requests.send(first).map_err(|_| next.gone())?;
         Ok(next)
+    }
+
+    /// Step `it`'s draws, and the request for step `it + 1`'s. Drawn here instead where the
+    /// thread's draws are another step's (a step that failed after asking for the next one).
+    fn take(&self, setup: &Setup, it: u64) -> Result<Drawn, LearnError> {
+        let (step, drawn) = self.drawn.recv().map_err(|_| self.gone())?;
+        self.requests.send(it + 1).map_err(|_| self.gone())?;
+        if step == it { drawn } else { draws(setup, it) }
     }
 
     fn gone(&self) -> LearnError {
@@ -192,12 +201,8 @@ impl Trainer {
     pub fn step(&mut self) -> Result<(), LearnError> {
         let it = self.steps as u64;
         let drawn = match &self.prefetch {
-            Some(next) => {
-                let drawn = next.drawn.recv().map_err(|_| next.gone())??;
-                next.requests.send(it + 1).map_err(|_| next.gone())?;
-                drawn
-            }
-            None => draws(&self.setup, it, true)?,
+            Some(next) => next.take(&self.setup, it)?,
+            None => draws(&self.setup, it)?,
         };
         let s = &self.setup;
         let batch = drawn.upload(s, &self.grad_device)?;
