@@ -30,7 +30,7 @@ use crate::host::HostTensor;
 #[cfg(feature = "wgpu")]
 mod kernels;
 
-/// The scalars of one step: `[b1, 1 - b1, b2, 1 - b2, m1's scale m1 c / (1 - b1^t), eps c, lr]`.
+/// The scalars of one step: `[b1, 1 - b1, b2, 1 - b2, c / (1 - b1^t) (m1's scale), eps c, lr]`.
 type Scalars = [f32; 7];
 
 /// The extension: `(p, m1, m2)` after one step from the parameter `param`, its gradient `grad`

@@ -123,8 +123,8 @@ struct Prefetch {
 }
 
 impl Prefetch {
-    /// The thread, asked for step `first`'s draws.
-    fn start(setup: Setup, first: u64) -> Result<Self, LearnError> {
+    /// The thread, asked for the first step's draws.
+    fn start(setup: Setup) -> Result<Self, LearnError> {
         let (requests, asked) = mpsc::channel::<u64>();
         let (done, drawn) = mpsc::channel();
         let failed = |e: &dyn std::fmt::Display| {
@@ -149,7 +149,7 @@ impl Prefetch {
             })
             .map_err(|e| failed(&e))?;
         let next = Self { requests, drawn };
-        next.requests.send(first).map_err(|_| next.gone())?;
+        next.requests.send(0).map_err(|_| next.gone())?;
         Ok(next)
     }
 
@@ -183,7 +183,7 @@ impl Trainer {
         let grad_device = device.clone().autodiff();
         let model = Autoencoder::new(&setup, &grad_device)?;
         let prefetch = if prefetch {
-            Some(Prefetch::start(setup.clone(), 0)?)
+            Some(Prefetch::start(setup.clone())?)
         } else {
             None
         };
