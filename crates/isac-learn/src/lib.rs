@@ -49,7 +49,7 @@ mod tensor;
 mod testing;
 mod tt;
 
-pub use adam::FusedAdam;
+pub use adam::{FusedAdam, FusedAdamOptimizer};
 pub use complex::{
     ComplexTensor, received_signal, received_signal_composed, secrecy_rate_gaps, secrecy_rates,
     secrecy_rates_composed,

@@ -6,7 +6,7 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::{Bytes, Device};
 use isac_channel::rng::stream;
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::batch::Drawn;
 use super::{Autoencoder, Batch, Conditions, RowDesign, Setup, Task};
 use crate::tensor::values;
-use crate::{FusedAdam, LearnError};
+use crate::{FusedAdam, FusedAdamOptimizer, LearnError};
 
 /// First realisation index of the training draws (held-out evaluation uses `0..draws`).
 pub const TRAINING_DRAWS: u64 = 1 << 40;
@@ -82,7 +82,7 @@ pub struct Trainer {
     /// Always `Some` between steps (taken by value for Adam's update, so its tensors are not
     /// shared and can be updated in place).
     model: Option<Autoencoder>,
-    optimizer: ModuleOptimizer,
+    optimizer: FusedAdamOptimizer,
     steps: usize,
     /// On a GPU device, the thread that draws the next step's batch while a step runs.
     prefetch: Option<Prefetch>,
