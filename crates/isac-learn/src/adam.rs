@@ -6,7 +6,7 @@
 //! products, sums, square, square root, quotient). On wgpu every tensor operation and every
 //! launch is host work on Burn's threads (docs/decisions.md, "What bounds a GPU step after its
 //! kernels: host work"). ISAC_FJ/FC on lavapipe: 20 launches a step (two for Adam's seven
-//! parameters, which lavapipe binds four at a time) against 25 with an operation per parameter
+//! parameters: lavapipe binds fewer storage buffers than their 49) against 25 with an operation per parameter
 //! and 24 with Burn's fused `Adam`, and about 0.2 ms less host work a step on cubecl's server
 //! thread. On flex the update of a 256 x 256 layer takes 33 us against Burn's 148 us (one
 //! thread), which the whole step does not show beyond the machine's noise.

@@ -79,8 +79,8 @@ fn scalar(t: burn::tensor::Tensor<1>) -> Result<f64, LearnError> {
 pub struct Trainer {
     setup: Setup,
     grad_device: Device,
-    /// Always `Some` between steps (taken by value for Adam's update, so its tensors are not
-    /// shared and can be updated in place).
+    /// Always `Some` between steps (taken by value for Adam's update, which replaces its
+    /// parameters).
     model: Option<Autoencoder>,
     optimizer: FusedAdamOptimizer,
     steps: usize,
