@@ -108,7 +108,7 @@ fn host_update<B: HostTensor>(
 }
 
 /// Burn's `Adam` at `AdamConfig::new()`'s settings, all of a module's parameters in one
-/// operation per [`MAX_GROUP`] of them (module docs); the composed tensor operations on a device
+/// operation per eight of them (module docs); the composed tensor operations on a device
 /// that runs none.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FusedAdam {
@@ -175,7 +175,7 @@ struct Moments {
 impl FusedAdamOptimizer {
     /// `module` after one step at learning rate `lr` on `grads`: every parameter with a
     /// gradient moves (the others stay), on a device with the operation in one operation per
-    /// [`MAX_GROUP`] parameters that share a step count (all of them, unless some had no
+    /// eight parameters that share a step count (all of them, unless some had no
     /// gradient at an earlier step).
     pub fn step<M: Module>(&mut self, lr: LearningRate, module: M, grads: GradientsParams) -> M {
         let mut gather = Gather {
