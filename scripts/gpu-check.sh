@@ -2,18 +2,25 @@
 # GPU check of the paper-003 models on Burn's wgpu device (issue 19): times the autoencoder
 # step and counts its GPU kernel launches on every compiled device (`xtask bench --json`), runs
 # a quick paper-003 figure on wgpu, and prints one JSON line:
-#   {"bench": {...}, "bench_rc": RC, "fig3_quick_seconds": S, "fig3_quick_rc": RC,
+#   {"bench": {...}, "bench_rc": RC, "bench_unfused": {...}, "bench_unfused_rc": RC,
+#    "fig3_quick_seconds": S, "fig3_quick_rc": RC,
 #    "vulkan_loader": BOOL, "gpu": NAME|null, "xtask": "built"|"prebuilt", "xtask_revision": REV}
+# `bench` and the figure come from the device behind Burn's fusion (cargo feature `fusion`);
+# `bench_unfused` is the autoencoder step alone (`bench --json --steps-only`) from the device
+# without it (feature `wgpu`): the two side by side, since on lavapipe fusion only added host
+# work to a step of custom operations (docs/decisions.md, "Burn's fusion on a step of custom
+# operations").
 #
 # Two halves, because a GPU machine may have neither a Rust toolchain nor a network (the one
 # lent to this project's sessions has neither):
-#   scripts/gpu-check.sh --prepare   where cargo and apt work: builds the optimised xtask with the
-#       `wgpu` feature, puts it (stripped and gzipped: 73 MB -> 20 MB, under the device tool's
-#       64 MiB) and its revision in .gpu-check/, and downloads the Vulkan loader's Debian
-#       packages to .gl/ (both ignored by git: carry them to the GPU machine);
+#   scripts/gpu-check.sh --prepare   where cargo and apt work: builds the optimised xtask with
+#       the `fusion` feature and again with `wgpu` alone, puts them (stripped and gzipped: 73 MB
+#       -> 20 MB each, together under the device tool's 64 MiB) and their revision in
+#       .gpu-check/, and downloads the Vulkan loader's Debian packages to .gl/ (both ignored by
+#       git: carry them to the GPU machine);
 #   scripts/gpu-check.sh             on the GPU machine: where no Vulkan loader is installed and
 #       .gl/ holds its packages, unpacks them into / (root only); runs the check with a freshly
-#       built xtask where cargo exists, else with .gpu-check/xtask.gz.
+#       built xtask where cargo exists, else with .gpu-check/xtask.gz and xtask-unfused.gz.
 # Without a loader or a driver the wgpu device reports "no wgpu adapter" within seconds and the
 # bench leaves it out. Build output and progress go to stderr; stdout carries only the JSON line.
 # The bench's stderr and the figure's files go to $GPU_CHECK_OUT (default target/gpu-check).
@@ -25,16 +32,18 @@ prebuilt=.gpu-check
 revision() {
     git describe --always --dirty --abbrev=40 2>/dev/null || echo unknown
 }
-build_xtask() { # the optimised xtask with the GPU device, at target/release/xtask
-    cargo build --package xtask --release --features wgpu >&2
+build_xtask() { # the optimised xtask with the GPU device and the features $1, at target/release/xtask
+    cargo build --package xtask --release --features "$1" >&2
 }
 
 if [ "${1:-}" = "--prepare" ]; then
     set -e
-    build_xtask
     mkdir -p "$prebuilt" .gl
+    build_xtask wgpu
+    strip -o "$prebuilt/xtask-unfused" target/release/xtask
+    build_xtask fusion
     strip -o "$prebuilt/xtask" target/release/xtask
-    gzip -f "$prebuilt/xtask"
+    gzip -f "$prebuilt/xtask" "$prebuilt/xtask-unfused"
     revision > "$prebuilt/revision"
     # The loader packages for the GPU machine's architecture (device tool's recipe), whatever
     # this machine's is; their own lists, so this machine's apt state is left alone.
@@ -44,7 +53,7 @@ if [ "${1:-}" = "--prepare" ]; then
     apt-get "${apt[@]}" update -qq >&2
     (cd .gl && apt-get "${apt[@]}" download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 >&2)
     rm -rf "$lists"
-    echo "prepared: $prebuilt/xtask.gz ($(du -h "$prebuilt/xtask.gz" | cut -f1), $(cat "$prebuilt/revision")) and .gl/; run it on the GPU machine with carry [\"$prebuilt\", \".gl\"]" >&2
+    echo "prepared: $prebuilt/xtask.gz and xtask-unfused.gz ($(du -ch "$prebuilt"/*.gz | tail -n 1 | cut -f1), $(cat "$prebuilt/revision")) and .gl/; run it on the GPU machine with carry [\"$prebuilt\", \".gl\"]" >&2
     exit 0
 fi
 
@@ -69,26 +78,34 @@ if command -v nvidia-smi > /dev/null; then
 fi
 
 if command -v cargo > /dev/null; then
-    build_xtask || exit 1
+    build_xtask wgpu && cp target/release/xtask "$out/xtask-unfused" || exit 1
+    build_xtask fusion || exit 1
     xtask=target/release/xtask
+    xtask_unfused=$out/xtask-unfused
     built=built
     xtask_revision=$(revision)
-elif [ -f "$prebuilt/xtask.gz" ]; then
-    gunzip -c "$prebuilt/xtask.gz" > "$out/xtask" && chmod +x "$out/xtask" || exit 1
+elif [ -f "$prebuilt/xtask.gz" ] && [ -f "$prebuilt/xtask-unfused.gz" ]; then
+    for x in xtask xtask-unfused; do
+        gunzip -c "$prebuilt/$x.gz" > "$out/$x" && chmod +x "$out/$x" || exit 1
+    done
     xtask=$out/xtask
+    xtask_unfused=$out/xtask-unfused
     built=prebuilt
     xtask_revision=$(cat "$prebuilt/revision" 2>/dev/null || echo unknown)
 else
-    echo "gpu-check: no cargo here and no $prebuilt/xtask.gz: run scripts/gpu-check.sh --prepare on a machine with cargo and carry $prebuilt" >&2
+    echo "gpu-check: no cargo here and no $prebuilt/xtask.gz and xtask-unfused.gz: run scripts/gpu-check.sh --prepare on a machine with cargo and carry $prebuilt" >&2
     exit 1
 fi
 
 bench=$("$xtask" bench --json 2> "$out/bench.stderr")
 bench_rc=$?
 if [ "$bench_rc" -ne 0 ] || [ -z "$bench" ]; then bench=null; fi
+bench_unfused=$("$xtask_unfused" bench --json --steps-only 2> "$out/bench-unfused.stderr")
+bench_unfused_rc=$?
+if [ "$bench_unfused_rc" -ne 0 ] || [ -z "$bench_unfused" ]; then bench_unfused=null; fi
 start=$(date +%s%N)
 "$xtask" reproduce --quick --only tuan2025-fig3 --device wgpu --out "$out/reproduce" --force >&2
 fig3_rc=$?
 millis=$(( ($(date +%s%N) - start) / 1000000 ))
-printf '{"bench": %s, "bench_rc": %d, "fig3_quick_seconds": %d.%03d, "fig3_quick_rc": %d, "vulkan_loader": %s, "gpu": %s, "xtask": "%s", "xtask_revision": "%s"}\n' \
-    "$bench" "$bench_rc" $((millis / 1000)) $((millis % 1000)) "$fig3_rc" "$loader" "$gpu" "$built" "$xtask_revision"
+printf '{"bench": %s, "bench_rc": %d, "bench_unfused": %s, "bench_unfused_rc": %d, "fig3_quick_seconds": %d.%03d, "fig3_quick_rc": %d, "vulkan_loader": %s, "gpu": %s, "xtask": "%s", "xtask_revision": "%s"}\n' \
+    "$bench" "$bench_rc" "$bench_unfused" "$bench_unfused_rc" $((millis / 1000)) $((millis % 1000)) "$fig3_rc" "$loader" "$gpu" "$built" "$xtask_revision"

@@ -33,11 +33,15 @@ pub struct Args {
     /// (`autoencoder_step_ms`: device -> {"n1", "n64"}; whole-workload seconds).
     #[arg(long)]
     json: bool,
+    /// With `--json`: only the autoencoder step (`rayon_threads`, `autoencoder_step_ms`,
+    /// `kernel_launches_per_step`), not the whole workloads.
+    #[arg(long, requires = "json")]
+    steps_only: bool,
 }
 
 pub fn run(args: &Args) -> Result<()> {
     if args.json {
-        return print_json();
+        return print_json(args.steps_only);
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let root = workspace_root();
@@ -107,7 +111,7 @@ pub fn run(args: &Args) -> Result<()> {
 }
 
 /// `cargo xtask bench --json`.
-fn print_json() -> Result<()> {
+fn print_json(steps_only: bool) -> Result<()> {
     let measured = autoencoder_steps()?;
     let per_device = |value: fn(&StepTiming) -> Option<[f64; 2]>| {
         measured
@@ -118,18 +122,18 @@ fn print_json() -> Result<()> {
             })
             .collect::<serde_json::Map<String, serde_json::Value>>()
     };
-    let steps = per_device(|step| Some(step.ms));
-    let launches = per_device(|step| step.launches);
-    let (fim_seconds, _) = time_fim_estimator()?;
-    let (optimum_seconds, _) = time_jamming_optimum()?;
-    let out = json!({
+    let mut out = json!({
         "rayon_threads": rayon_threads(),
-        "autoencoder_step_ms": steps,
-        "kernel_launches_per_step": launches,
-        "fig4_seconds": time_fig4()?,
-        "fim_estimator_seconds": fim_seconds,
-        "jamming_optimum_seconds": optimum_seconds,
+        "autoencoder_step_ms": per_device(|step| Some(step.ms)),
+        "kernel_launches_per_step": per_device(|step| step.launches),
     });
+    if !steps_only {
+        let (fim_seconds, _) = time_fim_estimator()?;
+        let (optimum_seconds, _) = time_jamming_optimum()?;
+        out["fig4_seconds"] = json!(time_fig4()?);
+        out["fim_estimator_seconds"] = json!(fim_seconds);
+        out["jamming_optimum_seconds"] = json!(optimum_seconds);
+    }
     println!("{out}");
     Ok(())
 }

@@ -46,7 +46,7 @@ type Scalars = [f32; 7];
     Flex,
     NdArray: cfg(feature = "ndarray"),
     Cube: cfg(feature = "wgpu"),
-    Fusion: cfg(feature = "wgpu")
+    Fusion: cfg(feature = "fusion")
 )]
 pub(crate) trait AdamUpdate: Backend {
     #[fusion(meta = |group, _scalars| group::moved_metadata(group))]

@@ -69,7 +69,8 @@ pub enum ModelDevice {
     Flex,
     /// Burn's NdArray CPU backend (cargo feature `ndarray`).
     NdArray,
-    /// Burn's wgpu device (Vulkan, Metal, DX12; cargo feature `wgpu`), with kernel fusion.
+    /// Burn's wgpu device (Vulkan, Metal, DX12; cargo feature `wgpu`, and `fusion` for Burn's
+    /// kernel fusion).
     Wgpu,
 }
 

@@ -15,7 +15,7 @@ pub(crate) const MAX_GROUP: usize = 8;
 
 /// One parameter's operands: the parameter, its gradient and both moments (all of one shape).
 #[derive(ExtensionType)]
-#[extension_type(fusion: cfg(feature = "wgpu"))]
+#[extension_type(fusion: cfg(feature = "fusion"))]
 pub(crate) struct Operands<B: Backend> {
     pub(crate) param: FloatTensor<B>,
     pub(crate) grad: FloatTensor<B>,
@@ -25,7 +25,7 @@ pub(crate) struct Operands<B: Backend> {
 
 /// One parameter after the step: the parameter and both moments.
 #[derive(ExtensionType)]
-#[extension_type(fusion: cfg(feature = "wgpu"))]
+#[extension_type(fusion: cfg(feature = "fusion"))]
 pub(crate) struct Moved<B: Backend> {
     pub(crate) param: FloatTensor<B>,
     pub(crate) m1: FloatTensor<B>,
@@ -38,14 +38,14 @@ macro_rules! groups {
     ($($variant:ident { $($slot:ident),+ })+) => {
         /// The operands of 1 to [`MAX_GROUP`] parameters.
         #[derive(ExtensionType)]
-        #[extension_type(fusion: cfg(feature = "wgpu"))]
+        #[extension_type(fusion: cfg(feature = "fusion"))]
         pub(crate) enum Group<B: Backend> {
             $($variant { $(#[extension_type] $slot: Operands<B>),+ },)+
         }
 
         /// 1 to [`MAX_GROUP`] parameters after the step, in their group's order.
         #[derive(ExtensionType)]
-        #[extension_type(fusion: cfg(feature = "wgpu"))]
+        #[extension_type(fusion: cfg(feature = "fusion"))]
         pub(crate) enum MovedGroup<B: Backend> {
             $($variant { $(#[extension_type] $slot: Moved<B>),+ },)+
         }
@@ -54,7 +54,7 @@ macro_rules! groups {
         groups!(@vec MovedGroup, Moved, $($variant { $($slot),+ })+);
 
         /// The outputs' metadata: each parameter's moved tensors have its operands' specs.
-        #[cfg(feature = "wgpu")]
+        #[cfg(feature = "fusion")]
         pub(crate) fn moved_metadata(group: &GroupMetadata) -> MovedGroupMetadata {
             match group {
                 $(GroupMetadata::$variant { $($slot),+ } => MovedGroupMetadata::$variant {

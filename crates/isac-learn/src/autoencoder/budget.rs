@@ -33,6 +33,7 @@ use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+#[cfg(feature = "fusion")]
 use burn::backend::fusion::custom::TensorSpec;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, backend_extension};
@@ -73,7 +74,7 @@ fn plane_shapes(rows: usize, settings: &Budget) -> [Shape; 4] {
 /// output `e` (`[BN, W]`), for the unit ZF directions `[BN, Nt, K]`, the projectors `[BN, Nt,
 /// Nt]` (real and imaginary parts), the budgets `[B, 1]` and the masks `[BN, 1, 1]` (any tensor
 /// where `settings` says there is none).
-#[backend_extension(Cube, Fusion, Autodiff)]
+#[backend_extension(Cube, Fusion: cfg(feature = "fusion"), Autodiff)]
 pub(crate) trait BudgetedPlanes: Backend {
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
     #[fusion(meta = |e, _zr, _zi, _pr, _pi, _p, _c, _s, settings| {
@@ -101,7 +102,7 @@ pub(crate) trait BudgetedPlanes: Backend {
 
 /// The backward pass of [`BudgetedPlanes`]: the gradient of `encoded` for the planes' upstream
 /// gradients `upstream` (`present[i]` whether plane `i` has one; any tensor where it has none).
-#[backend_extension(Cube, Fusion)]
+#[backend_extension(Cube, Fusion: cfg(feature = "fusion"))]
 pub(crate) trait BudgetedPlanesGradient: Backend {
     #[allow(clippy::too_many_arguments)]
     #[fusion(dtype = encoded, shape = encoded)]

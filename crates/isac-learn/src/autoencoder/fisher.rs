@@ -130,7 +130,7 @@ pub(super) fn angle_fim_composed(
     Flex,
     NdArray: cfg(feature = "ndarray"),
     Cube: cfg(feature = "wgpu"),
-    Fusion: cfg(feature = "wgpu"),
+    Fusion: cfg(feature = "fusion"),
     Autodiff
 )]
 pub(crate) trait AngleFim: Backend {
@@ -154,7 +154,7 @@ pub(crate) trait AngleFim: Backend {
     Flex,
     NdArray: cfg(feature = "ndarray"),
     Cube: cfg(feature = "wgpu"),
-    Fusion: cfg(feature = "wgpu")
+    Fusion: cfg(feature = "fusion")
 )]
 pub(crate) trait AngleFimGradient: Backend {
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]

@@ -18,7 +18,7 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, backend_extension};
-use burn::tensor::{Shape, Tensor};
+use burn::tensor::Tensor;
 use isac_channel::scenario::friendly_jamming::CrlbConvention;
 
 mod kernels;
@@ -26,9 +26,9 @@ mod kernels;
 /// The extension: the mean CRLB hinge (`[1]`) of the FIM entries `fim` (`[BN, 3]`) of samples of
 /// `subcarriers` rows each against the thresholds `log_max` (`[B, 1]`), the sample FIM being
 /// `scale` times the sum of its rows; `joint` picks [`CrlbConvention::Joint`].
-#[backend_extension(Cube, Fusion, Autodiff)]
+#[backend_extension(Cube, Fusion: cfg(feature = "fusion"), Autodiff)]
 pub(crate) trait CrlbHinge: Backend {
-    #[fusion(dtype = fim, shape = Shape::new([1]))]
+    #[fusion(dtype = fim, shape = burn::tensor::Shape::new([1]))]
     fn crlb_hinge(
         fim: FloatTensor<Self>,
         log_max: FloatTensor<Self>,
@@ -39,7 +39,7 @@ pub(crate) trait CrlbHinge: Backend {
 }
 
 /// The backward pass of [`CrlbHinge`]: the gradient of `fim` for the upstream gradient `[1]`.
-#[backend_extension(Cube, Fusion)]
+#[backend_extension(Cube, Fusion: cfg(feature = "fusion"))]
 pub(crate) trait CrlbHingeGradient: Backend {
     #[fusion(dtype = fim, shape = fim)]
     fn crlb_hinge_gradient(

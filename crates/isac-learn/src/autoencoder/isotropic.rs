@@ -35,7 +35,7 @@ pub(crate) struct Isotropic {
 /// The extension: `(Re V, Im V)` (`[BN, Nt, Nt]`) for the candidate `[BN, Nt, 1]`, the
 /// projectors `[BN, Nt, Nt]`, the share and the mask `[BN, 1, 1]` (any tensor where `settings`
 /// says there is none), real and imaginary parts.
-#[backend_extension(Cube, Fusion, Autodiff)]
+#[backend_extension(Cube, Fusion: cfg(feature = "fusion"), Autodiff)]
 pub(crate) trait IsotropicJamming: Backend {
     #[allow(clippy::type_complexity)]
     #[fusion(meta = |_cr, _ci, pr, _pi, _q, _m, _settings| (pr.clone(), pr.clone()))]
@@ -53,7 +53,7 @@ pub(crate) trait IsotropicJamming: Backend {
 /// The backward pass of [`IsotropicJamming`]: the gradients of the candidate (real and
 /// imaginary parts) and of the share for the upstream gradients of `V` (`present[i]` whether
 /// part `i` has one).
-#[backend_extension(Cube, Fusion)]
+#[backend_extension(Cube, Fusion: cfg(feature = "fusion"))]
 pub(crate) trait IsotropicJammingGradient: Backend {
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
     #[fusion(meta = |cr, ci, _pr, _pi, q, _m, _gr, _gi, _settings, _present| (

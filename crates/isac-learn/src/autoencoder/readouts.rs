@@ -13,10 +13,11 @@ use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+#[cfg(feature = "fusion")]
 use burn::backend::fusion::custom::TensorSpec;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, backend_extension};
-use burn::tensor::{Shape, Tensor};
+use burn::tensor::Tensor;
 
 use super::fisher::SensingFactors;
 use crate::ComplexTensor;
@@ -35,13 +36,14 @@ pub(crate) struct Noises {
 
 /// The readouts' specs for the users' channels `U` (`[B, K, Nt]`): rates `[B, 2, K]`, signals
 /// `[B, K, 2]`, FIM entries `[B, 3]`.
+#[cfg(feature = "fusion")]
 fn readout_specs(users: &TensorSpec) -> (TensorSpec, TensorSpec, TensorSpec) {
     let [b, k] = [users.shape[0], users.shape[1]];
-    let spec = |dims: [usize; 3]| TensorSpec::new(Shape::new(dims), users.dtype);
+    let spec = |dims: [usize; 3]| TensorSpec::new(burn::tensor::Shape::new(dims), users.dtype);
     (
         spec([b, 2, k]),
         spec([b, k, 2]),
-        TensorSpec::new(Shape::new([b, 3]), users.dtype),
+        TensorSpec::new(burn::tensor::Shape::new([b, 3]), users.dtype),
     )
 }
 
@@ -49,7 +51,7 @@ fn readout_specs(users: &TensorSpec) -> (TensorSpec, TensorSpec, TensorSpec) {
 /// `[B, Nt, K]`, the jamming columns `V` `[B, Nt, J]`, Eve's channels `[B, Nt, Ne]`, the jamming
 /// symbols `[B, J, 1]`, the users' noise `[B, K, 1]` and the sensing factors `[B, Nt, 3]`,
 /// `[B, Nr, 3]` (real and imaginary parts).
-#[backend_extension(Cube, Fusion, Autodiff)]
+#[backend_extension(Cube, Fusion: cfg(feature = "fusion"), Autodiff)]
 pub(crate) trait Readouts: Backend {
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
     #[fusion(meta = |ur, _ui, _fr, _fi, _vr, _vi, _er, _ei, _sr, _si, _nr, _ni, _tr, _ti, _rr, _ri,
@@ -85,7 +87,7 @@ pub(crate) struct Present {
 
 /// The backward pass of [`Readouts`]: `(Re G_F, Im G_F, Re G_V, Im G_V)` for the readouts'
 /// upstream gradients (any tensor for a readout that `present` says has none).
-#[backend_extension(Cube, Fusion)]
+#[backend_extension(Cube, Fusion: cfg(feature = "fusion"))]
 pub(crate) trait ReadoutsGradient: Backend {
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
     #[fusion(meta = |_ur, _ui, fr, fi, vr, vi, _er, _ei, _sr, _si, _nr, _ni, _tr, _ti, _rr, _ri,

@@ -15,16 +15,16 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, backend_extension};
-use burn::tensor::{Shape, Tensor};
+use burn::tensor::Tensor;
 
 mod kernels;
 
 /// The extension: the total (`[1]`) of the stacked rates `rates` (`[BN, 2, K]`), the
 /// cross-entropies `losses` (`[BN, K]`) and the hinge `hinge` (`[1]`) with the weights
 /// `ce_weight` and `crlb_weight`.
-#[backend_extension(Cube, Fusion, Autodiff)]
+#[backend_extension(Cube, Fusion: cfg(feature = "fusion"), Autodiff)]
 pub(crate) trait LossTotal: Backend {
-    #[fusion(dtype = rates, shape = Shape::new([1]))]
+    #[fusion(dtype = rates, shape = burn::tensor::Shape::new([1]))]
     fn loss_total(
         rates: FloatTensor<Self>,
         losses: FloatTensor<Self>,
@@ -36,7 +36,7 @@ pub(crate) trait LossTotal: Backend {
 
 /// The backward pass of [`LossTotal`]: the gradients of `rates`, `losses` and `hinge` for the
 /// upstream gradient `[1]`.
-#[backend_extension(Cube, Fusion)]
+#[backend_extension(Cube, Fusion: cfg(feature = "fusion"))]
 pub(crate) trait LossTotalGradient: Backend {
     #[allow(clippy::type_complexity)]
     #[fusion(meta = |r, l, h, _g, _a, _b| (r.clone(), l.clone(), h.clone()))]

@@ -36,7 +36,7 @@ pub(crate) mod kernels;
     Flex,
     NdArray: cfg(feature = "ndarray"),
     Cube: cfg(feature = "wgpu"),
-    Fusion: cfg(feature = "wgpu"),
+    Fusion: cfg(feature = "fusion"),
     Autodiff
 )]
 pub(crate) trait ReceivedSignal: Backend {
@@ -63,7 +63,7 @@ pub(crate) trait ReceivedSignal: Backend {
     Flex,
     NdArray: cfg(feature = "ndarray"),
     Cube: cfg(feature = "wgpu"),
-    Fusion: cfg(feature = "wgpu")
+    Fusion: cfg(feature = "fusion")
 )]
 pub(crate) trait ReceivedSignalGradient: Backend {
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]

@@ -20,7 +20,7 @@ mod kernels;
 
 /// The extension: `[B, K, 2]` for `users` `[B, K, Nt]`, `beams` `[B, Nt, K]`, `jamming` `[B,
 /// Nt, J]`, `sent` `[B, Nt, 1]` and `noise` `[B, K, 1]` (real and imaginary parts).
-#[backend_extension(Cube, Fusion, Autodiff)]
+#[backend_extension(Cube, Fusion: cfg(feature = "fusion"), Autodiff)]
 pub(crate) trait ReceivedFrom: Backend {
     #[allow(clippy::too_many_arguments)]
     #[fusion(dtype = users_re, shape = burn::tensor::Shape::new([users_re[0], users_re[1], 2]))]
@@ -41,7 +41,7 @@ pub(crate) trait ReceivedFrom: Backend {
 
 /// The gradient planes `(Re G_F, Im G_F, Re G_V, Im G_V, Re G_x, Im G_x)` of [`ReceivedFrom`]
 /// for upstream gradients `[B, K, 2]`.
-#[backend_extension(Cube, Fusion)]
+#[backend_extension(Cube, Fusion: cfg(feature = "fusion"))]
 pub(crate) trait ReceivedFromGradient: Backend {
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
     #[fusion(meta = |_ur, _ui, fr, fi, vr, vi, xr, xi, _nr, _ni, _g, _p| (

@@ -40,7 +40,7 @@ pub(crate) mod kernels;
     Flex,
     NdArray: cfg(feature = "ndarray"),
     Cube: cfg(feature = "wgpu"),
-    Fusion: cfg(feature = "wgpu"),
+    Fusion: cfg(feature = "fusion"),
     Autodiff
 )]
 pub(crate) trait SecrecyRates: Backend {
@@ -66,7 +66,7 @@ pub(crate) trait SecrecyRates: Backend {
     Flex,
     NdArray: cfg(feature = "ndarray"),
     Cube: cfg(feature = "wgpu"),
-    Fusion: cfg(feature = "wgpu")
+    Fusion: cfg(feature = "fusion")
 )]
 pub(crate) trait SecrecyRatesGradient: Backend {
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]

@@ -16,7 +16,7 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, backend_extension};
-use burn::tensor::{Shape, Tensor};
+use burn::tensor::Tensor;
 
 use super::contraction::TtShape;
 
@@ -24,9 +24,9 @@ mod kernels;
 
 /// The extension: `[batch, N] -> [batch, M]` for the flat `weights` (`M N` entries of `W`, then
 /// `M` of the bias if `bias`).
-#[backend_extension(Cube, Fusion, Autodiff)]
+#[backend_extension(Cube, Fusion: cfg(feature = "fusion"), Autodiff)]
 pub(crate) trait DenseLayer: Backend {
-    #[fusion(dtype = x, shape = Shape::new([x[0], *outputs]))]
+    #[fusion(dtype = x, shape = burn::tensor::Shape::new([x[0], *outputs]))]
     fn dense_layer(
         x: FloatTensor<Self>,
         weights: FloatTensor<Self>,
@@ -38,7 +38,7 @@ pub(crate) trait DenseLayer: Backend {
 
 /// The backward pass of [`DenseLayer`]: `(dx, d weights)` for the upstream gradient of `y`, the
 /// forward output (for the ReLU's mask); `dx` is left unwritten unless `input_grad`.
-#[backend_extension(Cube, Fusion)]
+#[backend_extension(Cube, Fusion: cfg(feature = "fusion"))]
 pub(crate) trait DenseLayerGradient: Backend {
     #[allow(clippy::too_many_arguments)]
     #[fusion(meta = |x, weights, _y, _g, _bias, _relu, _input_grad| (x.clone(), weights.clone()))]

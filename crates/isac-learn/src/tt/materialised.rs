@@ -19,7 +19,7 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, backend_extension};
-use burn::tensor::{Shape, Tensor};
+use burn::tensor::Tensor;
 
 use super::contraction::TtShape;
 
@@ -73,15 +73,15 @@ impl TtLayout {
 }
 
 /// The extension: the flat dense weights (`[M N (+ M)]`) of the flat TT weights `weights`.
-#[backend_extension(Cube, Fusion, Autodiff)]
+#[backend_extension(Cube, Fusion: cfg(feature = "fusion"), Autodiff)]
 pub(crate) trait TtMaterialise: Backend {
-    #[fusion(dtype = weights, shape = Shape::new([layout.dense_len()]))]
+    #[fusion(dtype = weights, shape = burn::tensor::Shape::new([layout.dense_len()]))]
     fn tt_materialise(weights: FloatTensor<Self>, layout: TtLayout) -> FloatTensor<Self>;
 }
 
 /// The backward pass of [`TtMaterialise`]: the gradient of the flat TT weights for the
 /// gradient of the dense weights.
-#[backend_extension(Cube, Fusion)]
+#[backend_extension(Cube, Fusion: cfg(feature = "fusion"))]
 pub(crate) trait TtMaterialiseGradient: Backend {
     #[fusion(dtype = weights, shape = weights)]
     fn tt_materialise_gradient(

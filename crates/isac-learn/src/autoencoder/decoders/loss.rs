@@ -13,16 +13,16 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, backend_extension};
-use burn::tensor::{Shape, Tensor};
+use burn::tensor::Tensor;
 
 mod kernels;
 
 /// The extension: every row's and user's cross-entropy `[BN, K]` for the received signals `y`
 /// (`[BN, K, 2]`), the decoders' weights `w1` `[K, 2, H]`, `b1` `[K, 1, H]`, `w2` `[K, H, M]`,
 /// `b2` `[K, 1, M]` and the one-hot messages `[BN, K M]`.
-#[backend_extension(Cube, Fusion, Autodiff)]
+#[backend_extension(Cube, Fusion: cfg(feature = "fusion"), Autodiff)]
 pub(crate) trait DecoderLoss: Backend {
-    #[fusion(dtype = y, shape = Shape::new([y[0], y[1]]))]
+    #[fusion(dtype = y, shape = burn::tensor::Shape::new([y[0], y[1]]))]
     fn decoder_losses(
         y: FloatTensor<Self>,
         w1: FloatTensor<Self>,
@@ -35,7 +35,7 @@ pub(crate) trait DecoderLoss: Backend {
 
 /// The backward pass of [`DecoderLoss`]: the gradients of `y`, `w1`, `b1`, `w2`, `b2` for the
 /// upstream gradient `[BN, K]`.
-#[backend_extension(Cube, Fusion)]
+#[backend_extension(Cube, Fusion: cfg(feature = "fusion"))]
 pub(crate) trait DecoderLossGradient: Backend {
     #[allow(clippy::type_complexity)]
     #[fusion(meta = |y, w1, b1, w2, b2, _one_hot, _g| (
