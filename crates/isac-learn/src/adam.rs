@@ -221,7 +221,7 @@ struct Gather<'a> {
     grads: GradientsParams,
     /// `(parameter, its step count after this step, operands)`, in the module's order.
     fused: Vec<(ParamId, usize, Operands<Dispatch>)>,
-    /// The composed path's new parameters (the grouped operation's join them).
+    /// The new parameters: the composed path's here, the grouped operation's joining them.
     updated: HashMap<ParamId, FloatTensor<Dispatch>>,
 }
 
