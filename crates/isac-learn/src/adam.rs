@@ -58,8 +58,8 @@ macro_rules! host_extension {
     ($backend:ty) => {
         impl AdamUpdate for $backend {
             fn adam_update(group: Group<Self>, scalars: Scalars) -> MovedGroup<Self> {
-                let moved = group.into_vec().into_iter();
-                MovedGroup::new(moved.map(|o| host_update::<Self>(o, scalars)).collect())
+                let operands = group.into_vec().into_iter();
+                MovedGroup::new(operands.map(|o| host_update::<Self>(o, scalars)).collect())
             }
         }
     };
