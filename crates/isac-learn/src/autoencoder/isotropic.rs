@@ -1,21 +1,29 @@
-//! The isotropic AN of AE_FJ and of ISAC_FJ_PLUS's mix on the cubecl devices (cargo feature
-//! `wgpu`): `V = P a`, `a = (sqrt(q zeta / D + f) - sqrt(f)) m` per row, from the steered FJ
-//! candidate `c` (`zeta = |c|^2`), its share `q` (1 for AE_FJ, `1 - beta` for ISAC_FJ_PLUS),
-//! the null-space projector `P` (`D = Nt - K`, `f = FLOOR / D`) and the sensing mask `m`. One
-//! launch forward and one backward, where the composed path ([`super::mixed_jamming`]) runs
-//! the power's reduction and the scalar chain forward and some twenty kernels backward.
+//! The null-space jamming of AE_FJ and ISAC_FJ_PLUS on the cubecl devices (cargo feature
+//! `wgpu`), from the steered FJ candidate `c` (`[BN, Nt, 1]`, `zeta = |c|^2`), the null-space
+//! projector `P` (`D = Nt - K`, `f = FLOOR / D`) and the sensing mask `m`:
+//! - AE_FJ, the isotropic AN `V = P a`, `a = (sqrt(q zeta / D + f) - sqrt(f)) m`, `q = 1`;
+//! - ISAC_FJ_PLUS, the whole mix `V = [sqrt(beta) c, P a]` with `q = 1 - beta`, `beta =
+//!   sigmoid(s)` of the logit `s` in the last column of the encoder's output.
 //!
-//! Backward, for the upstream `G` of `V`: `dL/da = sum_{n,m} Re(conj(G[n, m]) P[n, m])`, `u =
-//! dL/da m / (2 D sqrt(q zeta / D + f))`; the candidate's gradient `2 q u c`, the share's
-//! `u zeta`.
+//! One launch forward and one backward, where the composed path
+//! ([`super::mixed_jamming_composed`]) runs a kernel per tensor operation each way (the power's
+//! reduction and scalar chain, Burn's sigmoid, the scalings, the concatenation).
+//!
+//! Backward, for the upstream `G` of `V` (`G_0` its steered column, `G_P` the rest): `dL/da =
+//! sum_{n,m} Re(conj(G_P[n, m]) P[n, m])`, `u = dL/da m / (2 D sqrt(q zeta / D + f))`; the
+//! candidate's gradient `2 q u c + sqrt(beta) G_0`; the logit's `dL/ds = g sqrt(beta) (1 -
+//! beta) / 2 - u zeta beta (1 - beta)` with `g = sum_n Re(conj(G_0[n]) c[n])` (written so
+//! that no `1 / sqrt(beta)` appears).
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+#[cfg(feature = "fusion")]
+use burn::backend::fusion::custom::TensorSpec;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, backend_extension};
-use burn::tensor::Tensor;
+use burn::tensor::{Shape, Tensor};
 
 use crate::ComplexTensor;
 use crate::handover::{self, Slots};
@@ -27,44 +35,58 @@ mod kernels;
 pub(crate) struct Isotropic {
     /// `D = Nt - K`.
     pub(crate) null_dimension: usize,
-    /// Whether there is a share `q` (else 1) and a sensing mask (else 1).
-    pub(crate) share: bool,
+    /// ISAC_FJ_PLUS's mix (else AE_FJ's isotropic AN alone), and whether there is a sensing
+    /// mask (else 1).
+    pub(crate) mixed: bool,
     pub(crate) sense: bool,
 }
 
-/// The extension: `(Re V, Im V)` (`[BN, Nt, Nt]`) for the candidate `[BN, Nt, 1]`, the
-/// projectors `[BN, Nt, Nt]`, the share and the mask `[BN, 1, 1]` (any tensor where `settings`
-/// says there is none), real and imaginary parts.
+impl Isotropic {
+    /// The shape of `V` for projectors of shape `projectors` (`[BN, Nt, Nt]`): `[BN, Nt, Nt +
+    /// 1]` with the steered column of the mix, else that of the projectors.
+    fn jamming_shape(self, projectors: &Shape) -> Shape {
+        let [rows, nt] = [projectors[0], projectors[1]];
+        Shape::new([rows, nt, nt + usize::from(self.mixed)])
+    }
+}
+
+/// The extension: `(Re V, Im V)` ([`Isotropic::jamming_shape`]) for the candidate `[BN, Nt,
+/// 1]`, the projectors `[BN, Nt, Nt]` (real and imaginary parts), the encoder's output `[BN,
+/// W]` and the mask `[BN, 1, 1]` (any tensor where `settings` says there is none).
 #[backend_extension(Cube, Fusion: cfg(feature = "fusion"), Autodiff)]
 pub(crate) trait IsotropicJamming: Backend {
     #[allow(clippy::type_complexity)]
-    #[fusion(meta = |_cr, _ci, pr, _pi, _q, _m, _settings| (pr.clone(), pr.clone()))]
+    #[fusion(meta = |_cr, _ci, pr, _pi, _e, _m, settings| {
+        let shape = settings.jamming_shape(&pr.shape);
+        let spec = TensorSpec::new(shape, pr.dtype);
+        (spec.clone(), spec)
+    })]
     fn isotropic_jamming(
         candidate_re: FloatTensor<Self>,
         candidate_im: FloatTensor<Self>,
         proj_re: FloatTensor<Self>,
         proj_im: FloatTensor<Self>,
-        share: FloatTensor<Self>,
+        encoded: FloatTensor<Self>,
         sense: FloatTensor<Self>,
         settings: Isotropic,
     ) -> (FloatTensor<Self>, FloatTensor<Self>);
 }
 
 /// The backward pass of [`IsotropicJamming`]: the gradients of the candidate (real and
-/// imaginary parts) and of the share for the upstream gradients of `V` (`present[i]` whether
-/// part `i` has one).
+/// imaginary parts) and of the encoder's output (zero but in its last column) for the upstream
+/// gradients of `V` (`present[i]` whether part `i` has one).
 #[backend_extension(Cube, Fusion: cfg(feature = "fusion"))]
 pub(crate) trait IsotropicJammingGradient: Backend {
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
-    #[fusion(meta = |cr, ci, _pr, _pi, q, _m, _gr, _gi, _settings, _present| (
-        cr.clone(), ci.clone(), q.clone()
+    #[fusion(meta = |cr, ci, _pr, _pi, e, _m, _gr, _gi, _settings, _present| (
+        cr.clone(), ci.clone(), e.clone()
     ))]
     fn isotropic_jamming_gradient(
         candidate_re: FloatTensor<Self>,
         candidate_im: FloatTensor<Self>,
         proj_re: FloatTensor<Self>,
         proj_im: FloatTensor<Self>,
-        share: FloatTensor<Self>,
+        encoded: FloatTensor<Self>,
         sense: FloatTensor<Self>,
         upstream_re: FloatTensor<Self>,
         upstream_im: FloatTensor<Self>,
@@ -73,8 +95,8 @@ pub(crate) trait IsotropicJammingGradient: Backend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 }
 
-// Training: the operation's node (parents: the candidate's parts and the share; the rest is
-// data), then one node per part of `V` (`crate::handover`).
+// Training: the operation's node (parents: the candidate's parts and the encoder's output; the
+// rest is data), then one node per part of `V` (`crate::handover`).
 impl<B: IsotropicJamming + IsotropicJammingGradient, C: CheckpointStrategy> IsotropicJamming
     for Autodiff<B, C>
 {
@@ -83,20 +105,20 @@ impl<B: IsotropicJamming + IsotropicJammingGradient, C: CheckpointStrategy> Isot
         candidate_im: FloatTensor<Self>,
         proj_re: FloatTensor<Self>,
         proj_im: FloatTensor<Self>,
-        share: FloatTensor<Self>,
+        encoded: FloatTensor<Self>,
         sense: FloatTensor<Self>,
         settings: Isotropic,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        let [cr, ci, q] = [candidate_re, candidate_im, share].map(|t| t.into_parts());
+        let [cr, ci, out] = [candidate_re, candidate_im, encoded].map(|t| t.into_parts());
         let [pr, pi, m] = [proj_re, proj_im, sense].map(|t| t.into_parts().0);
-        let inputs = [cr.0, ci.0, pr, pi, q.0, m];
+        let inputs = [cr.0, ci.0, pr, pi, out.0, m];
         let [a, b, c, d, e, f] = inputs.clone();
         let (vr, vi) = B::isotropic_jamming(a, b, c, d, e, f, settings);
         let slots = Slots::new();
         // The operation's own output is never read: a part of `V` stands in for it.
         let stand_in = vr.clone();
         let operation: FloatTensor<Self> = match IsotropicBackward
-            .prepare::<C>([cr.1, ci.1, q.1])
+            .prepare::<C>([cr.1, ci.1, out.1])
             .compute_bound()
             .stateful()
         {
@@ -116,13 +138,13 @@ impl<B: IsotropicJamming + IsotropicJammingGradient> Backward<B, 3> for Isotropi
     type State = ([FloatTensor<B>; 6], Isotropic, Slots<B, 2>);
 
     fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let ([cr, ci, pr, pi, q, m], settings, slots) = ops.state;
+        let ([cr, ci, pr, pi, e, m], settings, slots) = ops.state;
         let Some((present, [gr, gi])) = slots.gradients(&pr) else {
             return;
         };
-        let (gcr, gci, gq) =
-            B::isotropic_jamming_gradient(cr, ci, pr, pi, q, m, gr, gi, settings, present);
-        for (parent, g) in ops.parents.into_iter().zip([gcr, gci, gq]) {
+        let (gcr, gci, ge) =
+            B::isotropic_jamming_gradient(cr, ci, pr, pi, e, m, gr, gi, settings, present);
+        for (parent, g) in ops.parents.into_iter().zip([gcr, gci, ge]) {
             if let Some(node) = parent {
                 grads.register::<B>(node.id, g);
             }
@@ -130,13 +152,14 @@ impl<B: IsotropicJamming + IsotropicJammingGradient> Backward<B, 3> for Isotropi
     }
 }
 
-/// `V = P a` for the candidate `candidate` (`[BN, Nt, 1]`), its share `share` and the mask
-/// `sense` (`[BN, 1, 1]` each, `None` for 1), or `None` where the composed path must run (not a
-/// cubecl device, or data that require gradients).
+/// The jamming `V` of the candidate `candidate` (`[BN, Nt, 1]`): ISAC_FJ_PLUS's mix where
+/// `mixing` holds the encoder's output (`[BN, W]`, the logit in its last column), else AE_FJ's
+/// isotropic AN, with the mask `sense` (`[BN, 1, 1]`, `None` for 1); or `None` where the
+/// composed path must run (not a cubecl device, or data that require gradients).
 pub(super) fn isotropic_jamming(
     candidate: &ComplexTensor<3>,
     projectors: &ComplexTensor<3>,
-    share: Option<&Tensor<3>>,
+    mixing: Option<&Tensor<2>>,
     sense: Option<&Tensor<3>>,
     null_dimension: usize,
 ) -> Option<ComplexTensor<3>> {
@@ -146,18 +169,22 @@ pub(super) fn isotropic_jamming(
     }
     let settings = Isotropic {
         null_dimension,
-        share: share.is_some(),
+        mixed: mixing.is_some(),
         sense: sense.is_some(),
     };
-    // An absent share or mask is never read: the projectors (data, so no gradient) stand in.
-    let stand_in = |t: Option<&Tensor<3>>| t.unwrap_or(&projectors.re).clone().into_dispatch();
+    // An absent output or mask is never read: the projectors (data, so no gradient) stand in.
+    let encoded = match mixing {
+        Some(e) => e.clone().into_dispatch(),
+        None => projectors.re.clone().into_dispatch(),
+    };
+    let sense = sense.unwrap_or(&projectors.re).clone();
     let (re, im) = <Dispatch as IsotropicJamming>::isotropic_jamming(
         candidate.re.clone().into_dispatch(),
         candidate.im.clone().into_dispatch(),
         projectors.re.clone().into_dispatch(),
         projectors.im.clone().into_dispatch(),
-        stand_in(share),
-        stand_in(sense),
+        encoded,
+        sense.into_dispatch(),
         settings,
     );
     Some(ComplexTensor {
@@ -168,42 +195,49 @@ pub(super) fn isotropic_jamming(
 
 #[cfg(test)]
 mod tests {
-    use super::super::isotropic_composed;
+    use super::super::mixed_jamming_composed;
     use super::*;
     use crate::tensor::{from_values, values};
     use crate::testing::{assert_agree, kernel_devices, random_complex, tracked};
 
     /// The kernels against the composed operations on the wgpu device (CI: lavapipe): `V` and
-    /// the gradients of the candidate and the share, with and without a share (ISAC_FJ_PLUS,
-    /// AE_FJ) and a mask, a masked row (zero candidate power) among them, and losses that read
+    /// the gradients of the candidate and the encoder's output, for the mix (ISAC_FJ_PLUS, its
+    /// logits spread over +-3 and one at +-12) and the isotropic AN alone (AE_FJ), with and
+    /// without a mask, a masked row (zero candidate power) among them, and losses that read
     /// both parts of `V` or its real part only.
     #[test]
     fn the_wgpu_isotropic_jamming_equals_the_composed_one_with_gradients() {
         let gpus = kernel_devices().into_iter().filter(crate::cube::supports);
         for device in gpus {
-            for (rows, nt, null) in [(5, 8, 6), (3, 4, 3)] {
+            for (rows, nt, null, width) in [(5, 8, 6, 4), (3, 4, 3, 1)] {
                 let candidate = random_complex([rows, nt, 1], 1, &device);
                 let projectors = random_complex([rows, nt, nt], 2, &device);
-                let weights = random_complex([rows, nt, nt], 3, &device);
-                let share = random_complex([rows, 1, 1], 4, &device).re.abs();
+                let mut encoded = random_complex([rows, width, 1], 4, &device)
+                    .re
+                    .mul_scalar(3.0);
+                let tail = Tensor::<3>::full([1, width, 1], 12.0, &device);
+                encoded = encoded.slice_assign([0..1, 0..width, 0..1], tail);
+                let encoded: Tensor<2> = encoded.squeeze_dim(2);
                 let mask = (0..rows).map(|r| f32::from(u8::from(r != 1))).collect();
                 let mask = from_values(mask, [rows, 1, 1], &device).unwrap();
-                for (with_share, with_mask, both) in [
+                for (mixed, with_mask, both) in [
                     (false, false, true),
                     (true, true, true),
                     (true, false, false),
                     (false, true, true),
                 ] {
+                    let columns = nt + usize::from(mixed);
+                    let weights = random_complex([rows, nt, columns], 3, &device);
                     let run = |kernel: bool| {
                         let c = tracked(&candidate);
-                        let q = share.clone().require_grad();
-                        let q_used = with_share.then(|| q.clone());
+                        let e = encoded.clone().require_grad();
+                        let mixing = mixed.then(|| e.clone());
                         let m = with_mask.then_some(&mask);
                         let v = if kernel {
-                            isotropic_jamming(&c, &projectors, q_used.as_ref(), m, null)
+                            isotropic_jamming(&c, &projectors, mixing.as_ref(), m, null)
                                 .expect("a cubecl device runs the kernels")
                         } else {
-                            isotropic_composed(&c, &projectors, q_used, m, null)
+                            mixed_jamming_composed(&c, &projectors, mixing, m, null)
                         };
                         let mut loss = (v.re.clone() * weights.re.clone()).sum();
                         if both {
@@ -216,14 +250,14 @@ mod tests {
                             values(c.re.grad(&grads).unwrap().flatten::<1>(0, 2)).unwrap(),
                             values(c.im.grad(&grads).unwrap().flatten::<1>(0, 2)).unwrap(),
                         ];
-                        if with_share {
-                            let g = q.grad(&grads).unwrap();
-                            out.push(values(g.flatten::<1>(0, 2)).unwrap());
+                        if mixed {
+                            let g = e.grad(&grads).unwrap();
+                            out.push(values(g.flatten::<1>(0, 1)).unwrap());
                         }
                         out
                     };
                     let what = format!(
-                        "{rows} rows, Nt = {nt}, share {with_share}, mask {with_mask}, both {both}"
+                        "{rows} rows, Nt = {nt}, mixed {mixed}, mask {with_mask}, both {both}"
                     );
                     assert_agree(&run(true), &run(false), &what);
                 }

@@ -291,9 +291,7 @@ impl Autoencoder {
     pub fn transmit(&self, setup: &Setup, batch: &Batch) -> Transmission {
         let s = &setup.scenario;
         let (k, nt) = (s.users(), s.tx().elements());
-        let bn = batch.samples * batch.subcarriers;
         let encoded = self.encoder.forward(batch.features.clone());
-        let width = 2 * (k + 1) * nt;
         let zero_forcing = match setup.config.encoder.beam_structure {
             BeamStructure::Zf => Some(&batch.zero_forcing),
             BeamStructure::Free => None,
@@ -316,9 +314,7 @@ impl Autoencoder {
                 let beta = match setup.scheme {
                     Scheme::IsacFj => Mixing::Steered,
                     Scheme::AeFj => Mixing::Isotropic,
-                    _ => Mixing::Mixed(Box::new(
-                        sigmoid(encoded.narrow(1, width, 1)).reshape([bn, 1, 1]),
-                    )),
+                    _ => Mixing::Mixed(Box::new(encoded)),
                 };
                 let jamming = mixed_jamming(setup, batch, &steered, beta, masks.sense.as_ref());
                 Transmission { beams, jamming }
@@ -615,8 +611,9 @@ enum Mixing {
     Steered,
     /// `beta = 0`: isotropic in the null space (AE_FJ).
     Isotropic,
-    /// `beta` per row, `[BN, 1, 1]` in (0, 1) (ISAC_FJ_PLUS).
-    Mixed(Box<Tensor<3>>),
+    /// `beta = sigmoid(s)` per row, the logit `s` in the last column of the encoder's output
+    /// held here (`[BN, W]`; ISAC_FJ_PLUS).
+    Mixed(Box<Tensor<2>>),
 }
 
 /// The jamming columns `V` of FJ power `zeta = |v|^2` (the steered column `v`, `[BN, Nt, 1]`):
@@ -629,42 +626,41 @@ fn mixed_jamming(
     beta: Mixing,
     sense: Option<&Tensor<3>>,
 ) -> ComplexTensor<3> {
-    let isotropic = |share: Option<Tensor<3>>| {
-        let null = setup.null_dimension();
-        #[cfg(feature = "wgpu")]
-        if let Some(v) =
-            isotropic::isotropic_jamming(steered, &batch.projectors, share.as_ref(), sense, null)
-        {
-            return v;
-        }
-        isotropic_composed(steered, &batch.projectors, share, sense, null)
+    let mixing = match beta {
+        Mixing::Steered => return steered.clone(),
+        Mixing::Isotropic => None,
+        Mixing::Mixed(encoded) => Some(*encoded),
     };
-    match beta {
-        Mixing::Steered => steered.clone(),
-        Mixing::Isotropic => isotropic(None),
-        Mixing::Mixed(beta) => {
-            let beta = *beta;
-            let rest = beta.clone().neg().add_scalar(1.0);
-            ComplexTensor::cat_columns(&[steered.times(&beta.sqrt()), isotropic(Some(rest))])
-        }
+    let null = setup.null_dimension();
+    #[cfg(feature = "wgpu")]
+    if let Some(v) =
+        isotropic::isotropic_jamming(steered, &batch.projectors, mixing.as_ref(), sense, null)
+    {
+        return v;
     }
+    mixed_jamming_composed(steered, &batch.projectors, mixing, sense, null)
 }
 
-/// The isotropic AN `P a` of the candidate `steered`, `a = sqrt(zeta q / D + f) - sqrt(f)` times
-/// the mask `sense` (`zeta = |steered|^2` per row, `q` its share `share`, 1 where `None`, `D` the
-/// null dimension `null`, `f = FLOOR / D`), in Burn tensor operations (the cubecl devices run
-/// `isotropic.rs` instead). `sqrt(x + f) - sqrt(f)` is exactly 0 at `x = 0` (a masked
-/// candidate, or a zero isotropic share), with a finite gradient there.
-fn isotropic_composed(
+/// The jamming of [`mixed_jamming`] but the steered beam alone, in Burn tensor operations (the
+/// cubecl devices run `isotropic.rs` instead): ISAC_FJ_PLUS's mix where `mixing` holds the
+/// encoder's output, else AE_FJ's isotropic AN `P a`. `a = sqrt(zeta q / D + f) - sqrt(f)`
+/// times the mask `sense` (`q = 1 - beta` in the mix, else 1, `D` the null dimension `null`,
+/// `f = FLOOR / D`): `sqrt(x + f) - sqrt(f)` is exactly 0 at `x = 0` (a masked candidate, or a
+/// zero isotropic share), with a finite gradient there.
+fn mixed_jamming_composed(
     steered: &ComplexTensor<3>,
     projectors: &ComplexTensor<3>,
-    share: Option<Tensor<3>>,
+    mixing: Option<Tensor<2>>,
     sense: Option<&Tensor<3>>,
     null: usize,
 ) -> ComplexTensor<3> {
+    let beta = mixing.map(|encoded| {
+        let [bn, w] = encoded.dims();
+        sigmoid(encoded.narrow(1, w - 1, 1)).reshape([bn, 1, 1])
+    });
     let zeta: Tensor<3> = steered.abs2().sum_dim(1);
-    let power = match share {
-        Some(s) => zeta * s,
+    let power = match &beta {
+        Some(beta) => zeta * beta.clone().neg().add_scalar(1.0),
         None => zeta,
     };
     let floor = FLOOR / null as f32;
@@ -676,7 +672,11 @@ fn isotropic_composed(
     if let Some(sense) = sense {
         a = a * sense.clone();
     }
-    projectors.times(&a)
+    let isotropic = projectors.times(&a);
+    match beta {
+        Some(beta) => ComplexTensor::cat_columns(&[steered.times(&beta.sqrt()), isotropic]),
+        None => isotropic,
+    }
 }
 
 /// Row masks `[BN, 1, 1]` of the subcarrier allocation: 1 where a subcarrier carries the users'

@@ -481,18 +481,19 @@ fn mixed_jamming_contains_ae_fj_and_isac_fj_exactly() {
             .map(|v| v * v.adjoint())
             .collect()
     };
-    let constant = |x: f32| Tensor::<3>::full([12, 1, 1], x, &device);
-    for (beta, alone) in [(1.0, Mixing::Steered), (0.0, Mixing::Isotropic)] {
+    // Logits of +-200 make beta exactly 1 or 0 in f32; the columns before the last are not read.
+    let encoded = |logit: f32| Tensor::<2>::full([12, 3], logit, &device);
+    for (logit, alone) in [(200.0, Mixing::Steered), (-200.0, Mixing::Isotropic)] {
         let mixed = mixed_jamming(
             &s,
             &b,
             &steered,
-            Mixing::Mixed(Box::new(constant(beta))),
+            Mixing::Mixed(Box::new(encoded(logit))),
             None,
         );
         let single = mixed_jamming(&s, &b, &steered, alone, None);
         assert_eq!(mixed.re.dims()[2], 1 + 16);
-        assert_eq!(covariances(mixed), covariances(single), "beta = {beta}");
+        assert_eq!(covariances(mixed), covariances(single), "logit {logit}");
     }
     // The AE_FJ and ISAC_FJ schemes transmit exactly these single forms.
     let ae = setup(Scheme::AeFj, 2, 0.0);
