@@ -42,6 +42,7 @@ pub mod fim_estimator;
 mod handover;
 mod host;
 mod init;
+mod packed;
 mod power;
 mod quantize;
 mod tensor;

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use super::Setup;
 use super::fisher::SensingFactors;
-use crate::tensor::from_values;
+use crate::packed::{ComplexPart, Packer};
 use crate::{ComplexTensor, LearnError};
 
 /// The operating point of one sample: its power budget and its CRLB threshold.
@@ -109,15 +109,6 @@ impl Planes {
         self.0[0].push(z.re as f32);
         self.0[1].push(z.im as f32);
     }
-
-    /// The values as a complex tensor of `shape` on `device`.
-    fn upload(self, shape: [usize; 3], device: &Device) -> Result<ComplexTensor<3>, LearnError> {
-        let [re, im] = self.0;
-        Ok(ComplexTensor {
-            re: from_values(re, shape, device)?,
-            im: from_values(im, shape, device)?,
-        })
-    }
 }
 
 /// Everything one sample contributes, built in parallel.
@@ -185,68 +176,69 @@ impl Drawn {
     /// The batch on `device`.
     pub(crate) fn upload(self, setup: &Setup, device: &Device) -> Result<Batch, LearnError> {
         let Self { rows, conditions } = self;
-        let conditions = conditions.as_slice();
         let s = &setup.scenario;
         let (b, n) = (conditions.len(), s.subcarriers());
         let (k, nt, ne) = (s.users(), s.tx().elements(), s.eve_antennas());
         let m = s.modulation_order();
         let bn = b * n;
-        let complex = |field: &dyn Fn(&SampleRows) -> &Planes, shape: [usize; 3]| {
-            let plane = |p: usize| {
-                let parts: Vec<&[f32]> = rows.iter().map(|r| field(r).0[p].as_slice()).collect();
-                parts.concat()
-            };
-            Planes([plane(0), plane(1)]).upload(shape, device)
+        let mut packer = Packer::new(device);
+        let complex = |packer: &mut Packer, field: &dyn Fn(&SampleRows) -> &Planes, shape| {
+            let plane = |p: usize| rows.iter().map(move |r| field(r).0[p].as_slice());
+            packer.push_complex(plane(0), plane(1), shape)
         };
-        let input = setup.shape().input;
+        let per_sample = |packer: &mut Packer, f: &dyn Fn(&Conditions) -> f64| {
+            let values: Vec<f32> = conditions.iter().map(|c| f(c) as f32).collect();
+            packer.push([values.as_slice()], [b, 1])
+        };
         let messages: Vec<usize> = rows.iter().flat_map(|r| r.messages.clone()).collect();
         let mut one_hot = vec![0.0f32; bn * k * m];
         for (i, &msg) in messages.iter().enumerate() {
             one_hot[i * m + msg] = 1.0;
         }
-        let per_sample = |f: &dyn Fn(&Conditions) -> f64| -> Result<Tensor<2>, LearnError> {
-            from_values(
-                conditions.iter().map(|c| f(c) as f32).collect(),
-                [b, 1],
-                device,
-            )
-        };
         let j = setup.scheme.jamming_columns(nt);
         let angles: Vec<(f64, f64)> = rows.iter().map(|r| r.angles).collect();
-        let mut batch = Batch {
+        let p = &mut packer;
+        let features = rows.iter().map(|r| r.features.as_slice());
+        let features = p.push(features, [bn, setup.shape().input])?;
+        let one_hot = p.push([one_hot.as_slice()], [bn, k * m])?;
+        let users = complex(p, &|r| &r.users, [bn, k, nt])?;
+        let zero_forcing = complex(p, &|r| &r.zero_forcing, [bn, nt, k])?;
+        let projectors = complex(p, &|r| &r.projectors, [bn, nt, nt])?;
+        let eve = complex(p, &|r| &r.eve, [bn, nt, ne])?;
+        let [transmit, receive] = sensing_factors(setup, &angles, n, p)?;
+        let power = per_sample(p, &|c| s.subcarrier_power(c.p_db))?;
+        let log_crlb_max = per_sample(p, &|c| c.crlb_db / 10.0 * std::f64::consts::LN_10)?;
+        let jamming_symbols = complex(p, &|r| &r.symbols, [bn, j, 1])?;
+        let noise = complex(p, &|r| &r.noise, [bn, k, 1])?;
+        let phasors = setup.config.training.robust;
+        let phasors = phasors
+            .then(|| complex(p, &|r| &r.phasors, [bn, nt, 1]))
+            .transpose()?;
+        let mut up = packer.upload()?;
+        Ok(Batch {
             samples: b,
             subcarriers: n,
-            conditions: conditions.to_vec(),
-            features: from_values(
-                rows.iter()
-                    .map(|r| r.features.as_slice())
-                    .collect::<Vec<_>>()
-                    .concat(),
-                [bn, input],
-                device,
-            )?,
-            one_hot: from_values(one_hot, [bn, k * m], device)?,
+            features: up.take(features)?,
+            one_hot: up.take(one_hot)?,
             messages,
-            users: complex(&|r| &r.users, [bn, k, nt])?,
-            users_estimated: Vec::new(),
-            zero_forcing: complex(&|r| &r.zero_forcing, [bn, nt, k])?,
-            projectors: complex(&|r| &r.projectors, [bn, nt, nt])?,
-            eve: complex(&|r| &r.eve, [bn, nt, ne])?,
-            sensing: sensing_factors(setup, &angles, n, device)?,
-            angles_estimated: angles,
-            power: per_sample(&|c| s.subcarrier_power(c.p_db))?,
-            log_crlb_max: per_sample(&|c| c.crlb_db / 10.0 * std::f64::consts::LN_10)?,
-            jamming_symbols: complex(&|r| &r.symbols, [bn, j, 1])?,
-            noise: complex(&|r| &r.noise, [bn, k, 1])?,
-            noise_power: s.noise_power(),
-            phasors: if setup.config.training.robust {
-                Some(complex(&|r| &r.phasors, [bn, nt, 1])?)
-            } else {
-                None
+            users: up.take_complex(users)?,
+            zero_forcing: up.take_complex(zero_forcing)?,
+            projectors: up.take_complex(projectors)?,
+            eve: up.take_complex(eve)?,
+            sensing: SensingFactors {
+                transmit: up.take_complex(transmit)?,
+                receive: up.take_complex(receive)?,
             },
-        };
-        batch.users_estimated = rows.into_iter().flat_map(|r| r.users_estimated).collect();
-        Ok(batch)
+            angles_estimated: angles,
+            power: up.take(power)?,
+            log_crlb_max: up.take(log_crlb_max)?,
+            jamming_symbols: up.take_complex(jamming_symbols)?,
+            noise: up.take_complex(noise)?,
+            noise_power: s.noise_power(),
+            phasors: phasors.map(|p| up.take_complex(p)).transpose()?,
+            users_estimated: rows.into_iter().flat_map(|r| r.users_estimated).collect(),
+            conditions,
+        })
     }
 }
 
@@ -347,8 +339,8 @@ fn sensing_factors(
     setup: &Setup,
     angles: &[(f64, f64)],
     subcarriers: usize,
-    device: &Device,
-) -> Result<SensingFactors, LearnError> {
+    packer: &mut Packer,
+) -> Result<[ComplexPart; 2], LearnError> {
     let s = &setup.scenario;
     let arrays = [s.tx(), s.rx()];
     let rows = angles.len() * subcarriers;
@@ -371,9 +363,12 @@ fn sensing_factors(
         }
         last = Some(((theta, phi), vectors));
     }
-    let [transmit, receive] = planes;
-    Ok(SensingFactors {
-        transmit: transmit.upload([rows, s.tx().elements(), 3], device)?,
-        receive: receive.upload([rows, s.rx().elements(), 3], device)?,
-    })
+    let [transmit, receive] = planes.map(|p| p.0);
+    let mut push = |[re, im]: [Vec<f32>; 2], elements: usize| {
+        packer.push_complex([re.as_slice()], [im.as_slice()], [rows, elements, 3])
+    };
+    Ok([
+        push(transmit, s.tx().elements())?,
+        push(receive, s.rx().elements())?,
+    ])
 }

@@ -1,0 +1,229 @@
+//! A batch's tensors in one upload on the cubecl devices: [`Packer`] lays their values end to
+//! end in one buffer (each part starting on a 256-byte boundary, the storage-buffer offset
+//! alignment every Vulkan device accepts), uploads it once, and each tensor is a view of its
+//! range (an operation of no launch, `packed/view.rs`). Each upload is host work on cubecl's
+//! server thread (a write through a staging buffer, the memory pool's search): a batch is some
+//! twenty tensors a step. The CPU devices upload each tensor on its own, as before (one copy
+//! of the values, no packing).
+//!
+//! It must not hold values a device reads in place of their tensor: a view shares the packed
+//! buffer, and the buffer lives as long as any of its views.
+
+use burn::tensor::{Device, Tensor};
+
+use crate::LearnError;
+use crate::tensor::from_values;
+
+#[cfg(feature = "wgpu")]
+mod view;
+
+/// Where each part starts in a packed buffer: a multiple of this many `f32` (256 bytes).
+#[cfg(feature = "wgpu")]
+const ALIGN: usize = 64;
+
+/// The values of a batch's tensors, gathered for [`Packer::upload`].
+pub(crate) struct Packer {
+    device: Device,
+    store: Store,
+}
+
+enum Store {
+    /// Each part's values (CPU devices).
+    Separate(Vec<Vec<f32>>),
+    /// The parts end to end, each from a multiple of [`ALIGN`], and where each starts.
+    #[cfg(feature = "wgpu")]
+    Packed {
+        values: Vec<f32>,
+        starts: Vec<usize>,
+    },
+}
+
+/// A tensor of shape `shape` that a [`Packer`] holds: taken once from what it uploads.
+#[must_use]
+pub(crate) struct Part<const D: usize> {
+    index: usize,
+    shape: [usize; D],
+}
+
+/// The real and imaginary parts of a complex tensor a [`Packer`] holds.
+#[must_use]
+pub(crate) struct ComplexPart {
+    re: Part<3>,
+    im: Part<3>,
+}
+
+impl Packer {
+    /// An empty packer for `device`: packed on a cubecl device, else one tensor per part.
+    pub(crate) fn new(device: &Device) -> Self {
+        let store = Store::Separate(Vec::new());
+        #[cfg(feature = "wgpu")]
+        let store = if crate::cube::supports(device) {
+            Store::Packed {
+                values: Vec::new(),
+                starts: Vec::new(),
+            }
+        } else {
+            store
+        };
+        Self {
+            device: device.clone(),
+            store,
+        }
+    }
+
+    /// Adds the tensor of `shape` whose values are `pieces` one after the other (row-major).
+    pub(crate) fn push<'a, const D: usize>(
+        &mut self,
+        pieces: impl IntoIterator<Item = &'a [f32]>,
+        shape: [usize; D],
+    ) -> Result<Part<D>, LearnError> {
+        let expected: usize = shape.iter().product();
+        let (index, got) = match &mut self.store {
+            Store::Separate(parts) => {
+                let values = pieces.into_iter().collect::<Vec<_>>().concat();
+                let got = values.len();
+                parts.push(values);
+                (parts.len() - 1, got)
+            }
+            #[cfg(feature = "wgpu")]
+            Store::Packed { values, starts } => {
+                let start = values.len();
+                for piece in pieces {
+                    values.extend_from_slice(piece);
+                }
+                let got = values.len() - start;
+                values.resize(values.len().next_multiple_of(ALIGN), 0.0);
+                starts.push(start);
+                (starts.len() - 1, got)
+            }
+        };
+        if got != expected {
+            return Err(LearnError::Size {
+                what: "tensor values",
+                expected,
+                got,
+            });
+        }
+        Ok(Part { index, shape })
+    }
+
+    /// Adds the complex tensor of `shape` whose real and imaginary values are `re` and `im`
+    /// (pieces one after the other, as [`Self::push`]).
+    pub(crate) fn push_complex<'a>(
+        &mut self,
+        re: impl IntoIterator<Item = &'a [f32]>,
+        im: impl IntoIterator<Item = &'a [f32]>,
+        shape: [usize; 3],
+    ) -> Result<ComplexPart, LearnError> {
+        Ok(ComplexPart {
+            re: self.push(re, shape)?,
+            im: self.push(im, shape)?,
+        })
+    }
+
+    /// Uploads what it holds: one buffer on a cubecl device.
+    pub(crate) fn upload(self) -> Result<Uploaded, LearnError> {
+        let parts = match self.store {
+            Store::Separate(parts) => Parts::Separate(parts.into_iter().map(Some).collect()),
+            #[cfg(feature = "wgpu")]
+            Store::Packed { values, starts } => {
+                let len = values.len();
+                let packed = Box::new(from_values(values, [len], &self.device)?);
+                Parts::Packed { packed, starts }
+            }
+        };
+        Ok(Uploaded {
+            device: self.device,
+            parts,
+        })
+    }
+}
+
+/// What [`Packer::upload`] uploaded, from which each [`Part`] is taken.
+pub(crate) struct Uploaded {
+    device: Device,
+    parts: Parts,
+}
+
+enum Parts {
+    /// Each part's values, uploaded as it is taken.
+    Separate(Vec<Option<Vec<f32>>>),
+    /// The packed buffer and where each part starts.
+    #[cfg(feature = "wgpu")]
+    Packed {
+        packed: Box<Tensor<1>>,
+        starts: Vec<usize>,
+    },
+}
+
+impl Uploaded {
+    /// The tensor of `part` (a [`Part`] of the packer that uploaded this).
+    pub(crate) fn take<const D: usize>(&mut self, part: Part<D>) -> Result<Tensor<D>, LearnError> {
+        let missing = || LearnError::Numerical(format!("no packed part {}", part.index));
+        match &mut self.parts {
+            Parts::Separate(parts) => {
+                let values = parts.get_mut(part.index).and_then(Option::take);
+                from_values(values.ok_or_else(missing)?, part.shape, &self.device)
+            }
+            #[cfg(feature = "wgpu")]
+            Parts::Packed { packed, starts } => {
+                let start = *starts.get(part.index).ok_or_else(missing)?;
+                Ok(view::packed_view(packed, start, part.shape))
+            }
+        }
+    }
+
+    /// The complex tensor of `part`.
+    pub(crate) fn take_complex(
+        &mut self,
+        part: ComplexPart,
+    ) -> Result<crate::ComplexTensor<3>, LearnError> {
+        Ok(crate::ComplexTensor {
+            re: self.take(part.re)?,
+            im: self.take(part.im)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tensor::values;
+    use crate::testing::kernel_devices;
+
+    /// Parts of awkward lengths (1, 3, 65, 200 entries: none a multiple of the alignment, one
+    /// longer than it) come back with their values on every device, read back directly and
+    /// through a Burn kernel (which binds each view at its offset); on the cubecl devices from
+    /// one packed buffer. Wrong sizes are errors.
+    #[test]
+    fn the_wgpu_packed_parts_keep_their_values() {
+        for device in kernel_devices() {
+            let shapes = [[1, 1], [3, 1], [5, 13], [20, 10]];
+            let data: Vec<Vec<f32>> = shapes
+                .iter()
+                .enumerate()
+                .map(|(i, [r, c])| (0..r * c).map(|j| (100 * i + j) as f32 + 0.5).collect())
+                .collect();
+            let mut packer = Packer::new(&device);
+            let parts: Vec<Part<2>> = data
+                .iter()
+                .zip(shapes)
+                .map(|(values, shape)| {
+                    let (a, b) = values.split_at(values.len() / 2);
+                    packer.push([a, b], shape).unwrap()
+                })
+                .collect();
+            assert!(packer.push([[1.0f32; 3].as_slice()], [2, 2]).is_err());
+            let mut up = packer.upload().unwrap();
+            let separate = matches!(up.parts, Parts::Separate(_));
+            assert_eq!(separate, !crate::cube::supports(&device), "{device:?}");
+            for ((part, expected), shape) in parts.into_iter().zip(&data).zip(shapes) {
+                let t = up.take(part).unwrap();
+                assert_eq!(t.dims(), shape);
+                let doubled: Vec<f32> = expected.iter().map(|v| 2.0 * v).collect();
+                assert_eq!(&values(t.clone()).unwrap(), expected, "{device:?}");
+                assert_eq!(values(t.mul_scalar(2.0)).unwrap(), doubled, "{device:?}");
+            }
+        }
+    }
+}
