@@ -1,13 +1,17 @@
-//! The null-space jamming of AE_FJ and ISAC_FJ_PLUS on the cubecl devices (cargo feature
-//! `wgpu`), from the steered FJ candidate `c` (`[BN, Nt, 1]`, `zeta = |c|^2`), the null-space
-//! projector `P` (`D = Nt - K`, `f = FLOOR / D`) and the sensing mask `m`:
-//! - AE_FJ, the isotropic AN `V = P a`, `a = (sqrt(q zeta / D + f) - sqrt(f)) m`, `q = 1`;
+//! The null-space jamming of AE_FJ, ISAC_FJ_PLUS and DL_AN on the cubecl devices (cargo feature
+//! `wgpu`), `V = P a` with the null-space projector `P` (`D = Nt - K`, `f = FLOOR / D`) and the
+//! sensing mask `m`:
+//! - AE_FJ, the isotropic AN of the steered FJ candidate `c` (`[BN, Nt, 1]`, `zeta = |c|^2`):
+//!   `a = (sqrt(q zeta / D + f) - sqrt(f)) m`, `q = 1`;
 //! - ISAC_FJ_PLUS, the whole mix `V = [sqrt(beta) c, P a]` with `q = 1 - beta`, `beta =
-//!   sigmoid(s)` of the logit `s` in the last column of the encoder's output.
+//!   sigmoid(s)` of the logit `s` in the last column of the encoder's output;
+//! - DL_AN, the fixed share `rho` of each sample's budget `p` (`[B, 1]`): `a = sqrt(rho p / D)
+//!   m` (data: no gradient).
 //!
-//! One launch forward and one backward, where the composed path
-//! ([`super::mixed_jamming_composed`]) runs a kernel per tensor operation each way (the power's
-//! reduction and scalar chain, Burn's sigmoid, the scalings, the concatenation).
+//! One launch forward and one backward, where the composed paths
+//! ([`super::mixed_jamming_composed`], [`super::budget_jamming_composed`]) run a kernel per
+//! tensor operation each way (the power's reduction and scalar chain, Burn's sigmoid, the
+//! scalings, the concatenation).
 //!
 //! Backward, for the upstream `G` of `V` (`G_0` its steered column, `G_P` the rest): `dL/da =
 //! sum_{n,m} Re(conj(G_P[n, m]) P[n, m])`, `u = dL/da m / (2 D sqrt(q zeta / D + f))`; the
@@ -30,15 +34,26 @@ use crate::handover::{self, Slots};
 
 mod kernels;
 
-/// Everything but the tensors.
+/// Everything but the tensors and DL_AN's share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Isotropic {
     /// `D = Nt - K`.
     pub(crate) null_dimension: usize,
-    /// ISAC_FJ_PLUS's mix (else AE_FJ's isotropic AN alone), and whether there is a sensing
-    /// mask (else 1).
-    pub(crate) mixed: bool,
+    /// Which scheme's jamming.
+    pub(crate) power: Power,
+    /// Whether there is a sensing mask (else 1).
     pub(crate) sense: bool,
+}
+
+/// Where the isotropic AN's power comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Power {
+    /// AE_FJ: all of the candidate's.
+    Candidate,
+    /// ISAC_FJ_PLUS: the candidate's share `1 - beta`; `V` gains the steered column first.
+    Mixed,
+    /// DL_AN: the share `rho` of each sample's budget.
+    Budget,
 }
 
 impl Isotropic {
@@ -46,17 +61,18 @@ impl Isotropic {
     /// 1]` with the steered column of the mix, else that of the projectors.
     fn jamming_shape(self, projectors: &Shape) -> Shape {
         let [rows, nt] = [projectors[0], projectors[1]];
-        Shape::new([rows, nt, nt + usize::from(self.mixed)])
+        Shape::new([rows, nt, nt + usize::from(self.power == Power::Mixed)])
     }
 }
 
 /// The extension: `(Re V, Im V)` ([`Isotropic::jamming_shape`]) for the candidate `[BN, Nt,
-/// 1]`, the projectors `[BN, Nt, Nt]` (real and imaginary parts), the encoder's output `[BN,
-/// W]` and the mask `[BN, 1, 1]` (any tensor where `settings` says there is none).
+/// 1]`, the projectors `[BN, Nt, Nt]` (real and imaginary parts), the encoder's output `[BN, W]`
+/// (DL_AN: the budgets `[B, 1]`), the mask `[BN, 1, 1]` (any tensor where `settings` says there
+/// is none) and DL_AN's share `rho` (unused otherwise).
 #[backend_extension(Cube, Fusion: cfg(feature = "fusion"), Autodiff)]
 pub(crate) trait IsotropicJamming: Backend {
-    #[allow(clippy::type_complexity)]
-    #[fusion(meta = |_cr, _ci, pr, _pi, _e, _m, settings| {
+    #[allow(clippy::type_complexity, clippy::too_many_arguments)]
+    #[fusion(meta = |_cr, _ci, pr, _pi, _e, _m, _rho, settings| {
         let shape = settings.jamming_shape(&pr.shape);
         let spec = TensorSpec::new(shape, pr.dtype);
         (spec.clone(), spec)
@@ -68,6 +84,7 @@ pub(crate) trait IsotropicJamming: Backend {
         proj_im: FloatTensor<Self>,
         encoded: FloatTensor<Self>,
         sense: FloatTensor<Self>,
+        share: f32,
         settings: Isotropic,
     ) -> (FloatTensor<Self>, FloatTensor<Self>);
 }
@@ -107,13 +124,14 @@ impl<B: IsotropicJamming + IsotropicJammingGradient, C: CheckpointStrategy> Isot
         proj_im: FloatTensor<Self>,
         encoded: FloatTensor<Self>,
         sense: FloatTensor<Self>,
+        share: f32,
         settings: Isotropic,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
         let [cr, ci, out] = [candidate_re, candidate_im, encoded].map(|t| t.into_parts());
         let [pr, pi, m] = [proj_re, proj_im, sense].map(|t| t.into_parts().0);
         let inputs = [cr.0, ci.0, pr, pi, out.0, m];
         let [a, b, c, d, e, f] = inputs.clone();
-        let (vr, vi) = B::isotropic_jamming(a, b, c, d, e, f, settings);
+        let (vr, vi) = B::isotropic_jamming(a, b, c, d, e, f, share, settings);
         let slots = Slots::new();
         // The operation's own output is never read: a part of `V` stands in for it.
         let stand_in = vr.clone();
@@ -152,39 +170,55 @@ impl<B: IsotropicJamming + IsotropicJammingGradient> Backward<B, 3> for Isotropi
     }
 }
 
-/// The jamming `V` of the candidate `candidate` (`[BN, Nt, 1]`): ISAC_FJ_PLUS's mix where
-/// `mixing` holds the encoder's output (`[BN, W]`, the logit in its last column), else AE_FJ's
-/// isotropic AN, with the mask `sense` (`[BN, 1, 1]`, `None` for 1); or `None` where the
-/// composed path must run (not a cubecl device, or data that require gradients).
-pub(super) fn isotropic_jamming(
-    candidate: &ComplexTensor<3>,
+/// What the jamming's power comes from (see the module docs).
+pub(super) enum Source<'a> {
+    /// AE_FJ: the candidate `[BN, Nt, 1]`.
+    Candidate(&'a ComplexTensor<3>),
+    /// ISAC_FJ_PLUS: the candidate and the encoder's output (`[BN, W]`, the logit in its last
+    /// column).
+    Mixed(&'a ComplexTensor<3>, &'a Tensor<2>),
+    /// DL_AN: the budgets `[B, 1]` and the share `rho` of them.
+    Budget(&'a Tensor<2>, f64),
+}
+
+/// The jamming `V` of `source` with the mask `sense` (`[BN, 1, 1]`, `None` for 1), or `None`
+/// where the composed path must run (not a cubecl device, or data that require gradients).
+pub(super) fn null_space_jamming(
+    source: Source<'_>,
     projectors: &ComplexTensor<3>,
-    mixing: Option<&Tensor<2>>,
     sense: Option<&Tensor<3>>,
     null_dimension: usize,
 ) -> Option<ComplexTensor<3>> {
+    let budget_tracked = matches!(source, Source::Budget(p, _) if p.is_require_grad());
     let data_tracked = projectors.requires_grad() || sense.is_some_and(Tensor::is_require_grad);
-    if data_tracked || !crate::cube::supports(&candidate.re.device()) {
+    if budget_tracked || data_tracked || !crate::cube::supports(&projectors.re.device()) {
         return None;
     }
+    // An absent input is never read: the projectors (data, so no gradient) stand in.
+    let stand_in = || projectors.re.clone().into_dispatch();
+    let complex = |c: &ComplexTensor<3>| [&c.re, &c.im].map(|t| t.clone().into_dispatch());
+    let (power, [cr, ci], encoded, share) = match source {
+        Source::Candidate(c) => (Power::Candidate, complex(c), stand_in(), 1.0),
+        Source::Mixed(c, e) => (Power::Mixed, complex(c), e.clone().into_dispatch(), 1.0),
+        Source::Budget(p, rho) => {
+            let budget = p.clone().into_dispatch();
+            (Power::Budget, [stand_in(), stand_in()], budget, rho as f32)
+        }
+    };
     let settings = Isotropic {
         null_dimension,
-        mixed: mixing.is_some(),
+        power,
         sense: sense.is_some(),
-    };
-    // An absent output or mask is never read: the projectors (data, so no gradient) stand in.
-    let encoded = match mixing {
-        Some(e) => e.clone().into_dispatch(),
-        None => projectors.re.clone().into_dispatch(),
     };
     let sense = sense.unwrap_or(&projectors.re).clone();
     let (re, im) = <Dispatch as IsotropicJamming>::isotropic_jamming(
-        candidate.re.clone().into_dispatch(),
-        candidate.im.clone().into_dispatch(),
+        cr,
+        ci,
         projectors.re.clone().into_dispatch(),
         projectors.im.clone().into_dispatch(),
         encoded,
         sense.into_dispatch(),
+        share,
         settings,
     );
     Some(ComplexTensor {
@@ -195,7 +229,7 @@ pub(super) fn isotropic_jamming(
 
 #[cfg(test)]
 mod tests {
-    use super::super::mixed_jamming_composed;
+    use super::super::{budget_jamming_composed, mixed_jamming_composed};
     use super::*;
     use crate::tensor::{from_values, values};
     use crate::testing::{assert_agree, kernel_devices, random_complex, tracked};
@@ -234,7 +268,11 @@ mod tests {
                         let mixing = mixed.then(|| e.clone());
                         let m = with_mask.then_some(&mask);
                         let v = if kernel {
-                            isotropic_jamming(&c, &projectors, mixing.as_ref(), m, null)
+                            let source = match &mixing {
+                                Some(e) => Source::Mixed(&c, e),
+                                None => Source::Candidate(&c),
+                            };
+                            null_space_jamming(source, &projectors, m, null)
                                 .expect("a cubecl device runs the kernels")
                         } else {
                             mixed_jamming_composed(&c, &projectors, mixing, m, null)
@@ -261,6 +299,35 @@ mod tests {
                     );
                     assert_agree(&run(true), &run(false), &what);
                 }
+            }
+        }
+    }
+
+    /// DL_AN's AN: the kernel against the composed operations on the wgpu device, three samples
+    /// of four rows each (each row reads its own sample's budget), with and without a mask.
+    #[test]
+    fn the_wgpu_budget_jamming_equals_the_composed_one() {
+        let gpus = kernel_devices().into_iter().filter(crate::cube::supports);
+        for device in gpus {
+            let (samples, subcarriers, nt, null, share) = (3, 4, 6, 4, 0.3);
+            let rows = samples * subcarriers;
+            let projectors = random_complex([rows, nt, nt], 2, &device);
+            let budget = from_values(vec![0.5, 2.0, 7.0], [samples, 1], &device).unwrap();
+            let mask = (0..rows).map(|r| f32::from(u8::from(r % 4 != 1))).collect();
+            let mask = from_values(mask, [rows, 1, 1], &device).unwrap();
+            for with_mask in [false, true] {
+                let m = with_mask.then_some(&mask);
+                let run = |v: ComplexTensor<3>| {
+                    vec![
+                        values(v.re.flatten::<1>(0, 2)).unwrap(),
+                        values(v.im.flatten::<1>(0, 2)).unwrap(),
+                    ]
+                };
+                let kernel =
+                    null_space_jamming(Source::Budget(&budget, share), &projectors, m, null)
+                        .expect("a cubecl device runs the kernels");
+                let composed = budget_jamming_composed(&budget, &projectors, share, m, null);
+                assert_agree(&run(kernel), &run(composed), &format!("mask {with_mask}"));
             }
         }
     }

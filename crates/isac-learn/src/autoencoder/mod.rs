@@ -322,16 +322,8 @@ impl Autoencoder {
             Scheme::DlAn => {
                 let share = setup.task.an_fraction;
                 let (beams, _) = planes(batch.power.clone().mul_scalar(1.0 - share), false);
-                let mut an = rows_of(batch.power.clone(), batch.subcarriers)
-                    .mul_scalar(share / setup.null_dimension() as f64)
-                    .sqrt();
-                if let Some(sense) = masks.sense {
-                    an = an * sense;
-                }
-                Transmission {
-                    beams,
-                    jamming: batch.projectors.times(&an),
-                }
+                let jamming = budget_jamming(setup, batch, share, masks.sense.as_ref());
+                Transmission { beams, jamming }
             }
         }
     }
@@ -633,12 +625,54 @@ fn mixed_jamming(
     };
     let null = setup.null_dimension();
     #[cfg(feature = "wgpu")]
-    if let Some(v) =
-        isotropic::isotropic_jamming(steered, &batch.projectors, mixing.as_ref(), sense, null)
     {
-        return v;
+        let source = match &mixing {
+            Some(encoded) => isotropic::Source::Mixed(steered, encoded),
+            None => isotropic::Source::Candidate(steered),
+        };
+        if let Some(v) = isotropic::null_space_jamming(source, &batch.projectors, sense, null) {
+            return v;
+        }
     }
     mixed_jamming_composed(steered, &batch.projectors, mixing, sense, null)
+}
+
+/// DL_AN's AN: the share `share` of each sample's budget, isotropic in the null space (the
+/// cubecl devices run `isotropic.rs`).
+fn budget_jamming(
+    setup: &Setup,
+    batch: &Batch,
+    share: f64,
+    sense: Option<&Tensor<3>>,
+) -> ComplexTensor<3> {
+    let null = setup.null_dimension();
+    #[cfg(feature = "wgpu")]
+    {
+        let source = isotropic::Source::Budget(&batch.power, share);
+        if let Some(v) = isotropic::null_space_jamming(source, &batch.projectors, sense, null) {
+            return v;
+        }
+    }
+    budget_jamming_composed(&batch.power, &batch.projectors, share, sense, null)
+}
+
+/// `V = P a`, `a = sqrt(share p / D) m` per row of a sample of budget `p` (`budget`, `[B, 1]`;
+/// `D` the null dimension `null`, `m` the mask `sense`), in Burn tensor operations.
+fn budget_jamming_composed(
+    budget: &Tensor<2>,
+    projectors: &ComplexTensor<3>,
+    share: f64,
+    sense: Option<&Tensor<3>>,
+    null: usize,
+) -> ComplexTensor<3> {
+    let subcarriers = projectors.re.dims()[0] / budget.dims()[0];
+    let mut an = rows_of(budget.clone(), subcarriers)
+        .mul_scalar(share / null as f64)
+        .sqrt();
+    if let Some(sense) = sense {
+        an = an * sense.clone();
+    }
+    projectors.times(&an)
 }
 
 /// The jamming of [`mixed_jamming`] but the steered beam alone, in Burn tensor operations (the

@@ -13,13 +13,14 @@ use burn_cubecl::cubecl::prelude::*;
 use burn_cubecl::tensor::CubeTensor;
 
 use super::super::FLOOR;
-use super::{Isotropic, IsotropicJamming, IsotropicJammingGradient};
+use super::{Isotropic, IsotropicJamming, IsotropicJammingGradient, Power};
 use crate::cube::{contiguous, elementwise, empty_like_rows};
 
 /// Compile-time choices of [`Isotropic`], and which parts of `V` have a gradient (backward).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Flags {
     mixed: bool,
+    budget: bool,
     sense: bool,
     present: [bool; 2],
 }
@@ -29,7 +30,7 @@ struct Flags {
 struct Row {
     /// `zeta = |c|^2`.
     zeta: f32,
-    /// `beta` and `q = 1 - beta` (1 and 0 without the mix).
+    /// `beta` and `q = 1 - beta` (0 and 1 without the mix).
     beta: f32,
     q: f32,
     /// `sqrt(q zeta / D + f)`.
@@ -40,39 +41,47 @@ struct Row {
 }
 
 #[cube]
+#[allow(clippy::too_many_arguments)]
 fn row_terms(
     cr: &Tensor<f32>,
     ci: &Tensor<f32>,
     encoded: &Tensor<f32>,
     sense: &Tensor<f32>,
     row: usize,
+    rows: usize,
     nt: usize,
     null_dimension: f32,
+    share: f32,
     #[comptime] flags: Flags,
 ) -> Row {
-    let mut zeta = 0.0f32;
-    for n in 0..nt {
-        let at = row * nt + n;
-        zeta += cr[at] * cr[at] + ci[at] * ci[at];
-    }
-    let mut beta = 0.0f32;
-    if comptime!(flags.mixed) {
-        let width = encoded.shape(1);
-        let logit = encoded[row * width + width - 1];
-        beta = 1.0f32 / (1.0f32 + f32::exp(-logit));
-    }
-    let q = 1.0f32 - beta;
     let mut mask = 1.0f32;
     if comptime!(flags.sense) {
         mask = sense[row];
     }
-    let floor = FLOOR / null_dimension;
-    let root = f32::sqrt(q * zeta / null_dimension + floor);
-    let a = (root - f32::sqrt(floor)) * mask;
+    let mut zeta = 0.0f32;
+    let mut beta = 0.0f32;
+    let mut root = 0.0f32;
+    let a = if comptime!(flags.budget) {
+        let budget = encoded[row / (rows / encoded.shape(0))];
+        f32::sqrt(share * budget / null_dimension) * mask
+    } else {
+        for n in 0..nt {
+            let at = row * nt + n;
+            zeta += cr[at] * cr[at] + ci[at] * ci[at];
+        }
+        if comptime!(flags.mixed) {
+            let width = encoded.shape(1);
+            let logit = encoded[row * width + width - 1];
+            beta = 1.0f32 / (1.0f32 + f32::exp(-logit));
+        }
+        let floor = FLOOR / null_dimension;
+        root = f32::sqrt((1.0f32 - beta) * zeta / null_dimension + floor);
+        (root - f32::sqrt(floor)) * mask
+    };
     Row {
         zeta,
         beta,
-        q,
+        q: 1.0f32 - beta,
         root,
         a,
         mask,
@@ -101,6 +110,7 @@ fn isotropic_jamming_kernel(
     vr: &mut Tensor<f32>,
     vi: &mut Tensor<f32>,
     null_dimension: f32,
+    share: f32,
     #[comptime] flags: Flags,
 ) {
     let nt = pr.shape(1);
@@ -112,7 +122,19 @@ fn isotropic_jamming_kernel(
     let row = ABSOLUTE_POS / (nt * columns);
     let n = (ABSOLUTE_POS / columns) % nt;
     let j = ABSOLUTE_POS % columns;
-    let t = row_terms(cr, ci, encoded, sense, row, nt, null_dimension, flags);
+    let rows = pr.shape(0);
+    let t = row_terms(
+        cr,
+        ci,
+        encoded,
+        sense,
+        row,
+        rows,
+        nt,
+        null_dimension,
+        share,
+        flags,
+    );
     if j < off {
         let root_beta = f32::sqrt(t.beta);
         vr[ABSOLUTE_POS] = root_beta * cr[row * nt + n];
@@ -169,7 +191,20 @@ fn isotropic_jamming_gradient_kernel(
             g += gi[start] * ci[row * nt + n];
         }
     }
-    let t = row_terms(cr, ci, encoded, sense, row, nt, null_dimension, flags);
+    // Never DL_AN's budgets (data: no gradient), so no share.
+    let rows = pr.shape(0);
+    let t = row_terms(
+        cr,
+        ci,
+        encoded,
+        sense,
+        row,
+        rows,
+        nt,
+        null_dimension,
+        1.0f32,
+        flags,
+    );
     let u = da * t.mask / (2.0f32 * null_dimension * t.root);
     let root_beta = f32::sqrt(t.beta);
     for n in 0..nt {
@@ -198,7 +233,8 @@ fn isotropic_jamming_gradient_kernel(
 impl Isotropic {
     fn flags(self, present: [bool; 2]) -> Flags {
         Flags {
-            mixed: self.mixed,
+            mixed: self.power == Power::Mixed,
+            budget: self.power == Power::Budget,
             sense: self.sense,
             present,
         }
@@ -213,6 +249,7 @@ impl IsotropicJamming for CubeBackend {
         proj_im: FloatTensor<Self>,
         encoded: FloatTensor<Self>,
         sense: FloatTensor<Self>,
+        share: f32,
         settings: Isotropic,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
         let t = [candidate_re, candidate_im, proj_re, proj_im, encoded, sense].map(contiguous);
@@ -234,6 +271,7 @@ impl IsotropicJamming for CubeBackend {
             vr.clone().into_tensor_arg(),
             vi.clone().into_tensor_arg(),
             settings.null_dimension as f32,
+            share,
             settings.flags([true; 2]),
         );
         (vr, vi)
