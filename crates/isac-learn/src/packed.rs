@@ -77,13 +77,10 @@ impl Packer {
         pieces: impl IntoIterator<Item = &'a [f32]>,
         shape: [usize; D],
     ) -> Result<Part<D>, LearnError> {
-        let expected: usize = shape.iter().product();
-        let (index, got) = match &mut self.store {
-            Store::Separate(parts) => {
+        match &mut self.store {
+            Store::Separate(_) => {
                 let values = pieces.into_iter().collect::<Vec<_>>().concat();
-                let got = values.len();
-                parts.push(values);
-                (parts.len() - 1, got)
+                self.push_vec(values, shape)
             }
             #[cfg(feature = "wgpu")]
             Store::Packed { values, starts } => {
@@ -94,17 +91,27 @@ impl Packer {
                 let got = values.len() - start;
                 values.resize(values.len().next_multiple_of(ALIGN), 0.0);
                 starts.push(start);
-                (starts.len() - 1, got)
+                part(starts.len() - 1, got, shape)
             }
-        };
-        if got != expected {
-            return Err(LearnError::Size {
-                what: "tensor values",
-                expected,
-                got,
-            });
         }
-        Ok(Part { index, shape })
+    }
+
+    /// Adds the tensor of `shape` with the values `values` (row-major), kept as they are on a
+    /// CPU device.
+    pub(crate) fn push_vec<const D: usize>(
+        &mut self,
+        values: Vec<f32>,
+        shape: [usize; D],
+    ) -> Result<Part<D>, LearnError> {
+        match &mut self.store {
+            Store::Separate(parts) => {
+                let got = values.len();
+                parts.push(values);
+                part(parts.len() - 1, got, shape)
+            }
+            #[cfg(feature = "wgpu")]
+            Store::Packed { .. } => self.push([values.as_slice()], shape),
+        }
     }
 
     /// Adds the complex tensor of `shape` whose real and imaginary values are `re` and `im`
@@ -118,6 +125,18 @@ impl Packer {
         Ok(ComplexPart {
             re: self.push(re, shape)?,
             im: self.push(im, shape)?,
+        })
+    }
+
+    /// [`Self::push_complex`] of owned values (as [`Self::push_vec`]).
+    pub(crate) fn push_complex_vec(
+        &mut self,
+        [re, im]: [Vec<f32>; 2],
+        shape: [usize; 3],
+    ) -> Result<ComplexPart, LearnError> {
+        Ok(ComplexPart {
+            re: self.push_vec(re, shape)?,
+            im: self.push_vec(im, shape)?,
         })
     }
 
@@ -137,6 +156,23 @@ impl Packer {
             parts,
         })
     }
+}
+
+/// Part `index` of shape `shape`, whose values numbered `got`.
+fn part<const D: usize>(
+    index: usize,
+    got: usize,
+    shape: [usize; D],
+) -> Result<Part<D>, LearnError> {
+    let expected: usize = shape.iter().product();
+    if got != expected {
+        return Err(LearnError::Size {
+            what: "tensor values",
+            expected,
+            got,
+        });
+    }
+    Ok(Part { index, shape })
 }
 
 /// What [`Packer::upload`] uploaded, from which each [`Part`] is taken.
@@ -208,12 +244,17 @@ mod tests {
             let parts: Vec<Part<2>> = data
                 .iter()
                 .zip(shapes)
-                .map(|(values, shape)| {
+                .enumerate()
+                .map(|(i, (values, shape))| {
                     let (a, b) = values.split_at(values.len() / 2);
-                    packer.push([a, b], shape).unwrap()
+                    match i % 2 {
+                        0 => packer.push([a, b], shape).unwrap(),
+                        _ => packer.push_vec(values.clone(), shape).unwrap(),
+                    }
                 })
                 .collect();
             assert!(packer.push([[1.0f32; 3].as_slice()], [2, 2]).is_err());
+            assert!(packer.push_vec(vec![1.0f32; 5], [2, 2]).is_err());
             let mut up = packer.upload().unwrap();
             let separate = matches!(up.parts, Parts::Separate(_));
             assert_eq!(separate, !crate::cube::supports(&device), "{device:?}");

@@ -188,7 +188,7 @@ impl Drawn {
         };
         let per_sample = |packer: &mut Packer, f: &dyn Fn(&Conditions) -> f64| {
             let values: Vec<f32> = conditions.iter().map(|c| f(c) as f32).collect();
-            packer.push([values.as_slice()], [b, 1])
+            packer.push_vec(values, [b, 1])
         };
         let messages: Vec<usize> = rows.iter().flat_map(|r| r.messages.clone()).collect();
         let mut one_hot = vec![0.0f32; bn * k * m];
@@ -200,7 +200,7 @@ impl Drawn {
         let p = &mut packer;
         let features = rows.iter().map(|r| r.features.as_slice());
         let features = p.push(features, [bn, setup.shape().input])?;
-        let one_hot = p.push([one_hot.as_slice()], [bn, k * m])?;
+        let one_hot = p.push_vec(one_hot, [bn, k * m])?;
         let users = complex(p, &|r| &r.users, [bn, k, nt])?;
         let zero_forcing = complex(p, &|r| &r.zero_forcing, [bn, nt, k])?;
         let projectors = complex(p, &|r| &r.projectors, [bn, nt, nt])?;
@@ -364,11 +364,8 @@ fn sensing_factors(
         last = Some(((theta, phi), vectors));
     }
     let [transmit, receive] = planes.map(|p| p.0);
-    let mut push = |[re, im]: [Vec<f32>; 2], elements: usize| {
-        packer.push_complex([re.as_slice()], [im.as_slice()], [rows, elements, 3])
-    };
     Ok([
-        push(transmit, s.tx().elements())?,
-        push(receive, s.rx().elements())?,
+        packer.push_complex_vec(transmit, [rows, s.tx().elements(), 3])?,
+        packer.push_complex_vec(receive, [rows, s.rx().elements(), 3])?,
     ])
 }
