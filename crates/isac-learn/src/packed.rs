@@ -3,8 +3,10 @@
 //! alignment every Vulkan device accepts), uploads it once, and each tensor is a view of its
 //! range (an operation of no launch, `packed/view.rs`). Each upload is host work on cubecl's
 //! server thread (a write through a staging buffer, the memory pool's search): a batch is some
-//! twenty tensors a step. The CPU devices upload each tensor on its own, as before (one copy
-//! of the values, no packing).
+//! twenty tensors a step. A buffer holds at most [`MAX_BUFFER_BYTES`] (a training batch is a
+//! few MB; an evaluation batch of thousands of frames takes several buffers, as it would
+//! otherwise exceed the binding size WebGPU guarantees). The CPU devices upload each tensor on
+//! its own, as before.
 //!
 //! It must not hold values a device reads in place of their tensor: a view shares the packed
 //! buffer, and the buffer lives as long as any of its views.
@@ -21,6 +23,11 @@ mod view;
 #[cfg(feature = "wgpu")]
 const ALIGN: usize = 64;
 
+/// The most a packed buffer holds (a part larger than this has a buffer of its own): half of
+/// the 128 MiB storage-buffer binding that WebGPU guarantees.
+#[cfg(feature = "wgpu")]
+pub(crate) const MAX_BUFFER_BYTES: usize = 64 << 20;
+
 /// The values of a batch's tensors, gathered for [`Packer::upload`].
 pub(crate) struct Packer {
     device: Device,
@@ -30,11 +37,13 @@ pub(crate) struct Packer {
 enum Store {
     /// Each part's values (CPU devices).
     Separate(Vec<Vec<f32>>),
-    /// The parts end to end, each from a multiple of [`ALIGN`], and where each starts.
+    /// The parts end to end in buffers of at most `max` entries (but a larger part alone), each
+    /// part from a multiple of [`ALIGN`]; each part's buffer and start.
     #[cfg(feature = "wgpu")]
     Packed {
-        values: Vec<f32>,
-        starts: Vec<usize>,
+        buffers: Vec<Vec<f32>>,
+        starts: Vec<(usize, usize)>,
+        max: usize,
     },
 }
 
@@ -55,15 +64,25 @@ pub(crate) struct ComplexPart {
 impl Packer {
     /// An empty packer for `device`: packed on a cubecl device, else one tensor per part.
     pub(crate) fn new(device: &Device) -> Self {
-        let store = Store::Separate(Vec::new());
         #[cfg(feature = "wgpu")]
-        let store = if crate::cube::supports(device) {
-            Store::Packed {
-                values: Vec::new(),
+        return Self::with_buffers_of(device, MAX_BUFFER_BYTES / 4);
+        #[cfg(not(feature = "wgpu"))]
+        Self {
+            device: device.clone(),
+            store: Store::Separate(Vec::new()),
+        }
+    }
+
+    /// [`Self::new`] with packed buffers of at most `max` entries.
+    #[cfg(feature = "wgpu")]
+    fn with_buffers_of(device: &Device, max: usize) -> Self {
+        let store = match crate::cube::supports(device) {
+            true => Store::Packed {
+                buffers: Vec::new(),
                 starts: Vec::new(),
-            }
-        } else {
-            store
+                max,
+            },
+            false => Store::Separate(Vec::new()),
         };
         Self {
             device: device.clone(),
@@ -83,15 +102,25 @@ impl Packer {
                 self.push_vec(values, shape)
             }
             #[cfg(feature = "wgpu")]
-            Store::Packed { values, starts } => {
-                let start = values.len();
+            Store::Packed {
+                buffers,
+                starts,
+                max,
+            } => {
+                let pieces: Vec<&[f32]> = pieces.into_iter().collect();
+                let got: usize = pieces.iter().map(|p| p.len()).sum();
+                let new = part(starts.len(), got, shape)?;
+                let fits = |b: &Vec<f32>| b.len() + got <= *max;
+                if !buffers.last().is_some_and(fits) {
+                    buffers.push(Vec::new());
+                }
+                let (index, values) = (buffers.len() - 1, buffers.last_mut().expect("pushed"));
+                starts.push((index, values.len()));
                 for piece in pieces {
                     values.extend_from_slice(piece);
                 }
-                let got = values.len() - start;
                 values.resize(values.len().next_multiple_of(ALIGN), 0.0);
-                starts.push(start);
-                part(starts.len() - 1, got, shape)
+                Ok(new)
             }
         }
     }
@@ -105,9 +134,9 @@ impl Packer {
     ) -> Result<Part<D>, LearnError> {
         match &mut self.store {
             Store::Separate(parts) => {
-                let got = values.len();
+                let new = part(parts.len(), values.len(), shape)?;
                 parts.push(values);
-                part(parts.len() - 1, got, shape)
+                Ok(new)
             }
             #[cfg(feature = "wgpu")]
             Store::Packed { .. } => self.push([values.as_slice()], shape),
@@ -145,10 +174,15 @@ impl Packer {
         let parts = match self.store {
             Store::Separate(parts) => Parts::Separate(parts.into_iter().map(Some).collect()),
             #[cfg(feature = "wgpu")]
-            Store::Packed { values, starts } => {
-                let len = values.len();
-                let packed = Box::new(from_values(values, [len], &self.device)?);
-                Parts::Packed { packed, starts }
+            Store::Packed {
+                buffers, starts, ..
+            } => {
+                let upload = |values: Vec<f32>| {
+                    let len = values.len();
+                    from_values(values, [len], &self.device)
+                };
+                let buffers = buffers.into_iter().map(upload).collect::<Result<_, _>>()?;
+                Parts::Packed { buffers, starts }
             }
         };
         Ok(Uploaded {
@@ -158,7 +192,7 @@ impl Packer {
     }
 }
 
-/// Part `index` of shape `shape`, whose values numbered `got`.
+/// Part `index` of shape `shape`, if `got` values fill it.
 fn part<const D: usize>(
     index: usize,
     got: usize,
@@ -184,11 +218,11 @@ pub(crate) struct Uploaded {
 enum Parts {
     /// Each part's values, uploaded as it is taken.
     Separate(Vec<Option<Vec<f32>>>),
-    /// The packed buffer and where each part starts.
+    /// The packed buffers, and each part's buffer and start.
     #[cfg(feature = "wgpu")]
     Packed {
-        packed: Box<Tensor<1>>,
-        starts: Vec<usize>,
+        buffers: Vec<Tensor<1>>,
+        starts: Vec<(usize, usize)>,
     },
 }
 
@@ -202,9 +236,9 @@ impl Uploaded {
                 from_values(values.ok_or_else(missing)?, part.shape, &self.device)
             }
             #[cfg(feature = "wgpu")]
-            Parts::Packed { packed, starts } => {
-                let start = *starts.get(part.index).ok_or_else(missing)?;
-                Ok(view::packed_view(packed, start, part.shape))
+            Parts::Packed { buffers, starts } => {
+                let (buffer, start) = *starts.get(part.index).ok_or_else(missing)?;
+                Ok(view::packed_view(&buffers[buffer], start, part.shape))
             }
         }
     }
@@ -230,7 +264,8 @@ mod tests {
     /// Parts of awkward lengths (1, 3, 65, 200 entries: none a multiple of the alignment, one
     /// longer than it) come back with their values on every device, read back directly and
     /// through a Burn kernel (which binds each view at its offset); on the cubecl devices from
-    /// one packed buffer. Wrong sizes are errors.
+    /// packed buffers, here of at most 128 entries: the first two parts share one, the third
+    /// starts another, the fourth (larger than 128) has its own. Wrong sizes are errors.
     #[test]
     fn the_wgpu_packed_parts_keep_their_values() {
         for device in kernel_devices() {
@@ -240,6 +275,9 @@ mod tests {
                 .enumerate()
                 .map(|(i, [r, c])| (0..r * c).map(|j| (100 * i + j) as f32 + 0.5).collect())
                 .collect();
+            #[cfg(feature = "wgpu")]
+            let mut packer = Packer::with_buffers_of(&device, 128);
+            #[cfg(not(feature = "wgpu"))]
             let mut packer = Packer::new(&device);
             let parts: Vec<Part<2>> = data
                 .iter()
@@ -256,8 +294,11 @@ mod tests {
             assert!(packer.push([[1.0f32; 3].as_slice()], [2, 2]).is_err());
             assert!(packer.push_vec(vec![1.0f32; 5], [2, 2]).is_err());
             let mut up = packer.upload().unwrap();
-            let separate = matches!(up.parts, Parts::Separate(_));
-            assert_eq!(separate, !crate::cube::supports(&device), "{device:?}");
+            match &up.parts {
+                Parts::Separate(_) => assert!(!crate::cube::supports(&device)),
+                #[cfg(feature = "wgpu")]
+                Parts::Packed { buffers, .. } => assert_eq!(buffers.len(), 3),
+            }
             for ((part, expected), shape) in parts.into_iter().zip(&data).zip(shapes) {
                 let t = up.take(part).unwrap();
                 assert_eq!(t.dims(), shape);
