@@ -3,7 +3,7 @@
 # step and counts its GPU kernel launches on every compiled device (`xtask bench --json`), runs
 # a quick paper-003 figure on wgpu, and prints one JSON line:
 #   {"bench": {...}, "bench_rc": RC, "bench_unfused": {...}, "bench_unfused_rc": RC,
-#    "fig3_quick_seconds": S, "fig3_quick_rc": RC,
+#    "fig3_quick_seconds": S, "fig3_quick_rc": RC, "fig3_quick_limit_seconds": S,
 #    "vulkan_loader": BOOL, "gpu": NAME|null, "xtask": "built"|"prebuilt", "xtask_revision": REV}
 # `bench` and the figure come from the device behind Burn's fusion (cargo feature `fusion`);
 # `bench_unfused` is the autoencoder step alone (`bench --json --steps-only`) from the device
@@ -23,7 +23,8 @@
 #       built xtask where cargo exists, else with .gpu-check/xtask.gz and xtask-unfused.gz.
 # Without a loader or a driver the wgpu device reports "no wgpu adapter" within seconds and the
 # bench leaves it out. Build output and progress go to stderr; stdout carries only the JSON line.
-# The bench's stderr and the figure's files go to $GPU_CHECK_OUT (default target/gpu-check).
+# The bench's JSON and stderr and the figure's files go to $GPU_CHECK_OUT (default
+# target/gpu-check); the figure stops when the whole check has run GPU_CHECK_SECONDS (default 520).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/sbin:/sbin" # ldconfig, for a caller with a minimal PATH
@@ -97,15 +98,23 @@ else
     exit 1
 fi
 
+began=$(date +%s)
+# Each result also goes to $out as it comes, so a caller cut off later still has it.
 bench=$("$xtask" bench --json 2> "$out/bench.stderr")
 bench_rc=$?
 if [ "$bench_rc" -ne 0 ] || [ -z "$bench" ]; then bench=null; fi
+echo "$bench" > "$out/bench.json"
 bench_unfused=$("$xtask_unfused" bench --json --steps-only 2> "$out/bench-unfused.stderr")
 bench_unfused_rc=$?
 if [ "$bench_unfused_rc" -ne 0 ] || [ -z "$bench_unfused" ]; then bench_unfused=null; fi
+echo "$bench_unfused" > "$out/bench-unfused.json"
+# The figure gets what is left of GPU_CHECK_SECONDS (default 520, under the device tool's 540 s
+# call): past it, it is stopped (fig3_quick_rc 124) and the JSON line is still printed.
+limit=$(( ${GPU_CHECK_SECONDS:-520} - ($(date +%s) - began) ))
+if [ "$limit" -lt 1 ]; then limit=1; fi
 start=$(date +%s%N)
-"$xtask" reproduce --quick --only tuan2025-fig3 --device wgpu --out "$out/reproduce" --force >&2
+timeout "$limit" "$xtask" reproduce --quick --only tuan2025-fig3 --device wgpu --out "$out/reproduce" --force >&2
 fig3_rc=$?
 millis=$(( ($(date +%s%N) - start) / 1000000 ))
-printf '{"bench": %s, "bench_rc": %d, "bench_unfused": %s, "bench_unfused_rc": %d, "fig3_quick_seconds": %d.%03d, "fig3_quick_rc": %d, "vulkan_loader": %s, "gpu": %s, "xtask": "%s", "xtask_revision": "%s"}\n' \
-    "$bench" "$bench_rc" "$bench_unfused" "$bench_unfused_rc" $((millis / 1000)) $((millis % 1000)) "$fig3_rc" "$loader" "$gpu" "$built" "$xtask_revision"
+printf '{"bench": %s, "bench_rc": %d, "bench_unfused": %s, "bench_unfused_rc": %d, "fig3_quick_seconds": %d.%03d, "fig3_quick_rc": %d, "fig3_quick_limit_seconds": %d, "vulkan_loader": %s, "gpu": %s, "xtask": "%s", "xtask_revision": "%s"}\n' \
+    "$bench" "$bench_rc" "$bench_unfused" "$bench_unfused_rc" $((millis / 1000)) $((millis % 1000)) "$fig3_rc" "$limit" "$loader" "$gpu" "$built" "$xtask_revision"
