@@ -3,15 +3,16 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::Barrier;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use isac_channel::fading::realize;
 use isac_channel::scenario::FriendlyJammingScenario;
 use isac_eval::config::EvaluationSection;
 use isac_learn::autoencoder::{Scheme, Setup, Trainer};
 use isac_learn::fim_estimator::{FimEstimatorSettings, Probe, estimate};
-use isac_learn::{CpuDevice, EncoderKind, KernelLaunches, LearnConfig, ModelDevice};
+use isac_learn::{CpuDevice, Device, EncoderKind, KernelLaunches, LearnConfig, ModelDevice};
 use serde_json::json;
 
 use crate::workspace_root;
@@ -88,6 +89,14 @@ pub fn run(args: &Args) -> Result<()> {
         println!(
             "  {device:<7} autoencoder step (ISAC_FJ, FC) N = 1, batch 128: {n1:.2} ms (goal <= 4 ms, one thread); N = 64, 8 frames: {n64:.2} ms{launches}"
         );
+        if device == ModelDevice::Wgpu {
+            let [shared, lanes] = side_by_side(device)?;
+            println!(
+                "  {device:<7} {SIDE_BY_SIDE_MODELS} models side by side at N = 64: {shared:.1} steps/s on one runtime, {lanes:.1} on lanes ({:.2}x; at most {} lanes)",
+                lanes / shared,
+                device.lane_limit()
+            );
+        }
     }
     let criterion = root.join("target/criterion/encoder_train_step_batch128");
     for device in CpuDevice::all() {
@@ -128,6 +137,23 @@ fn print_json(steps_only: bool) -> Result<()> {
         "kernel_launches_per_step": per_device(|step| step.launches),
     });
     if !steps_only {
+        // The GPU device, which alone has lanes of its own.
+        let side = (measured.iter())
+            .filter(|step| step.device == ModelDevice::Wgpu)
+            .map(|step| {
+                let [shared, lanes] = side_by_side(step.device)?;
+                Ok((
+                    step.device.to_string(),
+                    json!({
+                        "models": SIDE_BY_SIDE_MODELS,
+                        "lane_limit": step.device.lane_limit(),
+                        "shared": shared,
+                        "lanes": lanes
+                    }),
+                ))
+            })
+            .collect::<Result<serde_json::Map<_, _>>>()?;
+        out["side_by_side_steps_per_s"] = json!(side);
         let (fim_seconds, _) = time_fim_estimator()?;
         let (optimum_seconds, _) = time_jamming_optimum()?;
         out["fig4_seconds"] = json!(time_fig4()?);
@@ -148,6 +174,21 @@ struct StepTiming {
     launches: Option<[f64; 2]>,
 }
 
+/// The timed step's model: ISAC_FJ with the FC encoder on the shipped scenario at N = `n`.
+fn step_setup(shipped: &FriendlyJammingScenario, n: usize) -> Result<Setup> {
+    let mut file = shipped.file().clone();
+    file.set_subcarriers(n);
+    let scenario = FriendlyJammingScenario::from_file(file)?;
+    Ok(Setup {
+        scheme: Scheme::IsacFj,
+        encoder: EncoderKind::Fc,
+        fim_scale: scenario.fim_scale(),
+        config: LearnConfig::from_scenario(&scenario)?,
+        task: EvaluationSection::from_scenario(&scenario)?.task(),
+        scenario,
+    })
+}
+
 /// One stage-1 training step of ISAC_FJ with the FC encoder (draws, transmission, loss eq. 40,
 /// backward, Adam) on every device this build has (a device that does not answer, e.g. wgpu
 /// without a GPU, is left out with a note on stderr).
@@ -165,18 +206,7 @@ fn autoencoder_steps() -> Result<Vec<StepTiming>> {
         };
         let (mut ms, mut launches) = ([0.0; 2], Some([0.0; 2]));
         for (i, n) in STEP_SUBCARRIERS.into_iter().enumerate() {
-            let mut file = shipped.file().clone();
-            file.set_subcarriers(n);
-            let scenario = FriendlyJammingScenario::from_file(file)?;
-            let setup = Setup {
-                scheme: Scheme::IsacFj,
-                encoder: EncoderKind::Fc,
-                fim_scale: scenario.fim_scale(),
-                config: LearnConfig::from_scenario(&scenario)?,
-                task: EvaluationSection::from_scenario(&scenario)?.task(),
-                scenario,
-            };
-            let mut trainer = Trainer::new(setup, &dev)?;
+            let mut trainer = Trainer::new(step_setup(&shipped, n)?, &dev)?;
             let timed = if n == 1 { 200 } else { 40 }; // about 0.4 and 0.2 s: shorter runs wandered by 20%
             // On a rayon worker, as `reproduce` trains (each model inside a parallel map): a step's
             // parallel draws then start on the calling thread instead of waking a pool thread
@@ -207,6 +237,63 @@ fn autoencoder_steps() -> Result<Vec<StepTiming>> {
             ms,
             launches,
         });
+    }
+    Ok(out)
+}
+
+/// Trainers that step at once in [`side_by_side`] (a quick Fig. 3 trains more models at once on
+/// a host with as many cores).
+const SIDE_BY_SIDE_MODELS: usize = 4;
+
+/// Models trained side by side on a GPU device, as `reproduce` trains them (issue 19):
+/// [`SIDE_BY_SIDE_MODELS`] trainers of the timed step at N = 64 stepping at once, 20 steps each
+/// after 3 of warm-up. Steps per second of all of them together, `[shared, lanes]`: on the one
+/// runtime [`ModelDevice::open`] gives, and on lanes ([`ModelDevice::on_lane`], what `reproduce`
+/// does: one each up to [`ModelDevice::lane_limit`]).
+fn side_by_side(device: ModelDevice) -> Result<[f64; 2]> {
+    const TIMED: usize = 20;
+    let shipped =
+        FriendlyJammingScenario::from_path(&workspace_root().join("scenarios/tuan2025.toml"))?;
+    let setup = step_setup(&shipped, 64)?;
+    let shared = device.open()?;
+    let mut out = [0.0; 2];
+    for (i, on_lanes) in [false, true].into_iter().enumerate() {
+        let start = Barrier::new(SIDE_BY_SIDE_MODELS + 1);
+        let train = |dev: &Device| -> Result<()> {
+            let warm = (|| -> Result<Trainer> {
+                let mut trainer = Trainer::new(setup.clone(), dev)?;
+                for _ in 0..3 {
+                    trainer.step()?;
+                }
+                dev.sync().context("waiting for the device")?;
+                Ok(trainer)
+            })();
+            start.wait(); // every trainer, warmed up or failed, before the clock starts
+            let mut trainer = warm?;
+            for _ in 0..TIMED {
+                trainer.step()?;
+            }
+            dev.sync().context("waiting for the device")
+        };
+        let seconds = std::thread::scope(|scope| -> Result<f64> {
+            let trainers: Vec<_> = (0..SIDE_BY_SIDE_MODELS)
+                .map(|_| {
+                    scope.spawn(|| match on_lanes {
+                        true => device.on_lane(train)?,
+                        false => train(&shared),
+                    })
+                })
+                .collect();
+            start.wait();
+            let started = Instant::now();
+            for trainer in trainers {
+                trainer
+                    .join()
+                    .map_err(|_| anyhow!("a side-by-side trainer panicked"))??;
+            }
+            Ok(started.elapsed().as_secs_f64())
+        })?;
+        out[i] = (SIDE_BY_SIDE_MODELS * TIMED) as f64 / seconds;
     }
     Ok(out)
 }

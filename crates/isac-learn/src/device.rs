@@ -139,7 +139,55 @@ impl ModelDevice {
             _ => unreachable!("is_compiled covers every device"),
         }
     }
+
+    /// Runs `job` on a lane of the device, for work beside other work (models trained side by
+    /// side). On `wgpu` a lane is a runtime of its own on the adapter, device and queue that
+    /// [`Self::open`] opened: its own host threads (cubecl's server, fusion's stream), memory
+    /// pools and compiled kernels, so that its steps do not wait in one server thread's queue
+    /// behind another job's. The first lane is [`Self::open`]'s device; a job gets a free lane,
+    /// or a new one while there are fewer than [`Self::lane_limit`], else shares the least
+    /// busy. Lanes are kept for the process (Burn never releases a runtime). A lane's tensors are
+    /// its own: [`burn::module::Module::to_device`] moves a model off it. On the CPU devices
+    /// every job gets [`Self::open`]'s device.
+    pub fn on_lane<T>(self, job: impl FnOnce(&Device) -> T) -> Result<T, LearnError> {
+        let device = self.open()?;
+        match self {
+            #[cfg(feature = "wgpu")]
+            Self::Wgpu => wgpu::on_lane(self.lane_limit(), job).map_err(|reason| {
+                LearnError::DeviceUnavailable {
+                    device: self.name(),
+                    reason,
+                }
+            }),
+            _ => Ok(job(&device)),
+        }
+    }
+
+    /// How many lanes [`Self::on_lane`] opens at most: 1 on the CPU devices; on `wgpu`, the
+    /// environment's `ISAC_WGPU_LANES` where it is a positive integer, else one per
+    /// [`HOST_THREADS_PER_LANE`] cores of the host (at least one), since each lane's host
+    /// threads need cores of their own.
+    pub fn lane_limit(self) -> usize {
+        if self != Self::Wgpu {
+            return 1;
+        }
+        let asked = std::env::var("ISAC_WGPU_LANES").ok();
+        match asked
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|&n| n > 0)
+        {
+            Some(n) => n,
+            None => {
+                let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+                (cores / HOST_THREADS_PER_LANE).max(1)
+            }
+        }
+    }
 }
+
+/// Host threads a job on a wgpu lane keeps busy: the one that steps (Burn's autodiff graph),
+/// fusion's stream, cubecl's server and the thread that draws the next batch.
+pub const HOST_THREADS_PER_LANE: usize = 4;
 
 impl fmt::Display for ModelDevice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -213,9 +261,9 @@ impl fmt::Debug for KernelLaunches {
 
 #[cfg(feature = "wgpu")]
 mod wgpu {
-    use std::sync::OnceLock;
-    use std::sync::mpsc;
+    use std::sync::{Mutex, OnceLock, mpsc};
 
+    use burn::tensor::wgpu::WgpuSetup;
     use burn::tensor::{Device, Tensor};
 
     use super::WGPU_INIT_TIMEOUT;
@@ -230,26 +278,71 @@ mod wgpu {
         }
     }
 
-    /// The process's wgpu device, or why there is none. Burn's runtime can be initialised only
-    /// once per process, so the outcome is kept.
-    static DEVICE: OnceLock<Result<Device, String>> = OnceLock::new();
+    /// The process's wgpu device and the handles its runtime was set up on, or why there is
+    /// none. Burn's runtime can be initialised only once per process, so the outcome is kept.
+    static DEVICE: OnceLock<Result<(Device, WgpuSetup), String>> = OnceLock::new();
 
     /// Initialises the default adapter and reads one value back, on a thread watched by a
     /// timeout: a missing driver can stall inside the graphics stack rather than fail.
     pub(super) fn open() -> Result<Device, String> {
+        opened().map(|(device, _)| device.clone())
+    }
+
+    /// The lanes opened so far, the first [`open`]'s device, each with how many jobs hold it.
+    static LANES: Mutex<Vec<(Device, usize)>> = Mutex::new(Vec::new());
+
+    /// Runs `job` on a free lane, a new one while there are fewer than `limit`, else the least
+    /// busy. A new lane is a runtime of its own registered on [`open`]'s adapter, device and
+    /// queue (wgpu's handles are shared between threads; cubecl gives each registration its own
+    /// server, memory and kernels).
+    pub(super) fn on_lane<T>(limit: usize, job: impl FnOnce(&Device) -> T) -> Result<T, String> {
+        let (shared, setup) = opened()?;
+        let (index, lane) = {
+            let mut lanes = LANES.lock().unwrap_or_else(|e| e.into_inner());
+            if lanes.is_empty() {
+                lanes.push((shared.clone(), 0));
+            }
+            let mut index = (0..lanes.len())
+                .min_by_key(|&i| lanes[i].1)
+                .expect("the first lane");
+            if lanes[index].1 > 0 && lanes.len() < limit {
+                let lane = Device::wgpu_options()
+                    .setup(setup.clone())
+                    .init()
+                    .map_err(|e| format!("a wgpu runtime beside the first: {e}"))?;
+                lanes.push((lane, 0));
+                index = lanes.len() - 1;
+            }
+            lanes[index].1 += 1;
+            (index, lanes[index].0.clone())
+        };
+        let _held = Held(index);
+        Ok(job(&lane))
+    }
+
+    /// A job's hold on lane `.0`, let go when the job ends (or unwinds).
+    struct Held(usize);
+
+    impl Drop for Held {
+        fn drop(&mut self) {
+            LANES.lock().unwrap_or_else(|e| e.into_inner())[self.0].1 -= 1;
+        }
+    }
+
+    fn opened() -> Result<&'static (Device, WgpuSetup), String> {
         DEVICE
             .get_or_init(|| {
                 let (send, receive) = mpsc::channel();
                 std::thread::spawn(move || {
                     let outcome = Device::wgpu_options()
-                        .init()
+                        .init_with_setup()
                         .map_err(|e| format!("no wgpu adapter: {e}"))
-                        .and_then(|device| {
+                        .and_then(|(device, setup)| {
                             match Tensor::<1>::ones([4], &device)
                                 .sum()
                                 .try_into_scalar::<f32>()
                             {
-                                Ok(4.0) => Ok(device),
+                                Ok(4.0) => Ok((device, setup)),
                                 Ok(sum) => Err(format!("the adapter computed 1+1+1+1 = {sum}")),
                                 Err(e) => Err(format!("the adapter cannot read back: {e:?}")),
                             }
@@ -267,7 +360,8 @@ mod wgpu {
                     }
                 }
             })
-            .clone()
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 

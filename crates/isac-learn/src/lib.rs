@@ -59,7 +59,9 @@ pub use config::{
     BeamStructure, EncoderSection, FimEstimatorSection, LearnConfig, PerturbationDesign,
     Stage2Objective, TrainingSection,
 };
-pub use device::{CpuDevice, KernelLaunches, ModelDevice, WGPU_INIT_TIMEOUT};
+pub use device::{
+    CpuDevice, HOST_THREADS_PER_LANE, KernelLaunches, ModelDevice, WGPU_INIT_TIMEOUT,
+};
 pub use encoder::{Encoder, EncoderKind, EncoderShape, EncoderSummary, MAX_PARAMETERS};
 pub use error::LearnError;
 pub use power::normalize_power;

@@ -8,9 +8,10 @@
 //! so the GPU test keeps compiling against the API every build checks.
 
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
 
 use isac_channel::scenario::FriendlyJammingScenario;
-use isac_learn::autoencoder::{Batch, Conditions, Scheme, Setup, Task, Trainer};
+use isac_learn::autoencoder::{Batch, Conditions, Scheme, Setup, Task, TrainedAutoencoder};
 use isac_learn::{Device, EncoderKind, KernelLaunches, LearnConfig, ModelDevice};
 
 /// Adam steps taken on each device before the comparison.
@@ -35,14 +36,13 @@ fn setup(scheme: Scheme, encoder: EncoderKind, subcarriers: usize) -> Setup {
     }
 }
 
-/// After [`STEPS`] steps on `device`: the loss on fixed held-out draws, and every entry of the
-/// transmitted beams and jamming columns.
-fn trained(setup: &Setup, device: &Device) -> (f64, Vec<f64>) {
-    let mut trainer = Trainer::new(setup.clone(), device).unwrap();
-    for _ in 0..STEPS {
-        trainer.step().unwrap();
-    }
-    let model = trainer.model();
+/// After [`STEPS`] steps on `train`, moved to `eval`: the loss on fixed held-out draws there, and
+/// every entry of the transmitted beams and jamming columns.
+fn trained(setup: &Setup, train: &Device, eval: &Device) -> (f64, Vec<f64>) {
+    let model = TrainedAutoencoder::train(setup.clone(), STEPS, &[], 0, train, &|| {})
+        .unwrap()
+        .to_device(eval)
+        .model;
     let frames = 8;
     let conditions = vec![
         Conditions {
@@ -52,7 +52,7 @@ fn trained(setup: &Setup, device: &Device) -> (f64, Vec<f64>) {
         frames
     ];
     let indices: Vec<u64> = (0..frames as u64).collect();
-    let batch = Batch::new(setup, &indices, &conditions, 3, device).unwrap();
+    let batch = Batch::new(setup, &indices, &conditions, 3, eval).unwrap();
     let loss = model.loss(setup, &batch).total.into_scalar::<f32>();
     let mut entries = Vec::new();
     for row in model.transmit(setup, &batch).rows().unwrap() {
@@ -68,29 +68,47 @@ fn trained(setup: &Setup, device: &Device) -> (f64, Vec<f64>) {
     (f64::from(loss), entries)
 }
 
-#[test]
-fn training_on_wgpu_matches_flex() {
-    let gpu = match ModelDevice::Wgpu.open() {
-        Ok(device) => device,
+/// Held by each test while it runs: kernel launches are counted process-wide, so a test counting
+/// them must not overlap another's.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// The wgpu device, held by this test alone, or `None` (the test then says it skipped) where none
+/// answers and CI did not ask for one.
+fn wgpu_or_skip() -> Option<(Device, MutexGuard<'static, ()>)> {
+    let alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    match ModelDevice::Wgpu.open() {
+        Ok(device) => Some((device, alone)),
         // CI installs a Vulkan driver; a developer's machine without one still builds and says so.
         Err(e) if std::env::var_os("ISAC_REQUIRE_WGPU").is_none() => {
             eprintln!("skipped: {e} (set ISAC_REQUIRE_WGPU=1 to fail instead)");
-            return;
+            None
         }
         Err(e) => panic!("{e}"),
-    };
-    let cpu = ModelDevice::Flex.open().unwrap();
-    for (scheme, encoder, n) in [
+    }
+}
+
+/// The two models the tests train: a single-carrier FC and a multicarrier DTTE ISAC_FJ_PLUS.
+fn cases() -> [(Scheme, EncoderKind, usize); 2] {
+    [
         (Scheme::IsacFj, EncoderKind::Fc, 1),
         (Scheme::IsacFjPlus, EncoderKind::Dtte, 4),
-    ] {
+    ]
+}
+
+#[test]
+fn training_on_wgpu_matches_flex() {
+    let Some((gpu, _alone)) = wgpu_or_skip() else {
+        return;
+    };
+    let cpu = ModelDevice::Flex.open().unwrap();
+    for (scheme, encoder, n) in cases() {
         let s = setup(scheme, encoder, n);
         let what = format!("{} {} N = {n}", scheme.name(), encoder.name());
         // The bench's kernel count (`cargo xtask bench --json`) sees the GPU's launches only.
         let launches = KernelLaunches::watch().expect("a wgpu build counts kernel launches");
-        let (loss_cpu, tx_cpu) = trained(&s, &cpu);
+        let (loss_cpu, tx_cpu) = trained(&s, &cpu, &cpu);
         assert_eq!(launches.count(), 0, "{what}: flex launched GPU kernels");
-        let (loss_gpu, tx_gpu) = trained(&s, &gpu);
+        let (loss_gpu, tx_gpu) = trained(&s, &gpu, &gpu);
         assert!(launches.count() > 0, "{what}: no wgpu kernel was counted");
         assert!(
             (loss_cpu - loss_gpu).abs() <= 1e-3 * (1.0 + loss_cpu.abs()),
@@ -107,4 +125,46 @@ fn training_on_wgpu_matches_flex() {
             "{what}: transmitted entries differ by {worst:e} (largest entry {scale:e})"
         );
     }
+}
+
+/// Models trained side by side, each on a lane of its own (as `reproduce` trains on wgpu), are
+/// the models trained one after another on the shared device, bit for bit, once moved back to it.
+/// Two jobs at once hold two lanes where the limit allows (CI sets `ISAC_WGPU_LANES=2` on its two
+/// cores, whose own limit is one lane), the first of them the shared device; a free lane is reused.
+#[test]
+fn wgpu_models_trained_side_by_side_on_lanes_match_the_shared_device() {
+    let Some((gpu, _alone)) = wgpu_or_skip() else {
+        return;
+    };
+    let setups = cases().map(|(scheme, encoder, n)| setup(scheme, encoder, n));
+    let alone: Vec<_> = setups.iter().map(|s| trained(s, &gpu, &gpu)).collect();
+    let side_by_side: Vec<_> = std::thread::scope(|scope| {
+        let jobs: Vec<_> = setups
+            .iter()
+            .map(|s| {
+                scope.spawn(|| {
+                    ModelDevice::Wgpu
+                        .on_lane(|lane| trained(s, lane, &gpu))
+                        .unwrap()
+                })
+            })
+            .collect();
+        jobs.into_iter().map(|job| job.join().unwrap()).collect()
+    });
+    assert_eq!(alone, side_by_side);
+    let two = ModelDevice::Wgpu.lane_limit() >= 2;
+    let lane = |job: &dyn Fn(&Device)| ModelDevice::Wgpu.on_lane(job).unwrap();
+    lane(&|a| {
+        assert_eq!(a, &gpu, "the first lane is not the shared device");
+        lane(&|b| {
+            assert_eq!(
+                a != b,
+                two,
+                "lanes {a:?} and {b:?} with room for two: {two}"
+            )
+        });
+    });
+    let first = ModelDevice::Wgpu.on_lane(Device::clone).unwrap();
+    let again = ModelDevice::Wgpu.on_lane(Device::clone).unwrap();
+    assert_eq!(again, first, "a free lane was not reused");
 }

@@ -310,6 +310,15 @@ impl TrainedAutoencoder {
         })
     }
 
+    /// The model on `device` (a trained model leaves its training lane, [`crate::ModelDevice::on_lane`], for
+    /// the device its evaluation uses); the same weights bit for bit.
+    pub fn to_device(self, device: &Device) -> Self {
+        Self {
+            model: self.model.to_device(device),
+            ..self
+        }
+    }
+
     /// The f64 design of every row of a batch (built on the model's device).
     pub fn designs(&self, batch: &Batch) -> Result<Vec<RowDesign>, LearnError> {
         self.model.transmit(&self.setup, batch).rows()

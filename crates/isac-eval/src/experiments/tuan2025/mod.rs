@@ -367,7 +367,8 @@ impl<'a> Lab<'a> {
         (path, hash)
     }
 
-    /// Trained models for `jobs` (trained in parallel, or loaded from the cache), in order.
+    /// Trained models for `jobs` (trained in parallel, on lanes of the device,
+    /// [`isac_learn::ModelDevice::on_lane`], or loaded from the cache), in order.
     /// With `--shard`, a model not in the cache is trained only by the part its key's hash
     /// selects, and the call ends in [`EvalError::ShardPart`] if any model is left to others.
     pub fn models(&self, jobs: &[(Scheme, Variant)]) -> Result<Vec<TrainedAutoencoder>, EvalError> {
@@ -402,14 +403,24 @@ impl<'a> Lab<'a> {
                     self.progress().inc(iterations as u64);
                     return Ok(None);
                 }
-                let model = TrainedAutoencoder::train(
-                    setup,
-                    iterations,
-                    log_powers,
-                    log_every,
-                    &self.device,
-                    &|| self.progress().inc(1),
-                )?;
+                // On a lane (on wgpu: runtimes of their own, one per four cores of the host, so
+                // that models trained side by side do not all queue behind one host thread),
+                // then on the shared device that evaluates it.
+                let model = self.ctx.device.on_lane(|lane| {
+                    let model = TrainedAutoencoder::train(
+                        setup,
+                        iterations,
+                        log_powers,
+                        log_every,
+                        lane,
+                        &|| self.progress().inc(1),
+                    )?;
+                    Ok::<_, EvalError>(if *lane == self.device {
+                        model
+                    } else {
+                        model.to_device(&self.device)
+                    })
+                })??;
                 if let Some(dir) = weights.parent() {
                     std::fs::create_dir_all(dir).map_err(|source| EvalError::Io {
                         path: dir.to_path_buf(),
