@@ -572,7 +572,8 @@ fn factored_sensing_operators_give_the_bounds_fim() {
 
 /// Training with the next batch drawn on a thread of its own (as on a GPU device) is training
 /// with the step's own draws, bit for bit: the same weights after each of four steps (and the
-/// steps moved them). Fails if the thread draws a step ahead or behind.
+/// steps moved them), also for three trainers at once. Fails if the thread draws a step ahead or
+/// behind.
 #[test]
 fn prefetched_draws_train_the_same_model() {
     let setup = setup(Scheme::IsacFj, 1, 0.0);
@@ -599,4 +600,10 @@ fn prefetched_draws_train_the_same_model() {
     let (own, prefetched) = (trace(false), trace(true));
     assert_eq!(prefetched, own);
     assert_ne!(own[0], own[3]);
+    // Trainers side by side share the process's pool for their draws; each still gets its own.
+    let side_by_side: Vec<_> = std::thread::scope(|scope| {
+        let jobs: Vec<_> = (0..3).map(|_| scope.spawn(|| trace(true))).collect();
+        jobs.into_iter().map(|job| job.join().unwrap()).collect()
+    });
+    assert_eq!(side_by_side, vec![own; 3]);
 }

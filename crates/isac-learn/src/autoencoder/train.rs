@@ -2,7 +2,7 @@
 //! Fig. 5, and saving / loading trained models as burnpack files.
 
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{OnceLock, mpsc};
 use std::time::Instant;
 
 use burn::module::Module;
@@ -114,12 +114,30 @@ fn draws(setup: &Setup, it: u64) -> Result<Drawn, LearnError> {
 /// A thread of its own that draws step `i`'s batch on request `i` (in order, one ahead of the
 /// steps), so that on a GPU device the draws run beside the host work of a step (Burn's graph and
 /// its fusion client, which otherwise wait for them; docs/decisions.md). The draws are the same
-/// values as the step's own ([`draws`]), on a rayon pool of their own: rayon's global pool may
-/// be busy with the very thread that waits for them.
+/// values as the step's own ([`draws`]), on [`draws_pool`]: rayon's global pool may be busy with
+/// the very thread that waits for them.
 struct Prefetch {
     requests: mpsc::Sender<u64>,
     /// Each request's step and its draws.
     drawn: mpsc::Receiver<(u64, Result<Drawn, LearnError>)>,
+}
+
+/// The process's pool for prefetched draws, shared by every trainer (models trained side by side
+/// each had a pool of their own before: on a 16-core host, 16 trainers held 13 threads each), or
+/// why it could not be built. Its threads are the cores that Burn's three host threads of one
+/// step leave (at least one, at most 16).
+fn draws_pool() -> Result<&'static rayon::ThreadPool, LearnError> {
+    static POOL: OnceLock<Result<rayon::ThreadPool, String>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(cores.saturating_sub(3).clamp(1, 16))
+            .thread_name(|i| format!("isac-draws-{i}"))
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| LearnError::Numerical(format!("starting the draws' threads: {e}")))
 }
 
 impl Prefetch {
@@ -127,16 +145,7 @@ impl Prefetch {
     fn start(setup: Setup) -> Result<Self, LearnError> {
         let (requests, asked) = mpsc::channel::<u64>();
         let (done, drawn) = mpsc::channel();
-        let failed = |e: &dyn std::fmt::Display| {
-            LearnError::Numerical(format!("starting the draws' threads: {e}"))
-        };
-        // Its own pool: the cores that Burn's three host threads leave (at least one).
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(cores.saturating_sub(3).clamp(1, 16))
-            .thread_name(|i| format!("isac-draws-{i}"))
-            .build()
-            .map_err(|e| failed(&e))?;
+        let pool = draws_pool()?;
         std::thread::Builder::new()
             .name("isac-draws".into())
             .spawn(move || {
@@ -147,7 +156,7 @@ impl Prefetch {
                     }
                 }
             })
-            .map_err(|e| failed(&e))?;
+            .map_err(|e| LearnError::Numerical(format!("starting the draws' thread: {e}")))?;
         let next = Self { requests, drawn };
         next.requests.send(0).map_err(|_| next.gone())?;
         Ok(next)
