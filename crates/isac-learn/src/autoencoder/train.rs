@@ -124,14 +124,15 @@ struct Prefetch {
 
 /// The process's pool for prefetched draws, shared by every trainer (models trained side by side
 /// each had a pool of their own before: on a 16-core host, 16 trainers held 13 threads each), or
-/// why it could not be built. Its threads are the cores that Burn's three host threads of one
-/// step leave (at least one, at most 16).
+/// why it could not be built. Its threads are the cores that a step's other host threads leave
+/// (those of [`crate::HOST_THREADS_PER_LANE`] but the draws' own; at least one, at most 16).
 fn draws_pool() -> Result<&'static rayon::ThreadPool, LearnError> {
     static POOL: OnceLock<Result<rayon::ThreadPool, String>> = OnceLock::new();
     POOL.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let others = crate::HOST_THREADS_PER_LANE - 1;
         rayon::ThreadPoolBuilder::new()
-            .num_threads(cores.saturating_sub(3).clamp(1, 16))
+            .num_threads(cores.saturating_sub(others).clamp(1, 16))
             .thread_name(|i| format!("isac-draws-{i}"))
             .build()
             .map_err(|e| e.to_string())
@@ -319,8 +320,9 @@ impl TrainedAutoencoder {
         })
     }
 
-    /// The model on `device` (a trained model leaves its training lane, [`crate::ModelDevice::on_lane`], for
-    /// the device its evaluation uses); the same weights bit for bit.
+    /// The model on `device` (a trained model leaves its training lane,
+    /// [`crate::ModelDevice::on_lane`], for the device its evaluation uses); the same weights bit
+    /// for bit.
     pub fn to_device(self, device: &Device) -> Self {
         Self {
             model: self.model.to_device(device),
