@@ -1,5 +1,5 @@
-//! Operations with several differentiable outputs on the cubecl devices (cargo feature `wgpu`),
-//! one gradient kernel for all of them. Burn's autodiff gives a node one output and one
+//! Operations with several differentiable outputs, one gradient operation for all of them (a
+//! kernel on the cubecl devices, host loops on the CPU ones). Burn's autodiff gives a node one output and one
 //! gradient, so such an operation is one node (its parents: the operation's inputs) whose own
 //! output nobody reads, and one node per output whose parent it is. An output's backward step
 //! only hands its upstream gradient over ([`Slots`]); the operation's node is one level

@@ -38,7 +38,6 @@ mod device;
 mod encoder;
 mod error;
 pub mod fim_estimator;
-#[cfg(feature = "wgpu")]
 mod handover;
 mod host;
 mod init;

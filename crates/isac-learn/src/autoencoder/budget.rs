@@ -1,11 +1,12 @@
-//! Eq. (27)'s power budget and the transmission's first step on the cubecl devices (cargo
-//! feature `wgpu`): from the encoder's output `e` (`[BN, W]`, its first `width = 2 (K + 1) Nt`
+//! Eq. (27)'s power budget and the transmission's first step as one operation (host loops on the
+//! CPU devices, `budget/host.rs`; kernels on the cubecl devices, cargo feature `wgpu`,
+//! `budget/kernels.rs`): from the encoder's output `e` (`[BN, W]`, its first `width = 2 (K + 1) Nt`
 //! entries `[Re, Im] x [u_1 .. u_K, c] x Nt`) to the four real planes of the budgeted beams
 //! (`[BN, Nt, K]`; ZF structure: `f_k = z_k g_k`, `g_k = sum_m u_k[m] / sqrt(Nt)`; free: `f_k =
 //! u_k`) and of the FJ candidate `P c` (`[BN, Nt, 1]`, `P` the null-space projector), each
 //! sample's scaled by `s_b = sqrt(P_b / max(f_b, FLOOR))` (the candidate only where the budget
 //! covers it), `f_b` the mean over the sample's `N` rows of the row power `p_n` of the beams and
-//! (where the budget covers it) the FJ column, each times its allocation mask squared. One
+//! (where the budget covers it) the FJ column, each times its allocation mask squared. On a GPU, one
 //! launch each way, one summing cube per sample, where the composed path
 //! ([`super::encoded_planes_composed`], [`super::budgeted_planes_composed`]) slices the output,
 //! reduces the gains, runs the complex products, the frame scale and the broadcast products,
@@ -27,7 +28,11 @@
 //! the masks squared.
 //!
 //! One autodiff node per plane hands its gradient to the operation's node, whose step runs the
-//! one gradient kernel (`crate::handover`).
+//! one gradient operation (`crate::handover`).
+
+// The extension macro expands code naming NdArray, deprecated in Burn 0.22 and kept reachable on
+// purpose (see `CpuDevice`): its deprecation warning cannot be silenced on the items alone.
+#![allow(deprecated)]
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -43,6 +48,8 @@ use super::AllocationMasks;
 use crate::ComplexTensor;
 use crate::handover::{self, Slots};
 
+mod host;
+#[cfg(feature = "wgpu")]
 mod kernels;
 
 /// Everything but the tensors: the sizes and the compile-time choices.
@@ -74,7 +81,13 @@ fn plane_shapes(rows: usize, settings: &Budget) -> [Shape; 4] {
 /// output `e` (`[BN, W]`), for the unit ZF directions `[BN, Nt, K]`, the projectors `[BN, Nt,
 /// Nt]` (real and imaginary parts), the budgets `[B, 1]` and the masks `[BN, 1, 1]` (any tensor
 /// where `settings` says there is none).
-#[backend_extension(Cube, Fusion: cfg(feature = "fusion"), Autodiff)]
+#[backend_extension(
+    Flex,
+    NdArray: cfg(feature = "ndarray"),
+    Cube: cfg(feature = "wgpu"),
+    Fusion: cfg(feature = "fusion"),
+    Autodiff
+)]
 pub(crate) trait BudgetedPlanes: Backend {
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
     #[fusion(meta = |e, _zr, _zi, _pr, _pi, _p, _c, _s, settings| {
@@ -102,7 +115,12 @@ pub(crate) trait BudgetedPlanes: Backend {
 
 /// The backward pass of [`BudgetedPlanes`]: the gradient of `encoded` for the planes' upstream
 /// gradients `upstream` (`present[i]` whether plane `i` has one; any tensor where it has none).
-#[backend_extension(Cube, Fusion: cfg(feature = "fusion"))]
+#[backend_extension(
+    Flex,
+    NdArray: cfg(feature = "ndarray"),
+    Cube: cfg(feature = "wgpu"),
+    Fusion: cfg(feature = "fusion")
+)]
 pub(crate) trait BudgetedPlanesGradient: Backend {
     #[allow(clippy::too_many_arguments)]
     #[fusion(dtype = encoded, shape = encoded)]
@@ -189,8 +207,8 @@ impl<B: BudgetedPlanes + BudgetedPlanesGradient> Backward<B, 1> for PlanesBackwa
 
 /// The budgeted beams and FJ candidate (masked by [`AllocationMasks::apply`] after) from the
 /// encoder's output `encoded`, each sample's transmission scaled to `budget` (`[B, 1]`), the FJ
-/// column in the budget where `column`; `None` where the composed path must run (not a cubecl
-/// device, or data that require gradients).
+/// column in the budget where `column`; `None` where the composed path must run (a device that
+/// runs neither host loops nor cubecl kernels, or data that require gradients).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn budgeted(
     encoded: &Tensor<2>,
@@ -209,7 +227,8 @@ pub(super) fn budgeted(
         || masks_tracked
         || projectors.requires_grad()
         || zero_forcing.is_some_and(|z| z.requires_grad());
-    if data_tracked || !crate::cube::supports(&encoded.device()) {
+    let device = encoded.device();
+    if data_tracked || !(crate::cube::supports(&device) || crate::host::supports(&device)) {
         return None;
     }
     let settings = Budget {
@@ -254,23 +273,23 @@ mod tests {
     use crate::tensor::{from_values, values};
     use crate::testing::{assert_agree, kernel_devices, random_complex};
 
-    /// The kernels against the composed operations on the wgpu device (CI: lavapipe): the four
-    /// planes of the budgeted beams and FJ candidate and the gradient of the encoder's output,
-    /// for the ZF and the free structure, samples of one to 300 rows, with and without the FJ
+    /// The operation against the composed one on every CPU device and the wgpu device (CI:
+    /// lavapipe): the four planes of the budgeted beams and FJ candidate and the gradient of the
+    /// encoder's output, for the ZF and the free structure, samples of one to 300 rows, with and without the FJ
     /// column in the budget, with and without allocation masks, an output with one more entry
     /// (ISAC_FJ_PLUS's share), and a loss that reads all four planes, the beams only (DL_AN) or
     /// the real planes only (a plane without a gradient).
     #[test]
-    fn the_wgpu_budgeted_planes_equal_the_composed_ones_with_gradients() {
-        let gpus = kernel_devices().into_iter().filter(crate::cube::supports);
-        for device in gpus {
+    fn the_budgeted_planes_equal_the_composed_ones_with_gradients() {
+        for device in kernel_devices() {
             // Samples of fewer entries than a summing cube has units, of more entries, and of more
-            // rows.
+            // rows; and more antennas than the host loops' partial sums have lanes.
             let sizes = [
                 (4, 1, 2, 8, 1),
                 (3, 5, 1, 4, 0),
                 (2, 20, 2, 8, 1),
                 (2, 300, 1, 2, 1),
+                (2, 3, 2, 20, 1),
             ];
             for (samples, subcarriers, k, nt, extra) in sizes {
                 let rows = samples * subcarriers;
@@ -323,7 +342,7 @@ mod tests {
                                 subcarriers,
                                 k,
                             )
-                            .expect("a cubecl device runs the kernels");
+                            .expect("every kernel device runs the operation");
                             masks.apply(f, c)
                         } else {
                             let planes = encoded_planes_composed(

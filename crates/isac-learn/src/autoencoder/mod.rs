@@ -8,7 +8,6 @@
 //! jamming is transmitted and whether sensing enters the loss (docs/conventions.md, "Baselines").
 
 mod batch;
-#[cfg(feature = "wgpu")]
 mod budget;
 mod decoders;
 mod deploy;
@@ -57,7 +56,7 @@ const FLOOR: f32 = 1e-15;
 
 /// Revision of the model, its training and its cached training log: bump it whenever any of them
 /// changes, so that model caches keyed on it (`isac-eval`) never reuse what older code wrote.
-pub const MODEL_REVISION: u32 = 19;
+pub const MODEL_REVISION: u32 = 20;
 
 /// Stream index of the model weights.
 const STREAM_WEIGHTS: u64 = 0x4145_5747; // "AEWG"
@@ -501,9 +500,9 @@ fn total_composed(
 
 /// The beams and the FJ candidate after the allocation masks and eq. (27)'s budget `budget`
 /// (`[B, 1]`), which covers the FJ column where `column` (the candidate is left unscaled
-/// otherwise): on the cubecl devices from the encoder's output in one kernel each way
-/// (`budget.rs`), elsewhere composed ([`encoded_planes_composed`],
-/// [`budgeted_planes_composed`]).
+/// otherwise): from the encoder's output in one operation each way (`budget.rs`: host loops on
+/// the CPU devices, kernels on the cubecl devices), composed ([`encoded_planes_composed`],
+/// [`budgeted_planes_composed`]) where the data need gradients.
 fn budgeted_planes(
     encoded: &Tensor<2>,
     zero_forcing: Option<&ComplexTensor<3>>,
@@ -514,7 +513,6 @@ fn budgeted_planes(
     [k, nt]: [usize; 2],
 ) -> (ComplexTensor<3>, ComplexTensor<3>) {
     let (n, width) = (batch.subcarriers, 2 * (k + 1) * nt);
-    #[cfg(feature = "wgpu")]
     if let Some((beams, candidate)) = budget::budgeted(
         encoded,
         zero_forcing,
