@@ -280,7 +280,7 @@ mod tests {
     /// (ISAC_FJ_PLUS's share), and a loss that reads all four planes, the beams only (DL_AN) or
     /// the real planes only (a plane without a gradient).
     #[test]
-    fn the_budgeted_planes_equal_the_composed_ones_with_gradients() {
+    fn the_budgeted_planes_equal_the_composed_ones_with_gradients_on_cpu_and_wgpu() {
         for device in kernel_devices() {
             // Samples of fewer entries than a summing cube has units, of more entries, and of more
             // rows; and more antennas than the host loops' partial sums have lanes.
