@@ -81,6 +81,12 @@ impl<'a> Operands<'a> {
         self.budget.len()
     }
 
+    /// The number of values in each of the four planes.
+    fn plane_sizes(&self) -> [usize; 4] {
+        let rows = self.samples() * self.settings.subcarriers;
+        plane_shapes(rows, &self.settings).map(|shape| shape.num_elements())
+    }
+
     fn row(&self, row: usize) -> Row<'_> {
         let Budget {
             users: k,
@@ -231,8 +237,7 @@ fn forward<B: HostTensor>(inputs: [FloatTensor<B>; 8], settings: Budget) -> [Flo
         column,
         ..
     } = settings;
-    let rows = op.samples() * subcarriers;
-    let mut planes = [rows * nt * k, rows * nt * k, rows * nt, rows * nt].map(Vec::with_capacity);
+    let mut planes = op.plane_sizes().map(Vec::with_capacity);
     for b in 0..op.samples() {
         let f = op.frame(b);
         let column_scale = if column { f.scale } else { 1.0 };
@@ -255,6 +260,7 @@ fn forward<B: HostTensor>(inputs: [FloatTensor<B>; 8], settings: Budget) -> [Flo
             }
         }
     }
+    let rows = op.samples() * subcarriers;
     let mut shapes = plane_shapes(rows, &settings).into_iter();
     planes.map(|values| {
         let shape = shapes.next().expect("four shapes");
@@ -282,13 +288,12 @@ fn gradient<B: HostTensor>(
     } = settings;
     let rows = op.samples() * subcarriers;
     // A plane without a gradient (a stand-in tensor) reads as zeros.
-    let mut sizes = [rows * nt * k, rows * nt * k, rows * nt, rows * nt].into_iter();
+    let sizes = op.plane_sizes();
     let g: [Cow<'_, [f32]>; 4] = std::array::from_fn(|p| {
-        let size = sizes.next().expect("four planes");
         if present[p] {
             B::view(&upstream[p])
         } else {
-            Cow::Owned(vec![0.0; size])
+            Cow::Owned(vec![0.0; sizes[p]])
         }
     });
     let (entries, root) = (op.entries, (nt as f64).sqrt());
