@@ -1,5 +1,7 @@
 //! [`BudgetedPlanes`] and [`BudgetedPlanesGradient`] on the CPU devices: host loops over each
-//! sample's rows, accumulating in f64 (the formulas are the module docs of `budget.rs`). Composed,
+//! sample's rows (the formulas are the module docs of `budget.rs`), accumulating in f64 but for
+//! the gains' sums and the products `P c`, which run in f32 over partial sums as the kernels do
+//! ([`complex_dot`]). Composed,
 //! the same step ran some forty Burn operations forward and backward (slices of the encoder's
 //! output and their zero-filled gradients, the gains' reductions, the complex and broadcast
 //! products and their reductions back to the frame scale): 1.5 ms of a 6.7 ms loss and gradient
@@ -354,12 +356,12 @@ fn gradient<B: HostTensor>(
             power[c_re.clone()].fill(0.0);
             power[c_im.clone()].fill(0.0);
             let (g2, g3) = (&g[2][row * nt..][..nt], &g[3][row * nt..][..nt]);
+            let (back_re, back_im) = plane[c_re.start..].split_at_mut(half);
+            let (again_re, again_im) = power[c_re.start..].split_at_mut(half);
             for n in 0..nt {
                 let (pr, pi) = (&r.pr[n * nt..][..nt], &r.pi[n * nt..][..nt]);
                 let (gr, gi) = (f64::from(g2[n]), f64::from(g3[n]));
                 let y = f.candidate[i * nt + n];
-                let (back_re, back_im) = plane[c_re.start..].split_at_mut(half);
-                let (again_re, again_im) = power[c_re.start..].split_at_mut(half);
                 for m in 0..nt {
                     let (a, b) = (f64::from(pr[m]), f64::from(pi[m]));
                     back_re[m] += a * gr + b * gi;
