@@ -199,7 +199,10 @@ impl<'a> HeldOut<'a> {
         let a = s.tx().steering(theta, phi).a;
         let mut jamming = (0.0, 0.0);
         for (sc, d) in designs.iter().enumerate() {
-            if d.jamming.norm_l2() > 0.0 {
+            // Any jamming at all (faer's overflow-safe `norm_l2` cost 6% of the evaluations).
+            if (0..d.jamming.ncols())
+                .any(|j| d.jamming.col_as_slice(j).iter().any(|z| *z != c64::ZERO))
+            {
                 let p = null_space_projector(r.users_estimated[sc].as_ref())?;
                 let (toward, isotropic) = d.target_jamming(&a, p.as_ref());
                 jamming.0 += toward;

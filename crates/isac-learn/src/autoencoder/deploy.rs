@@ -4,7 +4,7 @@
 //! refined by stage 2 of Algorithm 1
 //! (ISAC_FJ, and the steered part of ISAC_FJ_PLUS).
 
-use faer::Mat;
+use faer::{Mat, c64};
 use isac_bounds::EchoGeometry;
 use isac_design::null_space_projector;
 
@@ -29,6 +29,24 @@ impl TrainedAutoencoder {
     /// The frames of a batch, with or without stage 2. Stage 2 moves only the FJ beam (at its
     /// power), so both give the same message-bearing beams.
     pub fn frames(&self, batch: &Batch, stage2: bool) -> Result<Vec<Frame>, LearnError> {
+        self.frames_projected(batch, stage2, &null_space_projectors(batch)?)
+    }
+
+    /// [`Self::frames`] with the [`null_space_projectors`] of the batch's estimated channels given: batches
+    /// that differ only in their messages (the BLER's candidate symbols) share them.
+    pub fn frames_projected(
+        &self,
+        batch: &Batch,
+        stage2: bool,
+        projectors: &[Mat<c64>],
+    ) -> Result<Vec<Frame>, LearnError> {
+        if projectors.len() != batch.users_estimated.len() {
+            return Err(LearnError::Size {
+                what: "null-space projectors (one per row of the batch)",
+                expected: batch.users_estimated.len(),
+                got: projectors.len(),
+            });
+        }
         let s = &self.setup.scenario;
         let geometry = EchoGeometry {
             tx: s.tx(),
@@ -38,13 +56,10 @@ impl TrainedAutoencoder {
         let n = batch.subcarriers;
         let mut frames = Vec::with_capacity(batch.samples);
         for (b, chunk) in rows.chunks(n).enumerate() {
-            let projectors: Vec<Mat<_>> = batch.users_estimated[b * n..(b + 1) * n]
-                .iter()
-                .map(|h| null_space_projector(h.as_ref()))
-                .collect::<Result<_, _>>()?;
+            let projectors = &projectors[b * n..(b + 1) * n];
             let mut rows: Vec<RowDesign> = chunk
                 .iter()
-                .zip(&projectors)
+                .zip(projectors)
                 .map(|(r, p)| RowDesign {
                     beams: r.beams.clone(),
                     jamming: p * &r.jamming,
@@ -63,7 +78,7 @@ impl TrainedAutoencoder {
                 };
                 Some(refine_jamming(
                     &mut rows,
-                    &projectors,
+                    projectors,
                     &geometry.channel(theta, phi),
                     &geometry.tx.steering(theta, phi).a,
                     &rule,
@@ -75,6 +90,15 @@ impl TrainedAutoencoder {
         }
         Ok(frames)
     }
+}
+
+/// The null-space projector of every row's estimated channel (row order of the batch).
+pub fn null_space_projectors(batch: &Batch) -> Result<Vec<Mat<c64>>, LearnError> {
+    Ok(batch
+        .users_estimated
+        .iter()
+        .map(|h| null_space_projector(h.as_ref()))
+        .collect::<Result<_, _>>()?)
 }
 
 /// `1/N sum_n (sum_k |f_k|^2 + |V|_F^2)` of a frame.

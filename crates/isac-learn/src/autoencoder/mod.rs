@@ -37,7 +37,7 @@ use crate::config::{BeamStructure, LearnConfig};
 
 pub use batch::{Batch, Conditions};
 use decoders::Decoders;
-pub use deploy::{Frame, frame_power};
+pub use deploy::{Frame, frame_power, null_space_projectors};
 pub use fisher::SensingFactors;
 pub use stage2::{FimCalibration, Stage2Outcome, Stage2Rule, calibrate, crlbs, refine_jamming};
 pub use train::{ConvergencePoint, TrainedAutoencoder, Trainer, TrainingLog};

@@ -14,7 +14,7 @@ use isac_channel::fading::realize;
 use isac_channel::rng::{complex_normal, stream};
 use isac_channel::scenario::friendly_jamming::EveModel;
 use isac_learn::autoencoder::{
-    Batch, Conditions, RowDesign, Scheme, TrainedAutoencoder, Transmission,
+    Batch, Conditions, RowDesign, Scheme, TrainedAutoencoder, Transmission, null_space_projectors,
 };
 use isac_learn::{Tensor, TensorData};
 use rayon::prelude::*;
@@ -101,13 +101,15 @@ fn errors(
         }
     }
     // Eve's decision points: per user, the deployed beams for each candidate message (stage 2
-    // moves only the FJ beam, so it is skipped here).
+    // moves only the FJ beam, so it is skipped here; the channels, and so the projectors, are
+    // the batch's).
+    let projectors = null_space_projectors(&batch)?;
     let candidates: Vec<Vec<Vec<RowDesign>>> = (0..k)
         .map(|u| {
             (0..m)
                 .map(|msg| {
                     let b = with_message(&batch, k, m, u, msg);
-                    let frames = model.frames(&b, false)?;
+                    let frames = model.frames_projected(&b, false, &projectors)?;
                     Ok::<_, EvalError>(frames.into_iter().flat_map(|f| f.rows).collect())
                 })
                 .collect::<Result<_, _>>()
@@ -388,6 +390,44 @@ mod tests {
                 "draw {d}: stage 2 changed nothing"
             );
         }
+        let _ = std::fs::remove_dir_all(&ctx.out_dir);
+    }
+
+    /// Eve's candidate frames reuse the projectors of the transmitted batch: a message swap keeps
+    /// the channels, so they are the frames each candidate batch would build for itself.
+    #[test]
+    fn candidate_frames_with_the_batch_projectors_are_their_own_frames() {
+        let ctx = super::super::quick_context("isac-bler-candidates");
+        let lab = Lab::new(&ctx).unwrap();
+        let setup = lab.setup(Scheme::AeFj, variant(Scheme::AeFj)).unwrap();
+        let model = TrainedAutoencoder {
+            model: Autoencoder::new(&setup, &lab.device).unwrap(),
+            setup,
+            log: TrainingLog::default(),
+        };
+        let s = &model.setup.scenario;
+        let (k, m) = (s.users(), s.modulation_order());
+        let (batch, _) = transmitted(&lab, &model, 10.0, &[3, 4, 5]).unwrap();
+        let projectors = null_space_projectors(&batch).unwrap();
+        for (u, msg) in [(0, 1), (k - 1, m - 1)] {
+            let b = with_message(&batch, k, m, u, msg);
+            let shared = model.frames_projected(&b, false, &projectors).unwrap();
+            let own = model.frames(&b, false).unwrap();
+            for (x, y) in shared
+                .iter()
+                .zip(&own)
+                .flat_map(|(x, y)| x.rows.iter().zip(&y.rows))
+            {
+                assert_eq!(x.beams, y.beams);
+                assert_eq!(x.jamming, y.jamming);
+            }
+        }
+        // One projector short: an error naming the size, not a panic.
+        assert!(
+            model
+                .frames_projected(&batch, false, &projectors[1..])
+                .is_err()
+        );
         let _ = std::fs::remove_dir_all(&ctx.out_dir);
     }
 }
