@@ -36,6 +36,10 @@ const STREAM_PHASES: u64 = 0x5048_4153; // "PHAS"
 /// Stream index of messages and receiver noise.
 const STREAM_SYMBOLS: u64 = 0x5359_4d42; // "SYMB"
 
+/// Stream index of the jamming symbols: a stream of their own, so that every other draw of a
+/// batch is the same whatever the scheme's number of jamming columns ([`Setup::shares_draws`]).
+const STREAM_JAMMING: u64 = 0x4a41_4d53; // "JAMS"
+
 /// B samples of N subcarriers; rows are sample-major (`row = b N + n`).
 #[derive(Debug, Clone)]
 pub struct Batch {
@@ -118,8 +122,10 @@ impl Planes {
     }
 }
 
-/// Everything one sample contributes, built in parallel.
+/// Everything one sample contributes but its jamming symbols, built in parallel.
 struct SampleRows {
+    /// The realisation (it seeds the jamming symbols).
+    index: u64,
     features: Vec<f32>,
     messages: Vec<usize>,
     users: Planes,
@@ -128,7 +134,6 @@ struct SampleRows {
     zero_forcing: Planes,
     eve: Planes,
     angles: (f64, f64),
-    symbols: Planes,
     noise: Planes,
     phasors: Planes,
 }
@@ -152,6 +157,7 @@ impl Batch {
 pub(crate) struct Drawn {
     rows: Vec<SampleRows>,
     conditions: Vec<Conditions>,
+    symbol_seed: u64,
 }
 
 impl Drawn {
@@ -177,12 +183,61 @@ impl Drawn {
         Ok(Self {
             rows,
             conditions: conditions.to_vec(),
+            symbol_seed,
         })
+    }
+
+    /// The batch on `device`, keeping the draws for other setups that share them
+    /// ([`Setup::shares_draws`]).
+    pub(crate) fn upload_shared(
+        &self,
+        setup: &Setup,
+        device: &Device,
+    ) -> Result<Batch, LearnError> {
+        let mut batch = self.tensors(setup, device)?;
+        batch.users_estimated = self
+            .rows
+            .iter()
+            .flat_map(|r| r.users_estimated.iter().cloned())
+            .collect();
+        Ok(batch)
     }
 
     /// The batch on `device`.
     pub(crate) fn upload(self, setup: &Setup, device: &Device) -> Result<Batch, LearnError> {
-        let Self { rows, conditions } = self;
+        let mut batch = self.tensors(setup, device)?;
+        batch.users_estimated = self
+            .rows
+            .into_iter()
+            .flat_map(|r| r.users_estimated)
+            .collect();
+        Ok(batch)
+    }
+
+    /// Each row's `J` unit-variance jamming symbols (`J` = `setup`'s jamming columns).
+    fn jamming_symbols(&self, setup: &Setup) -> Planes {
+        let s = &setup.scenario;
+        let (n, j) = (
+            s.subcarriers(),
+            setup.scheme.jamming_columns(s.tx().elements()),
+        );
+        let mut out = Planes::with_capacity(self.rows.len() * n * j);
+        for r in &self.rows {
+            let mut rng = stream(self.symbol_seed, [STREAM_JAMMING, r.index, 0]);
+            for _ in 0..n * j {
+                out.push_value(complex_normal(&mut rng, 1.0));
+            }
+        }
+        out
+    }
+
+    /// The batch's tensors on `device` (without the estimated channels, which the callers move or
+    /// copy).
+    fn tensors(&self, setup: &Setup, device: &Device) -> Result<Batch, LearnError> {
+        let Self {
+            rows, conditions, ..
+        } = self;
+        let conditions = conditions.clone();
         let s = &setup.scenario;
         let (b, n) = (conditions.len(), s.subcarriers());
         let (k, nt, ne) = (s.users(), s.tx().elements(), s.eve_antennas());
@@ -215,7 +270,8 @@ impl Drawn {
         let [transmit, receive] = sensing_factors(setup, &angles, n, p)?;
         let power = per_sample(p, &|c| s.subcarrier_power(c.p_db))?;
         let log_crlb_max = per_sample(p, &|c| c.crlb_db / 10.0 * std::f64::consts::LN_10)?;
-        let jamming_symbols = complex(p, &|r| &r.symbols, [bn, j, 1])?;
+        let [jam_re, jam_im] = self.jamming_symbols(setup).0;
+        let jamming_symbols = p.push_complex_vec([jam_re, jam_im], [bn, j, 1])?;
         let noise = complex(p, &|r| &r.noise, [bn, k, 1])?;
         let phasors = setup.config.training.robust;
         let phasors = phasors
@@ -243,7 +299,7 @@ impl Drawn {
             noise: up.take_complex(noise)?,
             noise_power: s.noise_power(),
             phasors: phasors.map(|p| up.take_complex(p)).transpose()?,
-            users_estimated: rows.into_iter().flat_map(|r| r.users_estimated).collect(),
+            users_estimated: Vec::new(),
             conditions,
         })
     }
@@ -260,12 +316,12 @@ fn sample_rows(
     let r = realize(s, &ch.eve_model, ch.csi_error_var, index)?;
     let (k, nt, m) = (s.users(), s.tx().elements(), s.modulation_order());
     let n = r.users.len();
-    let jam = setup.scheme.jamming_columns(nt);
     let noise = s.noise_power();
     let mut rng = stream(symbol_seed, [STREAM_SYMBOLS, index, 0]);
     let (theta, phi) = r.target_estimated;
     let ne = s.eve_antennas();
     let mut out = SampleRows {
+        index,
         features: Vec::with_capacity(n * setup.shape().input),
         messages: Vec::with_capacity(n * k),
         users: Planes::with_capacity(n * k * nt),
@@ -274,7 +330,6 @@ fn sample_rows(
         zero_forcing: Planes::with_capacity(n * nt * k),
         eve: Planes::with_capacity(n * nt * ne),
         angles: r.target_estimated,
-        symbols: Planes::with_capacity(n * jam),
         noise: Planes::with_capacity(n * k),
         phasors: Planes::default(),
     };
@@ -324,9 +379,6 @@ fn sample_rows(
         out.projectors.push(&projector);
         out.zero_forcing.push(&zero_forcing);
         out.eve.push(&r.eve[sc]);
-        for _ in 0..jam {
-            out.symbols.push_value(complex_normal(&mut rng, 1.0));
-        }
         for _ in 0..k {
             out.noise.push_value(complex_normal(&mut rng, noise));
         }

@@ -56,7 +56,7 @@ const FLOOR: f32 = 1e-15;
 
 /// Revision of the model, its training and its cached training log: bump it whenever any of them
 /// changes, so that model caches keyed on it (`isac-eval`) never reuse what older code wrote.
-pub const MODEL_REVISION: u32 = 20;
+pub const MODEL_REVISION: u32 = 21;
 
 /// Stream index of the model weights.
 const STREAM_WEIGHTS: u64 = 0x4145_5747; // "AEWG"
@@ -174,6 +174,18 @@ impl Setup {
             Scheme::IsacFjPlus => shape.with_mixing(),
             _ => shape,
         }
+    }
+
+    /// Whether a training step of `other` draws the same batch as this setup's (the same
+    /// realisations, operating points, messages and noise; each scheme draws its own jamming
+    /// symbols): the same scenario, task, batch size and robust training, whatever the scheme,
+    /// encoder or beam structure. [`TrainedAutoencoder::train_group`] draws such batches once.
+    pub fn shares_draws(&self, other: &Setup) -> bool {
+        self.scenario.file() == other.scenario.file()
+            && self.task == other.task
+            && self.frames_per_batch() == other.frames_per_batch()
+            && self.config.training.robust == other.config.training.robust
+            && self.shape().input == other.shape().input
     }
 
     /// Frames per training batch: `batch_size / N`, at least 8 (and at most `batch_size`), so a

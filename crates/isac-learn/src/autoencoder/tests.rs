@@ -6,7 +6,7 @@ use isac_design::sensing_guided_jamming_direction;
 use proptest::prelude::*;
 
 use super::*;
-use crate::{CpuDevice, Stage2Objective};
+use crate::{BeamStructure, CpuDevice, Stage2Objective};
 
 fn scenario(n: usize, rho: f64) -> FriendlyJammingScenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/tuan2025.toml");
@@ -606,4 +606,43 @@ fn prefetched_draws_train_the_same_model() {
         jobs.into_iter().map(|job| job.join().unwrap()).collect()
     });
     assert_eq!(side_by_side, vec![own; 3]);
+}
+
+/// Models trained in lock step on shared draws are the models each setup trains alone, bit for
+/// bit (the same held-out log and transmissions), for schemes of different jamming columns and
+/// for both beam structures; and the setups share draws only where the batches are the same.
+#[test]
+fn a_training_group_trains_the_models_each_setup_trains_alone() {
+    let device = CpuDevice::Flex.device();
+    let mut free = setup(Scheme::IsacFj, 1, 0.0);
+    free.config.encoder.beam_structure = BeamStructure::Free;
+    let setups = vec![
+        setup(Scheme::IsacFj, 1, 0.0),
+        setup(Scheme::AeFj, 1, 0.0),
+        free,
+    ];
+    let train = |s: Vec<Setup>| TrainedAutoencoder::train_group(s, 4, &[30.0], 2, &device, &|| {});
+    let together = train(setups.clone()).unwrap();
+    let probe = batch(&setups[1], 3, AT_30_DB, &device);
+    for (s, grouped) in setups.iter().zip(&together) {
+        let alone = train(vec![s.clone()]).unwrap().remove(0);
+        assert_eq!(grouped.log.points, alone.log.points, "{:?}", s.scheme);
+        let tx = |m: &TrainedAutoencoder| values(m.model.transmit(s, &probe).beams.re).unwrap();
+        assert_eq!(tx(grouped), tx(&alone), "{:?}", s.scheme);
+        assert_ne!(tx(grouped), tx(&untrained(s.clone(), &device)));
+    }
+    // Another scenario, task or robust training draws other batches: refused.
+    let mut robust = setup(Scheme::IsacFj, 1, 0.0);
+    robust.config.training.robust = true;
+    for other in [
+        setup(Scheme::IsacFj, 1, 0.1),
+        setup(Scheme::IsacFj, 2, 0.0),
+        robust,
+    ] {
+        assert!(!setups[0].shares_draws(&other));
+        assert!(train(vec![setups[0].clone(), other]).is_err());
+    }
+    let mut task = setups[0].clone();
+    task.task.p_db.1 += 1.0;
+    assert!(!setups[0].shares_draws(&task));
 }

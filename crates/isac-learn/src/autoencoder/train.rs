@@ -3,7 +3,7 @@
 
 use std::path::Path;
 use std::sync::{OnceLock, mpsc};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use burn::module::Module;
 use burn::optim::GradientsParams;
@@ -11,6 +11,7 @@ use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::{Bytes, Device};
 use isac_channel::rng::stream;
 use rand::RngExt;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::batch::Drawn;
@@ -214,8 +215,20 @@ impl Trainer {
             Some(next) => next.take(&self.setup, it)?,
             None => draws(&self.setup, it)?,
         };
+        let batch = drawn.upload(&self.setup, &self.grad_device)?;
+        self.step_batch(batch)
+    }
+
+    /// [`Self::step`] on draws made for a setup that shares them ([`Setup::shares_draws`]): the
+    /// next step's own draws, taken with this scheme's jamming symbols.
+    fn step_on(&mut self, drawn: &Drawn) -> Result<(), LearnError> {
+        let batch = drawn.upload_shared(&self.setup, &self.grad_device)?;
+        self.step_batch(batch)
+    }
+
+    /// The transmission, loss eq. (40), backward pass and Adam update on `batch`.
+    fn step_batch(&mut self, batch: Batch) -> Result<(), LearnError> {
         let s = &self.setup;
-        let batch = drawn.upload(s, &self.grad_device)?;
         let model = self.model.take().expect("a model between steps");
         let loss = model.loss(s, &batch).total;
         let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -231,18 +244,27 @@ impl Trainer {
     }
 }
 
-impl TrainedAutoencoder {
-    /// Stage 1: `iterations` Adam steps on batches of fresh draws whose power and CRLB threshold
-    /// are uniform over the scenario's evaluation ranges (so one model serves every point of a
-    /// sweep). Every `log_every` steps the model is scored at each power of `convergence`
-    /// (empty: no log). `on_step` is called after each step (progress bars).
-    pub fn train(
+/// Steps whose shared draws [`TrainedAutoencoder::train_group`] makes at once, before each model
+/// takes them in a row.
+const GROUP_BLOCK: usize = 8;
+
+/// One model of [`TrainedAutoencoder::train_group`]: its trainer, held-out batches and log, and
+/// the time spent on it alone.
+struct Member {
+    trainer: Trainer,
+    validation: Vec<(f64, Batch)>,
+    log: TrainingLog,
+    own: Duration,
+}
+
+impl Member {
+    /// A fresh model for `setup`, with its held-out batch at each power of `convergence`; `alone`:
+    /// the only model of its group (which draws its own batches, on a GPU one step ahead).
+    fn new(
         setup: Setup,
-        iterations: usize,
         convergence: &[f64],
-        log_every: usize,
         device: &Device,
-        on_step: &(dyn Fn() + Sync),
+        alone: bool,
     ) -> Result<Self, LearnError> {
         let started = Instant::now();
         let f = setup.scenario.file().clone();
@@ -262,34 +284,160 @@ impl TrainedAutoencoder {
                 Batch::new(&setup, &indices, &conditions, seed, device).map(|v| (p_db, v))
             })
             .collect::<Result<_, _>>()?;
-        let mut log = TrainingLog::default();
-        let score = |model: &Autoencoder, iteration: usize, log: &mut TrainingLog| {
-            for (p_db, batch) in &validation {
-                let parts = model.loss(&setup, batch);
-                log.points.push(ConvergencePoint {
-                    iteration,
-                    p_db: *p_db,
-                    sum_secrecy: scalar(parts.secrecy_clipped())?,
-                    loss: scalar(parts.total)?,
-                });
-            }
-            Ok::<(), LearnError>(())
-        };
-        let mut trainer = Trainer::new(setup.clone(), device)?;
-        for it in 0..iterations {
-            if log_every > 0 && it % log_every == 0 {
-                score(&trainer.model(), it, &mut log)?;
-            }
-            trainer.step()?;
-            on_step();
+        let prefetch = alone && crate::cube::supports(device);
+        let trainer = Trainer::with_prefetch(setup, device, prefetch)?;
+        Ok(Self {
+            trainer,
+            validation,
+            log: TrainingLog::default(),
+            own: started.elapsed(),
+        })
+    }
+
+    /// The held-out metrics of `model` after `iteration` steps, appended to the log.
+    fn score(&mut self, model: &Autoencoder, iteration: usize) -> Result<(), LearnError> {
+        for (p_db, batch) in &self.validation {
+            let parts = model.loss(&self.trainer.setup, batch);
+            self.log.points.push(ConvergencePoint {
+                iteration,
+                p_db: *p_db,
+                sum_secrecy: scalar(parts.secrecy_clipped())?,
+                loss: scalar(parts.total)?,
+            });
         }
-        let model = trainer.model();
+        Ok(())
+    }
+
+    /// Step `it` (scored first where `score`), on `drawn` or on the trainer's own draws.
+    fn scored_step(
+        &mut self,
+        score: bool,
+        it: usize,
+        drawn: Option<&Drawn>,
+    ) -> Result<(), LearnError> {
+        let started = Instant::now();
+        if score {
+            let model = self.trainer.model();
+            self.score(&model, it)?;
+        }
+        match drawn {
+            Some(drawn) => self.trainer.step_on(drawn)?,
+            None => self.trainer.step()?,
+        }
+        self.own += started.elapsed();
+        Ok(())
+    }
+
+    /// The trained model, scored at the end where the log is kept.
+    fn finish(
+        mut self,
+        iterations: usize,
+        log_every: usize,
+        shared_draws: Duration,
+    ) -> Result<TrainedAutoencoder, LearnError> {
+        let started = Instant::now();
+        let model = self.trainer.model();
         if log_every > 0 {
-            score(&model, iterations, &mut log)?;
+            self.score(&model, iterations)?;
         }
-        log.iterations = iterations;
-        log.seconds = started.elapsed().as_secs_f64();
-        Ok(Self { setup, model, log })
+        self.log.iterations = iterations;
+        self.log.seconds = (self.own + started.elapsed() + shared_draws).as_secs_f64();
+        Ok(TrainedAutoencoder {
+            setup: self.trainer.setup,
+            model,
+            log: self.log,
+        })
+    }
+}
+
+impl TrainedAutoencoder {
+    /// Stage 1: `iterations` Adam steps on batches of fresh draws whose power and CRLB threshold
+    /// are uniform over the scenario's evaluation ranges (so one model serves every point of a
+    /// sweep). Every `log_every` steps the model is scored at each power of `convergence`
+    /// (empty: no log). `on_step` is called after each step (progress bars).
+    pub fn train(
+        setup: Setup,
+        iterations: usize,
+        convergence: &[f64],
+        log_every: usize,
+        device: &Device,
+        on_step: &(dyn Fn() + Sync),
+    ) -> Result<Self, LearnError> {
+        let mut models = Self::train_group(
+            vec![setup],
+            iterations,
+            convergence,
+            log_every,
+            device,
+            on_step,
+        )?;
+        Ok(models.remove(0))
+    }
+
+    /// [`Self::train`] of every setup, in lock step, for setups whose steps draw the same batches
+    /// ([`Setup::shares_draws`]; otherwise an error): each step's draws are made once, and each
+    /// model uploads them with its own jamming symbols. The models are those each setup trains
+    /// alone, bit for bit. `on_step` is called once per model and step. Each log's `seconds`
+    /// counts its model's own steps and scoring and all of the shared draws, what training it
+    /// alone would have spent on them.
+    pub fn train_group(
+        setups: Vec<Setup>,
+        iterations: usize,
+        convergence: &[f64],
+        log_every: usize,
+        device: &Device,
+        on_step: &(dyn Fn() + Sync),
+    ) -> Result<Vec<Self>, LearnError> {
+        let Some(first) = setups.first().cloned() else {
+            return Ok(Vec::new());
+        };
+        if let Some(other) = setups.iter().find(|s| !first.shares_draws(s)) {
+            return Err(LearnError::InvalidConfig {
+                name: "training group",
+                value: format!("{} beside {}", other.scheme.name(), first.scheme.name()),
+                requirement: "every setup of a group must draw the same batches (same scenario, \
+                              task, batch size and robust training)"
+                    .into(),
+            });
+        }
+        let alone = setups.len() == 1;
+        let mut members = setups
+            .into_iter()
+            .map(|setup| Member::new(setup, convergence, device, alone))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut shared_draws = Duration::ZERO;
+        let log = |it: usize| log_every > 0 && it.is_multiple_of(log_every);
+        if let [alone] = members.as_mut_slice() {
+            // Alone, the trainer draws for itself (on a GPU, one step ahead).
+            for it in 0..iterations {
+                alone.scored_step(log(it), it, None)?;
+                on_step();
+            }
+        }
+        // Shared: the draws of `GROUP_BLOCK` steps at once, then each model takes those steps in
+        // a row (a model's weights and optimiser state stay in cache between its steps).
+        let mut block = Vec::with_capacity(GROUP_BLOCK);
+        let shared = members.len() > 1;
+        for first_step in (0..iterations).step_by(GROUP_BLOCK).filter(|_| shared) {
+            let steps = first_step..(first_step + GROUP_BLOCK).min(iterations);
+            let started = Instant::now();
+            block.clear();
+            for it in steps.clone() {
+                block.push(draws(&first, it as u64)?);
+            }
+            shared_draws += started.elapsed();
+            members.par_iter_mut().try_for_each(|m| {
+                for (it, drawn) in steps.clone().zip(&block) {
+                    m.scored_step(log(it), it, Some(drawn))?;
+                    on_step();
+                }
+                Ok::<(), LearnError>(())
+            })?;
+        }
+        members
+            .into_iter()
+            .map(|m| m.finish(iterations, log_every, shared_draws))
+            .collect()
     }
 
     /// Writes the weights as a burnpack file.

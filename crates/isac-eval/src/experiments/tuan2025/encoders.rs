@@ -301,7 +301,8 @@ pub fn table3(ctx: &RunContext<'_>) -> Result<Report, EvalError> {
         "Parameters, forward FLOPs per sample and stored bytes from the configured shapes (ours: \
          the paper's shapes do not give its counts), secrecy of ISAC_FJ at P_max, and the mean \
          training step (batch of 128 frames, single carrier, measured while the other models \
-         trained on the second core; TT-Q is not retrained and reuses TT's).",
+         trained on the second core, in lock step on shared draws whose whole time each model \
+         counts; TT-Q is not retrained and reuses TT's).",
     );
     md += &table_head(&[
         "encoder",

@@ -368,7 +368,10 @@ impl<'a> Lab<'a> {
     }
 
     /// Trained models for `jobs` (trained in parallel, on lanes of the device,
-    /// [`isac_learn::ModelDevice::on_lane`], or loaded from the cache), in order.
+    /// [`isac_learn::ModelDevice::on_lane`], or loaded from the cache), in order. On the CPU
+    /// devices, models whose steps draw the same batches ([`Setup::shares_draws`]: a figure's
+    /// schemes, encoders and beam structures on one scenario) train in lock step, each step's
+    /// draws made once ([`TrainedAutoencoder::train_group`]; the same models as trained alone).
     /// With `--shard`, a model not in the cache is trained only by the part its key's hash
     /// selects, and the call ends in [`EvalError::ShardPart`] if any model is left to others.
     pub fn models(&self, jobs: &[(Scheme, Variant)]) -> Result<Vec<TrainedAutoencoder>, EvalError> {
@@ -379,65 +382,95 @@ impl<'a> Lab<'a> {
         let iterations = self.iterations();
         self.progress()
             .start((iterations * setups.len()) as u64, "training");
+        let mut models: Vec<Option<TrainedAutoencoder>> = Vec::with_capacity(setups.len());
+        let mut groups: Vec<Vec<(usize, Setup)>> = Vec::new();
+        let grouped = self.ctx.device.lane_limit() == 1;
+        for (i, setup) in setups.into_iter().enumerate() {
+            let (path, hash) = self.cache_path(&setup);
+            let (weights, log_path) = (path.with_extension("bpk"), path.with_extension("json"));
+            if weights.exists() && log_path.exists() {
+                let log: TrainingLog = std::fs::read_to_string(&log_path)
+                    .ok()
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .ok_or_else(|| EvalError::Invalid(format!("{}", log_path.display())))?;
+                let mut model = TrainedAutoencoder::load(setup, &weights, &self.device)?;
+                model.log = log;
+                self.progress().inc(iterations as u64);
+                models.push(Some(model));
+                continue;
+            }
+            models.push(None);
+            if !self.ctx.owns(hash) {
+                self.progress().inc(iterations as u64);
+                continue;
+            }
+            match groups
+                .iter_mut()
+                .find(|g| grouped && g[0].1.shares_draws(&setup))
+            {
+                Some(group) => group.push((i, setup)),
+                None => groups.push(vec![(i, setup)]),
+            }
+        }
+        let trained: Vec<Vec<(usize, TrainedAutoencoder)>> = groups
+            .into_par_iter()
+            .map(|group| self.train_group(group, iterations))
+            .collect::<Result<_, _>>()?;
+        for (i, model) in trained.into_iter().flatten() {
+            models[i] = Some(model);
+        }
+        all_units(models)
+    }
+
+    /// [`TrainedAutoencoder::train_group`] of `group` (job index and setup) on a lane (on wgpu:
+    /// runtimes of their own, one per four cores of the host, so that models trained side by
+    /// side do not all queue behind one host thread), each model then on the shared device that
+    /// evaluates it and written to the cache.
+    fn train_group(
+        &self,
+        group: Vec<(usize, Setup)>,
+        iterations: usize,
+    ) -> Result<Vec<(usize, TrainedAutoencoder)>, EvalError> {
         // Every 20 steps: the held-out scoring at each convergence power (a forward pass each) then
         // costs about 6% of training (12% at every 10).
         let log_every = if self.ctx.quick { 5 } else { 20 };
-        let log_powers = &self.evaluation.convergence_p_db;
-        let models: Vec<Option<TrainedAutoencoder>> = setups
-            .into_par_iter()
-            .map(|setup| {
-                let (path, hash) = self.cache_path(&setup);
-                let weights = path.with_extension("bpk");
-                let log_path = path.with_extension("json");
-                if weights.exists() && log_path.exists() {
-                    let log: TrainingLog = std::fs::read_to_string(&log_path)
-                        .ok()
-                        .and_then(|t| serde_json::from_str(&t).ok())
-                        .ok_or_else(|| EvalError::Invalid(format!("{}", log_path.display())))?;
-                    let mut model = TrainedAutoencoder::load(setup, &weights, &self.device)?;
-                    model.log = log;
-                    self.progress().inc(iterations as u64);
-                    return Ok(Some(model));
-                }
-                if !self.ctx.owns(hash) {
-                    self.progress().inc(iterations as u64);
-                    return Ok(None);
-                }
-                // On a lane (on wgpu: runtimes of their own, one per four cores of the host, so
-                // that models trained side by side do not all queue behind one host thread),
-                // then on the shared device that evaluates it.
-                let model = self.ctx.device.on_lane(|lane| {
-                    let model = TrainedAutoencoder::train(
-                        setup,
-                        iterations,
-                        log_powers,
-                        log_every,
-                        lane,
-                        &|| self.progress().inc(1),
-                    )?;
-                    Ok::<_, EvalError>(if *lane == self.device {
-                        model
-                    } else {
-                        model.to_device(&self.device)
-                    })
-                })??;
-                if let Some(dir) = weights.parent() {
-                    std::fs::create_dir_all(dir).map_err(|source| EvalError::Io {
-                        path: dir.to_path_buf(),
-                        source,
-                    })?;
-                }
-                model.save(&weights)?;
-                write_atomic(
-                    &log_path,
-                    serde_json::to_string(&model.log)
-                        .map_err(|e| EvalError::Invalid(e.to_string()))?
-                        .as_bytes(),
-                )?;
-                Ok(Some(model))
+        let (indices, setups): (Vec<usize>, Vec<Setup>) = group.into_iter().unzip();
+        let models = self.ctx.device.on_lane(|lane| {
+            let models = TrainedAutoencoder::train_group(
+                setups,
+                iterations,
+                &self.evaluation.convergence_p_db,
+                log_every,
+                lane,
+                &|| self.progress().inc(1),
+            )?;
+            Ok::<_, EvalError>(if *lane == self.device {
+                models
+            } else {
+                models
+                    .into_iter()
+                    .map(|m| m.to_device(&self.device))
+                    .collect()
             })
-            .collect::<Result<_, EvalError>>()?;
-        all_units(models)
+        })??;
+        for model in &models {
+            let path = self.cache_path(&model.setup).0;
+            let (weights, log_path) = (path.with_extension("bpk"), path.with_extension("json"));
+            if let Some(dir) = weights.parent() {
+                std::fs::create_dir_all(dir).map_err(|source| EvalError::Io {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
+            }
+            model.save(&weights)?;
+            write_atomic(
+                &log_path,
+                serde_json::to_string(&model.log)
+                    .map_err(|e| EvalError::Invalid(e.to_string()))?
+                    .as_bytes(),
+            )?;
+        }
+        Ok(indices.into_iter().zip(models).collect())
     }
 
     /// Evaluates `scheme` at each operating point on the same held-out draws `0..draws` of
