@@ -350,16 +350,21 @@ mod tests {
         total(&super::super::covariance(r))
     }
 
+    /// A freshly initialised model of `scheme` on Fig. 4's variant.
+    fn untrained(lab: &Lab<'_>, scheme: Scheme) -> TrainedAutoencoder {
+        let setup = lab.setup(scheme, variant(scheme)).unwrap();
+        TrainedAutoencoder {
+            model: Autoencoder::new(&setup, &lab.device).unwrap(),
+            setup,
+            log: TrainingLog::default(),
+        }
+    }
+
     #[test]
     fn the_bler_monte_carlo_transmits_the_design_the_secrecy_figures_evaluate() {
         let ctx = super::super::quick_context("isac-bler");
         let lab = Lab::new(&ctx).unwrap();
-        let setup = lab.setup(Scheme::IsacFj, variant(Scheme::IsacFj)).unwrap();
-        let model = TrainedAutoencoder {
-            model: Autoencoder::new(&setup, &lab.device).unwrap(),
-            setup,
-            log: TrainingLog::default(),
-        };
+        let model = untrained(&lab, Scheme::IsacFj);
         let c = Conditions {
             p_db: 20.0,
             crlb_db: model.setup.scenario.file().sensing.crlb_max_db,
@@ -399,12 +404,7 @@ mod tests {
     fn candidate_frames_with_the_batch_projectors_are_their_own_frames() {
         let ctx = super::super::quick_context("isac-bler-candidates");
         let lab = Lab::new(&ctx).unwrap();
-        let setup = lab.setup(Scheme::AeFj, variant(Scheme::AeFj)).unwrap();
-        let model = TrainedAutoencoder {
-            model: Autoencoder::new(&setup, &lab.device).unwrap(),
-            setup,
-            log: TrainingLog::default(),
-        };
+        let model = untrained(&lab, Scheme::AeFj);
         let s = &model.setup.scenario;
         let (k, m) = (s.users(), s.modulation_order());
         let (batch, _) = transmitted(&lab, &model, 10.0, &[3, 4, 5]).unwrap();
