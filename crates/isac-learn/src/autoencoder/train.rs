@@ -374,9 +374,10 @@ impl TrainedAutoencoder {
         Ok(models.remove(0))
     }
 
-    /// [`Self::train`] of every setup, in lock step, for setups whose steps draw the same batches
-    /// ([`Setup::shares_draws`]; otherwise an error): each step's draws are made once, and each
-    /// model uploads them with its own jamming symbols. The models are those each setup trains
+    /// [`Self::train`] of every setup, for setups whose steps draw the same batches
+    /// ([`Setup::shares_draws`]; otherwise an error): the draws of 8 steps at a time are made
+    /// once, then each model takes those steps in a row, uploading the draws with its own
+    /// jamming symbols. The models are those each setup trains
     /// alone, bit for bit. `on_step` is called once per model and step. Each log's `seconds`
     /// counts its model's own steps and scoring and all of the shared draws, what training it
     /// alone would have spent on them.
