@@ -30,7 +30,7 @@ use faer::{Col, Mat, c64};
 use isac_channel::impairments::IqImbalance;
 use isac_channel::rng::stream;
 use isac_channel::scenario::FriendlyJammingScenario;
-use isac_channel::scenario::friendly_jamming::CrlbConvention;
+use isac_channel::scenario::friendly_jamming::{Allocation, CrlbConvention, FriendlyJammingFile};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{BeamStructure, LearnConfig};
@@ -179,13 +179,23 @@ impl Setup {
     /// Whether a training step of `other` draws the same batch as this setup's (the same
     /// realisations, operating points, messages and noise; each scheme draws its own jamming
     /// symbols): the same scenario, task, batch size and robust training, whatever the scheme,
-    /// encoder or beam structure. [`TrainedAutoencoder::train_group`] draws such batches once.
+    /// encoder, beam structure or subcarrier allocation. [`TrainedAutoencoder::train_group`]
+    /// draws such batches once.
     pub fn shares_draws(&self, other: &Setup) -> bool {
-        self.scenario.file() == other.scenario.file()
+        self.drawn_scenario() == other.drawn_scenario()
             && self.task == other.task
             && self.frames_per_batch() == other.frames_per_batch()
             && self.config.training.robust == other.config.training.robust
             && self.shape().input == other.shape().input
+    }
+
+    /// The scenario as a batch's draws read it: the subcarrier allocation (which subcarriers
+    /// carry data, jamming or both, Sec. IV) only masks the transmission, never a draw.
+    fn drawn_scenario(&self) -> FriendlyJammingFile {
+        let mut f = self.scenario.file().clone();
+        f.system.allocation = Allocation::Overlapping;
+        f.system.comm_subcarriers = 0;
+        f
     }
 
     /// Frames per training batch: `batch_size / N`, at least 8 (and at most `batch_size`), so a

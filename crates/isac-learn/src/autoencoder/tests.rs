@@ -609,10 +609,12 @@ fn prefetched_draws_train_the_same_model() {
 }
 
 /// Models trained in lock step on shared draws are the models each setup trains alone, bit for
-/// bit (the same held-out log and transmissions), for schemes of different jamming columns and
-/// for both beam structures; and the setups share draws only where the batches are the same.
+/// bit (the same held-out log and transmissions), for schemes of different jamming columns, for
+/// both beam structures and for every subcarrier allocation; and the setups share draws only
+/// where the batches are the same.
 #[test]
 fn a_training_group_trains_the_models_each_setup_trains_alone() {
+    use isac_channel::scenario::friendly_jamming::Allocation;
     let device = CpuDevice::Flex.device();
     let mut free = setup(Scheme::IsacFj, 1, 0.0);
     free.config.encoder.beam_structure = BeamStructure::Free;
@@ -621,15 +623,29 @@ fn a_training_group_trains_the_models_each_setup_trains_alone() {
         setup(Scheme::AeFj, 1, 0.0),
         free,
     ];
+    let allocated = |allocation| {
+        edited(&setup(Scheme::IsacFj, 2, 0.0), |f| {
+            f.system.allocation = allocation;
+            f.system.comm_subcarriers = 1;
+        })
+    };
+    let allocations = vec![
+        setup(Scheme::IsacFj, 2, 0.0),
+        allocated(Allocation::NonOverlapping),
+        allocated(Allocation::Hybrid),
+    ];
     let train = |s: Vec<Setup>| TrainedAutoencoder::train_group(s, 4, &[30.0], 2, &device, &|| {});
-    let together = train(setups.clone()).unwrap();
-    let probe = batch(&setups[1], 3, AT_30_DB, &device);
-    for (s, grouped) in setups.iter().zip(&together) {
-        let alone = train(vec![s.clone()]).unwrap().remove(0);
-        assert_eq!(grouped.log.points, alone.log.points, "{:?}", s.scheme);
-        let tx = |m: &TrainedAutoencoder| values(m.model.transmit(s, &probe).beams.re).unwrap();
-        assert_eq!(tx(grouped), tx(&alone), "{:?}", s.scheme);
-        assert_ne!(tx(grouped), tx(&untrained(s.clone(), &device)));
+    for setups in [&setups, &allocations] {
+        let together = train(setups.clone()).unwrap();
+        let probe = batch(&setups[1], 3, AT_30_DB, &device);
+        for (s, grouped) in setups.iter().zip(&together) {
+            let alone = train(vec![s.clone()]).unwrap().remove(0);
+            let name = format!("{:?} {:?}", s.scheme, s.scenario.file().system.allocation);
+            assert_eq!(grouped.log.points, alone.log.points, "{name}");
+            let tx = |m: &TrainedAutoencoder| values(m.model.transmit(s, &probe).beams.re).unwrap();
+            assert_eq!(tx(grouped), tx(&alone), "{name}");
+            assert_ne!(tx(grouped), tx(&untrained(s.clone(), &device)), "{name}");
+        }
     }
     // Another scenario, task or robust training draws other batches: refused.
     let mut robust = setup(Scheme::IsacFj, 1, 0.0);

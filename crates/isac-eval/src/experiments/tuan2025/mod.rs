@@ -370,8 +370,8 @@ impl<'a> Lab<'a> {
     /// Trained models for `jobs` (trained in parallel, on lanes of the device,
     /// [`isac_learn::ModelDevice::on_lane`], or loaded from the cache), in order. On the CPU
     /// devices, models whose steps draw the same batches ([`Setup::shares_draws`]: a figure's
-    /// schemes, encoders and beam structures on one scenario) train together on draws made once
-    /// ([`TrainedAutoencoder::train_group`]; the same models as trained alone).
+    /// schemes, encoders, beam structures and allocations on one scenario) train together on
+    /// draws made once ([`TrainedAutoencoder::train_group`]; the same models as trained alone).
     /// With `--shard`, a model not in the cache is trained only by the part its key's hash
     /// selects, and the call ends in [`EvalError::ShardPart`] if any model is left to others.
     pub fn models(&self, jobs: &[(Scheme, Variant)]) -> Result<Vec<TrainedAutoencoder>, EvalError> {
