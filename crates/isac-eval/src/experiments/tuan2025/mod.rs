@@ -286,8 +286,8 @@ impl<'a> Lab<'a> {
     /// The scenario of a variant (N, Eve model, rho, ...). Settings that leave the model
     /// unchanged are written in one canonical form, so that every figure shares its cached
     /// model: the hybrid allocation with no communication-only subcarrier is the overlapping
-    /// one, the fixed band filled by N = B subcarriers is the per-subcarrier power model, and
-    /// only robust training depends on the phase model.
+    /// one (which has none), the fixed band filled by N = B subcarriers is the per-subcarrier
+    /// power model, and only robust training depends on the phase model.
     pub fn variant(&self, v: Variant) -> Result<FriendlyJammingScenario, EvalError> {
         let mut f = self.base.file().clone();
         f.set_subcarriers(v.subcarriers);
@@ -299,6 +299,9 @@ impl<'a> Lab<'a> {
         }
         if f.system.allocation == Allocation::Hybrid && f.system.comm_subcarriers == 0 {
             f.system.allocation = Allocation::Overlapping;
+        }
+        if f.system.allocation == Allocation::Overlapping {
+            f.system.comm_subcarriers = 0;
         }
         if let Some(model) = v.power_model {
             f.system.power_model = model;
@@ -384,9 +387,18 @@ impl<'a> Lab<'a> {
             .start((iterations * setups.len()) as u64, "training");
         let mut models: Vec<Option<TrainedAutoencoder>> = Vec::with_capacity(setups.len());
         let mut groups: Vec<Vec<(usize, Setup)>> = Vec::new();
+        // Jobs that ask again for a model already queued (Fig. 7's N = 64 in both power
+        // models): (job, the job that trains it, the job's setup).
+        let mut repeats: Vec<(usize, usize, Setup)> = Vec::new();
+        let mut queued: Vec<(PathBuf, usize)> = Vec::new();
         let grouped = self.ctx.device.lane_limit() == 1;
         for (i, setup) in setups.into_iter().enumerate() {
             let (path, hash) = self.cache_path(&setup);
+            if let Some(&(_, first)) = queued.iter().find(|(p, _)| *p == path) {
+                repeats.push((i, first, setup));
+                models.push(None);
+                continue;
+            }
             let (weights, log_path) = (path.with_extension("bpk"), path.with_extension("json"));
             if weights.exists() && log_path.exists() {
                 let log: TrainingLog = std::fs::read_to_string(&log_path)
@@ -404,6 +416,7 @@ impl<'a> Lab<'a> {
                 self.progress().inc(iterations as u64);
                 continue;
             }
+            queued.push((path, i));
             match groups
                 .iter_mut()
                 .find(|g| grouped && g[0].1.shares_draws(&setup))
@@ -418,6 +431,14 @@ impl<'a> Lab<'a> {
             .collect::<Result<_, _>>()?;
         for (i, model) in trained.into_iter().flatten() {
             models[i] = Some(model);
+        }
+        // The repeat keeps its own setup: what acts at deployment only (stage 2's objective)
+        // is not in the model's cache key.
+        for (i, first, setup) in repeats {
+            self.progress().inc(iterations as u64);
+            models[i] = models[first]
+                .clone()
+                .map(|m| TrainedAutoencoder { setup, ..m });
         }
         all_units(models)
     }
@@ -822,6 +843,41 @@ mod tests {
         assert_ne!(key(&base), key(&wider));
         let louder = with_file(&|f| f.sensing.echo_gain_db += 1.0);
         assert_ne!(key(&base), key(&louder));
+        // Fig. 11's hybrid allocation without communication-only subcarriers is Fig. 7's
+        // overlapping model, whatever count of them the unused field holds; the strict
+        // partition is another model.
+        let allocated = |allocation: Option<(Allocation, f64)>| {
+            let v = Variant {
+                subcarriers: 8,
+                comm_fraction: allocation,
+                ..Variant::single_carrier(EveModel::Rayleigh)
+            };
+            key(&lab.setup(Scheme::IsacFj, v).unwrap())
+        };
+        let overlapping = allocated(None);
+        assert_eq!(overlapping, allocated(Some((Allocation::Hybrid, 0.0))));
+        assert_eq!(overlapping, allocated(Some((Allocation::Overlapping, 0.5))));
+        assert_ne!(overlapping, allocated(Some((Allocation::Hybrid, 0.5))));
+        assert_ne!(
+            overlapping,
+            allocated(Some((Allocation::NonOverlapping, 0.5)))
+        );
+        let _ = std::fs::remove_dir_all(ctx.out_dir);
+    }
+
+    /// A job that asks again for a model of the same call gets that model, trained once (the
+    /// same wall time in its log, which a second training would not reproduce).
+    #[test]
+    fn a_repeated_job_is_trained_once() {
+        let ctx = quick_context("isac-repeat");
+        let lab = Lab::new(&ctx).unwrap();
+        let v = Variant::single_carrier(EveModel::Rayleigh);
+        let models = lab
+            .models(&[(Scheme::IsacFj, v), (Scheme::AeFj, v), (Scheme::IsacFj, v)])
+            .unwrap();
+        assert_eq!(models[2].setup.scheme, Scheme::IsacFj);
+        assert_eq!(models[2].log.seconds, models[0].log.seconds);
+        assert_ne!(models[1].log.seconds, models[0].log.seconds);
         let _ = std::fs::remove_dir_all(ctx.out_dir);
     }
 
