@@ -866,16 +866,28 @@ mod tests {
     }
 
     /// A job that asks again for a model of the same call gets that model, trained once (the
-    /// same wall time in its log, which a second training would not reproduce).
+    /// same wall time in its log, which a second training would not reproduce), with its own
+    /// deployment settings.
     #[test]
     fn a_repeated_job_is_trained_once() {
         let ctx = quick_context("isac-repeat");
         let lab = Lab::new(&ctx).unwrap();
         let v = Variant::single_carrier(EveModel::Rayleigh);
+        let steered = Variant {
+            stage2_objective: Some(Stage2Objective::TargetPower),
+            ..v
+        };
         let models = lab
-            .models(&[(Scheme::IsacFj, v), (Scheme::AeFj, v), (Scheme::IsacFj, v)])
+            .models(&[
+                (Scheme::IsacFj, v),
+                (Scheme::AeFj, v),
+                (Scheme::IsacFj, steered),
+            ])
             .unwrap();
         assert_eq!(models[2].setup.scheme, Scheme::IsacFj);
+        let objective = |m: &TrainedAutoencoder| m.setup.config.training.stage2_objective;
+        assert_eq!(objective(&models[2]), Stage2Objective::TargetPower);
+        assert_eq!(objective(&models[0]), Stage2Objective::FisherTrace);
         assert_eq!(models[2].log.seconds, models[0].log.seconds);
         assert_ne!(models[1].log.seconds, models[0].log.seconds);
         let _ = std::fs::remove_dir_all(ctx.out_dir);
