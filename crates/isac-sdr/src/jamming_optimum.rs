@@ -27,6 +27,7 @@ use isac_bounds::{SensingChannel, angle_fim};
 use isac_design::null_space_projector;
 
 use crate::SdrError;
+use feasibility::Feasibility;
 
 /// Solver settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -54,8 +55,9 @@ pub enum OptimumStatus {
     /// The iteration cap came first (the gap still bounds the distance to the optimum).
     IterationLimit,
     /// No jamming covariance meets the sensing constraint (proved by a bound on the FIM's
-    /// diagonal, or a dual lower bound above the largest leakage); the covariance returned is
-    /// the unconstrained optimum or the last inner solution.
+    /// diagonal, a weighted CRLB's lower bound above `CRLB_0`, or a dual lower bound above the
+    /// largest leakage); the covariance returned is the unconstrained optimum, with an
+    /// infinite gap and zero multipliers.
     Infeasible,
 }
 
@@ -398,6 +400,16 @@ impl JammingProblem {
         Ok(self.optimum(&run, run.status()))
     }
 
+    /// A proof of infeasibility after `iterations` steps: the unconstrained optimum `free`
+    /// stands in, with an infinite gap.
+    fn infeasible(&self, free: &Minimised, iterations: usize) -> JammingOptimum {
+        JammingOptimum {
+            gap: f64::INFINITY,
+            iterations,
+            ..self.optimum(free, OptimumStatus::Infeasible)
+        }
+    }
+
     fn optimum(&self, run: &Minimised, status: OptimumStatus) -> JammingOptimum {
         JammingOptimum {
             status,
@@ -497,7 +509,9 @@ impl JammingProblem {
 
     /// The best jamming covariance under the sensing constraint as well. The constraint is
     /// convex (a matrix-fractional function of the FIM, affine in `Q`); if the unconstrained
-    /// optimum meets it, that is the answer. Otherwise the method of multipliers on the
+    /// optimum meets it, that is the answer. Otherwise phase one (`feasibility.rs`) asks
+    /// whether any `S` meets it, from the constraint alone; if not, the unconstrained optimum
+    /// stands in (status [`OptimumStatus::Infeasible`]). Otherwise the method of multipliers on the
     /// normalised constraints `h_w = CRLB_w / CRLB_0 - 1` (slightly tightened, so that its
     /// iterates end inside) gives feasible points, whose leakage is an upper bound on the
     /// optimum; for its multipliers `nu`, the Lagrangian `L(S) + sum_w nu_w h_w(S)` minimised by
@@ -522,11 +536,14 @@ impl JammingProblem {
             let evd = eigen(constraint.d[w][w].as_ref(), "information operator")?;
             let top = evd.S()[m - 1].re;
             if 1.0 / (constraint.base[w][w] + self.power * top) > constraint.crlb_max {
-                return Ok(JammingOptimum {
-                    gap: f64::INFINITY,
-                    ..self.optimum(&free, OptimumStatus::Infeasible)
-                });
+                return Ok(self.infeasible(&free, free.iterations));
             }
+        }
+        // Phase one: a weighted CRLB's lower bound above CRLB_0 proves it without Eve's draws.
+        let phase = self.feasibility(constraint, &free.s, settings)?;
+        let mut iterations = free.iterations + phase.iterations;
+        if phase.verdict == Feasibility::Infeasible {
+            return Ok(self.infeasible(&free, iterations));
         }
         let ceiling = self.leakage(&Mat::zeros(m, m));
         let inner_settings = OptimumSettings {
@@ -540,8 +557,7 @@ impl JammingProblem {
         let mut rho = 1.0;
         let mut lower = f64::NEG_INFINITY;
         let mut best: Option<(f64, Mat<c64>)> = None;
-        let mut s = free.s;
-        let mut iterations = free.iterations;
+        let mut s = free.s.clone();
         let mut violation = f64::INFINITY;
         let consider = |x: &Mat<c64>, best: &mut Option<(f64, Mat<c64>)>| {
             if constraint.met(constraint.crlbs(x)) {
@@ -614,14 +630,7 @@ impl JammingProblem {
             lower = lower.max(dual.value - dual.gap);
             consider(&dual.s, &mut best);
             if lower > ceiling {
-                return Ok(JammingOptimum {
-                    status: OptimumStatus::Infeasible,
-                    covariance: hermitian_part(&self.covariance(&s)),
-                    leakage: self.leakage(&s),
-                    gap: f64::INFINITY,
-                    iterations,
-                    multipliers: nu,
-                });
+                return Ok(self.infeasible(&free, iterations));
             }
             let upper = best.as_ref().map_or(f64::INFINITY, |b| b.0);
             if upper - lower <= settings.gap_tolerance {
@@ -734,5 +743,6 @@ impl CrlbConstraint {
     }
 }
 
+mod feasibility;
 #[cfg(test)]
 mod tests;

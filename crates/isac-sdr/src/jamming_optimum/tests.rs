@@ -205,18 +205,24 @@ fn bad_inputs_are_errors() {
     );
 }
 
-/// A sensing constraint on a 6-antenna instance: the beams' FIM at `scale` and the operators of
-/// a 3 x 2 transmit / 2 x 2 receive geometry toward (0.3, 0.2) rad.
+/// The echo geometry of an `Nt`-antenna instance (`Nt` even): an `Nt / 2 x 2` transmit and a
+/// 2 x 2 receive array.
+fn geometry(users: &Mat<c64>) -> isac_bounds::EchoGeometry {
+    isac_bounds::EchoGeometry {
+        tx: isac_channel::Upa::new(users.ncols() / 2, 2, 0.5).unwrap(),
+        rx: isac_channel::Upa::new(2, 2, 0.5).unwrap(),
+    }
+}
+
+/// A sensing constraint: the beams' FIM at `scale` and the operators of [`geometry`] toward
+/// (0.3, 0.2) rad.
 fn sensing(
     users: &Mat<c64>,
     problem: &JammingProblem,
     scale: f64,
     crlb_max: f64,
 ) -> CrlbConstraint {
-    let geometry = isac_bounds::EchoGeometry {
-        tx: isac_channel::Upa::new(3, 2, 0.5).unwrap(),
-        rx: isac_channel::Upa::new(2, 2, 0.5).unwrap(),
-    };
+    let geometry = geometry(users);
     let design = zf_an(users.as_ref(), 100.0, 0.5).unwrap();
     problem
         .crlb_constraint(&geometry.channel(0.3, 0.2), &design.beams, scale, crlb_max)
@@ -225,10 +231,7 @@ fn sensing(
 
 /// The largest of the two CRLBs of beams plus `Q = B S B^H`, from `angle_fim` directly.
 fn direct_crlb(users: &Mat<c64>, problem: &JammingProblem, s: &Mat<c64>, scale: f64) -> f64 {
-    let geometry = isac_bounds::EchoGeometry {
-        tx: isac_channel::Upa::new(3, 2, 0.5).unwrap(),
-        rx: isac_channel::Upa::new(2, 2, 0.5).unwrap(),
-    };
+    let geometry = geometry(users);
     let design = zf_an(users.as_ref(), 100.0, 0.5).unwrap();
     let mut r = problem.covariance(s);
     for f in &design.beams {
@@ -330,6 +333,67 @@ fn an_unreachable_crlb_is_infeasible_and_a_slack_one_changes_nothing() {
         .solve_constrained(&sensing(&users, &problem, 1e-3, 1e-12), settings)
         .unwrap();
     assert_eq!(impossible.status, OptimumStatus::Infeasible);
+}
+
+/// The smallest worst-angle CRLB over every `S` of a two-dimensional null space (`S = P_J / 2
+/// (I + x X + y Y + z Z)` with `|(x, y, z)| <= 1`, Pauli matrices), by a grid over the ball.
+fn grid_min_crlb(users: &Mat<c64>, problem: &JammingProblem, scale: f64) -> f64 {
+    let steps = 40;
+    let half = 25.0;
+    let mut best = f64::INFINITY;
+    for i in 0..=steps {
+        for j in 0..=steps {
+            for l in 0..=steps {
+                let r = [i, j, l].map(|t| 2.0 * t as f64 / steps as f64 - 1.0);
+                if r.iter().map(|x| x * x).sum::<f64>() > 1.0 {
+                    continue;
+                }
+                let s = Mat::from_fn(2, 2, |a, b| match (a, b) {
+                    (0, 0) => c64::new(half * (1.0 + r[2]), 0.0),
+                    (1, 1) => c64::new(half * (1.0 - r[2]), 0.0),
+                    (0, 1) => c64::new(half * r[0], -half * r[1]),
+                    _ => c64::new(half * r[0], half * r[1]),
+                });
+                best = best.min(direct_crlb(users, problem, &s, scale));
+            }
+        }
+    }
+    best
+}
+
+#[test]
+fn phase_one_decides_feasibility_where_the_diagonal_bound_cannot() {
+    // Nt = 4, K = 2: a two-dimensional null space, small enough for a grid over every S.
+    let (users, problem) = rayleigh(4, 2, 2, 10, 11);
+    assert_eq!(problem.dimension(), 2);
+    let scale = 1e-3;
+    let best = grid_min_crlb(&users, &problem, scale);
+    let settings = OptimumSettings::default();
+    // Below the grid's best by 5%: no S meets it, yet each angle alone could be met (the
+    // diagonal bound of `solve_constrained`'s quick proof passes).
+    let impossible = sensing(&users, &problem, scale, 0.95 * best);
+    let m = problem.dimension();
+    for w in 0..2 {
+        let top = impossible.d[w][w]
+            .self_adjoint_eigen(Side::Lower)
+            .unwrap()
+            .S()[m - 1]
+            .re;
+        assert!(1.0 / (impossible.base[w][w] + 50.0 * top) <= 0.95 * best);
+    }
+    let start = problem.isotropic();
+    let phase = problem.feasibility(&impossible, &start, settings).unwrap();
+    assert_eq!(phase.verdict, feasibility::Feasibility::Infeasible);
+    let opt = problem.solve_constrained(&impossible, settings).unwrap();
+    assert_eq!(opt.status, OptimumStatus::Infeasible);
+    // The unconstrained optimum stands in.
+    assert_eq!(opt.covariance, problem.solve(settings).unwrap().covariance);
+    // Above it by 5%: the grid's best point meets it, and phase one finds such a point.
+    let reachable = sensing(&users, &problem, scale, 1.05 * best);
+    let phase = problem.feasibility(&reachable, &start, settings).unwrap();
+    assert_eq!(phase.verdict, feasibility::Feasibility::Feasible);
+    let opt = problem.solve_constrained(&reachable, settings).unwrap();
+    assert_eq!(opt.status, OptimumStatus::Optimal, "gap {}", opt.gap);
 }
 
 #[test]
