@@ -45,10 +45,11 @@ impl JammingProblem {
         settings: OptimumSettings,
     ) -> Result<Phase, SdrError> {
         let finite = |s: &Mat<c64>| constraint.crlbs(s).iter().all(|c| c.is_finite());
+        let isotropic = self.isotropic();
         let mut s = if finite(start) {
             start.clone()
-        } else if finite(&self.isotropic()) {
-            self.isotropic()
+        } else if finite(&isotropic) {
+            isotropic
         } else {
             return Ok(Phase {
                 verdict: Feasibility::Undecided,
