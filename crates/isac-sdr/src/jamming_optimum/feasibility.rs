@@ -15,6 +15,10 @@ use faer::{Mat, c64};
 use super::{CrlbConstraint, JammingProblem, OptimumSettings};
 use crate::SdrError;
 
+/// How far above 1 a lower bound of the normalised weighted CRLB must lie to prove
+/// infeasibility: beyond the rounding of its evaluation.
+const MARGIN: f64 = 1e-9;
+
 /// Bisection steps on the weight `nu`.
 const WEIGHT_STEPS: usize = 24;
 
@@ -74,7 +78,7 @@ impl JammingProblem {
             let c = constraint.crlbs(&s);
             let verdict = if constraint.met(c) {
                 Feasibility::Feasible
-            } else if (run.value - run.gap).is_finite() && run.value - run.gap > 1.0 {
+            } else if (run.value - run.gap).is_finite() && run.value - run.gap > 1.0 + MARGIN {
                 Feasibility::Infeasible
             } else {
                 Feasibility::Undecided
