@@ -125,6 +125,22 @@ fn at_low_snr_the_optimum_sits_on_the_crlb_and_below_reach_it_is_infeasible() {
     let v = json(&["--snr-db", "-3", "--draws", "50"]);
     assert_eq!(v["status"], "infeasible", "{v}");
     assert!(v["crlb"].as_f64().unwrap() > -30.0);
+    // No certificate: an infinite gap is `null`, and the table says what stands in.
+    assert!(v["gap_nats"].is_null(), "{v}");
+    let out = isac(&[
+        "jamming-optimum",
+        "--scenario",
+        SCENARIO,
+        "--snr-db",
+        "-3",
+        "--draws",
+        "50",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("the unconstrained optimum"),
+        "{text}"
+    );
 }
 
 #[test]

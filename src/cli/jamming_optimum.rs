@@ -268,10 +268,14 @@ pub fn run(args: &JammingOptimumArgs) -> Result<(), CliError> {
         out.iterations,
         out.seconds
     );
+    let certificate = if out.gap_nats.is_finite() {
+        format!("certified within {:.1e}", out.gap_nats)
+    } else {
+        "the unconstrained optimum (no covariance meets CRLB_0)".to_string()
+    };
     outln!(
-        "  Eve's leakage (training draws)   {:.6} nats, certified within {:.1e}",
-        out.leakage_nats,
-        out.gap_nats
+        "  Eve's leakage (training draws)   {:.6} nats, {certificate}",
+        out.leakage_nats
     );
     outln!(
         "  sum secrecy (held-out draws)     {:.4} +- {:.4} nats (isotropic {:.4})",
