@@ -19,7 +19,8 @@
 //!
 //! The sensing constraint (the joint CRLB of beams plus jamming below `CRLB_0`) is convex in
 //! `Q` too, and only binds when the beams alone miss it (adding `Q` only adds Fisher
-//! information): [`JammingProblem::solve_constrained`] handles it by Lagrangian duality, with
+//! information): [`JammingProblem::solve_constrained`] first decides from the constraint alone
+//! whether any `Q` meets it (`feasibility.rs`), then handles it by Lagrangian duality, with
 //! upper minus lower bound as its certificate.
 
 use faer::{Col, Mat, MatRef, Side, c64};
