@@ -339,7 +339,7 @@ fn an_unreachable_crlb_is_infeasible_and_a_slack_one_changes_nothing() {
 /// (I + x X + y Y + z Z)` with `|(x, y, z)| <= 1`, Pauli matrices), by a grid over the ball.
 fn grid_min_crlb(users: &Mat<c64>, problem: &JammingProblem, scale: f64) -> f64 {
     let steps = 40;
-    let half = 25.0;
+    let half = problem.power / 2.0;
     let mut best = f64::INFINITY;
     for i in 0..=steps {
         for j in 0..=steps {
@@ -379,7 +379,7 @@ fn phase_one_decides_feasibility_where_the_diagonal_bound_cannot() {
             .unwrap()
             .S()[m - 1]
             .re;
-        assert!(1.0 / (impossible.base[w][w] + 50.0 * top) <= 0.95 * best);
+        assert!(1.0 / (impossible.base[w][w] + problem.power * top) <= 0.95 * best);
     }
     let start = problem.isotropic();
     let phase = problem.feasibility(&impossible, &start, settings).unwrap();
