@@ -335,8 +335,9 @@ fn an_unreachable_crlb_is_infeasible_and_a_slack_one_changes_nothing() {
     assert_eq!(impossible.status, OptimumStatus::Infeasible);
 }
 
-/// The smallest worst-angle CRLB over every `S` of a two-dimensional null space (`S = P_J / 2
-/// (I + x X + y Y + z Z)` with `|(x, y, z)| <= 1`, Pauli matrices), by a grid over the ball.
+/// The smallest worst-angle CRLB over every `S` of a two-dimensional null space, by a grid over
+/// the full-budget ones (`S = P_J / 2 (I + x X + y Y + z Z)` with `|(x, y, z)| <= 1`, Pauli
+/// matrices; more jamming never raises a CRLB, so the budget is spent at the optimum).
 fn grid_min_crlb(users: &Mat<c64>, problem: &JammingProblem, scale: f64) -> f64 {
     let steps = 40;
     let half = problem.power / 2.0;
