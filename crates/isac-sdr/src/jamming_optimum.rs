@@ -401,6 +401,19 @@ impl JammingProblem {
         Ok(self.optimum(&run, run.status()))
     }
 
+    /// A lower bound on each angle's CRLB over every `S` of the budget: `[J^-1]_ww >= 1 / J_ww`
+    /// and `J_ww(S) <= J0_ww + P_J lambda_max(D_ww)`. One above `CRLB_0` is a quick proof of
+    /// infeasibility.
+    fn diagonal_bounds(&self, constraint: &CrlbConstraint) -> Result<[f64; 2], SdrError> {
+        let m = self.dimension();
+        let mut bounds = [0.0; 2];
+        for (w, bound) in bounds.iter_mut().enumerate() {
+            let evd = eigen(constraint.d[w][w].as_ref(), "information operator")?;
+            *bound = 1.0 / (constraint.base[w][w] + self.power * evd.S()[m - 1].re);
+        }
+        Ok(bounds)
+    }
+
     /// A proof of infeasibility after `iterations` steps: the unconstrained optimum `free`
     /// stands in, with an infinite gap.
     fn infeasible(&self, free: &Minimised, iterations: usize) -> JammingOptimum {
@@ -530,15 +543,12 @@ impl JammingProblem {
         if constraint.met(constraint.crlbs(&free.s)) {
             return Ok(self.optimum(&free, free.status()));
         }
-        // A quick proof of infeasibility: [J^-1]_ww >= 1 / J_ww and J_ww(S) <= J0_ww + P_J
-        // lambda_max(D_ww), so if that bound misses CRLB_0 no S meets it.
-        let m = self.dimension();
-        for w in 0..2 {
-            let evd = eigen(constraint.d[w][w].as_ref(), "information operator")?;
-            let top = evd.S()[m - 1].re;
-            if 1.0 / (constraint.base[w][w] + self.power * top) > constraint.crlb_max {
-                return Ok(self.infeasible(&free, free.iterations));
-            }
+        if self
+            .diagonal_bounds(constraint)?
+            .iter()
+            .any(|b| *b > constraint.crlb_max)
+        {
+            return Ok(self.infeasible(&free, free.iterations));
         }
         // Phase one: a weighted CRLB's lower bound above CRLB_0 proves it without Eve's draws.
         let phase = self.feasibility(constraint, &free.s, settings)?;
@@ -546,6 +556,7 @@ impl JammingProblem {
         if phase.verdict == Feasibility::Infeasible {
             return Ok(self.infeasible(&free, iterations));
         }
+        let m = self.dimension();
         let ceiling = self.leakage(&Mat::zeros(m, m));
         let inner_settings = OptimumSettings {
             gap_tolerance: 0.25 * settings.gap_tolerance,

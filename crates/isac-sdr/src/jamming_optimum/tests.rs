@@ -373,15 +373,8 @@ fn phase_one_decides_feasibility_where_the_diagonal_bound_cannot() {
     // Below the grid's best by 5%: no S meets it, yet each angle alone could be met (the
     // diagonal bound of `solve_constrained`'s quick proof passes).
     let impossible = sensing(&users, &problem, scale, 0.95 * best);
-    let m = problem.dimension();
-    for w in 0..2 {
-        let top = impossible.d[w][w]
-            .self_adjoint_eigen(Side::Lower)
-            .unwrap()
-            .S()[m - 1]
-            .re;
-        assert!(1.0 / (impossible.base[w][w] + problem.power * top) <= 0.95 * best);
-    }
+    let diagonal = problem.diagonal_bounds(&impossible).unwrap();
+    assert!(diagonal.iter().all(|b| *b <= 0.95 * best), "{diagonal:?}");
     let start = problem.isotropic();
     let phase = problem.feasibility(&impossible, &start, settings).unwrap();
     assert_eq!(phase.verdict, feasibility::Feasibility::Infeasible);
